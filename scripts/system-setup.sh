@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the system packages the engine needs on Debian 12 (bookworm) as root:
+#   Mesa >= 24 lavapipe (CPU Vulkan for Dawn) from bookworm-backports, the Vulkan loader,
+#   and Debian's chromium (browser test project; also ships the SwiftShader Vulkan ICD).
+# Idempotent. Usage: scripts/system-setup.sh [--no-chromium]
+set -euo pipefail
+
+want_chromium=1
+[ "${1:-}" = "--no-chromium" ] && want_chromium=0
+
+if [ "$(id -u)" != 0 ]; then echo "system-setup: must run as root" >&2; exit 1; fi
+. /etc/os-release
+if [ "${ID:-}" != debian ] || [ "${VERSION_CODENAME:-}" != bookworm ]; then
+  echo "system-setup: written for Debian 12 (bookworm); found ${PRETTY_NAME:-unknown}." >&2
+  echo "Install a Vulkan driver with Mesa >= 24 (lavapipe) and chromium with your package manager." >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+backports=/etc/apt/sources.list.d/c2al-backports.sources
+if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  # Reuse the mirror the machine already uses for bookworm.
+  mirror=$(grep -rhs '^URIs:' /etc/apt/sources.list.d/*.sources | grep -v security | awk '{print $2}' | head -n1)
+  [ -n "$mirror" ] || mirror=$(grep -hs '^deb ' /etc/apt/sources.list | grep -v security | awk '{print $2}' | head -n1)
+  [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
+  printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+    "$mirror" > "$backports"
+fi
+
+apt-get update -qq
+apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null
+if [ "$want_chromium" = 1 ]; then apt-get install -y -qq chromium >/dev/null; fi
+echo "system-setup: mesa $(dpkg-query -W -f='${Version}' mesa-vulkan-drivers)$( [ "$want_chromium" = 1 ] && echo ", chromium $(dpkg-query -W -f='${Version}' chromium)")"

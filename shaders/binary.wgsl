@@ -1,0 +1,55 @@
+// binary.wgsl: out[i] = f(a[ia], b[ib]) with NumPy broadcasting through per-input strides (0 on
+// broadcast dimensions); f chosen by the OP override (codes in src/kernels.ts, BINARY).
+// Bindings: @group(0) 0 a: f32, 1 b: f32 (read), 2 out: f32 (read_write); @group(1) 0 Params.
+// Grid: ceil(n / WG), split over x and y when above 65535.
+// v1: one element per thread, index decomposed over the output shape (rank <= 8).
+
+override OP: u32;
+override WG: u32 = 256u;
+
+struct Params {
+  n: u32, rank: u32, _pad0: u32, _pad1: u32,
+  shape: array<vec4u, 2>,
+  sa: array<vec4u, 2>,
+  sb: array<vec4u, 2>,
+}
+
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(1) @binding(0) var<uniform> p: Params;
+
+fn apply(x: f32, y: f32) -> f32 {
+  switch OP {
+    case 0u: { return x + y; }
+    case 1u: { return x - y; }
+    case 2u: { return x * y; }
+    case 3u: { return x / y; }
+    case 4u: { return max(x, y); }
+    case 5u: { return min(x, y); }
+    case 6u: { return select(0.0, 1.0, x == y); }
+    case 7u: { return select(0.0, 1.0, x > y); }
+    // Gradient mask of maximum(x, y) w.r.t. x: ties split the gradient evenly.
+    case 8u: { return select(select(0.0, 0.5, x == y), 1.0, x > y); }
+    default: { return x; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn binary(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= p.n || i >= arrayLength(&out)) { return; }
+  var rem = i;
+  var ia = 0u;
+  var ib = 0u;
+  for (var d = i32(p.rank) - 1; d >= 0; d--) {
+    let k = u32(d);
+    let dim = p.shape[k / 4u][k % 4u];
+    let c = rem % dim;
+    rem = rem / dim;
+    ia += c * p.sa[k / 4u][k % 4u];
+    ib += c * p.sb[k / 4u][k % 4u];
+  }
+  if (ia >= arrayLength(&a) || ib >= arrayLength(&b)) { return; }
+  out[i] = apply(a[ia], b[ib]);
+}

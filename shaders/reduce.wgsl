@@ -1,0 +1,42 @@
+// reduce.wgsl: row reduction of a contiguous [rows, len] matrix into [rows]; OP 0 sum, 1 max.
+// Deterministic: each thread folds a fixed strided subset, then a fixed-shape tree in workgroup memory.
+// Bindings: @group(0) 0 a: f32 (read), 1 out: f32 (read_write); @group(1) 0 Params.
+// Grid: one workgroup per row (rows workgroups, split over x and y when above 65535).
+// v1: WG threads per row; fast split reductions come with the kernels issue.
+
+override OP: u32;
+override WG: u32 = 64u;
+
+struct Params { rows: u32, len: u32 }
+
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(1) @binding(0) var<uniform> p: Params;
+
+var<workgroup> partial: array<f32, WG>;
+
+fn combine(x: f32, y: f32) -> f32 {
+  if (OP == 1u) { return max(x, y); }
+  return x + y;
+}
+
+@compute @workgroup_size(WG)
+fn reduce_rows(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+               @builtin(num_workgroups) nwg: vec3u) {
+  let row = wid.x + wid.y * nwg.x;
+  var neg_inf_bits = 0xff800000u; // a var: WGSL rejects -inf in constant expressions
+  var acc = select(0.0, bitcast<f32>(neg_inf_bits), OP == 1u);
+  if (row < p.rows) {
+    let base = row * p.len;
+    for (var j = lid.x; j < p.len; j += WG) {
+      if (base + j < arrayLength(&a)) { acc = combine(acc, a[base + j]); }
+    }
+  }
+  partial[lid.x] = acc;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s /= 2u) {
+    if (lid.x < s) { partial[lid.x] = combine(partial[lid.x], partial[lid.x + s]); }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u && row < p.rows && row < arrayLength(&out)) { out[row] = partial[0]; }
+}

@@ -1,0 +1,45 @@
+/**
+ * The Backend contract: allocate untyped 32-bit storage, run a kernel from the table on storages,
+ * read back, release. Backends share no semantics beyond this; ops never see which one they run on.
+ */
+import type { ArgsOf, KernelName } from '../kernels.js';
+import type { Data } from '../reference.js';
+
+export type DType = 'f32' | 'i32' | 'u32';
+
+/** An opaque handle to a backend's memory for one tensor's elements (4 bytes each). */
+export interface Storage {
+  readonly numel: number;
+  readonly dtype: DType;
+}
+
+export interface MemoryStats {
+  /** Bytes held by live storages (pool bucket sizes). */
+  bytesInUse: number;
+  /** Bytes of every buffer the backend currently owns: in use plus kept free in the pool. */
+  bytesAllocated: number;
+  /** Highest bytesInUse seen since creation or the last resetHighWater(). */
+  highWater: number;
+  liveStorages: number;
+}
+
+export interface Backend {
+  readonly name: 'cpu' | 'webgpu';
+  /** Human-readable device: the adapter description, or the CPU reference precision. */
+  readonly description: string;
+  alloc(numel: number, dtype: DType, label?: string): Storage;
+  upload(data: Data, dtype: DType, label?: string): Storage;
+  run<K extends KernelName>(kernel: K, inputs: readonly Storage[], outputs: readonly Storage[], args: ArgsOf<K>): void;
+  /** Flushes pending work, then copies the storage back to the host. */
+  read(storage: Storage): Promise<Data>;
+  release(storage: Storage): void;
+  /** Submits recorded work (no-op on the CPU). */
+  flush(): void;
+  memory(): MemoryStats;
+  resetHighWater(): void;
+  destroy(): void;
+}
+
+export class BackendError extends Error {
+  override name = 'BackendError';
+}

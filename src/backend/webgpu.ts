@@ -1,0 +1,290 @@
+/**
+ * The WebGPU backend: owns the GPUDevice, compiles every kernel of the table into a pipeline at
+ * create() (explicit layouts, compile errors reported as shaders/<file>.wgsl:line:col), records
+ * dispatches into one open compute pass, packs Params into one uniform arena bound with dynamic
+ * offsets, submits on flush(), and reads back asynchronously through staging buffers.
+ */
+import { kernels, MAX_PARAMS_BYTES, type ArgsOf, type Kernel, type KernelName } from '../kernels.js';
+import type { Data } from '../reference.js';
+import { BufferPool } from './buffers.js';
+import { requestGpuDevice, type DeviceOptions, type GpuContext } from './device.js';
+import { BackendError, type Backend, type DType, type MemoryStats, type Storage } from './index.js';
+import { shaders, type ShaderName } from './shaders.gen.js';
+
+export class ShaderCompileError extends Error {
+  override name = 'ShaderCompileError';
+}
+
+export class DeviceLostError extends Error {
+  override name = 'DeviceLostError';
+}
+
+export class GpuStorage implements Storage {
+  constructor(readonly buffer: GPUBuffer, readonly numel: number, readonly dtype: DType) {}
+  /** Bound size: exactly the tensor's bytes, so WGSL arrayLength() guards see the logical length. */
+  get bindBytes(): number { return Math.max(4, this.numel * 4); }
+}
+
+const ARENA_BYTES = 1 << 20;
+
+export interface WebGpuOptions extends DeviceOptions {
+  /** Dispatch every pipeline once at create(), so drivers that compile lazily (lavapipe) do it up front. */
+  warm?: boolean;
+  /** An existing context (tests share one device between backends). */
+  context?: GpuContext;
+}
+
+export class WebGpuBackend implements Backend {
+  readonly name = 'webgpu';
+  readonly description: string;
+  /** Milliseconds spent compiling pipelines (and warming them, if asked) in create(). */
+  compileMs = 0;
+  private pipelines = new Map<KernelName, GPUComputePipeline>();
+  private pool: BufferPool;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private arenaBuffer: GPUBuffer;
+  private arenaWords = new Uint32Array(ARENA_BYTES / 4);
+  private arenaUsed = 0;
+  private arenaGroup: GPUBindGroup;
+  private uniformLayout: GPUBindGroupLayout;
+  private storageLayouts = new Map<string, GPUBindGroupLayout>();
+  private alignment: number;
+  private maxGroups: number;
+  private destroyed = false;
+  dispatches = 0;
+  submits = 0;
+
+  private constructor(readonly ctx: GpuContext) {
+    const { device } = ctx;
+    this.description = ctx.adapter.description || `${ctx.adapter.vendor} ${ctx.adapter.architecture}`.trim() || 'unknown adapter';
+    this.pool = new BufferPool(device);
+    this.alignment = Math.max(ctx.limits.minUniformBufferOffsetAlignment ?? 256, 16);
+    this.maxGroups = ctx.limits.maxComputeWorkgroupsPerDimension ?? 65535;
+    this.arenaBuffer = device.createBuffer({
+      label: 'uniform arena', size: ARENA_BYTES + MAX_PARAMS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+    this.uniformLayout = device.createBindGroupLayout({
+      label: 'params layout',
+      entries: [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } }],
+    });
+    this.arenaGroup = device.createBindGroup({
+      label: 'uniform arena group', layout: this.uniformLayout,
+      entries: [{ binding: 0, resource: { buffer: this.arenaBuffer, size: MAX_PARAMS_BYTES } }],
+    });
+  }
+
+  static async create(opts: WebGpuOptions = {}): Promise<WebGpuBackend> {
+    const ctx = opts.context ?? (await requestGpuDevice(opts));
+    const backend = new WebGpuBackend(ctx);
+    const t0 = performance.now();
+    await backend.compileAll();
+    if (opts.warm) await backend.warm();
+    backend.compileMs = performance.now() - t0;
+    return backend;
+  }
+
+  get device(): GPUDevice { return this.ctx.device; }
+
+  /** Compiles WGSL and throws ShaderCompileError with file:line:col for each error message. */
+  async compileShader(name: string, code: string): Promise<GPUShaderModule> {
+    const { device } = this.ctx;
+    device.pushErrorScope('validation');
+    const module = device.createShaderModule({ label: `shaders/${name}.wgsl`, code });
+    const info = await module.getCompilationInfo();
+    const scopeError = await device.popErrorScope();
+    const errors = info.messages.filter((m) => m.type === 'error');
+    if (errors.length || scopeError) {
+      const lines = code.split('\n');
+      const detail = errors.map((m) => `shaders/${name}.wgsl:${m.lineNum}:${m.linePos}: error: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ''}`);
+      throw new ShaderCompileError(detail.length ? detail.join('\n') : `shaders/${name}.wgsl: ${scopeError?.message}`);
+    }
+    return module;
+  }
+
+  private storageLayout(inputs: number, outputs: number): GPUBindGroupLayout {
+    const key = `${inputs}:${outputs}`;
+    let layout = this.storageLayouts.get(key);
+    if (!layout) {
+      const entries: GPUBindGroupLayoutEntry[] = [];
+      for (let i = 0; i < inputs + outputs; i++) {
+        entries.push({ binding: i, visibility: GPUShaderStage.COMPUTE, buffer: { type: i < inputs ? 'read-only-storage' : 'storage' } });
+      }
+      layout = this.ctx.device.createBindGroupLayout({ label: `storage layout ${inputs} in / ${outputs} out`, entries });
+      this.storageLayouts.set(key, layout);
+    }
+    return layout;
+  }
+
+  private async compileAll(): Promise<void> {
+    const modules = new Map<ShaderName, Promise<GPUShaderModule>>();
+    const module = (s: ShaderName): Promise<GPUShaderModule> => {
+      let m = modules.get(s);
+      if (!m) modules.set(s, (m = this.compileShader(s, shaders[s])));
+      return m;
+    };
+    await Promise.all((Object.keys(kernels) as KernelName[]).map(async (name) => {
+      this.pipelines.set(name, await this.buildPipeline(name, kernels[name] as Kernel<unknown>, await module(kernels[name].shader)));
+    }));
+  }
+
+  async buildPipeline(name: string, k: Kernel<unknown>, module: GPUShaderModule): Promise<GPUComputePipeline> {
+    const { device } = this.ctx;
+    const layout = device.createPipelineLayout({
+      label: `${name} layout`, bindGroupLayouts: [this.storageLayout(k.inputs, k.outputs), this.uniformLayout],
+    });
+    device.pushErrorScope('validation');
+    try {
+      return await device.createComputePipelineAsync({
+        label: `kernel ${name}`, layout, compute: { module, entryPoint: k.entry, constants: k.constants },
+      });
+    } catch (e) {
+      throw new ShaderCompileError(`kernel ${name} (shaders/${k.shader}.wgsl, entry ${k.entry}): ${(e as Error).message}`);
+    } finally {
+      const err = await device.popErrorScope();
+      if (err) throw new ShaderCompileError(`kernel ${name} (shaders/${k.shader}.wgsl, entry ${k.entry}): ${err.message}`);
+    }
+  }
+
+  /** One single-workgroup dispatch per pipeline with n = 0, so lazily compiling drivers compile now. */
+  private async warm(): Promise<void> {
+    const scratch = [0, 1, 2, 3].map(() => this.alloc(1, 'f32', 'warm-up scratch'));
+    for (const name of this.pipelines.keys()) {
+      const k = kernels[name] as Kernel<unknown>;
+      const words = new Array<number>(MAX_PARAMS_BYTES / 4).fill(0);
+      this.dispatch(name, k, scratch.slice(0, k.inputs), scratch.slice(k.inputs, k.inputs + k.outputs), words, 1);
+    }
+    scratch.forEach((s) => this.release(s));
+    await this.read(this.alloc(1, 'f32', 'warm-up sync')).catch(() => undefined);
+  }
+
+  private checkAlive(what: string): void {
+    if (this.destroyed) throw new DeviceLostError(`${what}: the webgpu backend was destroyed`);
+    if (this.ctx.lost) throw new DeviceLostError(`${what}: the WebGPU device was lost (${this.ctx.lost.reason}): ${this.ctx.lost.message}`);
+  }
+
+  private checkSize(numel: number, label: string): number {
+    const bytes = numel * 4;
+    const limit = this.ctx.limits.maxStorageBufferBindingSize ?? 134217728;
+    if (bytes > limit) {
+      throw new BackendError(`${label}: ${numel} elements (${bytes} bytes) exceed this adapter's maxStorageBufferBindingSize of ${limit} bytes`);
+    }
+    return bytes;
+  }
+
+  alloc(numel: number, dtype: DType, label = 'tensor'): GpuStorage {
+    this.checkAlive('alloc');
+    const bytes = this.checkSize(numel, label);
+    return new GpuStorage(this.pool.acquire(bytes, false, label), numel, dtype);
+  }
+
+  upload(data: Data, dtype: DType, label = 'tensor'): GpuStorage {
+    this.checkAlive('upload');
+    const bytes = this.checkSize(data.length, label);
+    const buffer = this.pool.acquire(bytes, true, label);
+    const words = dtype === 'f32' ? Float32Array.from(data) : dtype === 'i32' ? Int32Array.from(data) : Uint32Array.from(data);
+    if (words.byteLength) this.ctx.device.queue.writeBuffer(buffer, 0, words);
+    return new GpuStorage(buffer, data.length, dtype);
+  }
+
+  run<K extends KernelName>(kernel: K, inputs: readonly Storage[], outputs: readonly Storage[], args: ArgsOf<K>): void {
+    this.checkAlive(`kernel ${kernel}`);
+    const k = kernels[kernel] as unknown as Kernel<ArgsOf<K>>;
+    const groups = k.grid(args);
+    if (groups === 0) return;
+    this.dispatch(kernel, k as Kernel<unknown>, inputs.map((s) => this.own(s)), outputs.map((s) => this.own(s)), k.params(args), groups);
+  }
+
+  private dispatch(name: KernelName, k: Kernel<unknown>, ins: GpuStorage[], outs: GpuStorage[], words: number[], groups: number): void {
+    const x = Math.min(groups, this.maxGroups);
+    const y = Math.ceil(groups / x);
+    if (y > this.maxGroups) throw new BackendError(`kernel ${name}: ${groups} workgroups exceed the adapter's ${this.maxGroups}² grid`);
+    const stride = Math.ceil((words.length * 4) / this.alignment) * this.alignment;
+    if (this.arenaUsed + stride > ARENA_BYTES) this.flush();
+    const offset = this.arenaUsed;
+    this.arenaWords.set(words, offset / 4);
+    this.arenaUsed += stride;
+    const { device } = this.ctx;
+    const bindGroup = device.createBindGroup({
+      label: `${name} bindings`,
+      layout: this.storageLayout(k.inputs, k.outputs),
+      entries: [...ins, ...outs].map((s, i) => ({ binding: i, resource: { buffer: s.buffer, size: s.bindBytes } })),
+    });
+    if (!this.pass) {
+      this.encoder = device.createCommandEncoder({ label: 'step encoder' });
+      this.pass = this.encoder.beginComputePass({ label: 'step pass' });
+    }
+    this.pass.setPipeline(this.pipelines.get(name)!);
+    this.pass.setBindGroup(0, bindGroup);
+    this.pass.setBindGroup(1, this.arenaGroup, [offset]);
+    this.pass.dispatchWorkgroups(x, y);
+    this.dispatches++;
+  }
+
+  flush(): void {
+    if (!this.encoder || !this.pass) return;
+    this.pass.end();
+    const { queue } = this.ctx.device;
+    // The arena is written now, before the commands that read it are submitted (queue order).
+    queue.writeBuffer(this.arenaBuffer, 0, this.arenaWords.buffer, 0, this.arenaUsed);
+    queue.submit([this.encoder.finish()]);
+    this.submits++;
+    this.encoder = null;
+    this.pass = null;
+    this.arenaUsed = 0;
+    this.pool.onFlush();
+  }
+
+  async read(storage: Storage): Promise<Data> {
+    this.checkAlive('read');
+    const s = this.own(storage);
+    this.flush();
+    const { device } = this.ctx;
+    const staging = device.createBuffer({ label: 'readback staging', size: s.bindBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const encoder = device.createCommandEncoder({ label: 'readback encoder' });
+    encoder.copyBufferToBuffer(s.buffer, 0, staging, 0, s.bindBytes);
+    device.queue.submit([encoder.finish()]);
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+    } catch (e) {
+      staging.destroy();
+      this.checkAlive('read');
+      throw e;
+    }
+    const bytes = staging.getMappedRange().slice(0, s.numel * 4);
+    staging.unmap();
+    staging.destroy();
+    return s.dtype === 'f32' ? new Float32Array(bytes) : s.dtype === 'i32' ? new Int32Array(bytes) : new Uint32Array(bytes);
+  }
+
+  release(storage: Storage): void {
+    if (this.destroyed) return;
+    this.pool.release(this.own(storage).buffer, this.encoder !== null);
+  }
+
+  memory(): MemoryStats {
+    const s = this.pool.stats();
+    return { bytesInUse: s.bytesInUse, bytesAllocated: s.bytesAllocated, highWater: s.highWater, liveStorages: s.liveBuffers };
+  }
+
+  resetHighWater(): void { this.pool.resetHighWater(); }
+
+  /** Frees pooled buffers no tensor uses. */
+  trim(): void {
+    this.flush();
+    this.pool.trim(0);
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.flush();
+    this.pool.destroyAll();
+    this.arenaBuffer.destroy();
+    this.destroyed = true;
+  }
+
+  private own(s: Storage): GpuStorage {
+    if (!(s instanceof GpuStorage)) throw new BackendError('webgpu backend was given storage that belongs to another backend');
+    return s;
+  }
+}

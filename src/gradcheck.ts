@@ -1,0 +1,201 @@
+/**
+ * Gradient checking for every op in the table: the analytic gradient on a chosen backend vs the float64
+ * CPU reference's analytic gradient vs central finite differences in float64. The loss is
+ * L = sum(f(x) * w) with fixed random weights w, so every output element's gradient is exercised.
+ * gradcheckCases is typed over OpName: a new op without an entry does not compile.
+ */
+import type { Backend } from './backend/index.js';
+import { CpuBackend } from './backend/cpu.js';
+import * as o from './ops.js';
+import type { OpName } from './ops.js';
+import { mulberry32 } from './random.js';
+import { numel, fmt } from './shape.js';
+import { scope, type Tensor } from './tensor.js';
+
+type Domain = 'any' | 'positive' | 'nonzero' | 'mask' | 'aboveMinusOne';
+interface InputSpec { shape: number[]; domain?: Domain; grad?: boolean }
+export interface GradcheckCase { label: string; inputs: InputSpec[]; fn: (xs: Tensor[]) => Tensor }
+
+const inp = (shape: number[], domain: Domain = 'any', grad = true): InputSpec => ({ shape, domain, grad });
+const unaryCases = (f: (x: Tensor) => Tensor, domain: Domain = 'any'): GradcheckCase[] => [
+  { label: '[3, 4]', inputs: [inp([3, 4], domain)], fn: ([x]) => f(x!) },
+  { label: '[2, 3, 5]', inputs: [inp([2, 3, 5], domain)], fn: ([x]) => f(x!) },
+];
+const binaryCases = (f: (a: Tensor, b: Tensor) => Tensor, bDomain: Domain = 'any'): GradcheckCase[] => [
+  { label: '[3, 4] · [3, 4]', inputs: [inp([3, 4]), inp([3, 4], bDomain)], fn: ([a, b]) => f(a!, b!) },
+  { label: '[2, 3, 4] · [3, 1] (broadcast)', inputs: [inp([2, 3, 4]), inp([3, 1], bDomain)], fn: ([a, b]) => f(a!, b!) },
+  { label: '[1, 4] · [3, 1] (both broadcast)', inputs: [inp([1, 4]), inp([3, 1], bDomain)], fn: ([a, b]) => f(a!, b!) },
+  { label: '[5] · [] (scalar)', inputs: [inp([5]), inp([], bDomain)], fn: ([a, b]) => f(a!, b!) },
+];
+const reduceCases = (f: (x: Tensor, axes?: number | number[], keep?: boolean) => Tensor): GradcheckCase[] => [
+  { label: '[3, 4] all', inputs: [inp([3, 4])], fn: ([x]) => f(x!) },
+  { label: '[2, 3, 4] axis 1', inputs: [inp([2, 3, 4])], fn: ([x]) => f(x!, 1) },
+  { label: '[2, 3, 4] axes [0, 2] keepDims', inputs: [inp([2, 3, 4])], fn: ([x]) => f(x!, [0, 2], true) },
+  { label: '[3, 5] axis -1', inputs: [inp([3, 5])], fn: ([x]) => f(x!, -1) },
+];
+
+export const gradcheckCases: Record<OpName, GradcheckCase[] | null> = {
+  neg: unaryCases(o.neg),
+  abs: unaryCases(o.abs, 'nonzero'),
+  exp: unaryCases(o.exp),
+  log: unaryCases(o.log, 'positive'),
+  log1p: unaryCases(o.log1p, 'aboveMinusOne'),
+  sqrt: unaryCases(o.sqrt, 'positive'),
+  sigmoid: unaryCases(o.sigmoid),
+  tanh: unaryCases(o.tanh),
+  relu: unaryCases(o.relu, 'nonzero'),
+  gelu: unaryCases(o.gelu),
+  silu: unaryCases(o.silu),
+  powScalar: [
+    { label: '[3, 4] ^ 2.5', inputs: [inp([3, 4], 'positive')], fn: ([x]) => o.powScalar(x!, 2.5) },
+    { label: '[3, 4] ^ 3 (negative x)', inputs: [inp([3, 4])], fn: ([x]) => o.powScalar(x!, 3) },
+  ],
+  mulScalar: unaryCases((x) => o.mulScalar(x, -1.75)),
+  addScalar: unaryCases((x) => o.addScalar(x, 0.5)),
+  add: binaryCases(o.add),
+  sub: binaryCases(o.sub),
+  mul: binaryCases(o.mul),
+  div: binaryCases(o.div, 'nonzero'),
+  maximum: binaryCases(o.maximum),
+  minimum: binaryCases(o.minimum),
+  equal: null,
+  greater: null,
+  cast: null,
+  sum: reduceCases(o.sum),
+  mean: reduceCases(o.mean),
+  max: reduceCases(o.max),
+  reshape: [{ label: '[2, 6] -> [3, -1]', inputs: [inp([2, 6])], fn: ([x]) => o.mul(o.reshape(x!, [3, -1]), o.reshape(x!, [3, 4])) }],
+  permute: [
+    { label: '[2, 3, 4] perm [2, 0, 1]', inputs: [inp([2, 3, 4])], fn: ([x]) => o.permute(x!, [2, 0, 1]) },
+    { label: '[3, 4] transpose', inputs: [inp([3, 4])], fn: ([x]) => o.transpose(x!) },
+  ],
+  slice: [{ label: '[4, 5] [1:3, 2:]', inputs: [inp([4, 5])], fn: ([x]) => o.slice(x!, [1, 2], [2, -1]) }],
+  concat: [
+    { label: '[2, 3] ++ [4, 3] axis 0', inputs: [inp([2, 3]), inp([4, 3])], fn: ([a, b]) => o.concat([a!, b!], 0) },
+    { label: '[2, 1, 3] ++ [2, 2, 3] ++ [2, 1, 3] axis 1', inputs: [inp([2, 1, 3]), inp([2, 2, 3]), inp([2, 1, 3])], fn: (xs) => o.concat(xs, 1) },
+  ],
+  expand: [{ label: '[3, 1] -> [2, 3, 4]', inputs: [inp([3, 1])], fn: ([x]) => o.expand(x!, [2, 3, 4]) }],
+  where: [
+    { label: 'mask [3, 4], a [3, 4], b [4]', inputs: [inp([3, 4], 'mask', false), inp([3, 4]), inp([4])], fn: ([c, a, b]) => o.where(c!, a!, b!) },
+  ],
+  matmul: [
+    { label: '[3, 4] · [4, 5]', inputs: [inp([3, 4]), inp([4, 5])], fn: ([a, b]) => o.matmul(a!, b!) },
+    { label: '[4, 3]ᵀ · [4, 5]', inputs: [inp([4, 3]), inp([4, 5])], fn: ([a, b]) => o.matmul(a!, b!, { transA: true }) },
+    { label: '[3, 4] · [5, 4]ᵀ', inputs: [inp([3, 4]), inp([5, 4])], fn: ([a, b]) => o.matmul(a!, b!, { transB: true }) },
+    { label: '[4, 3]ᵀ · [5, 4]ᵀ', inputs: [inp([4, 3]), inp([5, 4])], fn: ([a, b]) => o.matmul(a!, b!, { transA: true, transB: true }) },
+    { label: '[2, 3, 4] · [4, 2] (batch broadcast)', inputs: [inp([2, 3, 4]), inp([4, 2])], fn: ([a, b]) => o.matmul(a!, b!) },
+    { label: '[2, 1, 3, 4] · [3, 4, 2] (batch broadcast both)', inputs: [inp([2, 1, 3, 4]), inp([3, 4, 2])], fn: ([a, b]) => o.matmul(a!, b!) },
+  ],
+};
+
+export interface GradcheckOptions {
+  /** Seeds per case (default 2). */
+  seeds?: number;
+  /** Finite-difference step in float64 (default 1e-6). */
+  eps?: number;
+  /** Backend vs float64 reference: |g - ref| <= atol + rtol·|ref| (defaults 1e-5, 1e-4: float32 arithmetic, ~10x the largest error measured on lavapipe). */
+  atol?: number;
+  rtol?: number;
+  /** Float64 reference vs finite differences (defaults 1e-7, 1e-6; eps 1e-6 leaves ~1e-9). */
+  fdAtol?: number;
+  fdRtol?: number;
+  ops?: OpName[];
+}
+
+export interface GradcheckResult {
+  op: OpName;
+  cases: number;
+  /** Backend analytic gradient vs the float64 reference analytic gradient. */
+  maxAbsErr: number;
+  maxRelErr: number;
+  /** Float64 reference analytic gradient vs central finite differences. */
+  fdMaxAbsErr: number;
+  tolerance: { atol: number; rtol: number; fdAtol: number; fdRtol: number };
+  pass: boolean;
+  /** The first failing element, if any. */
+  failure?: string;
+}
+
+function sample(domain: Domain, next: () => number): number {
+  const u = next();
+  switch (domain) {
+    case 'positive': return 0.5 + 1.5 * u;
+    case 'nonzero': return (0.2 + 0.8 * u) * (next() < 0.5 ? -1 : 1);
+    case 'mask': return u < 0.5 ? 0 : 1;
+    case 'aboveMinusOne': return -0.5 + 2 * u;
+    default: return -2 + 4 * u;
+  }
+}
+
+async function analyticGrads(backend: Backend, c: GradcheckCase, values: number[][], weights: number[]): Promise<{ grads: (number[] | null)[]; outShape: number[] }> {
+  const { xs, outShape } = scope(() => {
+    const xs = c.inputs.map((spec, i) => o.tensor(values[i]!, spec.shape, { backend, requiresGrad: spec.grad !== false }));
+    const out = c.fn(xs);
+    const w = o.tensor(weights.slice(0, out.size), out.shape, { backend });
+    o.sum(o.mul(out, w)).backward();
+    return { xs, outShape: [...out.shape] };
+  });
+  const grads = await Promise.all(xs.map(async (x, i) => (c.inputs[i]!.grad === false ? null : x.grad ? Array.from(await x.grad.read()) : new Array<number>(x.size).fill(0))));
+  xs.forEach((x) => x.dispose());
+  return { grads, outShape };
+}
+
+function lossAt(ref: CpuBackend, c: GradcheckCase, values: number[][], weights: number[]): number {
+  return scope(() => {
+    const xs = c.inputs.map((spec, i) => o.tensor(values[i]!, spec.shape, { backend: ref }));
+    const out = ref.readSync(c.fn(xs).storage);
+    let l = 0;
+    for (let i = 0; i < out.length; i++) l += out[i]! * weights[i]!;
+    return l;
+  });
+}
+
+/** Runs every case of the selected ops on `backend`; never throws for a failing op (see `pass`). */
+export async function gradcheckOps(backend: Backend, opts: GradcheckOptions = {}): Promise<GradcheckResult[]> {
+  const atol = opts.atol ?? 1e-5, rtol = opts.rtol ?? 1e-4, fdAtol = opts.fdAtol ?? 1e-7, fdRtol = opts.fdRtol ?? 1e-6;
+  const eps = opts.eps ?? 1e-6;
+  const ref = new CpuBackend('f64');
+  const names = opts.ops ?? (Object.keys(gradcheckCases) as OpName[]);
+  const results: GradcheckResult[] = [];
+  for (const op of names) {
+    const cases = gradcheckCases[op];
+    if (cases === undefined) throw new Error(`gradcheck: unknown op '${op}'; known: ${Object.keys(gradcheckCases).join(', ')}`);
+    if (cases === null) continue;
+    const r: GradcheckResult = { op, cases: 0, maxAbsErr: 0, maxRelErr: 0, fdMaxAbsErr: 0, tolerance: { atol, rtol, fdAtol, fdRtol }, pass: true };
+    for (const c of cases) {
+      for (let seed = 1; seed <= (opts.seeds ?? 2); seed++) {
+        const next = mulberry32(seed * 7919 + results.length);
+        const values = c.inputs.map((s) => Array.from({ length: numel(s.shape) }, () => sample(s.domain ?? 'any', next)));
+        const weights = Array.from({ length: 4096 }, () => -1 + 2 * next());
+        const refG = await analyticGrads(ref, c, values, weights);
+        const devG = backend === ref ? refG : await analyticGrads(backend, c, values, weights);
+        r.cases++;
+        c.inputs.forEach((spec, i) => {
+          const rg = refG.grads[i], dg = devG.grads[i];
+          if (!rg || !dg) return;
+          for (let j = 0; j < rg.length; j++) {
+            const abs = Math.abs(dg[j]! - rg[j]!);
+            r.maxAbsErr = Math.max(r.maxAbsErr, abs);
+            r.maxRelErr = Math.max(r.maxRelErr, abs / Math.max(Math.abs(rg[j]!), 1e-12));
+            if (r.pass && !(abs <= atol + rtol * Math.abs(rg[j]!))) {
+              r.pass = false;
+              r.failure = `${c.label}, seed ${seed}, input ${i} ${fmt(spec.shape)}[${j}]: ${backend.description} ${dg[j]} vs reference ${rg[j]}`;
+            }
+            const plus = values.map((v) => [...v]), minus = values.map((v) => [...v]);
+            plus[i]![j]! += eps;
+            minus[i]![j]! -= eps;
+            const fd = (lossAt(ref, c, plus, weights) - lossAt(ref, c, minus, weights)) / (2 * eps);
+            const fdErr = Math.abs(fd - rg[j]!);
+            r.fdMaxAbsErr = Math.max(r.fdMaxAbsErr, fdErr);
+            if (r.pass && !(fdErr <= fdAtol + fdRtol * Math.abs(rg[j]!))) {
+              r.pass = false;
+              r.failure = `${c.label}, seed ${seed}, input ${i} ${fmt(spec.shape)}[${j}]: reference ${rg[j]} vs finite difference ${fd}`;
+            }
+          }
+        });
+      }
+    }
+    results.push(r);
+  }
+  return results;
+}

@@ -1,0 +1,37 @@
+/**
+ * Public surface: init() picks a backend; tensors, ops, autograd and memory scopes work the same on
+ * every backend. `await init()` uses WebGPU (Dawn in Node, navigator.gpu in browsers).
+ */
+import { CpuBackend } from './backend/cpu.js';
+import type { Backend } from './backend/index.js';
+import { WebGpuBackend, type WebGpuOptions } from './backend/webgpu.js';
+import { setBackend } from './tensor.js';
+
+export interface InitOptions extends WebGpuOptions {
+  backend?: 'webgpu' | 'cpu';
+  /** CPU backend precision: 'f64' (the reference, default) or 'f32' (rounds like the GPU). */
+  precision?: 'f32' | 'f64';
+}
+
+/** Creates a backend, makes it the default for new tensors, and returns it. */
+export async function init(opts: InitOptions = {}): Promise<Backend> {
+  const backend = opts.backend === 'cpu' ? new CpuBackend(opts.precision ?? 'f64') : await WebGpuBackend.create(opts);
+  setBackend(backend);
+  return backend;
+}
+
+export { Tensor, TensorError, noGrad, scope, keep, liveTensors, setDebug, getBackend, setBackend } from './tensor.js';
+export {
+  neg, abs, exp, log, log1p, sqrt, sigmoid, tanh, relu, gelu, silu, powScalar, mulScalar, addScalar,
+  add, sub, mul, div, maximum, minimum, equal, greater, cast, sum, mean, max, reshape, permute, transpose,
+  slice, concat, expand, where, matmul, sumTo, tensor, full, zeros, ones, onesLike, ops,
+  type OpName, type CreateOptions,
+} from './ops.js';
+export { ShapeError, type Shape } from './shape.js';
+export { randomUniform, randomNormal, mulberry32 } from './random.js';
+export { gradcheckOps, gradcheckCases, type GradcheckResult, type GradcheckOptions } from './gradcheck.js';
+export { CpuBackend } from './backend/cpu.js';
+export { WebGpuBackend, ShaderCompileError, DeviceLostError } from './backend/webgpu.js';
+export { requestGpuDevice, NoAdapterError, type GpuContext, type AdapterSummary } from './backend/device.js';
+export type { Backend, DType, MemoryStats } from './backend/index.js';
+export { kernels, type KernelName } from './kernels.js';

@@ -1,0 +1,130 @@
+/**
+ * The kernel table: kernel id → WGSL shader + entry point + bindings + Params words + override
+ * constants + grid + CPU twin. Ops call kernels by id through a Backend; nothing else knows WGSL.
+ * Every entry is compiled at init (variants are enumerated as entries), so dispatch is synchronous.
+ */
+import type { ShaderName } from './backend/shaders.gen.js';
+import { MAX_RANK } from './shape.js';
+import {
+  BINARY, CAST, UNARY, binaryRef, castRef, copyRef, fillRef, matmulRef, reduceRef, unaryRef, whereRef,
+  type BinaryKernel, type CastKernel, type Data, type MatmulLayout, type UnaryKernel,
+} from './reference.js';
+
+export interface Kernel<A> {
+  shader: ShaderName;
+  /** The `@compute fn` name in the shader. */
+  entry: string;
+  /** @group(0) bindings 0..inputs-1 are read-only storage; the next `outputs` are read_write. */
+  inputs: number;
+  outputs: number;
+  /** WGSL `override` values; WG is the workgroup size the grid is computed with. */
+  constants: Record<string, number> & { WG: number };
+  /** @group(1) @binding(0) uniform words, one 4-byte word per Params field in declaration order. */
+  params: (a: A) => number[];
+  /** Workgroups to launch; the backend splits counts above 65535 over x and y. */
+  grid: (a: A) => number;
+  cpu: (ins: Data[], outs: Data[], a: A) => void;
+}
+
+const f32Scratch = new Float32Array(1);
+const u32Scratch = new Uint32Array(f32Scratch.buffer);
+export function f32Bits(x: number): number {
+  f32Scratch[0] = x;
+  return u32Scratch[0]!;
+}
+
+/** Pads a list to `len` words (arrays of vec4u in Params hold up to MAX_RANK entries). */
+function words(xs: readonly number[], len = MAX_RANK): number[] {
+  return [...xs, ...new Array<number>(len - xs.length).fill(0)];
+}
+
+const blocks = (n: number, wg: number): number => Math.ceil(n / wg);
+
+export interface UnaryArgs { n: number; alpha: number }
+export interface StridedArgs { n: number; shape: readonly number[]; strides: readonly (readonly number[])[] }
+export interface CopyArgs extends StridedArgs { aOff: number; oOff: number }
+export interface FillArgs { n: number; value: number; dtype: 'f32' | 'i32' | 'u32' }
+export interface RowsArgs { rows: number; len: number }
+export interface MatmulArgs extends MatmulLayout { batch: number }
+
+const WG = 256;
+
+function unaryKernel(op: UnaryKernel): Kernel<UnaryArgs> {
+  return {
+    shader: 'unary', entry: 'unary', inputs: 1, outputs: 1, constants: { OP: UNARY[op], WG },
+    params: (a) => [a.n, f32Bits(a.alpha)],
+    grid: (a) => blocks(a.n, WG),
+    cpu: ([x], [y], a) => unaryRef(op, x!, y!, a.n, a.alpha),
+  };
+}
+
+function binaryKernel(op: BinaryKernel): Kernel<StridedArgs> {
+  return {
+    shader: 'binary', entry: 'binary', inputs: 2, outputs: 1, constants: { OP: BINARY[op], WG },
+    params: (a) => [a.n, a.shape.length, 0, 0, ...words(a.shape), ...words(a.strides[0]!), ...words(a.strides[1]!)],
+    grid: (a) => blocks(a.n, WG),
+    cpu: ([x, y], [z], a) => binaryRef(op, x!, y!, z!, a.shape, a.strides[0]!, a.strides[1]!),
+  };
+}
+
+function castKernel(op: CastKernel): Kernel<{ n: number }> {
+  return {
+    shader: 'cast', entry: 'cast_words', inputs: 1, outputs: 1, constants: { MODE: CAST[op], WG },
+    params: (a) => [a.n],
+    grid: (a) => blocks(a.n, WG),
+    cpu: ([x], [y], a) => castRef(op, x!, y!, a.n),
+  };
+}
+
+function reduceKernel(op: 'sum' | 'max'): Kernel<RowsArgs> {
+  return {
+    shader: 'reduce', entry: 'reduce_rows', inputs: 1, outputs: 1, constants: { OP: op === 'sum' ? 0 : 1, WG: 64 },
+    params: (a) => [a.rows, a.len],
+    grid: (a) => a.rows,
+    cpu: ([x], [y], a) => reduceRef(op, x!, y!, a.rows, a.len),
+  };
+}
+
+function table<K extends string, A>(names: readonly K[], make: (k: K) => Kernel<A>): Record<K, Kernel<A>> {
+  return Object.fromEntries(names.map((k) => [k, make(k)])) as Record<K, Kernel<A>>;
+}
+
+const keys = <T extends object>(o: T): (keyof T & string)[] => Object.keys(o) as (keyof T & string)[];
+
+export const kernels = {
+  ...table(keys(UNARY), unaryKernel),
+  ...table(keys(BINARY), binaryKernel),
+  ...table(keys(CAST), castKernel),
+  reduce_sum: reduceKernel('sum'),
+  reduce_max: reduceKernel('max'),
+  where: {
+    shader: 'where', entry: 'where_select', inputs: 3, outputs: 1, constants: { WG },
+    params: (a) => [a.n, a.shape.length, 0, 0, ...words(a.shape), ...a.strides.flatMap((s) => words(s))],
+    grid: (a) => blocks(a.n, WG),
+    cpu: ([c, x, y], [z], a) => whereRef(c!, x!, y!, z!, a.shape, a.strides[0]!, a.strides[1]!, a.strides[2]!),
+  } satisfies Kernel<StridedArgs>,
+  copy: {
+    shader: 'copy', entry: 'copy_strided', inputs: 1, outputs: 1, constants: { WG },
+    params: (a) => [a.n, a.shape.length, a.aOff, a.oOff, ...words(a.shape), ...words(a.strides[0]!), ...words(a.strides[1]!)],
+    grid: (a) => blocks(a.n, WG),
+    cpu: ([x], [y], a) => copyRef(x!, y!, a.shape, a.strides[0]!, a.strides[1]!, a.aOff, a.oOff),
+  } satisfies Kernel<CopyArgs>,
+  fill: {
+    shader: 'fill', entry: 'fill', inputs: 0, outputs: 1, constants: { WG },
+    params: (a) => [a.n, a.dtype === 'f32' ? f32Bits(a.value) : a.value >>> 0],
+    grid: (a) => blocks(a.n, WG),
+    cpu: (_, [y], a) => fillRef(y!, a.n, a.value),
+  } satisfies Kernel<FillArgs>,
+  matmul: {
+    shader: 'matmul', entry: 'matmul', inputs: 2, outputs: 1, constants: { WG },
+    params: (a) => [a.m, a.n, a.k, a.batch, a.batchShape.length, a.sam, a.sak, a.sbk, a.sbn, 0, 0, 0,
+      ...words(a.batchShape, 4), ...words(a.aBatchStrides, 4), ...words(a.bBatchStrides, 4)],
+    grid: (a) => blocks(a.batch * a.m * a.n, WG),
+    cpu: ([x, y], [z], a) => matmulRef(x!, y!, z!, a),
+  } satisfies Kernel<MatmulArgs>,
+};
+
+export type KernelName = keyof typeof kernels;
+export type ArgsOf<K extends KernelName> = (typeof kernels)[K] extends Kernel<infer A> ? A : never;
+/** The largest Params block any kernel uses, in bytes; the uniform arena binds this much per dispatch. */
+export const MAX_PARAMS_BYTES = 256;

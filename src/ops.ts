@@ -1,0 +1,566 @@
+/**
+ * The op vocabulary: one table entry per differentiable op, forward (runs kernels) beside backward
+ * (written with other ops, so gradients run on the same kernels and checks). The table's type makes a
+ * missing op a compile error. Exported functions validate their inputs before anything is dispatched.
+ */
+import type { Backend, DType } from './backend/index.js';
+import type { ArgsOf, KernelName } from './kernels.js';
+import { MAX_RANK, ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, fmt, normalizeAxes, numel, sameShape, strides, type Shape } from './shape.js';
+import { Tensor, TensorError, getBackend, isGradEnabled } from './tensor.js';
+import type { Data, UnaryKernel } from './reference.js';
+
+export type UnaryOpName = 'neg' | 'abs' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'sigmoid' | 'tanh' | 'relu' | 'gelu' | 'silu';
+export type BinaryOpName = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
+export type OpName = UnaryOpName | BinaryOpName | 'powScalar' | 'mulScalar' | 'addScalar' | 'equal' | 'greater' | 'cast'
+  | 'sum' | 'mean' | 'max' | 'reshape' | 'permute' | 'slice' | 'concat' | 'expand' | 'where' | 'matmul';
+
+type Grads = (Tensor | null)[];
+export interface OpDef<A> {
+  /** Runs kernels; returns the output and whatever backward needs. */
+  forward(xs: Tensor[], attrs: A): { out: Tensor; saved?: Tensor[] };
+  /** One gradient per input (null: none), written with ops. null for ops that are not differentiable. */
+  backward: ((d: Tensor, xs: Tensor[], saved: Tensor[], attrs: A) => Grads) | null;
+}
+
+// ---------- kernel plumbing ----------
+
+function run<K extends KernelName>(kernel: K, ins: Tensor[], outs: Tensor[], args: ArgsOf<K>): void {
+  const backend = outs[0]!.backend;
+  backend.run(kernel, ins.map((t) => t.storage), outs.map((t) => t.storage), args);
+}
+
+function unaryKernel(kernel: UnaryKernel, x: Tensor, alpha = 0): Tensor {
+  const out = Tensor.empty(x.backend, x.shape);
+  run(kernel, [x], [out], { n: x.size, alpha });
+  return out;
+}
+
+function binaryKernel(kernel: 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'eq' | 'gt' | 'max_grad_mask', a: Tensor, b: Tensor): Tensor {
+  const shape = broadcastShapes([a.shape, b.shape], [`${kernel} input a`, `${kernel} input b`]);
+  const out = Tensor.empty(a.backend, shape);
+  run(kernel, [a, b], [out], { n: out.size, shape, strides: [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)] });
+  return out;
+}
+
+/** Contiguous copy of `shape` elements read through `sa` from offset aOff (permute, slice, expand). */
+function gather(x: Tensor, shape: Shape, sa: readonly number[], aOff = 0): Tensor {
+  const out = Tensor.empty(x.backend, shape, x.dtype);
+  run('copy', [x], [out], { n: out.size, shape, strides: [sa, strides(shape)], aOff, oOff: 0 });
+  return out;
+}
+
+/** Writes all of `src` into `dst` (contiguous) at element offset oOff with dst's strides (concat, slice backward). */
+function scatterInto(dst: Tensor, src: Tensor, oOff: number): void {
+  run('copy', [src], [dst], { n: src.size, shape: src.shape, strides: [strides(src.shape), strides(dst.shape)], aOff: 0, oOff });
+}
+
+export function copyOf(x: Tensor): Tensor {
+  return gather(x, x.shape, strides(x.shape));
+}
+
+// ---------- validation ----------
+
+function check(op: string, xs: Tensor[], names: readonly string[], dtype: DType | null = 'f32'): Backend {
+  xs.forEach((x, i) => {
+    if (!(x instanceof Tensor)) throw new TensorError(`${op}: ${names[i] ?? `input ${i}`} must be a Tensor, got ${typeof x}`);
+    x.assertUsable(`${op}: ${names[i] ?? `input ${i}`}`);
+    if (dtype && x.dtype !== dtype) {
+      throw new TensorError(`${op}: ${names[i] ?? `input ${i}`} must be ${dtype}, got ${x.describe()}`);
+    }
+    if (x.backend !== xs[0]!.backend) {
+      throw new TensorError(`${op}: ${x.describe()} is on ${x.backend.description}, but ${xs[0]!.describe()} is on ${xs[0]!.backend.description}`);
+    }
+  });
+  return xs[0]!.backend;
+}
+
+function checkNumber(op: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new TensorError(`${op}: ${name} must be a finite number, got ${String(v)}`);
+  return v;
+}
+
+/** Records the graph when grad mode is on and an input requires grad; otherwise frees what backward would have needed. */
+export function apply<A>(name: OpName, xs: Tensor[], attrs: A): Tensor {
+  const def = ops[name] as OpDef<A>;
+  const { out, saved = [] } = def.forward(xs, attrs);
+  if (def.backward && isGradEnabled() && xs.some((x) => x.requiresGrad)) {
+    out.requiresGrad = true;
+    out.op = name;
+    out.inputs = xs;
+    out.saved = saved;
+    out.attrs = attrs;
+  } else {
+    for (const s of saved) if (s !== out && !xs.includes(s)) s.dispose();
+  }
+  return out;
+}
+
+// ---------- helpers used by backward rules ----------
+
+/** Sums a broadcast gradient back to `shape`. */
+export function sumTo(d: Tensor, shape: Shape): Tensor {
+  if (sameShape(d.shape, shape)) return d;
+  const axes = broadcastedAxes(shape, d.shape);
+  const s = axes.length ? sum(d, axes, true) : d;
+  return sameShape(s.shape, shape) ? s : reshape(s, shape);
+}
+
+const keepDimsShape = (shape: Shape, axes: readonly number[]): number[] => shape.map((d, i) => (axes.includes(i) ? 1 : d));
+
+interface ReduceAttrs { axes: number[]; keepDims: boolean }
+
+function reduceForward(x: Tensor, { axes, keepDims }: ReduceAttrs, kind: 'sum' | 'max'): Tensor {
+  const rest = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const perm = [...rest, ...axes];
+  const src = perm.every((p, i) => p === i) ? x : permuteForward(x, perm);
+  const rows = numel(rest.map((i) => x.shape[i]!));
+  const out = Tensor.empty(x.backend, keepDims ? keepDimsShape(x.shape, axes) : rest.map((i) => x.shape[i]!));
+  run(kind === 'sum' ? 'reduce_sum' : 'reduce_max', [src], [out], { rows, len: numel(axes.map((i) => x.shape[i]!)) });
+  if (src !== x) src.dispose();
+  return out;
+}
+
+function permuteForward(x: Tensor, perm: readonly number[]): Tensor {
+  const st = strides(x.shape);
+  return gather(x, perm.map((p) => x.shape[p]!), perm.map((p) => st[p]!));
+}
+
+function unary(kernel: UnaryKernel, grad: ((d: Tensor, x: Tensor, y: Tensor) => Tensor) | null, savesOut = false): OpDef<Record<string, never>> {
+  return {
+    forward: ([x]) => {
+      const out = unaryKernel(kernel, x!);
+      return { out, saved: savesOut ? [out] : [] };
+    },
+    backward: grad && ((d, [x], saved) => [grad(d, x!, saved[0]!)]),
+  };
+}
+
+interface MatmulAttrs { transA: boolean; transB: boolean }
+interface SliceAttrs { begin: number[]; size: number[] }
+
+// ---------- the table ----------
+
+/** Infers one entry's attrs type (the table's `satisfies` alone would erase it). */
+const def = <A>(d: OpDef<A>): OpDef<A> => d;
+
+export const ops = {
+  neg: unary('neg', (d) => neg(d)),
+  abs: unary('abs', (d, x) => mul(d, unaryKernel('sign', x))),
+  exp: unary('exp', (d, _x, y) => mul(d, y), true),
+  log: unary('log', (d, x) => div(d, x)),
+  log1p: unary('log1p', (d, x) => div(d, addScalar(x, 1))),
+  sqrt: unary('sqrt', (d, _x, y) => div(mulScalar(d, 0.5), y), true),
+  sigmoid: unary('sigmoid', (d, _x, y) => mul(d, mul(y, addScalar(neg(y), 1))), true),
+  tanh: unary('tanh', (d, _x, y) => mul(d, addScalar(neg(mul(y, y)), 1)), true),
+  relu: unary('relu', (d, x) => mul(d, unaryKernel('step', x))),
+  gelu: unary('gelu', (d, x) => mul(d, unaryKernel('gelu_deriv', x))),
+  silu: unary('silu', (d, x) => mul(d, unaryKernel('silu_deriv', x))),
+  powScalar: def({
+    forward: ([x], { exponent }: { exponent: number }) => ({ out: unaryKernel('pow_scalar', x!, exponent) }),
+    backward: (d, [x], _s, { exponent }) => [mul(d, mulScalar(powScalar(x!, exponent - 1), exponent))],
+  }),
+  mulScalar: def({
+    forward: ([x], { scalar }: { scalar: number }) => ({ out: unaryKernel('scale', x!, scalar) }),
+    backward: (d, _x, _s, { scalar }) => [mulScalar(d, scalar)],
+  }),
+  addScalar: def({
+    forward: ([x], { scalar }: { scalar: number }) => ({ out: unaryKernel('add_scalar', x!, scalar) }),
+    backward: (d) => [d],
+  }),
+  add: {
+    forward: ([a, b]) => ({ out: binaryKernel('add', a!, b!) }),
+    backward: (d, [a, b]) => [sumTo(d, a!.shape), sumTo(d, b!.shape)],
+  },
+  sub: {
+    forward: ([a, b]) => ({ out: binaryKernel('sub', a!, b!) }),
+    backward: (d, [a, b]) => [sumTo(d, a!.shape), sumTo(neg(d), b!.shape)],
+  },
+  mul: {
+    forward: ([a, b]) => ({ out: binaryKernel('mul', a!, b!) }),
+    backward: (d, [a, b]) => [a!.requiresGrad ? sumTo(mul(d, b!), a!.shape) : null, b!.requiresGrad ? sumTo(mul(d, a!), b!.shape) : null],
+  },
+  div: {
+    forward: ([a, b]) => {
+      const out = binaryKernel('div', a!, b!);
+      return { out, saved: [out] };
+    },
+    // d(a/b)/db = -(a/b)/b: reuse the output instead of squaring b.
+    backward: (d, [a, b], [y]) => [sumTo(div(d, b!), a!.shape), b!.requiresGrad ? sumTo(neg(div(mul(d, y!), b!)), b!.shape) : null],
+  },
+  maximum: {
+    forward: ([a, b]) => ({ out: binaryKernel('maximum', a!, b!) }),
+    backward: (d, [a, b]) => [
+      sumTo(mul(d, binaryKernel('max_grad_mask', a!, b!)), a!.shape),
+      sumTo(mul(d, binaryKernel('max_grad_mask', b!, a!)), b!.shape),
+    ],
+  },
+  minimum: {
+    forward: ([a, b]) => ({ out: binaryKernel('minimum', a!, b!) }),
+    backward: (d, [a, b]) => [
+      sumTo(mul(d, binaryKernel('max_grad_mask', b!, a!)), a!.shape),
+      sumTo(mul(d, binaryKernel('max_grad_mask', a!, b!)), b!.shape),
+    ],
+  },
+  equal: { forward: ([a, b]) => ({ out: binaryKernel('eq', a!, b!) }), backward: null },
+  greater: { forward: ([a, b]) => ({ out: binaryKernel('gt', a!, b!) }), backward: null },
+  cast: def({
+    forward: ([x], { dtype }: { dtype: DType }) => {
+      const k = `cast_${x!.dtype}_${dtype}` as const;
+      if (x!.dtype === dtype) return { out: copyOf(x!) };
+      if (k !== 'cast_i32_f32' && k !== 'cast_u32_f32' && k !== 'cast_f32_i32' && k !== 'cast_f32_u32') {
+        throw new TensorError(`cast: ${x!.dtype} -> ${dtype} is not supported (go through f32)`);
+      }
+      const out = Tensor.empty(x!.backend, x!.shape, dtype);
+      run(k, [x!], [out], { n: x!.size });
+      return { out };
+    },
+    backward: null,
+  }),
+  sum: def({
+    forward: ([x], a: ReduceAttrs) => ({ out: reduceForward(x!, a, 'sum') }),
+    backward: (d, [x], _s, { axes }) => [expand(reshape(d, keepDimsShape(x!.shape, axes)), x!.shape)],
+  }),
+  mean: def({
+    forward: ([x], a: ReduceAttrs) => {
+      const s = reduceForward(x!, a, 'sum');
+      const out = unaryKernel('scale', s, 1 / Math.max(1, numel(a.axes.map((i) => x!.shape[i]!))));
+      s.dispose();
+      return { out };
+    },
+    backward: (d, [x], _s, { axes }) =>
+      [expand(reshape(mulScalar(d, 1 / Math.max(1, numel(axes.map((i) => x!.shape[i]!)))), keepDimsShape(x!.shape, axes)), x!.shape)],
+  }),
+  max: def({
+    forward: ([x], a: ReduceAttrs) => {
+      const out = reduceForward(x!, a, 'max');
+      return { out, saved: [out] };
+    },
+    // Ties share the gradient evenly, as in PyTorch's amax.
+    backward: (d, [x], [y], { axes }) => {
+      const k = keepDimsShape(x!.shape, axes);
+      const mask = binaryKernel('eq', x!, reshape(y!, k));
+      const count = sum(mask, axes, true);
+      return [div(mul(mask, reshape(d, k)), count)];
+    },
+  }),
+  reshape: def({
+    forward: ([x], { shape }: { shape: number[] }) => ({ out: x!.view(shape) }),
+    backward: (d, [x]) => [reshape(d, x!.shape)],
+  }),
+  permute: def({
+    forward: ([x], { perm }: { perm: number[] }) => ({ out: permuteForward(x!, perm) }),
+    backward: (d, _x, _s, { perm }) => {
+      const inverse = new Array<number>(perm.length);
+      perm.forEach((p, i) => { inverse[p] = i; });
+      return [permute(d, inverse)];
+    },
+  }),
+  slice: def({
+    forward: ([x], { begin, size }: SliceAttrs) => {
+      const st = strides(x!.shape);
+      return { out: gather(x!, size, st, begin.reduce((acc, b, i) => acc + b * st[i]!, 0)) };
+    },
+    backward: (d, [x], _s, { begin }) => {
+      const z = full(x!.shape, 0, { backend: x!.backend });
+      scatterInto(z, d, begin.reduce((acc, b, i) => acc + b * strides(x!.shape)[i]!, 0));
+      return [z];
+    },
+  }),
+  concat: def({
+    forward: (xs, { axis }: { axis: number }) => {
+      const shape = [...xs[0]!.shape];
+      shape[axis] = xs.reduce((acc, x) => acc + x.shape[axis]!, 0);
+      const out = Tensor.empty(xs[0]!.backend, shape, xs[0]!.dtype);
+      const st = strides(shape);
+      let at = 0;
+      for (const x of xs) {
+        scatterInto(out, x, at * st[axis]!);
+        at += x.shape[axis]!;
+      }
+      return { out };
+    },
+    backward: (d, xs, _s, { axis }) => {
+      let at = 0;
+      return xs.map((x) => {
+        const begin = x.shape.map((_, i) => (i === axis ? at : 0));
+        at += x.shape[axis]!;
+        return slice(d, begin, [...x.shape]);
+      });
+    },
+  }),
+  expand: def({
+    forward: ([x], { shape }: { shape: number[] }) => ({ out: gather(x!, shape, broadcastStrides(x!.shape, shape)) }),
+    backward: (d, [x]) => [sumTo(d, x!.shape)],
+  }),
+  where: {
+    forward: ([c, a, b]) => {
+      const shape = broadcastShapes([c!.shape, a!.shape, b!.shape], ['where condition', 'where a', 'where b']);
+      const out = Tensor.empty(a!.backend, shape);
+      run('where', [c!, a!, b!], [out], { n: out.size, shape, strides: [c!, a!, b!].map((t) => broadcastStrides(t.shape, shape)) });
+      return { out };
+    },
+    backward: (d, [c, a, b]) => {
+      const zero = full([], 0, { backend: d.backend });
+      return [null, sumTo(where(c!, d, zero), a!.shape), sumTo(where(c!, zero, d), b!.shape)];
+    },
+  },
+  matmul: def({
+    forward: ([a, b], attrs: MatmulAttrs) => ({ out: matmulForward(a!, b!, attrs) }),
+    backward: (d, [a, b], _s, { transA, transB }) => {
+      const [da, db] = !transA && !transB ? [matmul(d, b!, { transB: true }), matmul(a!, d, { transA: true })]
+        : transA && !transB ? [matmul(b!, d, { transB: true }), matmul(a!, d)]
+          : !transA && transB ? [matmul(d, b!), matmul(d, a!, { transA: true })]
+            : [matmul(b!, d, { transA: true, transB: true }), matmul(d, a!, { transA: true, transB: true })];
+      return [sumTo(da, a!.shape), sumTo(db, b!.shape)];
+    },
+  }),
+} satisfies Record<OpName, OpDef<never>>;
+
+function matmulDims(a: Tensor, b: Tensor, { transA, transB }: MatmulAttrs): { m: number; n: number; k: number; batchShape: number[] } {
+  if (a.rank < 2 || b.rank < 2) {
+    throw new ShapeError(`matmul: both inputs need rank >= 2, got a ${a.describe()} and b ${b.describe()}`);
+  }
+  const [a0, a1] = a.shape.slice(-2) as [number, number];
+  const [b0, b1] = b.shape.slice(-2) as [number, number];
+  const [m, ka] = transA ? [a1, a0] : [a0, a1];
+  const [kb, n] = transB ? [b1, b0] : [b0, b1];
+  if (ka !== kb) {
+    throw new ShapeError(`matmul: inner dimensions differ: a ${a.describe()}${transA ? ' (transposed)' : ''} has K=${ka}, ` +
+      `b ${b.describe()}${transB ? ' (transposed)' : ''} has K=${kb}`);
+  }
+  const batchShape = broadcastShapes([a.shape.slice(0, -2), b.shape.slice(0, -2)], ['matmul batch of a', 'matmul batch of b']);
+  if (batchShape.length > 4) throw new ShapeError(`matmul: at most 4 batch dimensions, got ${fmt(batchShape)}`);
+  return { m, n, k: ka, batchShape };
+}
+
+function matmulForward(a: Tensor, b: Tensor, attrs: MatmulAttrs): Tensor {
+  const { m, n, k, batchShape } = matmulDims(a, b, attrs);
+  const [a0, a1] = a.shape.slice(-2) as [number, number];
+  const [b0, b1] = b.shape.slice(-2) as [number, number];
+  const out = Tensor.empty(a.backend, [...batchShape, m, n]);
+  run('matmul', [a, b], [out], {
+    m, n, k, batch: numel(batchShape), batchShape,
+    sam: attrs.transA ? 1 : a1, sak: attrs.transA ? a1 : 1,
+    sbk: attrs.transB ? 1 : b1, sbn: attrs.transB ? b1 : 1,
+    aBatchStrides: broadcastStrides(a.shape.slice(0, -2), batchShape).map((s) => s * a0 * a1),
+    bBatchStrides: broadcastStrides(b.shape.slice(0, -2), batchShape).map((s) => s * b0 * b1),
+  });
+  return out;
+}
+
+// ---------- public op functions (validate, then apply) ----------
+
+const unaryFn = (name: UnaryOpName) => (x: Tensor): Tensor => {
+  check(name, [x], ['x']);
+  return apply(name, [x], {});
+};
+export const neg = unaryFn('neg');
+export const abs = unaryFn('abs');
+export const exp = unaryFn('exp');
+export const log = unaryFn('log');
+export const log1p = unaryFn('log1p');
+export const sqrt = unaryFn('sqrt');
+export const sigmoid = unaryFn('sigmoid');
+export const tanh = unaryFn('tanh');
+export const relu = unaryFn('relu');
+/** GELU, tanh approximation (PyTorch's approximate='tanh'). */
+export const gelu = unaryFn('gelu');
+export const silu = unaryFn('silu');
+
+export function powScalar(x: Tensor, exponent: number): Tensor {
+  check('powScalar', [x], ['x']);
+  return apply('powScalar', [x], { exponent: checkNumber('powScalar', 'exponent', exponent) });
+}
+export function mulScalar(x: Tensor, scalar: number): Tensor {
+  check('mulScalar', [x], ['x']);
+  return apply('mulScalar', [x], { scalar: checkNumber('mulScalar', 'scalar', scalar) });
+}
+export function addScalar(x: Tensor, scalar: number): Tensor {
+  check('addScalar', [x], ['x']);
+  return apply('addScalar', [x], { scalar: checkNumber('addScalar', 'scalar', scalar) });
+}
+
+const binaryFn = (name: BinaryOpName | 'equal' | 'greater') => (a: Tensor, b: Tensor): Tensor => {
+  check(name, [a, b], ['a', 'b']);
+  broadcastShapes([a.shape, b.shape], [`${name}: a ${a.describe()}`, `b ${b.describe()}`]);
+  return apply(name, [a, b], {});
+};
+export const add = binaryFn('add');
+export const sub = binaryFn('sub');
+export const mul = binaryFn('mul');
+export const div = binaryFn('div');
+export const maximum = binaryFn('maximum');
+export const minimum = binaryFn('minimum');
+/** 1 where a == b else 0 (f32 mask); not differentiable. */
+export const equal = binaryFn('equal');
+/** 1 where a > b else 0 (f32 mask); not differentiable. */
+export const greater = binaryFn('greater');
+
+export function cast(x: Tensor, dtype: DType): Tensor {
+  check('cast', [x], ['x'], null);
+  return apply('cast', [x], { dtype });
+}
+
+function reduceFn(name: 'sum' | 'mean' | 'max') {
+  return (x: Tensor, axes?: number | number[], keepDims = false): Tensor => {
+    check(name, [x], ['x']);
+    const norm = normalizeAxes(axes, x.rank, `${name} of ${x.describe()}`);
+    if (name === 'max' && norm.some((a) => x.shape[a] === 0)) throw new ShapeError(`max of ${x.describe()}: cannot reduce an empty axis`);
+    return apply(name, [x], { axes: norm, keepDims });
+  };
+}
+export const sum = reduceFn('sum');
+export const mean = reduceFn('mean');
+export const max = reduceFn('max');
+
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  check('reshape', [x], ['x'], null);
+  const holes = shape.filter((d) => d === -1).length;
+  const known = numel(shape.filter((d) => d !== -1));
+  const resolved = shape.map((d) => (d === -1 ? (known === 0 ? 0 : x.size / known) : d));
+  assertValidShape(resolved, `reshape of ${x.describe()} to ${fmt(shape)}`);
+  if (holes > 1 || numel(resolved) !== x.size) {
+    throw new ShapeError(`reshape: cannot view ${x.describe()} (${x.size} elements) as ${fmt(shape)}`);
+  }
+  return apply('reshape', [x], { shape: resolved });
+}
+
+export function permute(x: Tensor, perm: readonly number[]): Tensor {
+  check('permute', [x], ['x'], null);
+  const norm = normalizeAxes(perm, x.rank, `permute of ${x.describe()}`);
+  if (perm.length !== x.rank || norm.length !== x.rank) {
+    throw new ShapeError(`permute: ${JSON.stringify(perm)} is not a permutation of the ${x.rank} axes of ${x.describe()}`);
+  }
+  return apply('permute', [x], { perm: perm.map((p) => (p < 0 ? p + x.rank : p)) });
+}
+
+/** Swaps two axes (default: the last two). */
+export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
+  check('transpose', [x], ['x'], null);
+  const [a, b] = normalizeAxes([axis0, axis1], x.rank, `transpose of ${x.describe()}`);
+  const perm = x.shape.map((_, i) => i);
+  perm[a!] = b!;
+  perm[b!] = a!;
+  return permute(x, perm);
+}
+
+/** The block starting at `begin` with extent `size` per axis (-1: to the end). */
+export function slice(x: Tensor, begin: readonly number[], size: readonly number[]): Tensor {
+  check('slice', [x], ['x'], null);
+  if (begin.length !== x.rank || size.length !== x.rank) {
+    throw new ShapeError(`slice of ${x.describe()}: begin ${fmt(begin)} and size ${fmt(size)} need ${x.rank} entries each`);
+  }
+  const resolved = size.map((s, i) => (s === -1 ? x.shape[i]! - begin[i]! : s));
+  x.shape.forEach((d, i) => {
+    const b = begin[i]!, s = resolved[i]!;
+    if (!Number.isInteger(b) || !Number.isInteger(s) || b < 0 || s < 0 || b + s > d) {
+      throw new ShapeError(`slice of ${x.describe()}: axis ${i} range [${b}, ${b + s}) is outside [0, ${d})`);
+    }
+  });
+  return apply('slice', [x], { begin: [...begin], size: resolved });
+}
+
+export function concat(xs: readonly Tensor[], axis = 0): Tensor {
+  if (!xs || !(xs.length > 0)) throw new TensorError('concat: needs a non-empty array of tensors');
+  check('concat', [...xs], xs.map((_, i) => `input ${i}`), null);
+  const first = xs[0]!;
+  const [ax] = normalizeAxes(axis, first.rank, `concat along axis ${axis}`);
+  if (ax === undefined) throw new ShapeError('concat: scalars cannot be concatenated');
+  for (const x of xs) {
+    if (x.dtype !== first.dtype) throw new TensorError(`concat: ${x.describe()} has dtype ${x.dtype}, expected ${first.dtype} like ${first.describe()}`);
+    if (x.rank !== first.rank || x.shape.some((d, i) => i !== ax && d !== first.shape[i])) {
+      throw new ShapeError(`concat along axis ${ax}: ${x.describe()} does not match ${first.describe()} outside that axis`);
+    }
+  }
+  return apply('concat', [...xs], { axis: ax });
+}
+
+/** Broadcasts x to `shape` (materialized copy). */
+export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  check('expand', [x], ['x'], null);
+  assertValidShape(shape, `expand of ${x.describe()}`);
+  const out = broadcastShapes([x.shape, shape], [`expand: x ${x.describe()}`, 'target']);
+  if (!sameShape(out, shape)) throw new ShapeError(`expand: ${x.describe()} cannot broadcast to ${fmt(shape)}`);
+  return apply('expand', [x], { shape: [...shape] });
+}
+
+/** condition != 0 ? a : b, all three broadcast together; condition is an f32 mask (no gradient). */
+export function where(condition: Tensor, a: Tensor, b: Tensor): Tensor {
+  check('where', [condition, a, b], ['condition', 'a', 'b']);
+  broadcastShapes([condition.shape, a.shape, b.shape], [`where: condition ${condition.describe()}`, `a ${a.describe()}`, `b ${b.describe()}`]);
+  return apply('where', [condition, a, b], {});
+}
+
+/** op(a) · op(b) over the last two axes, with transposes and batch broadcasting over up to 4 leading axes. */
+export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: boolean } = {}): Tensor {
+  check('matmul', [a, b], ['a', 'b']);
+  const attrs = { transA: !!opts.transA, transB: !!opts.transB };
+  matmulDims(a, b, attrs);
+  return apply('matmul', [a, b], attrs);
+}
+
+// ---------- creation ----------
+
+export interface CreateOptions { dtype?: DType; requiresGrad?: boolean; name?: string; backend?: Backend }
+
+type Nested = number | readonly Nested[];
+
+function inferShape(values: Nested): number[] {
+  const shape: number[] = [];
+  let v: Nested = values;
+  while (Array.isArray(v)) {
+    shape.push(v.length);
+    v = (v as readonly Nested[])[0] ?? 0;
+  }
+  return shape;
+}
+
+function finish(t: Tensor, opts: CreateOptions): Tensor {
+  if (opts.name) t.name = opts.name;
+  if (opts.requiresGrad) {
+    if (t.dtype !== 'f32') throw new TensorError(`${t.describe()}: only f32 tensors can require grad`);
+    t.requiresGrad = true;
+  }
+  return t;
+}
+
+/** A tensor from numbers: nested arrays, or a flat array / typed array with an explicit shape. */
+export function tensor(values: Nested | Data, shape?: readonly number[], opts: CreateOptions = {}): Tensor {
+  const backend = opts.backend ?? getBackend();
+  const dtype = opts.dtype ?? 'f32';
+  const isTyped = ArrayBuffer.isView(values);
+  const flat: ArrayLike<number> = isTyped ? (values as Data)
+    : typeof values === 'number' ? [values] : (values as readonly Nested[]).flat(Infinity as 1) as number[];
+  const s = shape ? [...shape] : isTyped ? [flat.length] : inferShape(values as Nested);
+  const what = `tensor${opts.name ? ` '${opts.name}'` : ''}`;
+  assertValidShape(s, what);
+  if (flat.length !== numel(s)) throw new ShapeError(`${what}: ${flat.length} values do not fill shape ${fmt(s)} (${numel(s)} elements)`);
+  const data = dtype === 'f32' ? (backend.name === 'cpu' ? Float64Array.from(flat) : Float32Array.from(flat))
+    : dtype === 'i32' ? new Int32Array(flat.length) : new Uint32Array(flat.length);
+  if (dtype !== 'f32') {
+    const [lo, hi] = dtype === 'i32' ? [-(2 ** 31), 2 ** 31 - 1] : [0, 2 ** 32 - 1];
+    for (let i = 0; i < flat.length; i++) {
+      const v = flat[i]!;
+      if (!Number.isInteger(v) || v < lo || v > hi) throw new TensorError(`${what}: element ${i} is ${v}, not a ${dtype} value`);
+      data[i] = v;
+    }
+  } else {
+    for (let i = 0; i < flat.length; i++) if (typeof flat[i] !== 'number') throw new TensorError(`${what}: element ${i} is not a number`);
+  }
+  return finish(Tensor.fromData(backend, data, s, dtype), opts);
+}
+
+export function full(shape: readonly number[], value: number, opts: CreateOptions = {}): Tensor {
+  const backend = opts.backend ?? getBackend();
+  assertValidShape(shape, 'full');
+  const dtype = opts.dtype ?? 'f32';
+  const t = Tensor.empty(backend, shape, dtype);
+  run('fill', [], [t], { n: t.size, value, dtype });
+  return finish(t, opts);
+}
+
+export const zeros = (shape: readonly number[], opts: CreateOptions = {}): Tensor => full(shape, 0, opts);
+export const ones = (shape: readonly number[], opts: CreateOptions = {}): Tensor => full(shape, 1, opts);
+export const onesLike = (x: Tensor): Tensor => full(x.shape, 1, { backend: x.backend, dtype: x.dtype });
+
+export { MAX_RANK };

@@ -1,0 +1,154 @@
+/**
+ * CPU twins of every kernel: plain loops over typed arrays, the specification the WGSL must match.
+ * Float outputs are Float64Array (gradcheck) or Float32Array (rounded per element, like the GPU).
+ * Argument order follows the kernels: inputs, then outputs, then the kernel's arguments.
+ */
+export type Data = Float32Array | Float64Array | Int32Array | Uint32Array;
+
+export const UNARY = {
+  neg: 0, abs: 1, exp: 2, log: 3, log1p: 4, sqrt: 5, sigmoid: 6, tanh: 7, relu: 8, gelu: 9, silu: 10,
+  pow_scalar: 11, scale: 12, sign: 13, step: 14, gelu_deriv: 15, silu_deriv: 16, add_scalar: 17,
+} as const;
+export type UnaryKernel = keyof typeof UNARY;
+
+export const BINARY = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, eq: 6, gt: 7, max_grad_mask: 8 } as const;
+export type BinaryKernel = keyof typeof BINARY;
+
+export const CAST = { cast_i32_f32: 0, cast_u32_f32: 1, cast_f32_i32: 2, cast_f32_u32: 3 } as const;
+export type CastKernel = keyof typeof CAST;
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const GELU_C = 0.044715;
+
+const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+
+function powScalar(x: number, alpha: number): number {
+  if (alpha === 0) return 1;
+  return x < 0 && !Number.isInteger(alpha) ? NaN : Math.pow(x, alpha);
+}
+
+export function unaryScalar(op: UnaryKernel, x: number, alpha: number): number {
+  switch (op) {
+    case 'neg': return -x;
+    case 'abs': return Math.abs(x);
+    case 'exp': return Math.exp(x);
+    case 'log': return Math.log(x);
+    case 'log1p': return Math.log1p(x);
+    case 'sqrt': return Math.sqrt(x);
+    case 'sigmoid': return sigmoid(x);
+    case 'tanh': return Math.tanh(x);
+    case 'relu': return x > 0 ? x : 0;
+    case 'gelu': return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + GELU_C * x ** 3)));
+    case 'silu': return x * sigmoid(x);
+    case 'pow_scalar': return powScalar(x, alpha);
+    case 'scale': return alpha * x;
+    case 'sign': return Math.sign(x);
+    case 'step': return x > 0 ? 1 : 0;
+    case 'gelu_deriv': {
+      const t = Math.tanh(SQRT_2_OVER_PI * (x + GELU_C * x ** 3));
+      return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * GELU_C * x * x);
+    }
+    case 'silu_deriv': {
+      const s = sigmoid(x);
+      return s * (1 + x * (1 - s));
+    }
+    case 'add_scalar': return x + alpha;
+    default: return op satisfies never;
+  }
+}
+
+export function unaryRef(op: UnaryKernel, a: Data, out: Data, n: number, alpha: number): void {
+  for (let i = 0; i < n; i++) out[i] = unaryScalar(op, a[i]!, alpha);
+}
+
+export function binaryScalar(op: BinaryKernel, x: number, y: number): number {
+  switch (op) {
+    case 'add': return x + y;
+    case 'sub': return x - y;
+    case 'mul': return x * y;
+    case 'div': return x / y;
+    case 'maximum': return Math.max(x, y);
+    case 'minimum': return Math.min(x, y);
+    case 'eq': return x === y ? 1 : 0;
+    case 'gt': return x > y ? 1 : 0;
+    case 'max_grad_mask': return x > y ? 1 : x === y ? 0.5 : 0;
+    default: return op satisfies never;
+  }
+}
+
+/** Calls visit(outIndex, offsets...) for every index of `shape`, with per-operand strides. */
+function forEachStrided(shape: readonly number[], strideSets: readonly (readonly number[])[], bases: readonly number[],
+  visit: (i: number, offsets: number[]) => void): void {
+  const n = shape.reduce((p, d) => p * d, 1);
+  const offsets = new Array<number>(strideSets.length);
+  for (let i = 0; i < n; i++) {
+    let rem = i;
+    for (let s = 0; s < strideSets.length; s++) offsets[s] = bases[s] ?? 0;
+    for (let d = shape.length - 1; d >= 0; d--) {
+      const dim = shape[d]!;
+      const q = rem % dim;
+      rem = (rem - q) / dim;
+      for (let s = 0; s < strideSets.length; s++) offsets[s]! += q * strideSets[s]![d]!;
+    }
+    visit(i, offsets);
+  }
+}
+
+export function binaryRef(op: BinaryKernel, a: Data, b: Data, out: Data,
+  shape: readonly number[], sa: readonly number[], sb: readonly number[]): void {
+  forEachStrided(shape, [sa, sb], [], (i, [ia, ib]) => { out[i] = binaryScalar(op, a[ia!]!, b[ib!]!); });
+}
+
+export function whereRef(c: Data, a: Data, b: Data, out: Data, shape: readonly number[],
+  sc: readonly number[], sa: readonly number[], sb: readonly number[]): void {
+  forEachStrided(shape, [sc, sa, sb], [], (i, [ic, ia, ib]) => { out[i] = c[ic!] !== 0 ? a[ia!]! : b[ib!]!; });
+}
+
+export function copyRef(a: Data, out: Data, shape: readonly number[], sa: readonly number[], so: readonly number[],
+  aOff: number, oOff: number): void {
+  forEachStrided(shape, [sa, so], [aOff, oOff], (_, [ia, io]) => { out[io!] = a[ia!]!; });
+}
+
+export function fillRef(out: Data, n: number, value: number): void {
+  out.fill(value, 0, n);
+}
+
+export function castRef(op: CastKernel, a: Data, out: Data, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const x = a[i]!;
+    out[i] = op === 'cast_f32_i32' ? Math.trunc(x) : op === 'cast_f32_u32' ? Math.max(0, Math.trunc(x)) : x;
+  }
+}
+
+/** Row reduction of a contiguous [rows, len] matrix. Summation in index order (float64 in f64 mode). */
+export function reduceRef(op: 'sum' | 'max', a: Data, out: Data, rows: number, len: number): void {
+  for (let r = 0; r < rows; r++) {
+    let acc = op === 'sum' ? 0 : -Infinity;
+    for (let j = 0; j < len; j++) {
+      const v = a[r * len + j]!;
+      acc = op === 'sum' ? acc + v : Math.max(acc, v);
+    }
+    out[r] = acc;
+  }
+}
+
+export interface MatmulLayout {
+  m: number; n: number; k: number;
+  /** A(i, k) = a[aBatch + i*sam + k*sak]; B(k, j) = b[bBatch + k*sbk + j*sbn]. */
+  sam: number; sak: number; sbk: number; sbn: number;
+  /** Output batch dims and each operand's stride per batch dim (0 where broadcast). */
+  batchShape: readonly number[]; aBatchStrides: readonly number[]; bBatchStrides: readonly number[];
+}
+
+export function matmulRef(a: Data, b: Data, out: Data, l: MatmulLayout): void {
+  let o = 0;
+  forEachStrided(l.batchShape, [l.aBatchStrides, l.bBatchStrides], [], (_, [oa, ob]) => {
+    for (let i = 0; i < l.m; i++) {
+      for (let j = 0; j < l.n; j++) {
+        let acc = 0;
+        for (let kk = 0; kk < l.k; kk++) acc += a[oa! + i * l.sam + kk * l.sak]! * b[ob! + kk * l.sbk + j * l.sbn]!;
+        out[o++] = acc;
+      }
+    }
+  });
+}

@@ -1,0 +1,279 @@
+/**
+ * Tensor: a shape, a dtype and a storage on one backend, plus (when it needs a gradient) the op, inputs,
+ * saved tensors and attrs that made it. backward() walks a topological order iteratively and calls
+ * each op's backward rule from the table in ops.ts. Memory is explicit: scope(fn) disposes what fn
+ * created except what it returns and kept tensors; dispose() releases one; views share refcounted storage.
+ */
+import type { Backend, DType, Storage } from './backend/index.js';
+import type { Data } from './reference.js';
+import { fmt, numel, type Shape } from './shape.js';
+import { ops, copyOf, onesLike, add, type OpName } from './ops.js';
+
+export class TensorError extends Error {
+  override name = 'TensorError';
+}
+
+let currentBackend: Backend | null = null;
+
+export function setBackend(backend: Backend): void { currentBackend = backend; }
+
+export function getBackend(): Backend {
+  if (!currentBackend) throw new TensorError('no backend: call `await init()` (webgpu) or `await init({ backend: "cpu" })` first');
+  return currentBackend;
+}
+
+/** A storage shared by a tensor and its views (reshape, detach); released when the last one is disposed. */
+class StorageRef {
+  refs = 1;
+  constructor(readonly backend: Backend, readonly storage: Storage) {}
+  drop(): void {
+    if (--this.refs === 0) this.backend.release(this.storage);
+  }
+}
+
+let gradEnabled = true;
+
+/** Runs fn without recording the autograd graph. */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try { return fn(); } finally { gradEnabled = prev; }
+}
+
+export function isGradEnabled(): boolean { return gradEnabled; }
+
+const scopes: Set<Tensor>[] = [];
+const live = new Set<Tensor>();
+let debugMode = false;
+let nextId = 1;
+
+/** Records a creation stack for every tensor (see liveTensors()); slow, for leak hunting. */
+export function setDebug(on: boolean): void { debugMode = on; }
+
+/** Tensors not yet disposed (with creation stacks in debug mode). */
+export function liveTensors(): Tensor[] { return [...live]; }
+
+export class Tensor {
+  readonly id = nextId++;
+  name: string | undefined;
+  requiresGrad = false;
+  grad: Tensor | null = null;
+  op: OpName | null = null;
+  inputs: Tensor[] = [];
+  saved: Tensor[] = [];
+  attrs: unknown = undefined;
+  /** Kept tensors survive every scope (parameters, leaf gradients). */
+  kept = false;
+  readonly createdAt: string | undefined;
+  private ref: StorageRef | null;
+
+  constructor(readonly backend: Backend, storage: Storage | StorageRef, readonly shape: Shape, readonly dtype: DType) {
+    this.ref = storage instanceof StorageRef ? storage : new StorageRef(backend, storage);
+    if (storage instanceof StorageRef) storage.refs++;
+    live.add(this);
+    scopes[scopes.length - 1]?.add(this);
+    if (debugMode) this.createdAt = new Error().stack?.split('\n').slice(2).join('\n');
+  }
+
+  /** An uninitialized tensor (kernel output). */
+  static empty(backend: Backend, shape: Shape, dtype: DType = 'f32'): Tensor {
+    return new Tensor(backend, backend.alloc(numel(shape), dtype), [...shape], dtype);
+  }
+
+  static fromData(backend: Backend, data: Data, shape: Shape, dtype: DType): Tensor {
+    return new Tensor(backend, backend.upload(data, dtype), [...shape], dtype);
+  }
+
+  get size(): number { return numel(this.shape); }
+  get rank(): number { return this.shape.length; }
+  get disposed(): boolean { return this.ref === null; }
+
+  /** "tensor 'w' (#12, f32 [2, 3])", for error messages. */
+  describe(): string {
+    return `tensor ${this.name ? `'${this.name}' ` : ''}(#${this.id}, ${this.dtype} ${fmt(this.shape)})`;
+  }
+
+  get storage(): Storage {
+    if (!this.ref) throw new TensorError(`${this.describe()} was used after dispose()`);
+    return this.ref.storage;
+  }
+
+  /** Throws a TensorError naming this tensor and `what` if it can no longer be used. */
+  assertUsable(what: string): void {
+    if (!this.ref) throw new TensorError(`${what}: ${this.describe()} was used after dispose()`);
+  }
+
+  /** A tensor of another shape over the same storage (no copy). */
+  view(shape: Shape): Tensor {
+    if (!this.ref) this.assertUsable('view');
+    return new Tensor(this.backend, this.ref!, [...shape], this.dtype);
+  }
+
+  /** Same storage, no graph, no gradient. */
+  detach(): Tensor {
+    return this.view(this.shape);
+  }
+
+  named(name: string): this {
+    this.name = name;
+    return this;
+  }
+
+  /** Copies the elements to the host (Float32Array for f32 on the GPU; Float64Array on the f64 reference). */
+  async read(): Promise<Data> {
+    this.assertUsable('read');
+    return this.backend.read(this.storage);
+  }
+
+  async toArray(): Promise<number[]> {
+    return Array.from(await this.read());
+  }
+
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new TensorError(`item(): ${this.describe()} has ${this.size} elements, expected 1`);
+    return (await this.read())[0]!;
+  }
+
+  dispose(): void {
+    if (!this.ref) return;
+    this.ref.drop();
+    this.ref = null;
+    live.delete(this);
+    for (const s of scopes) s.delete(this);
+    if (this.grad?.isLeafGradOf === this) this.grad.dispose();
+    this.grad = null;
+    this.inputs = [];
+    this.saved = [];
+  }
+
+  /** Set on a gradient tensor owned by a leaf: disposed with it, never shared with another leaf. */
+  isLeafGradOf: Tensor | null = null;
+
+  zeroGrad(): void {
+    if (this.grad?.isLeafGradOf === this) this.grad.dispose();
+    this.grad = null;
+  }
+
+  /**
+   * Reverse-mode autodiff from this tensor. Leaf tensors (requiresGrad, no op) accumulate into .grad,
+   * like PyTorch; intermediate gradients are freed when backward returns. A non-scalar root needs `grad`.
+   */
+  backward(grad?: Tensor): void {
+    this.assertUsable('backward');
+    if (!this.requiresGrad) throw new TensorError(`backward(): ${this.describe()} does not require grad (no input had requiresGrad)`);
+    if (grad && grad.shape.join() !== this.shape.join()) {
+      throw new TensorError(`backward(): gradient ${grad.describe()} does not match ${this.describe()}`);
+    }
+    if (!grad && this.size !== 1) {
+      throw new TensorError(`backward(): ${this.describe()} is not a scalar; pass a gradient of shape ${fmt(this.shape)}`);
+    }
+    const order = topologicalOrder(this);
+    const created = new Set<Tensor>();
+    scopes.push(created);
+    try {
+      noGrad(() => {
+        const grads = new Map<Tensor, Tensor>([[this, grad ?? onesLike(this)]]);
+        for (const t of order) {
+          const g = grads.get(t);
+          if (!g) continue;
+          if (!t.op) {
+            accumulateLeaf(t, g, created);
+            continue;
+          }
+          t.inputs.forEach((x) => x.assertUsable(`backward of ${t.op}`));
+          t.saved.forEach((x) => x.assertUsable(`backward of ${t.op} (saved for backward)`));
+          const rule = ops[t.op].backward;
+          if (!rule) continue;
+          const inGrads = rule(g, t.inputs, t.saved, t.attrs as never);
+          t.inputs.forEach((x, i) => {
+            const gi = inGrads[i];
+            if (!gi || !x.requiresGrad) return;
+            const prev = grads.get(x);
+            grads.set(x, prev ? add(prev, gi) : gi);
+          });
+        }
+      });
+    } finally {
+      scopes.pop();
+      for (const t of created) t.dispose();
+    }
+  }
+}
+
+function accumulateLeaf(leaf: Tensor, g: Tensor, created: Set<Tensor>): void {
+  // A gradient that came from outside this backward, or that is already another leaf's, is copied.
+  const own = created.has(g) && !g.isLeafGradOf ? g : copyOf(g);
+  created.delete(own);
+  let next = own;
+  if (leaf.grad) {
+    next = add(leaf.grad, own);
+    created.delete(next);
+    own.dispose();
+    leaf.zeroGrad();
+  }
+  next.isLeafGradOf = leaf;
+  next.kept = true;
+  for (const s of scopes) s.delete(next);
+  leaf.grad = next;
+}
+
+/** Nodes that lead to `root` through ops, root first; iterative so deep graphs do not overflow the stack. */
+function topologicalOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  const stack: [Tensor, boolean][] = [[root, false]];
+  while (stack.length) {
+    const [t, done] = stack.pop()!;
+    if (done) { order.push(t); continue; }
+    if (seen.has(t) || !t.requiresGrad) continue;
+    seen.add(t);
+    stack.push([t, true]);
+    for (const x of t.inputs) if (!seen.has(x)) stack.push([x, false]);
+  }
+  return order.reverse();
+}
+
+/** Marks tensors to survive every enclosing scope (parameters, state). */
+export function keep<T extends Tensor>(t: T): T {
+  t.kept = true;
+  for (const s of scopes) s.delete(t);
+  return t;
+}
+
+function collectTensors(value: unknown, into: Set<Tensor>, depth = 0): void {
+  if (value instanceof Tensor) into.add(value);
+  else if (depth < 4 && Array.isArray(value)) value.forEach((v) => collectTensors(v, into, depth + 1));
+  else if (depth < 4 && value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const v of Object.values(value)) collectTensors(v, into, depth + 1);
+  }
+}
+
+/**
+ * Runs fn and disposes every tensor it created, except the tensors in its return value (a tensor, or
+ * arrays / plain objects of them) and kept tensors. Synchronous only: an async fn would interleave scopes.
+ */
+export function scope<T>(fn: () => T): T {
+  const created = new Set<Tensor>();
+  scopes.push(created);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    scopes.pop();
+    for (const t of created) t.dispose();
+    throw e;
+  }
+  scopes.pop();
+  if (result instanceof Promise) {
+    for (const t of created) t.dispose();
+    throw new TensorError('scope(fn): fn returned a Promise; scopes are synchronous (await outside, or dispose() by hand)');
+  }
+  const returned = new Set<Tensor>();
+  collectTensors(result, returned);
+  const parent = scopes[scopes.length - 1];
+  for (const t of created) {
+    if (returned.has(t)) parent?.add(t);
+    else if (!t.kept) t.dispose();
+  }
+  return result;
+}
