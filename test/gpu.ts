@@ -1,0 +1,25 @@
+/**
+ * One WebGPU backend per test file, created at module top level (never inside a test body: Dawn under
+ * vitest workers needs it there). No adapter fails the suite unless C2AL_ALLOW_NO_GPU=1, in which case
+ * GPU suites skip with a printed reason.
+ */
+import { inject } from 'vitest';
+import { WebGpuBackend } from '../src/index.js';
+
+export const project = inject('project');
+export const propRuns = inject('propRuns');
+
+async function create(): Promise<WebGpuBackend | null> {
+  try {
+    return await WebGpuBackend.create();
+  } catch (e) {
+    if (!inject('allowNoGpu')) {
+      throw new Error(`no WebGPU adapter for the ${project} test project: ${(e as Error).message}\n` +
+        'GPU tests fail rather than skip; set C2AL_ALLOW_NO_GPU=1 to skip them knowingly.');
+    }
+    console.warn(`[c2al] C2AL_ALLOW_NO_GPU=1: skipping GPU suites (${(e as Error).message})`);
+    return null;
+  }
+}
+
+export const gpu = await create();

@@ -1,0 +1,46 @@
+import { describe, expect, test } from 'vitest';
+import { CpuBackend, gradcheckCases, gradcheckOps, ops, sigmoid, type OpName } from '../src/index.js';
+import { gpu } from './gpu.js';
+
+const differentiable = (Object.keys(ops) as OpName[]).filter((k) => ops[k].backward !== null);
+
+test('every op in the table has a gradcheck entry, and every differentiable op has cases', () => {
+  expect(Object.keys(gradcheckCases).sort()).toEqual(Object.keys(ops).sort());
+  for (const op of differentiable) expect(gradcheckCases[op]?.length, op).toBeGreaterThan(0);
+  for (const op of Object.keys(ops) as OpName[]) if (ops[op].backward === null) expect(gradcheckCases[op], op).toBeNull();
+});
+
+test('float64 reference: analytic gradients match central finite differences for every op', async () => {
+  const results = await gradcheckOps(new CpuBackend('f64'));
+  expect(results.map((r) => r.op).sort()).toEqual([...differentiable].sort());
+  for (const r of results) expect(r.pass, `${r.op}: ${r.failure}`).toBe(true);
+});
+
+test('float32 CPU backend passes with float32 tolerances', async () => {
+  const results = await gradcheckOps(new CpuBackend('f32'));
+  for (const r of results) expect(r.pass, `${r.op}: ${r.failure}`).toBe(true);
+});
+
+describe.skipIf(!gpu)('webgpu', () => {
+  test('analytic gradients on the GPU match the float64 reference for every op', async () => {
+    const results = await gradcheckOps(gpu!);
+    for (const r of results) {
+      expect(r.pass, `${r.op}: ${r.failure}`).toBe(true);
+      expect(r.cases).toBeGreaterThan(0);
+    }
+  });
+});
+
+test('a wrong backward rule is caught', async () => {
+  const saved = ops.sigmoid.backward;
+  // Drop the y·(1 − y) factor: the gradient becomes plain d.
+  (ops.sigmoid as { backward: unknown }).backward = (d: unknown) => [d];
+  try {
+    const [r] = await gradcheckOps(new CpuBackend('f64'), { ops: ['sigmoid'] });
+    expect(r!.pass).toBe(false);
+    expect(r!.failure).toMatch(/finite difference/);
+  } finally {
+    (ops.sigmoid as { backward: unknown }).backward = saved;
+  }
+  expect(sigmoid).toBeTypeOf('function');
+});

@@ -1,0 +1,115 @@
+/**
+ * Input builders for every kernel in the table, shared by the edge-shape and property suites. Typed over
+ * KernelName: a kernel added to src/kernels.ts without a case here is a compile error.
+ */
+import { CpuBackend, kernels, mulberry32, type Backend, type DType, type KernelName } from '../src/index.js';
+import type { ArgsOf } from '../src/kernels.js';
+import { strides } from '../src/shape.js';
+import type { Data } from '../src/reference.js';
+
+export interface KernelCase<K extends KernelName = KernelName> {
+  inputs: { data: number[]; dtype: DType }[];
+  /** Output buffers; `init` fills them first (guard values for partial writes). */
+  outputs: { numel: number; dtype: DType; init?: number[] }[];
+  args: ArgsOf<K>;
+  atol: number;
+  rtol: number;
+}
+
+/** f32-exact random values, so the float64 reference sees the same inputs as the GPU. */
+export function f32Values(n: number, next: () => number, low = -3, high = 3): number[] {
+  return Array.from({ length: n }, () => Math.fround(low + (high - low) * next()));
+}
+
+const ARITH = { atol: 1e-30, rtol: 3e-7 }; // IEEE-rounded (division: WGSL allows 2.5 ULP)
+const TRANSCENDENTAL = { atol: 2e-6, rtol: 4e-6 }; // WGSL exp/log/pow accuracy is a few ULP plus 2^-21 absolute
+const domains: Partial<Record<KernelName, [number, number]>> = {
+  log: [0.05, 5], sqrt: [0, 5], log1p: [-0.9, 5], pow_scalar: [0.05, 3],
+};
+const transcendental = new Set<KernelName>(['exp', 'log', 'log1p', 'sqrt', 'sigmoid', 'tanh', 'gelu', 'silu', 'pow_scalar', 'gelu_deriv', 'silu_deriv']);
+
+function elementwise(kernel: KernelName, n: number, next: () => number): KernelCase {
+  const [lo, hi] = domains[kernel] ?? [-3, 3];
+  const tol = transcendental.has(kernel) ? TRANSCENDENTAL : ARITH;
+  const family = kernels[kernel].shader;
+  if (family === 'binary') {
+    // Some equal pairs, so eq / max_grad_mask see ties.
+    const a = f32Values(n, next), b = a.map((v, i) => (i % 7 === 0 ? v : Math.fround(-3 + 6 * next())));
+    return { inputs: [{ data: a, dtype: 'f32' }, { data: b, dtype: 'f32' }], outputs: [{ numel: n, dtype: 'f32' }],
+      args: { n, shape: [n], strides: [[1], [1]] } as ArgsOf<KernelName>, ...tol };
+  }
+  return { inputs: [{ data: f32Values(n, next, lo, hi), dtype: 'f32' }], outputs: [{ numel: n, dtype: 'f32' }],
+    args: { n, alpha: kernel === 'pow_scalar' ? 1.5 : -0.75 } as ArgsOf<KernelName>, ...tol };
+}
+
+/** One case of `kernel` with about n output elements. */
+export function kernelCase(kernel: KernelName, n: number, seed: number): KernelCase {
+  const next = mulberry32(seed);
+  const int = (k: number): number => Math.floor(next() * k);
+  switch (kernel) {
+    case 'cast_i32_f32': return { inputs: [{ data: Array.from({ length: n }, () => int(2e6) - 1e6), dtype: 'i32' }], outputs: [{ numel: n, dtype: 'f32' }], args: { n }, ...ARITH };
+    case 'cast_u32_f32': return { inputs: [{ data: Array.from({ length: n }, () => int(4e6)), dtype: 'u32' }], outputs: [{ numel: n, dtype: 'f32' }], args: { n }, ...ARITH };
+    case 'cast_f32_i32': return { inputs: [{ data: f32Values(n, next, -1e5, 1e5), dtype: 'f32' }], outputs: [{ numel: n, dtype: 'i32' }], args: { n }, ...ARITH };
+    case 'cast_f32_u32': return { inputs: [{ data: f32Values(n, next, -10, 1e5), dtype: 'f32' }], outputs: [{ numel: n, dtype: 'u32' }], args: { n }, ...ARITH };
+    case 'reduce_sum':
+    case 'reduce_max': {
+      const len = Math.max(1, Math.round(Math.sqrt(n))), rows = Math.max(1, Math.ceil(n / len));
+      return { inputs: [{ data: f32Values(rows * len, next), dtype: 'f32' }], outputs: [{ numel: rows, dtype: 'f32' }], args: { rows, len },
+        atol: kernel === 'reduce_sum' ? 1e-6 * len : 0, rtol: 1e-6 };
+    }
+    case 'where': {
+      const shape = [Math.max(1, Math.ceil(n / 3)), 3];
+      const total = shape[0]! * 3;
+      return {
+        inputs: [
+          { data: Array.from({ length: 3 }, () => (next() < 0.5 ? 0 : 1)), dtype: 'f32' },
+          { data: f32Values(total, next), dtype: 'f32' },
+          { data: f32Values(shape[0]!, next), dtype: 'f32' },
+        ],
+        outputs: [{ numel: total, dtype: 'f32' }],
+        args: { n: total, shape, strides: [[0, 1], [3, 1], [1, 0]] }, ...ARITH,
+      };
+    }
+    case 'copy': {
+      // A transposing copy of an [r, c] block into the middle of a larger output: guards on both sides.
+      const r = Math.max(1, Math.round(Math.sqrt(n))), c = Math.max(1, Math.ceil(n / r)), pad = 5;
+      const guard = new Array<number>(r * c + 2 * pad).fill(-777);
+      return {
+        inputs: [{ data: f32Values(r * c, next), dtype: 'f32' }],
+        outputs: [{ numel: guard.length, dtype: 'f32', init: guard }],
+        args: { n: r * c, shape: [c, r], strides: [[1, c], strides([c, r])], aOff: 0, oOff: pad }, ...ARITH,
+      };
+    }
+    case 'fill': {
+      const guard = new Array<number>(n + 3).fill(-1);
+      return { inputs: [], outputs: [{ numel: n + 3, dtype: 'f32', init: guard }], args: { n, value: Math.fround(0.1 + next()), dtype: 'f32' }, ...ARITH };
+    }
+    case 'matmul': {
+      const m = 1 + int(9), k = 1 + int(40), nn = Math.max(1, Math.ceil(n / m));
+      return {
+        inputs: [{ data: f32Values(2 * m * k, next), dtype: 'f32' }, { data: f32Values(k * nn, next), dtype: 'f32' }],
+        outputs: [{ numel: 2 * m * nn, dtype: 'f32' }],
+        // Batch of 2 over A, B broadcast; A transposed.
+        args: { m, n: nn, k, batch: 2, batchShape: [2], aBatchStrides: [m * k], bBatchStrides: [0], sam: 1, sak: m, sbk: nn, sbn: 1 },
+        atol: 1e-6 * k, rtol: 1e-5,
+      };
+    }
+    default: return elementwise(kernel, n, next);
+  }
+}
+
+function typed(data: number[], dtype: DType): Data {
+  return dtype === 'f32' ? Float64Array.from(data) : dtype === 'i32' ? Int32Array.from(data) : Uint32Array.from(data);
+}
+
+export async function runKernel(backend: Backend, kernel: KernelName, c: KernelCase): Promise<Data[]> {
+  const ins = c.inputs.map((x) => backend.upload(typed(x.data, x.dtype), x.dtype));
+  const outs = c.outputs.map((o) => (o.init ? backend.upload(typed(o.init, o.dtype), o.dtype) : backend.alloc(o.numel, o.dtype)));
+  backend.run(kernel, ins, outs, c.args as never);
+  const result = await Promise.all(outs.map((s) => backend.read(s)));
+  [...ins, ...outs].forEach((s) => backend.release(s));
+  return result;
+}
+
+export const reference = new CpuBackend('f64');
+export const kernelNames = Object.keys(kernels) as KernelName[];

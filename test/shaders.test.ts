@@ -1,0 +1,53 @@
+import { describe, expect, test } from 'vitest';
+import { ShaderCompileError, kernels, type KernelName } from '../src/index.js';
+import type { Kernel } from '../src/kernels.js';
+import { shaders, type ShaderName } from '../src/backend/shaders.gen.js';
+import { gpu } from './gpu.js';
+
+test('every kernel names a packed shader that declares its entry point', () => {
+  for (const [name, k] of Object.entries(kernels)) {
+    const src = shaders[k.shader as ShaderName];
+    expect(src, `${name}: shaders/${k.shader}.wgsl`).toBeTypeOf('string');
+    expect(src, `${name}: entry ${k.entry}`).toMatch(new RegExp(`fn ${k.entry}\\(`));
+    for (const c of Object.keys(k.constants)) expect(src, `${name}: override ${c}`).toMatch(new RegExp(`override ${c}\\b`));
+    const bindings = [...src.matchAll(/@group\(0\) @binding\((\d+)\) var<storage, (read|read_write)>/g)];
+    expect(bindings.map((b) => b[2]), `${name}: binding order`).toEqual([...Array(k.inputs).fill('read'), ...Array(k.outputs).fill('read_write')]);
+  }
+});
+
+test('every shader opens with a header comment naming its bindings and grid', () => {
+  for (const [name, src] of Object.entries(shaders)) {
+    expect(src.startsWith(`// ${name}.wgsl`), name).toBe(true);
+    expect(src, name).toMatch(/Bindings:/);
+    expect(src, name).toMatch(/Grid:/);
+  }
+});
+
+describe.skipIf(!gpu)('compilation on the adapter', () => {
+  test('every shader compiles and every kernel builds a pipeline', async () => {
+    for (const name of Object.keys(shaders) as ShaderName[]) {
+      const module = await gpu!.compileShader(name, shaders[name]);
+      for (const [kname, k] of Object.entries(kernels).filter(([, k]) => k.shader === name)) {
+        await expect(gpu!.buildPipeline(kname, k as Kernel<unknown>, module)).resolves.toBeTruthy();
+      }
+    }
+  });
+
+  test('a WGSL error is reported as file:line:col with the source line', async () => {
+    const broken = 'fn main() {\n  let x: f32 = 1.0;\n  let y = x + undefined_name;\n}\n';
+    const err = await gpu!.compileShader('broken', broken).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ShaderCompileError);
+    expect((err as Error).message).toMatch(/shaders\/broken\.wgsl:3:\d+: error: .*undefined_name/);
+    expect((err as Error).message).toContain('let y = x + undefined_name;');
+  });
+
+  test('a wrong override constant is reported with the kernel and file', async () => {
+    const k = { ...(kernels.neg as Kernel<unknown>), constants: { OP: 0, WG: 256, NOT_DECLARED: 1 } };
+    const module = await gpu!.compileShader('unary', shaders.unary);
+    await expect(gpu!.buildPipeline('neg', k as Kernel<unknown>, module)).rejects.toThrow(/kernel neg \(shaders\/unary\.wgsl, entry unary\)/);
+  });
+});
+
+test('kernel ids are snake_case', () => {
+  for (const name of Object.keys(kernels) as KernelName[]) expect(name).toMatch(/^[a-z][a-z0-9_]*$/);
+});
