@@ -33,8 +33,9 @@ for (const [name, backend] of backends) {
     test('matmul inner dimensions', async () => {
       const a = c.zeros([2, 3], opts), b = c.zeros([4, 5], opts);
       await refused([a, b], () => c.matmul(a, b), /matmul: inner dimensions differ: a tensor \(#\d+, f32 \[2, 3\]\) has K=3, b tensor \(#\d+, f32 \[4, 5\]\) has K=4/);
-      await refused([a], () => c.matmul(a, c.zeros([3], opts)), /rank >= 2/);
-      a.dispose(); b.dispose();
+      const v = c.zeros([3], opts);
+      await refused([a, v], () => c.matmul(a, v), /rank >= 2/);
+      a.dispose(); b.dispose(); v.dispose();
     });
 
     test('wrong dtype names the tensor', async () => {
@@ -74,7 +75,9 @@ for (const [name, backend] of backends) {
       await refused([x], () => c.slice(x, [1, 0], [2, 3]), /axis 0 range \[1, 3\) is outside \[0, 2\)/);
       await refused([x], () => c.reshape(x, [4, 2]), /cannot view .*\(6 elements\) as \[4, 2\]/);
       await refused([x], () => c.expand(x, [2, 4]), /do not broadcast/);
-      await refused([x], () => c.concat([x, c.zeros([3, 3], opts)], 1), /does not match/);
+      const y = c.zeros([3, 3], opts);
+      await refused([x, y], () => c.concat([x, y], 1), /does not match/);
+      y.dispose();
       await refused([x], () => c.mulScalar(x, NaN), /scalar must be a finite number, got NaN/, TensorError);
       await refused([x], () => c.tensor([1, 2, 3], [2, 2], opts), /3 values do not fill shape \[2, 2\]/);
       await refused([x], () => c.zeros([2, -1], opts), /non-negative integers/);
