@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the system packages the engine needs on Debian 12 (bookworm) as root:
+# Installs the system packages the engine needs, as root. On Debian 12 (bookworm):
 #   Mesa >= 24 lavapipe (CPU Vulkan for Dawn) from bookworm-backports, the Vulkan loader,
 #   and Debian's chromium (browser test project; also ships the SwiftShader Vulkan ICD).
+# On Ubuntu 24.04+ / Debian 13+: Mesa from the main archive (no chromium on Ubuntu: it is a snap there).
 # Idempotent. Usage: scripts/system-setup.sh [--no-chromium]
 set -euo pipefail
 
@@ -10,13 +11,21 @@ want_chromium=1
 
 if [ "$(id -u)" != 0 ]; then echo "system-setup: must run as root" >&2; exit 1; fi
 . /etc/os-release
-if [ "${ID:-}" != debian ] || [ "${VERSION_CODENAME:-}" != bookworm ]; then
-  echo "system-setup: written for Debian 12 (bookworm); found ${PRETTY_NAME:-unknown}." >&2
+export DEBIAN_FRONTEND=noninteractive
+if [ "${ID:-}" = ubuntu ] || { [ "${ID:-}" = debian ] && [ "${VERSION_CODENAME:-}" != bookworm ]; }; then
+  # Ubuntu 24.04+ and Debian 13+ ship Mesa >= 24 in their main archive. Ubuntu's chromium is a snap: not installed here.
+  apt-get update -qq
+  apt-get install -y -qq mesa-vulkan-drivers libvulkan1 >/dev/null
+  if [ "$want_chromium" = 1 ] && [ "${ID:-}" = debian ]; then apt-get install -y -qq chromium >/dev/null; fi
+  echo "system-setup: mesa $(dpkg-query -W -f='${Version}' mesa-vulkan-drivers)"
+  exit 0
+fi
+if [ "${ID:-}" != debian ]; then
+  echo "system-setup: written for Debian and Ubuntu; found ${PRETTY_NAME:-unknown}." >&2
   echo "Install a Vulkan driver with Mesa >= 24 (lavapipe) and chromium with your package manager." >&2
   exit 1
 fi
 
-export DEBIAN_FRONTEND=noninteractive
 backports=/etc/apt/sources.list.d/c2al-backports.sources
 if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
   # Reuse the mirror the machine already uses for bookworm.

@@ -150,9 +150,14 @@ function lossAt(ref: CpuBackend, c: GradcheckCase, values: number[][], weights: 
   });
 }
 
+/** The default tolerances (see GradcheckOptions for why). */
+export function gradcheckTolerance(opts: GradcheckOptions = {}): GradcheckResult['tolerance'] {
+  return { atol: opts.atol ?? 1e-5, rtol: opts.rtol ?? 1e-4, fdAtol: opts.fdAtol ?? 1e-7, fdRtol: opts.fdRtol ?? 1e-6 };
+}
+
 /** Runs every case of the selected ops on `backend`; never throws for a failing op (see `pass`). */
 export async function gradcheckOps(backend: Backend, opts: GradcheckOptions = {}): Promise<GradcheckResult[]> {
-  const atol = opts.atol ?? 1e-5, rtol = opts.rtol ?? 1e-4, fdAtol = opts.fdAtol ?? 1e-7, fdRtol = opts.fdRtol ?? 1e-6;
+  const { atol, rtol, fdAtol, fdRtol } = gradcheckTolerance(opts);
   const eps = opts.eps ?? 1e-6;
   const ref = new CpuBackend('f64');
   const names = opts.ops ?? (Object.keys(gradcheckCases) as OpName[]);

@@ -29,7 +29,7 @@ export {
 } from './ops.js';
 export { ShapeError, type Shape } from './shape.js';
 export { randomUniform, randomNormal, mulberry32 } from './random.js';
-export { gradcheckOps, gradcheckCases, type GradcheckResult, type GradcheckOptions } from './gradcheck.js';
+export { gradcheckOps, gradcheckCases, gradcheckTolerance, type GradcheckResult, type GradcheckOptions } from './gradcheck.js';
 export { CpuBackend } from './backend/cpu.js';
 export { WebGpuBackend, ShaderCompileError, DeviceLostError } from './backend/webgpu.js';
 export { requestGpuDevice, NoAdapterError, type GpuContext, type AdapterSummary } from './backend/device.js';

@@ -23,6 +23,9 @@ export interface GpuContext {
   adapter: AdapterSummary;
   /** 'dawn' in Node, 'browser' for navigator.gpu. */
   runtime: 'dawn' | 'browser';
+  /** Features the adapter offers. */
+  adapterFeatures: string[];
+  /** Features enabled on the device (what the engine asked for and got). */
   features: string[];
   limits: Record<string, number>;
   /** Messages of uncaptured GPU errors, oldest first. Tests assert it stays empty. */
@@ -100,6 +103,7 @@ export async function requestGpuDevice(opts: DeviceOptions = {}): Promise<GpuCon
     device,
     adapter: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description },
     runtime,
+    adapterFeatures: [...adapter.features].map(String).sort(),
     features: [...device.features].map(String).sort(),
     limits: readLimits(device.limits),
     errors: [],

@@ -1,0 +1,180 @@
+#!/usr/bin/env node
+/**
+ * The `c2al` command line. Commands: doctor (what adapter, features and limits this machine offers, and
+ * whether the engine has what it needs), gradcheck (every op's gradient on a backend vs the float64
+ * reference vs finite differences). Every command takes --json for machines.
+ */
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import {
+  CpuBackend, WebGpuBackend, gradcheckOps, gradcheckCases, gradcheckTolerance, kernels, matmul, noGrad, randomUniform, scope,
+  type Backend, type GradcheckResult, type OpName,
+} from './index.js';
+import { IMPORTANT_LIMITS, NO_ADAPTER_HINT, REQUIRED_LIMITS, parseDawnFlags } from './backend/device.js';
+
+const USAGE = `usage: c2al <command> [options]
+
+commands:
+  doctor      show the WebGPU runtime, adapter, features and limits, and check what the engine needs
+  gradcheck   check every op's gradient: backend vs float64 reference vs finite differences
+
+options:
+  --json              print one JSON object instead of text
+  --backend NAME      webgpu (default) or cpu (the CPU twins in float32)
+  --op NAME           gradcheck only this op (repeatable)
+  --seeds N           gradcheck seeds per case (default 2)
+  --dawn FLAGS        Dawn flags, e.g. "adapter=SwiftShader" (also C2AL_DAWN)
+  -h, --help          this text
+  -v, --version       the package version
+
+environment:
+  C2AL_DAWN           Dawn flags, comma separated ("backend=vulkan,enable-dawn-features=a,b")
+  VK_ICD_FILENAMES    pick a Vulkan driver, e.g. /usr/lib/chromium/vk_swiftshader_icd.json
+`;
+
+interface Check { name: string; ok: boolean; detail: string }
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function doctor(json: boolean, dawn: string[]): Promise<number> {
+  let gpu: WebGpuBackend;
+  try {
+    gpu = await WebGpuBackend.create({ dawnFlags: dawn, warm: true });
+  } catch (e) {
+    const message = (e as Error).message;
+    if (json) console.log(JSON.stringify({ backend: 'webgpu', ok: false, error: message, hint: NO_ADAPTER_HINT }));
+    else console.error(`c2al doctor: ${message}\n${message.includes(NO_ADAPTER_HINT) ? '' : NO_ADAPTER_HINT}`);
+    return 1;
+  }
+  const { ctx } = gpu;
+  const checks: Check[] = Object.entries(REQUIRED_LIMITS).map(([name, need]) => {
+    const have = ctx.limits[name] ?? 0;
+    return { name, ok: have >= need, detail: `${have} (needs >= ${need})` };
+  });
+  checks.push({ name: 'pipelines', ok: true, detail: `${Object.keys(kernels).length} kernels compiled and warmed in ${gpu.compileMs.toFixed(0)} ms` });
+  checks.push({ name: 'timestamp-query', ok: true, detail: ctx.features.includes('timestamp-query') ? 'available (profiler can time kernels)' : 'not offered (profiler falls back to CPU timing)' });
+  // A real dispatch, compared with the float64 reference.
+  const ref = new CpuBackend('f64');
+  const [got, want] = await Promise.all([gpu, ref].map((b) => noGrad(() => scope(() => {
+    const a = randomUniform([33, 17], { backend: b, seed: 1 }), w = randomUniform([17, 9], { backend: b, seed: 2 });
+    return matmul(a, w);
+  })).read()));
+  const err = Math.max(...Array.from(want!, (v, i) => Math.abs(v - got![i]!)));
+  checks.push({ name: 'matmul smoke test', ok: err < 1e-4, detail: `max |gpu - float64 reference| = ${err.toExponential(2)}` });
+  checks.push({ name: 'uncaptured GPU errors', ok: ctx.errors.length === 0, detail: ctx.errors.length ? ctx.errors.join('; ') : 'none' });
+  const ok = checks.every((c) => c.ok);
+  const limits = Object.fromEntries([...IMPORTANT_LIMITS, 'minUniformBufferOffsetAlignment', 'maxDynamicUniformBuffersPerPipelineLayout']
+    .map((k) => [k, ctx.limits[k] ?? null]));
+  const report = {
+    backend: 'webgpu', runtime: ctx.runtime, node: process.version, adapter: ctx.adapter, features: ctx.adapterFeatures, enabledFeatures: ctx.features, limits, checks, ok,
+    env: { C2AL_DAWN: process.env.C2AL_DAWN ?? null, VK_ICD_FILENAMES: process.env.VK_ICD_FILENAMES ?? null },
+  };
+  if (json) console.log(JSON.stringify(report));
+  else {
+    const a = ctx.adapter;
+    console.log(`c2al ${version()} doctor`);
+    console.log(`  runtime   ${ctx.runtime === 'dawn' ? `Dawn (npm webgpu) on Node ${process.version}` : ctx.runtime}`);
+    console.log(`  adapter   ${a.description || '(no description)'}  [vendor '${a.vendor}', architecture '${a.architecture}'${a.device ? `, device '${a.device}'` : ''}]`);
+    console.log(`  features  ${ctx.adapterFeatures.join(', ') || '(none)'}`);
+    console.log(`  enabled   ${ctx.features.join(', ') || '(none)'}`);
+    console.log('  limits');
+    for (const [k, v] of Object.entries(limits)) console.log(`    ${k.padEnd(42)} ${v}`);
+    console.log('  checks');
+    for (const c of checks) console.log(`    ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(38)} ${c.detail}`);
+    console.log(`  status    ${ok ? 'ready' : 'NOT READY: see FAIL lines above'}`);
+  }
+  gpu.destroy();
+  ctx.destroy();
+  return ok ? 0 : 1;
+}
+
+function fmtErr(x: number): string { return x === 0 ? '0' : x.toExponential(2); }
+
+async function gradcheck(json: boolean, backendName: string, only: string[], seeds: number, dawn: string[]): Promise<number> {
+  const known = Object.keys(gradcheckCases);
+  const unknown = only.filter((o) => !known.includes(o));
+  if (unknown.length) {
+    console.error(`c2al gradcheck: unknown op ${unknown.join(', ')}; ops: ${known.join(', ')}`);
+    return 2;
+  }
+  const notDiff = only.filter((o) => gradcheckCases[o as OpName] === null);
+  if (notDiff.length) console.error(`c2al gradcheck: ${notDiff.join(', ')} ${notDiff.length > 1 ? 'are' : 'is'} not differentiable; nothing to check`);
+  let backend: Backend;
+  if (backendName === 'cpu') backend = new CpuBackend('f32');
+  else if (backendName === 'webgpu') {
+    try {
+      // Warm: lazily compiling drivers (lavapipe) would otherwise charge compilation to the first op checked.
+      backend = await WebGpuBackend.create({ dawnFlags: dawn, warm: true });
+    } catch (e) {
+      console.error(`c2al gradcheck: ${(e as Error).message}`);
+      return 1;
+    }
+  } else {
+    console.error(`c2al gradcheck: --backend must be webgpu or cpu, got '${backendName}'`);
+    return 2;
+  }
+  const t0 = performance.now();
+  const results: GradcheckResult[] = [];
+  const ops = (only.length ? only : known) as OpName[];
+  if (!json) {
+    console.log(`c2al gradcheck on ${backend.description}: analytic gradient vs float64 reference vs central finite differences`);
+    const t = gradcheckTolerance();
+    console.log(`  pass when |backend - ref| <= ${t.atol} + ${t.rtol}·|ref| and |ref - fd| <= ${t.fdAtol} + ${t.fdRtol}·|ref|`);
+    console.log(`  ${'op'.padEnd(11)}${'cases'.padStart(6)}  ${'max abs err'.padStart(11)}  ${'max rel err'.padStart(11)}  ${'fd abs err'.padStart(10)}  result`);
+  }
+  for (const op of ops) {
+    const [r] = await gradcheckOps(backend, { ops: [op], seeds });
+    if (!r) continue;
+    results.push(r);
+    if (!json) {
+      console.log(`  ${r.op.padEnd(11)}${String(r.cases).padStart(6)}  ${fmtErr(r.maxAbsErr).padStart(11)}  ${fmtErr(r.maxRelErr).padStart(11)}  ${fmtErr(r.fdMaxAbsErr).padStart(10)}  ${r.pass ? 'pass' : `FAIL: ${r.failure}`}`);
+    }
+  }
+  const failed = results.filter((r) => !r.pass);
+  const adapter = backend instanceof WebGpuBackend ? { ...backend.ctx.adapter } : { description: backend.description };
+  if (json) console.log(JSON.stringify({ backend: backend.name, adapter, results }));
+  else console.log(`${results.length} ops, ${results.reduce((a, r) => a + r.cases, 0)} cases, ${failed.length} failed, in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  backend.destroy();
+  if (backend instanceof WebGpuBackend) backend.ctx.destroy();
+  return failed.length ? 1 : 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv, allowPositionals: true,
+      options: {
+        json: { type: 'boolean' }, backend: { type: 'string', default: 'webgpu' }, op: { type: 'string', multiple: true },
+        seeds: { type: 'string', default: '2' }, dawn: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (e) {
+    console.error(`c2al: ${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values: v, positionals } = parsed;
+  if (v.version) { console.log(version()); return 0; }
+  const [command, ...rest] = positionals;
+  if (v.help || !command) { (command || v.help ? console.log : console.error)(USAGE); return command || v.help ? 0 : 2; }
+  if (rest.length) { console.error(`c2al ${command}: unexpected argument '${rest[0]}'`); return 2; }
+  const dawn = parseDawnFlags(v.dawn);
+  const seeds = Number(v.seeds);
+  if (!Number.isInteger(seeds) || seeds < 1) { console.error(`c2al: --seeds must be a positive integer, got '${v.seeds}'`); return 2; }
+  switch (command) {
+    case 'doctor': return doctor(!!v.json, dawn);
+    case 'gradcheck': return gradcheck(!!v.json, v.backend!, v.op ?? [], seeds, dawn);
+    default:
+      console.error(`c2al: unknown command '${command}'\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+// Dawn keeps the event loop alive while an instance exists: exit explicitly once output is flushed.
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => { console.error(`c2al: ${(e as Error).stack ?? String(e)}`); process.exit(1); },
+);

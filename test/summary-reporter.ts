@@ -1,0 +1,17 @@
+/** Prints one plain closing line, "tests: N passed, N failed, N skipped", after vitest's own summary. */
+import type { Reporter, TestModule } from 'vitest/node';
+
+export default class SummaryReporter implements Reporter {
+  onTestRunEnd(modules: readonly TestModule[]): void {
+    const count = { passed: 0, failed: 0, skipped: 0 };
+    for (const m of modules) {
+      for (const t of m.children.allTests()) {
+        const s = t.result().state;
+        if (s === 'passed') count.passed++;
+        else if (s === 'failed') count.failed++;
+        else count.skipped++;
+      }
+    }
+    console.log(`tests: ${count.passed} passed, ${count.failed} failed, ${count.skipped} skipped`);
+  }
+}
