@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import * as c from '../src/index.js';
-import { CpuBackend, ShapeError, TensorError, type Backend } from '../src/index.js';
+import { CpuBackend, DeviceLostError, ShapeError, TensorError, WebGpuBackend, type Backend } from '../src/index.js';
 import { gpu } from './gpu.js';
 
 const backends: [string, Backend | null][] = [['cpu', new CpuBackend('f64')], ['webgpu', gpu]];
@@ -98,4 +98,19 @@ test('scope refuses async functions and disposes what they created', async () =>
   const live = c.liveTensors().length;
   expect(() => c.scope(async () => c.zeros([2], { backend }))).toThrow(/fn returned a Promise/);
   expect(c.liveTensors().length).toBe(live);
+});
+
+describe.skipIf(!gpu)('device loss', () => {
+  test('a lost device is reported with its reason, and every later call throws DeviceLostError', async () => {
+    const lost = await WebGpuBackend.create();
+    const x = c.tensor([1, 2, 3], undefined, { backend: lost });
+    lost.ctx.device.destroy(); // what a driver reset looks like to the page
+    await lost.ctx.device.lost;
+    expect(lost.ctx.lost?.reason).toBe('destroyed');
+    expect(() => c.exp(x)).toThrow(DeviceLostError);
+    expect(() => c.zeros([2], { backend: lost })).toThrow(/WebGPU device was lost \(destroyed\)/);
+    await expect(x.read()).rejects.toThrow(DeviceLostError);
+    x.dispose();
+    lost.ctx.destroy();
+  });
 });
