@@ -5,6 +5,8 @@ export default class SummaryReporter implements Reporter {
   onTestRunEnd(modules: readonly TestModule[]): void {
     const count = { passed: 0, failed: 0, skipped: 0 };
     for (const m of modules) {
+      // A file that failed outside any test (import, top-level await, hooks) counts as one failure.
+      if (m.state() === 'failed' && ![...m.children.allTests()].some((t) => t.result().state === 'failed')) count.failed++;
       for (const t of m.children.allTests()) {
         const s = t.result().state;
         if (s === 'passed') count.passed++;
