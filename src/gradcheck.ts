@@ -84,6 +84,7 @@ export const gradcheckCases: Record<OpName, GradcheckCase[] | null> = {
     { label: '[3, 4] · [5, 4]ᵀ', inputs: [inp([3, 4]), inp([5, 4])], fn: ([a, b]) => o.matmul(a!, b!, { transB: true }) },
     { label: '[4, 3]ᵀ · [5, 4]ᵀ', inputs: [inp([4, 3]), inp([5, 4])], fn: ([a, b]) => o.matmul(a!, b!, { transA: true, transB: true }) },
     { label: '[2, 3, 4] · [4, 2] (batch broadcast)', inputs: [inp([2, 3, 4]), inp([4, 2])], fn: ([a, b]) => o.matmul(a!, b!) },
+    { label: '[17, 4] · [8, 4]ᵀ (register-blocked kernel, B transposed first)', inputs: [inp([17, 4]), inp([8, 4])], fn: ([a, b]) => o.matmul(a!, b!, { transB: true }) },
     { label: '[2, 1, 3, 4] · [3, 4, 2] (batch broadcast both)', inputs: [inp([2, 1, 3, 4]), inp([3, 4, 2])], fn: ([a, b]) => o.matmul(a!, b!) },
   ],
 };

@@ -17,8 +17,8 @@ export interface Kernel<A> {
   /** @group(0) bindings 0..inputs-1 are read-only storage; the next `outputs` are read_write. */
   inputs: number;
   outputs: number;
-  /** WGSL `override` values; WG is the workgroup size the grid is computed with. */
-  constants: Record<string, number> & { WG: number };
+  /** WGSL `override` values (workgroup size, tile, variant). */
+  constants: Record<string, number>;
   /** @group(1) @binding(0) uniform words, one 4-byte word per Params field in declaration order. */
   params: (a: A) => number[];
   /** Workgroups to launch; the backend splits counts above 65535 over x and y. */
@@ -48,6 +48,8 @@ export interface RowsArgs { rows: number; len: number }
 export interface MatmulArgs extends MatmulLayout { batch: number }
 
 const WG = 256;
+/** matmul_vec4 workgroup tile: TX column blocks (of 8) × TY row blocks (of 16); measured in bench/matmul-sweep.bench.ts. */
+const MM_TX = 8, MM_TY = 4;
 
 function unaryKernel(op: UnaryKernel): Kernel<UnaryArgs> {
   return {
@@ -122,7 +124,19 @@ export const kernels = {
     grid: (a) => blocks(a.batch * a.m * a.n, WG),
     cpu: ([x, y], [z], a) => matmulRef(x!, y!, z!, a),
   } satisfies Kernel<MatmulArgs>,
+  matmul_vec4: {
+    shader: 'matmul_vec4', entry: 'matmul_vec4', inputs: 2, outputs: 1, constants: { TX: MM_TX, TY: MM_TY },
+    params: (a) => [a.m, a.n / 4, a.k, a.batch, a.batchShape.length, a.sam, a.sak, 0,
+      ...words(a.batchShape, 4), ...words(a.aBatchStrides, 4), ...words(a.bBatchStrides.map((s) => s / 4), 4)],
+    grid: (a) => a.batch * Math.ceil(Math.ceil(a.m / 16) / MM_TY) * Math.ceil(Math.ceil(a.n / 8) / MM_TX),
+    cpu: ([x, y], [z], a) => matmulRef(x!, y!, z!, a),
+  } satisfies Kernel<MatmulArgs>,
 };
+
+/** matmul_vec4 applies when B is row-major with N % 4 == 0 (its rows load as vec4). */
+export function matmulVec4Applies(a: MatmulArgs): boolean {
+  return a.n % 4 === 0 && a.sbn === 1 && a.sbk === a.n && a.bBatchStrides.every((s) => s % 4 === 0);
+}
 
 export type KernelName = keyof typeof kernels;
 export type ArgsOf<K extends KernelName> = (typeof kernels)[K] extends Kernel<infer A> ? A : never;

@@ -4,7 +4,7 @@
  * missing op a compile error. Exported functions validate their inputs before anything is dispatched.
  */
 import type { Backend, DType } from './backend/index.js';
-import type { ArgsOf, KernelName } from './kernels.js';
+import { matmulVec4Applies, type ArgsOf, type KernelName } from './kernels.js';
 import { MAX_RANK, ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, fmt, normalizeAxes, numel, sameShape, strides, type Shape } from './shape.js';
 import { Tensor, TensorError, getBackend, isGradEnabled } from './tensor.js';
 import type { Data, UnaryKernel } from './reference.js';
@@ -335,16 +335,24 @@ function matmulDims(a: Tensor, b: Tensor, { transA, transB }: MatmulAttrs): { m:
 
 function matmulForward(a: Tensor, b: Tensor, attrs: MatmulAttrs): Tensor {
   const { m, n, k, batchShape } = matmulDims(a, b, attrs);
+  // The register-blocked kernel wants B row-major; transposing B first costs O(K·N), the product O(M·N·K).
+  if (attrs.transB && n % 4 === 0 && m >= 16) {
+    const bt = permuteForward(b, [...b.shape.keys()].map((i) => (i < b.rank - 2 ? i : 2 * b.rank - 3 - i)));
+    const out = matmulForward(a, bt, { transA: attrs.transA, transB: false });
+    bt.dispose();
+    return out;
+  }
   const [a0, a1] = a.shape.slice(-2) as [number, number];
   const [b0, b1] = b.shape.slice(-2) as [number, number];
   const out = Tensor.empty(a.backend, [...batchShape, m, n]);
-  run('matmul', [a, b], [out], {
+  const args = {
     m, n, k, batch: numel(batchShape), batchShape,
     sam: attrs.transA ? 1 : a1, sak: attrs.transA ? a1 : 1,
     sbk: attrs.transB ? 1 : b1, sbn: attrs.transB ? b1 : 1,
     aBatchStrides: broadcastStrides(a.shape.slice(0, -2), batchShape).map((s) => s * a0 * a1),
     bBatchStrides: broadcastStrides(b.shape.slice(0, -2), batchShape).map((s) => s * b0 * b1),
-  });
+  };
+  run(matmulVec4Applies(args) ? 'matmul_vec4' : 'matmul', [a, b], [out], args);
   return out;
 }
 

@@ -1,6 +1,6 @@
 /**
- * Input builders for every kernel in the table, shared by the edge-shape and property suites. Typed over
- * KernelName: a kernel added to src/kernels.ts without a case here is a compile error.
+ * Input builders for every kernel in the table, shared by the edge-shape and property suites, which
+ * iterate over the whole table: a kernel added to src/kernels.ts without a case here fails them.
  */
 import { CpuBackend, kernels, mulberry32, type Backend, type DType, type KernelName } from '../src/index.js';
 import { strides } from '../src/shape.js';
@@ -94,7 +94,21 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
         atol: 1e-6 * k, rtol: 1e-5,
       };
     }
-    default: return elementwise(kernel, n, next);
+    case 'matmul_vec4': {
+      // Edge blocks on purpose: M not a multiple of 16, N/4 odd half the time; A transposed half the time.
+      const m = 1 + int(37), n4 = 1 + int(Math.max(1, Math.ceil(n / m / 4))), nn = 4 * n4, k = 1 + int(40), transA = next() < 0.5;
+      return {
+        inputs: [{ data: f32Values(3 * m * k, next), dtype: 'f32' }, { data: f32Values(k * nn, next), dtype: 'f32' }],
+        outputs: [{ numel: 3 * m * nn, dtype: 'f32' }],
+        args: { m, n: nn, k, batch: 3, batchShape: [3], aBatchStrides: [m * k], bBatchStrides: [0], sam: transA ? 1 : k, sak: transA ? m : 1, sbk: nn, sbn: 1 },
+        atol: 1e-6 * k, rtol: 1e-5,
+      };
+    }
+    default: {
+      const family = kernels[kernel].shader;
+      if (family !== 'unary' && family !== 'binary') throw new Error(`test/kernel-cases.ts has no case for kernel ${kernel}`);
+      return elementwise(kernel, n, next);
+    }
   }
 }
 
