@@ -12,7 +12,7 @@ import { mulberry32 } from './random.js';
 import { numel, fmt } from './shape.js';
 import { scope, type Tensor } from './tensor.js';
 
-type Domain = 'any' | 'positive' | 'nonzero' | 'mask' | 'aboveMinusOne';
+type Domain = 'any' | 'positive' | 'nonzero' | 'mask' | 'aboveMinusOne' | 'unit';
 interface InputSpec { shape: number[]; domain?: Domain; grad?: boolean }
 export interface GradcheckCase { label: string; inputs: InputSpec[]; fn: (xs: Tensor[]) => Tensor }
 
@@ -35,6 +35,15 @@ const reduceCases = (f: (x: Tensor, axes?: number | number[], keep?: boolean) =>
 ];
 
 export const gradcheckCases: Record<OpName, GradcheckCase[] | null> = {
+  bceWithLogits: [
+    { label: 'logits [6, 3], soft labels, weights', inputs: [inp([6, 3]), inp([6, 3], 'unit', false), inp([6, 3], 'positive', false)], fn: ([x, y, w]) => o.bceWithLogits(x!, y!, w!) },
+    { label: 'logits [5, 1], 0/1 labels, default weights', inputs: [inp([5, 1]), inp([5, 1], 'mask', false)], fn: ([x, y]) => o.bceWithLogits(x!, y!) },
+    { label: 'logits [4, 3], per-head weights [3] broadcast', inputs: [inp([4, 3]), inp([4, 3], 'mask', false), inp([3], 'positive', false)], fn: ([x, y, w]) => o.bceWithLogits(x!, y!, w!) },
+  ],
+  layerNorm: [
+    { label: 'x [4, 5], gamma, beta [5]', inputs: [inp([4, 5]), inp([5]), inp([5])], fn: ([x, g, b]) => o.layerNorm(x!, g!, b!) },
+    { label: 'x [2, 3, 8]', inputs: [inp([2, 3, 8]), inp([8], 'positive'), inp([8])], fn: ([x, g, b]) => o.layerNorm(x!, g!, b!) },
+  ],
   neg: unaryCases(o.neg),
   abs: unaryCases(o.abs, 'nonzero'),
   exp: unaryCases(o.exp),
@@ -124,6 +133,7 @@ function sample(domain: Domain, next: () => number): number {
     case 'nonzero': return (0.2 + 0.8 * u) * (next() < 0.5 ? -1 : 1);
     case 'mask': return u < 0.5 ? 0 : 1;
     case 'aboveMinusOne': return -0.5 + 2 * u;
+    case 'unit': return u;
     default: return -2 + 4 * u;
   }
 }

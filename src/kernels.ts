@@ -6,7 +6,7 @@
 import type { ShaderName } from './backend/shaders.gen.js';
 import { MAX_RANK } from './shape.js';
 import {
-  BINARY, CAST, UNARY, binaryRef, castRef, copyRef, fillRef, matmulRef, reduceRef, unaryRef, whereRef,
+  BINARY, CAST, UNARY, bceRef, layernormRef, layernormBackwardRef, binaryRef, castRef, copyRef, fillRef, matmulRef, reduceRef, unaryRef, whereRef,
   type BinaryKernel, type CastKernel, type Data, type MatmulLayout, type UnaryKernel,
 } from './reference.js';
 
@@ -46,6 +46,8 @@ export interface CopyArgs extends StridedArgs { aOff: number; oOff: number }
 export interface FillArgs { n: number; value: number; dtype: 'f32' | 'i32' | 'u32' }
 export interface RowsArgs { rows: number; len: number }
 export interface MatmulArgs extends MatmulLayout { batch: number }
+export interface BceArgs { rows: number; heads: number }
+export interface NormArgs { rows: number; dim: number; eps: number }
 
 const WG = 256;
 /** matmul_vec4 workgroup tile: TX column blocks (of 8) × TY row blocks (of 16); measured in bench/matmul-sweep.bench.ts. */
@@ -131,6 +133,24 @@ export const kernels = {
     grid: (a) => a.batch * Math.ceil(Math.ceil(a.m / 16) / MM_TY) * Math.ceil(Math.ceil(a.n / 8) / MM_TX),
     cpu: ([x, y], [z], a) => matmulRef(x!, y!, z!, a),
   } satisfies Kernel<MatmulArgs>,
+  bce_logits: {
+    shader: 'bce', entry: 'bce_logits', inputs: 3, outputs: 2, constants: { WG },
+    params: (a) => [a.rows, a.heads],
+    grid: (a) => a.heads,
+    cpu: ([x, y, w], [l, d], a) => bceRef(x!, y!, w!, l!, d!, a.rows, a.heads),
+  } satisfies Kernel<BceArgs>,
+  layernorm: {
+    shader: 'layernorm', entry: 'layernorm', inputs: 3, outputs: 1, constants: { WG: 64 },
+    params: (a) => [a.rows, a.dim, f32Bits(a.eps)],
+    grid: (a) => a.rows,
+    cpu: ([x, g, b], [y], a) => layernormRef(x!, g!, b!, y!, a.rows, a.dim, a.eps),
+  } satisfies Kernel<NormArgs>,
+  layernorm_backward: {
+    shader: 'layernorm_backward', entry: 'layernorm_backward', inputs: 3, outputs: 2, constants: { WG: 64 },
+    params: (a) => [a.rows, a.dim, f32Bits(a.eps)],
+    grid: (a) => a.rows,
+    cpu: ([x, g, dy], [dx, dyx], a) => layernormBackwardRef(x!, g!, dy!, dx!, dyx!, a.rows, a.dim, a.eps),
+  } satisfies Kernel<NormArgs>,
 };
 
 /** matmul_vec4 applies when B is row-major with N % 4 == 0 (its rows load as vec4). */

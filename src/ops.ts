@@ -12,7 +12,8 @@ import type { Data, UnaryKernel } from './reference.js';
 export type UnaryOpName = 'neg' | 'abs' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'sigmoid' | 'tanh' | 'relu' | 'gelu' | 'silu';
 export type BinaryOpName = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
 export type OpName = UnaryOpName | BinaryOpName | 'powScalar' | 'mulScalar' | 'addScalar' | 'equal' | 'greater' | 'cast'
-  | 'sum' | 'mean' | 'max' | 'reshape' | 'permute' | 'slice' | 'concat' | 'expand' | 'where' | 'matmul';
+  | 'sum' | 'mean' | 'max' | 'reshape' | 'permute' | 'slice' | 'concat' | 'expand' | 'where' | 'matmul'
+  | 'bceWithLogits' | 'layerNorm';
 
 type Grads = (Tensor | null)[];
 export interface OpDef<A> {
@@ -314,6 +315,32 @@ export const ops = {
       return [sumTo(da, a!.shape), sumTo(db, b!.shape)];
     },
   }),
+  bceWithLogits: {
+    forward: ([x, y, w]) => {
+      const [rows, heads] = x!.shape as [number, number];
+      const loss = Tensor.empty(x!.backend, [heads]);
+      const dlogits = Tensor.empty(x!.backend, [rows, heads]);
+      run('bce_logits', [x!, y!, w!], [loss, dlogits], { rows, heads });
+      return { out: loss, saved: [dlogits] };
+    },
+    // dlogits came out of the forward dispatch; labels and weights get no gradient.
+    backward: (d, [x], [dlogits]) => [mul(dlogits!, reshape(d, [1, x!.shape[1]!])), null, null],
+  },
+  layerNorm: def({
+    forward: ([x, gamma, beta], { eps }: { eps: number }) => {
+      const dim = x!.shape[x!.rank - 1]!;
+      const out = Tensor.empty(x!.backend, x!.shape);
+      run('layernorm', [x!, gamma!, beta!], [out], { rows: dim ? x!.size / dim : 0, dim, eps });
+      return { out };
+    },
+    backward: (d, [x, gamma], _s, { eps }) => {
+      const dim = x!.shape[x!.rank - 1]!;
+      const dx = Tensor.empty(x!.backend, x!.shape), dyxhat = Tensor.empty(x!.backend, x!.shape);
+      run('layernorm_backward', [x!, gamma!, d], [dx, dyxhat], { rows: dim ? x!.size / dim : 0, dim, eps });
+      const lead = [...Array(x!.rank - 1).keys()];
+      return [dx, sum(dyxhat, lead), sum(d, lead)];
+    },
+  }),
 } satisfies Record<OpName, OpDef<never>>;
 
 function matmulDims(a: Tensor, b: Tensor, { transA, transB }: MatmulAttrs): { m: number; n: number; k: number; batchShape: number[] } {
@@ -505,6 +532,38 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
   const attrs = { transA: !!opts.transA, transB: !!opts.transB };
   matmulDims(a, b, attrs);
   return apply('matmul', [a, b], attrs);
+}
+
+/**
+ * Fused sigmoid + binary cross-entropy from logits for H heads: logits, labels and weights are [B, H]
+ * (weights default to 1; a [B, 1] or [H] weight broadcasts). Returns the per-head weighted loss sums [H];
+ * divide by B for the mean. Stable for any |logit|: max(x,0) − x·y + log1p(exp(−|x|)).
+ */
+export function bceWithLogits(logits: Tensor, labels: Tensor, weights?: Tensor): Tensor {
+  check('bceWithLogits', weights ? [logits, labels, weights] : [logits, labels], ['logits', 'labels', 'weights']);
+  if (logits.rank !== 2) throw new ShapeError(`bceWithLogits: logits must be [batch, heads], got ${logits.describe()}`);
+  if (!sameShape(labels.shape, logits.shape)) throw new ShapeError(`bceWithLogits: labels ${labels.describe()} must match logits ${logits.describe()}`);
+  if (weights) broadcastShapes([weights.shape, logits.shape], [`bceWithLogits: weights ${weights.describe()}`, `logits ${logits.describe()}`]);
+  const w = !weights ? full(logits.shape, 1, { backend: logits.backend })
+    : sameShape(weights.shape, logits.shape) ? weights : noGradExpand(weights, logits.shape);
+  const out = apply('bceWithLogits', [logits, labels, w], {});
+  if (w !== weights && !out.requiresGrad) w.dispose();
+  return out;
+}
+
+function noGradExpand(x: Tensor, shape: Shape): Tensor {
+  return gather(x, shape, broadcastStrides(x.shape, shape));
+}
+
+/** LayerNorm over the last axis: (x − mean)/sqrt(var + eps)·gamma + beta, gamma and beta of shape [dim]. */
+export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
+  check('layerNorm', [x, gamma, beta], ['x', 'gamma', 'beta']);
+  const dim = x.shape[x.rank - 1];
+  if (dim === undefined) throw new ShapeError(`layerNorm: x must have at least one axis, got ${x.describe()}`);
+  for (const [name, t] of [['gamma', gamma], ['beta', beta]] as const) {
+    if (t.rank !== 1 || t.shape[0] !== dim) throw new ShapeError(`layerNorm: ${name} ${t.describe()} must be [${dim}] (the last axis of x ${x.describe()})`);
+  }
+  return apply('layerNorm', [x, gamma, beta], { eps: checkNumber('layerNorm', 'eps', eps) });
 }
 
 // ---------- creation ----------

@@ -152,3 +152,52 @@ export function matmulRef(a: Data, b: Data, out: Data, l: MatmulLayout): void {
     }
   });
 }
+
+/** Fused sigmoid + BCE from logits over [rows, heads]: per-head weighted loss sums and dlogits. */
+export function bceRef(x: Data, y: Data, w: Data, lossSum: Data, dlogits: Data, rows: number, heads: number): void {
+  for (let h = 0; h < heads; h++) {
+    let acc = 0;
+    for (let b = 0; b < rows; b++) {
+      const i = b * heads + h, xi = x[i]!, yi = y[i]!, wi = w[i]!;
+      acc += wi * (Math.max(xi, 0) - xi * yi + Math.log1p(Math.exp(-Math.abs(xi))));
+      dlogits[i] = wi * (sigmoid(xi) - yi);
+    }
+    lossSum[h] = acc;
+  }
+}
+
+function rowStats(x: Data, base: number, dim: number, eps: number): { mean: number; rstd: number } {
+  let s = 0;
+  for (let j = 0; j < dim; j++) s += x[base + j]!;
+  const mean = s / dim;
+  let v = 0;
+  for (let j = 0; j < dim; j++) v += (x[base + j]! - mean) ** 2;
+  return { mean, rstd: 1 / Math.sqrt(v / dim + eps) };
+}
+
+/** LayerNorm over the last axis (biased variance). */
+export function layernormRef(x: Data, gamma: Data, beta: Data, y: Data, rows: number, dim: number, eps: number): void {
+  for (let r = 0; r < rows; r++) {
+    const { mean, rstd } = rowStats(x, r * dim, dim, eps);
+    for (let j = 0; j < dim; j++) y[r * dim + j] = (x[r * dim + j]! - mean) * rstd * gamma[j]! + beta[j]!;
+  }
+}
+
+/** dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·gamma; dyxhat = dy·x̂. */
+export function layernormBackwardRef(x: Data, gamma: Data, dy: Data, dx: Data, dyxhat: Data, rows: number, dim: number, eps: number): void {
+  for (let r = 0; r < rows; r++) {
+    const base = r * dim;
+    const { mean, rstd } = rowStats(x, base, dim, eps);
+    let sg = 0, sgx = 0;
+    for (let j = 0; j < dim; j++) {
+      const g = dy[base + j]! * gamma[j]!;
+      sg += g;
+      sgx += g * (x[base + j]! - mean) * rstd;
+    }
+    for (let j = 0; j < dim; j++) {
+      const xhat = (x[base + j]! - mean) * rstd;
+      dx[base + j] = rstd * (dy[base + j]! * gamma[j]! - sg / dim - xhat * (sgx / dim));
+      dyxhat[base + j] = dy[base + j]! * xhat;
+    }
+  }
+}

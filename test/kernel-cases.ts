@@ -104,6 +104,26 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
         atol: 1e-6 * k, rtol: 1e-5,
       };
     }
+    case 'bce_logits': {
+      const heads = 1 + int(4), rows = Math.max(1, Math.ceil(n / heads));
+      // Logits up to ±60: the stable form must not overflow.
+      return {
+        inputs: [{ data: f32Values(rows * heads, next, -60, 60), dtype: 'f32' }, { data: Array.from({ length: rows * heads }, () => (next() < 0.3 ? 1 : 0)), dtype: 'f32' },
+          { data: f32Values(rows * heads, next, 0, 2), dtype: 'f32' }],
+        outputs: [{ numel: heads, dtype: 'f32' }, { numel: rows * heads, dtype: 'f32' }],
+        args: { rows, heads }, atol: 1e-5 * rows, rtol: 1e-5,
+      };
+    }
+    case 'layernorm':
+    case 'layernorm_backward': {
+      const dim = 1 + int(200), rows = Math.max(1, Math.ceil(n / dim));
+      const third = kernel === 'layernorm' ? f32Values(dim, next) : f32Values(rows * dim, next);
+      return {
+        inputs: [{ data: f32Values(rows * dim, next, -4, 6), dtype: 'f32' }, { data: f32Values(dim, next), dtype: 'f32' }, { data: third, dtype: 'f32' }],
+        outputs: kernel === 'layernorm' ? [{ numel: rows * dim, dtype: 'f32' }] : [{ numel: rows * dim, dtype: 'f32' }, { numel: rows * dim, dtype: 'f32' }],
+        args: { rows, dim, eps: 1e-5 }, atol: 2e-5, rtol: 2e-5,
+      };
+    }
     default: {
       const family = kernels[kernel].shader;
       if (family !== 'unary' && family !== 'binary') throw new Error(`test/kernel-cases.ts has no case for kernel ${kernel}`);
