@@ -40,6 +40,14 @@ export const gradcheckCases: Record<OpName, GradcheckCase[] | null> = {
     { label: 'logits [5, 1], 0/1 labels, default weights', inputs: [inp([5, 1]), inp([5, 1], 'mask', false)], fn: ([x, y]) => o.bceWithLogits(x!, y!) },
     { label: 'logits [4, 3], per-head weights [3] broadcast', inputs: [inp([4, 3]), inp([4, 3], 'mask', false), inp([3], 'positive', false)], fn: ([x, y, w]) => o.bceWithLogits(x!, y!, w!) },
   ],
+  embeddingBag: [
+    { label: 'lookup: 2 fields (vocab 3 + 4), [4, 2] ids with repeats', inputs: [inp([7, 3])],
+      fn: ([t]) => o.embeddingLookup(t!, [0, 1, 2, 3, 0, 1, 1, 0], [{ name: 'a', vocab: 3 }, { name: 'b', vocab: 4 }]) },
+    { label: 'sum bags with repeated rows, an empty bag', inputs: [inp([5, 2])],
+      fn: ([t]) => o.embeddingBag(t!, [4, 0, 4, 2, 2, 1], [0, 3, 3, 6], { mode: 'sum' }) },
+    { label: 'mean bags over rows 2..5 of the table', inputs: [inp([6, 4])],
+      fn: ([t]) => o.embeddingBag(t!, [0, 3, 3, 1, 2], [0, 2, 5], { mode: 'mean', rowOffset: 2, vocab: 4 }) },
+  ],
   layerNorm: [
     { label: 'x [4, 5], gamma, beta [5]', inputs: [inp([4, 5]), inp([5]), inp([5])], fn: ([x, g, b]) => o.layerNorm(x!, g!, b!) },
     { label: 'x [2, 3, 8]', inputs: [inp([2, 3, 8]), inp([8], 'positive'), inp([8])], fn: ([x, g, b]) => o.layerNorm(x!, g!, b!) },

@@ -20,11 +20,12 @@ export async function init(opts: InitOptions = {}): Promise<Backend> {
   return backend;
 }
 
-export { Tensor, TensorError, noGrad, scope, keep, liveTensors, setDebug, getBackend, setBackend } from './tensor.js';
+export type { EmbeddingField } from './embedding-plan.js';
+export { Tensor, TensorError, RowSparse, noGrad, scope, keep, liveTensors, setDebug, getBackend, setBackend } from './tensor.js';
 export {
   neg, abs, exp, log, log1p, sqrt, sigmoid, tanh, relu, gelu, silu, powScalar, mulScalar, addScalar,
   add, sub, mul, div, maximum, minimum, equal, greater, cast, sum, mean, max, reshape, permute, transpose,
-  slice, concat, expand, where, matmul, bceWithLogits, layerNorm, sumTo, tensor, full, zeros, ones, onesLike, ops,
+  slice, concat, expand, where, matmul, bceWithLogits, layerNorm, embeddingLookup, embeddingBag, densifyRows, sumTo, tensor, full, zeros, ones, onesLike, ops,
   type OpName, type CreateOptions,
 } from './ops.js';
 export { ShapeError, type Shape } from './shape.js';

@@ -6,7 +6,7 @@
 import type { ShaderName } from './backend/shaders.gen.js';
 import { MAX_RANK } from './shape.js';
 import {
-  BINARY, CAST, UNARY, bceRef, layernormRef, layernormBackwardRef, binaryRef, castRef, copyRef, fillRef, matmulRef, reduceRef, unaryRef, whereRef,
+  BINARY, CAST, UNARY, bceRef, embeddingBagRef, embeddingBagBackwardRef, scatterRowsRef, layernormRef, layernormBackwardRef, binaryRef, castRef, copyRef, fillRef, matmulRef, reduceRef, unaryRef, whereRef,
   type BinaryKernel, type CastKernel, type Data, type MatmulLayout, type UnaryKernel,
 } from './reference.js';
 
@@ -48,6 +48,8 @@ export interface RowsArgs { rows: number; len: number }
 export interface MatmulArgs extends MatmulLayout { batch: number }
 export interface BceArgs { rows: number; heads: number }
 export interface NormArgs { rows: number; dim: number; eps: number }
+export interface BagArgs { bags: number; dim: number; mean: boolean }
+export interface RowsOfArgs { unique: number; dim: number; mean: boolean }
 
 const WG = 256;
 /** matmul_vec4 workgroup tile: TX column blocks (of 8) × TY row blocks (of 16); measured in bench/matmul-sweep.bench.ts. */
@@ -151,6 +153,24 @@ export const kernels = {
     grid: (a) => a.rows,
     cpu: ([x, g, dy], [dx, dyx], a) => layernormBackwardRef(x!, g!, dy!, dx!, dyx!, a.rows, a.dim, a.eps),
   } satisfies Kernel<NormArgs>,
+  embedding_bag: {
+    shader: 'embedding', entry: 'embedding_bag', inputs: 3, outputs: 1, constants: { WG },
+    params: (a) => [a.bags, a.dim, a.mean ? 1 : 0],
+    grid: (a) => blocks(a.bags * a.dim, WG),
+    cpu: ([t, r, o], [y], a) => embeddingBagRef(t!, r!, o!, y!, a.bags, a.dim, a.mean),
+  } satisfies Kernel<BagArgs>,
+  embedding_bag_backward: {
+    shader: 'embedding_backward', entry: 'embedding_bag_backward', inputs: 4, outputs: 1, constants: { WG },
+    params: (a) => [a.unique, a.dim, a.mean ? 1 : 0],
+    grid: (a) => blocks(a.unique * a.dim, WG),
+    cpu: ([g, s, e, o], [v], a) => embeddingBagBackwardRef(g!, s!, e!, o!, v!, a.unique, a.dim, a.mean),
+  } satisfies Kernel<RowsOfArgs>,
+  scatter_rows: {
+    shader: 'scatter_rows', entry: 'scatter_rows', inputs: 2, outputs: 1, constants: { WG },
+    params: (a) => [a.unique, a.dim],
+    grid: (a) => blocks(a.unique * a.dim, WG),
+    cpu: ([v, r], [d], a) => scatterRowsRef(v!, r!, d!, a.unique, a.dim),
+  } satisfies Kernel<RowsOfArgs>,
 };
 
 /** matmul_vec4 applies when B is row-major with N % 4 == 0 (its rows load as vec4). */

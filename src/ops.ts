@@ -6,16 +6,17 @@
 import type { Backend, DType } from './backend/index.js';
 import { matmulVec4Applies, type ArgsOf, type KernelName } from './kernels.js';
 import { MAX_RANK, ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, fmt, normalizeAxes, numel, sameShape, strides, type Shape } from './shape.js';
-import { Tensor, TensorError, getBackend, isGradEnabled } from './tensor.js';
+import { RowSparse, Tensor, TensorError, getBackend, isGradEnabled } from './tensor.js';
+import { bagPlan, lookupPlan, sortedPlan, type BagPlan, type EmbeddingField } from './embedding-plan.js';
 import type { Data, UnaryKernel } from './reference.js';
 
 export type UnaryOpName = 'neg' | 'abs' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'sigmoid' | 'tanh' | 'relu' | 'gelu' | 'silu';
 export type BinaryOpName = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
 export type OpName = UnaryOpName | BinaryOpName | 'powScalar' | 'mulScalar' | 'addScalar' | 'equal' | 'greater' | 'cast'
   | 'sum' | 'mean' | 'max' | 'reshape' | 'permute' | 'slice' | 'concat' | 'expand' | 'where' | 'matmul'
-  | 'bceWithLogits' | 'layerNorm';
+  | 'bceWithLogits' | 'layerNorm' | 'embeddingBag';
 
-type Grads = (Tensor | null)[];
+type Grads = (Tensor | RowSparse | null)[];
 export interface OpDef<A> {
   /** Runs kernels; returns the output and whatever backward needs. */
   forward(xs: Tensor[], attrs: A): { out: Tensor; saved?: Tensor[] };
@@ -341,7 +342,31 @@ export const ops = {
       return [dx, sum(dyxhat, lead), sum(d, lead)];
     },
   }),
+  embeddingBag: def({
+    forward: ([table, rows, offsets], { plan, shape }: { plan: BagPlan; shape: number[] }) => {
+      const dim = table!.shape[1]!;
+      const out = Tensor.empty(table!.backend, shape);
+      run('embedding_bag', [table!, rows!, offsets!], [out], { bags: plan.bags, dim, mean: plan.mean });
+      return { out };
+    },
+    backward: (d, [table, , offsets], _s, { plan }) => {
+      const { uniqueRows, seg, entryBag } = sortedPlan(plan);
+      const dim = table!.shape[1]!, backend = table!.backend;
+      const u32 = (data: Uint32Array): Tensor => Tensor.fromData(backend, data, [data.length], 'u32');
+      const values = Tensor.empty(backend, [uniqueRows.length, dim]);
+      run('embedding_bag_backward', [d, u32(seg), u32(entryBag), offsets!], [values], { unique: uniqueRows.length, dim, mean: plan.mean });
+      return [new RowSparse(u32(uniqueRows), values, table!.shape), null, null];
+    },
+  }),
 } satisfies Record<OpName, OpDef<never>>;
+
+/** A dense tensor of g.shape holding g's rows (zeros elsewhere). */
+export function densifyRows(g: RowSparse): Tensor {
+  const dense = full(g.shape, 0, { backend: g.values.backend });
+  const dim = numel(g.shape.slice(1));
+  run('scatter_rows', [g.values, g.rows], [dense], { unique: g.rows.size, dim, mean: false });
+  return dense;
+}
 
 function matmulDims(a: Tensor, b: Tensor, { transA, transB }: MatmulAttrs): { m: number; n: number; k: number; batchShape: number[] } {
   if (a.rank < 2 || b.rank < 2) {
@@ -564,6 +589,43 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
     if (t.rank !== 1 || t.shape[0] !== dim) throw new ShapeError(`layerNorm: ${name} ${t.describe()} must be [${dim}] (the last axis of x ${x.describe()})`);
   }
   return apply('layerNorm', [x, gamma, beta], { eps: checkNumber('layerNorm', 'eps', eps) });
+}
+
+function embeddingTable(what: string, table: Tensor): void {
+  check(what, [table], ['table']);
+  if (table.rank !== 2) throw new ShapeError(`${what}: table must be [rows, dim], got ${table.describe()}`);
+}
+
+function embeddingApply(table: Tensor, plan: BagPlan, shape: number[]): Tensor {
+  const upload = (data: Uint32Array): Tensor => Tensor.fromData(table.backend, data, [data.length], 'u32');
+  return apply('embeddingBag', [table, upload(plan.rows), upload(plan.offsets)], { plan, shape });
+}
+
+/**
+ * Looks up one id per field and row in stacked tables: `table` is [Σ vocab, dim] (field 0's rows first),
+ * ids is [batch, fields] row-major (host array). Returns [batch, fields, dim]. Ids are checked against
+ * each field's vocabulary before anything is dispatched. The gradient is deterministic and row-sparse
+ * (set `table.sparseGrad = true` to receive it in `table.rowGrads` instead of a dense `table.grad`).
+ */
+export function embeddingLookup(table: Tensor, ids: ArrayLike<number>, fields: readonly EmbeddingField[]): Tensor {
+  embeddingTable('embeddingLookup', table);
+  const plan = lookupPlan(ids, fields, table.shape[0]!);
+  return embeddingApply(table, plan, [ids.length / fields.length, fields.length, table.shape[1]!]);
+}
+
+/**
+ * Multi-hot bags from one table (rows rowOffset .. rowOffset + vocab of `table`): bag b pools
+ * ids[offsets[b] .. offsets[b+1]] by sum or mean (empty bags give zeros). Returns [bags, dim].
+ */
+export function embeddingBag(table: Tensor, ids: ArrayLike<number>, offsets: ArrayLike<number>,
+  opts: { mode?: 'sum' | 'mean'; name?: string; rowOffset?: number; vocab?: number } = {}): Tensor {
+  embeddingTable('embeddingBag', table);
+  const rowOffset = opts.rowOffset ?? 0, vocab = opts.vocab ?? table.shape[0]! - rowOffset;
+  if (!Number.isInteger(rowOffset) || rowOffset < 0 || rowOffset + vocab > table.shape[0]!) {
+    throw new TensorError(`embeddingBag: rows ${rowOffset} .. ${rowOffset + vocab} are outside ${table.describe()}`);
+  }
+  const plan = bagPlan(ids, offsets, { name: opts.name ?? table.name ?? 'table', vocab, rowOffset }, (opts.mode ?? 'sum') === 'mean');
+  return embeddingApply(table, plan, [plan.bags, table.shape[1]!]);
 }
 
 // ---------- creation ----------

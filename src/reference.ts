@@ -201,3 +201,34 @@ export function layernormBackwardRef(x: Data, gamma: Data, dy: Data, dx: Data, d
     }
   }
 }
+
+/** Embedding-bag gather: out[i] = scale_i · Σ table[rows[e]] over e in offsets[i]..offsets[i+1]. */
+export function embeddingBagRef(table: Data, rows: Data, offsets: Data, out: Data, bags: number, dim: number, mean: boolean): void {
+  for (let i = 0; i < bags; i++) {
+    const start = offsets[i]!, end = offsets[i + 1]!;
+    for (let d = 0; d < dim; d++) {
+      let acc = 0;
+      for (let e = start; e < end; e++) acc += table[rows[e]! * dim + d]!;
+      out[i * dim + d] = mean && end > start ? acc / (end - start) : acc;
+    }
+  }
+}
+
+/** Row-sparse embedding-bag gradient, summing each unique row's segment in sorted order. */
+export function embeddingBagBackwardRef(dout: Data, seg: Data, entryBag: Data, offsets: Data, values: Data, unique: number, dim: number, mean: boolean): void {
+  for (let u = 0; u < unique; u++) {
+    for (let d = 0; d < dim; d++) {
+      let acc = 0;
+      for (let e = seg[u]!; e < seg[u + 1]!; e++) {
+        const bag = entryBag[e]!;
+        const g = dout[bag * dim + d]!;
+        acc += mean ? g / Math.max(offsets[bag + 1]! - offsets[bag]!, 1) : g;
+      }
+      values[u * dim + d] = acc;
+    }
+  }
+}
+
+export function scatterRowsRef(values: Data, rows: Data, dense: Data, unique: number, dim: number): void {
+  for (let u = 0; u < unique; u++) for (let d = 0; d < dim; d++) dense[rows[u]! * dim + d] = values[u * dim + d]!;
+}

@@ -7,10 +7,23 @@
 import type { Backend, DType, Storage } from './backend/index.js';
 import type { Data } from './reference.js';
 import { fmt, numel, type Shape } from './shape.js';
-import { ops, copyOf, onesLike, add, type OpName } from './ops.js';
+import { ops, copyOf, onesLike, add, densifyRows, type OpName } from './ops.js';
 
 export class TensorError extends Error {
   override name = 'TensorError';
+}
+
+/**
+ * A row-sparse gradient of a [rows, ...] tensor: values[u] belongs to row rows[u] (rows unique, ascending).
+ * Embedding backward produces it; a leaf with `sparseGrad` keeps it in `rowGrads`, anything else gets it
+ * densified.
+ */
+export class RowSparse {
+  constructor(readonly rows: Tensor, readonly values: Tensor, readonly shape: Shape) {}
+  dispose(): void {
+    this.rows.dispose();
+    this.values.dispose();
+  }
 }
 
 let currentBackend: Backend | null = null;
@@ -140,18 +153,23 @@ export class Tensor {
     this.ref = null;
     live.delete(this);
     for (const s of scopes) s.delete(this);
-    if (this.grad?.isLeafGradOf === this) this.grad.dispose();
-    this.grad = null;
+    this.zeroGrad();
     this.inputs = [];
     this.saved = [];
   }
 
   /** Set on a gradient tensor owned by a leaf: disposed with it, never shared with another leaf. */
   isLeafGradOf: Tensor | null = null;
+  /** When set on a leaf, row-sparse gradients (embedding tables) accumulate in rowGrads instead of grad. */
+  sparseGrad = false;
+  /** Row-sparse gradient parts, one per backward that reached this leaf sparsely; owned by this tensor. */
+  rowGrads: RowSparse[] = [];
 
   zeroGrad(): void {
     if (this.grad?.isLeafGradOf === this) this.grad.dispose();
     this.grad = null;
+    for (const g of this.rowGrads) g.dispose();
+    this.rowGrads = [];
   }
 
   /**
@@ -186,8 +204,16 @@ export class Tensor {
           if (!rule) continue;
           const inGrads = rule(g, t.inputs, t.saved, t.attrs as never);
           t.inputs.forEach((x, i) => {
-            const gi = inGrads[i];
+            let gi = inGrads[i];
             if (!gi || !x.requiresGrad) return;
+            if (gi instanceof RowSparse) {
+              if (!x.op && x.sparseGrad) {
+                for (const part of [gi.rows, gi.values]) { created.delete(part); keep(part); }
+                x.rowGrads.push(gi);
+                return;
+              }
+              gi = densifyRows(gi);
+            }
             const prev = grads.get(x);
             grads.set(x, prev ? add(prev, gi) : gi);
           });

@@ -124,6 +124,35 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
         args: { rows, dim, eps: 1e-5 }, atol: 2e-5, rtol: 2e-5,
       };
     }
+    case 'embedding_bag': {
+      const dim = 1 + int(24), vocab = 1 + int(50), bags = Math.max(1, Math.ceil(n / dim));
+      const offsets = [0];
+      for (let b = 0; b < bags; b++) offsets.push(offsets[b]! + int(4)); // 0-3 ids per bag, empty bags included
+      return {
+        inputs: [{ data: f32Values(vocab * dim, next), dtype: 'f32' }, { data: Array.from({ length: offsets[bags]! }, () => int(vocab)), dtype: 'u32' }, { data: offsets, dtype: 'u32' }],
+        outputs: [{ numel: bags * dim, dtype: 'f32' }], args: { bags, dim, mean: next() < 0.5 }, atol: 1e-6, rtol: 1e-6,
+      };
+    }
+    case 'embedding_bag_backward': {
+      const dim = 1 + int(24), bags = Math.max(1, Math.ceil(n / dim)), unique = 1 + int(10);
+      const offsets = [0];
+      for (let b = 0; b < bags; b++) offsets.push(offsets[b]! + int(3));
+      const nnz = offsets[bags]!;
+      const cuts = Array.from({ length: unique - 1 }, () => int(nnz + 1)).sort((x, y) => x - y);
+      return {
+        inputs: [{ data: f32Values(bags * dim, next), dtype: 'f32' }, { data: [0, ...cuts, nnz], dtype: 'u32' },
+          { data: Array.from({ length: nnz }, () => int(bags)), dtype: 'u32' }, { data: offsets, dtype: 'u32' }],
+        outputs: [{ numel: unique * dim, dtype: 'f32' }], args: { unique, dim, mean: next() < 0.5 }, atol: 1e-6, rtol: 1e-6,
+      };
+    }
+    case 'scatter_rows': {
+      const dim = 1 + int(16), rows = 2 + int(60), unique = 1 + int(rows - 1);
+      const picked = Array.from({ length: rows }, (_, i) => i).sort(() => next() - 0.5).slice(0, unique);
+      return {
+        inputs: [{ data: f32Values(unique * dim, next), dtype: 'f32' }, { data: picked, dtype: 'u32' }],
+        outputs: [{ numel: rows * dim, dtype: 'f32', init: new Array<number>(rows * dim).fill(0) }], args: { unique, dim, mean: false }, ...ARITH,
+      };
+    }
     default: {
       const family = kernels[kernel].shader;
       if (family !== 'unary' && family !== 'binary') throw new Error(`test/kernel-cases.ts has no case for kernel ${kernel}`);

@@ -1,0 +1,114 @@
+/**
+ * Host-side plans for embedding lookups. Ids come from the host (the data loader), so they are validated
+ * here, before any dispatch, with errors that name the table, the id and the row; then flattened to CSR
+ * bags (a single-hot lookup is a bag of one) over one stacked parameter of every table's rows. For the
+ * backward, the entries are sorted once by (table row, position): the segments of that order give each
+ * touched row's contributions in a fixed order, which keeps the gradient bit-identical across runs.
+ */
+import { TensorError } from './tensor.js';
+
+export interface EmbeddingField {
+  /** Table name, used in error messages. */
+  name: string;
+  /** Rows in this field's table. */
+  vocab: number;
+}
+
+export interface BagPlan {
+  /** Stacked-table row of every entry. */
+  rows: Uint32Array;
+  /** CSR: bag i holds entries offsets[i] .. offsets[i+1]. */
+  offsets: Uint32Array;
+  bags: number;
+  mean: boolean;
+  /** Filled by sortedPlan() on first backward. */
+  sorted?: SortedPlan;
+}
+
+export interface SortedPlan {
+  /** The distinct table rows touched by the batch, ascending. */
+  uniqueRows: Uint32Array;
+  /** Segment u of the sorted entries is seg[u] .. seg[u+1]. */
+  seg: Uint32Array;
+  /** Bag of each sorted entry. */
+  entryBag: Uint32Array;
+}
+
+function checkId(what: string, table: string, id: number, row: number, vocab: number, extra = ''): void {
+  if (!Number.isInteger(id) || id < 0 || id >= vocab) {
+    throw new TensorError(`${what}: table '${table}'${extra}: id ${id} at row ${row} is outside its vocabulary of ${vocab} rows`);
+  }
+}
+
+/** ids: [batch, fields] row-major, one id per (row, field); fields stack in order in the table. */
+export function lookupPlan(ids: ArrayLike<number>, fields: readonly EmbeddingField[], tableRows: number): BagPlan {
+  const f = fields.length;
+  if (f === 0) throw new TensorError('embeddingLookup: needs at least one field');
+  const total = fields.reduce((acc, x) => acc + x.vocab, 0);
+  if (total !== tableRows) {
+    throw new TensorError(`embeddingLookup: the table has ${tableRows} rows but the fields' vocabularies add up to ${total} (${fields.map((x) => `${x.name} ${x.vocab}`).join(', ')})`);
+  }
+  if (ids.length % f !== 0) throw new TensorError(`embeddingLookup: ${ids.length} ids do not form rows of ${f} fields`);
+  const base = new Uint32Array(f);
+  for (let i = 1; i < f; i++) base[i] = base[i - 1]! + fields[i - 1]!.vocab;
+  const rows = new Uint32Array(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const field = i % f;
+    checkId('embeddingLookup', fields[field]!.name, ids[i]!, Math.floor(i / f), fields[field]!.vocab, ` (field ${field})`);
+    rows[i] = base[field]! + ids[i]!;
+  }
+  return { rows, offsets: Uint32Array.from({ length: ids.length + 1 }, (_, i) => i), bags: ids.length, mean: false };
+}
+
+/** Multi-hot bags over one table: bag b pools ids[offsets[b] .. offsets[b+1]]; the table starts at rowOffset. */
+export function bagPlan(ids: ArrayLike<number>, offsets: ArrayLike<number>, table: { name: string; vocab: number; rowOffset: number }, mean: boolean): BagPlan {
+  if (offsets.length < 1 || offsets[0] !== 0 || offsets[offsets.length - 1] !== ids.length) {
+    throw new TensorError(`embeddingBag: offsets must start at 0 and end at ${ids.length} (the number of ids), got [${Array.from(offsets).slice(0, 4).join(', ')}${offsets.length > 4 ? ', …' : ''}]`);
+  }
+  const offs = Uint32Array.from(offsets);
+  for (let b = 0; b + 1 < offs.length; b++) {
+    if (offs[b + 1]! < offs[b]!) throw new TensorError(`embeddingBag: offsets decrease at bag ${b} (${offs[b]} then ${offs[b + 1]})`);
+  }
+  const rows = new Uint32Array(ids.length);
+  let bag = 0;
+  for (let i = 0; i < ids.length; i++) {
+    while (offs[bag + 1]! <= i) bag++;
+    checkId('embeddingBag', table.name, ids[i]!, bag, table.vocab);
+    rows[i] = table.rowOffset + ids[i]!;
+  }
+  return { rows, offsets: offs, bags: offs.length - 1, mean };
+}
+
+/** Sorts entries by (row, position) — a stable order that fixes the summation order of the backward. */
+export function sortedPlan(plan: BagPlan): SortedPlan {
+  if (plan.sorted) return plan.sorted;
+  const n = plan.rows.length;
+  const entryBagOf = new Uint32Array(n);
+  for (let b = 0; b < plan.bags; b++) entryBagOf.fill(b, plan.offsets[b], plan.offsets[b + 1]);
+  // Keys row·n + position sort numerically and stably while they stay exact in float64.
+  let maxRow = 0;
+  for (let e = 0; e < n; e++) maxRow = Math.max(maxRow, plan.rows[e]!);
+  const keys = new Float64Array(n);
+  if ((maxRow + 1) * n <= Number.MAX_SAFE_INTEGER) {
+    for (let e = 0; e < n; e++) keys[e] = plan.rows[e]! * n + e;
+    keys.sort();
+  } else {
+    const order = Array.from({ length: n }, (_, e) => e).sort((a, b) => plan.rows[a]! - plan.rows[b]! || a - b);
+    order.forEach((e, i) => { keys[i] = plan.rows[e]! * n + e; });
+  }
+  const entryBag = new Uint32Array(n);
+  const unique: number[] = [];
+  const seg: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const e = keys[i]! % n;
+    const row = (keys[i]! - e) / n;
+    if (unique.length === 0 || unique[unique.length - 1] !== row) {
+      unique.push(row);
+      seg.push(i);
+    }
+    entryBag[i] = entryBagOf[e]!;
+  }
+  seg.push(n);
+  plan.sorted = { uniqueRows: Uint32Array.from(unique), seg: Uint32Array.from(seg), entryBag };
+  return plan.sorted;
+}
