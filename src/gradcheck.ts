@@ -76,6 +76,8 @@ export const gradcheckCases: Record<OpName, GradcheckCase[] | null> = {
   maximum: binaryCases(o.maximum),
   minimum: binaryCases(o.minimum),
   equal: null,
+  histogram: null,
+  divergences: null,
   greater: null,
   cast: null,
   sum: reduceCases(o.sum),

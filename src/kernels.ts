@@ -6,7 +6,7 @@
 import type { ShaderName } from './backend/shaders.gen.js';
 import { MAX_RANK } from './shape.js';
 import {
-  BINARY, CAST, UNARY, bceRef, embeddingBagRef, embeddingBagBackwardRef, scatterRowsRef, layernormRef, layernormBackwardRef, binaryRef, castRef, copyRef, fillRef, matmulRef, reduceRef, unaryRef, whereRef,
+  BINARY, CAST, UNARY, bceRef, histogramRef, divergencesRef, embeddingBagRef, embeddingBagBackwardRef, scatterRowsRef, layernormRef, layernormBackwardRef, binaryRef, castRef, copyRef, fillRef, matmulRef, reduceRef, unaryRef, whereRef,
   type BinaryKernel, type CastKernel, type Data, type MatmulLayout, type UnaryKernel,
 } from './reference.js';
 
@@ -48,6 +48,8 @@ export interface RowsArgs { rows: number; len: number }
 export interface MatmulArgs extends MatmulLayout { batch: number }
 export interface BceArgs { rows: number; heads: number }
 export interface NormArgs { rows: number; dim: number; eps: number }
+export interface HistogramArgs { n: number; cohorts: number; bins: number }
+export interface DivergenceArgs { cohorts: number; bins: number; eps: number }
 export interface BagArgs { bags: number; dim: number; mean: boolean }
 export interface RowsOfArgs { unique: number; dim: number; mean: boolean }
 
@@ -171,6 +173,18 @@ export const kernels = {
     grid: (a) => blocks(a.unique * a.dim, WG),
     cpu: ([v, r], [d], a) => scatterRowsRef(v!, r!, d!, a.unique, a.dim),
   } satisfies Kernel<RowsOfArgs>,
+  histogram: {
+    shader: 'histogram', entry: 'histogram', inputs: 2, outputs: 1, constants: { WG },
+    params: (a) => [a.n, a.cohorts, a.bins],
+    grid: (a) => blocks(a.n, WG),
+    cpu: ([v, c], [h], a) => histogramRef(v!, c!, h!, a.n, a.cohorts, a.bins),
+  } satisfies Kernel<HistogramArgs>,
+  divergences: {
+    shader: 'divergence', entry: 'divergences', inputs: 1, outputs: 1, constants: { WG: 64 },
+    params: (a) => [a.cohorts, a.bins, f32Bits(a.eps)],
+    grid: (a) => blocks(a.cohorts * a.cohorts, 64),
+    cpu: ([h], [d], a) => divergencesRef(h!, d!, a.cohorts, a.bins, a.eps),
+  } satisfies Kernel<DivergenceArgs>,
 };
 
 /** matmul_vec4 applies when B is row-major with N % 4 == 0 (its rows load as vec4). */

@@ -14,7 +14,7 @@ export type UnaryOpName = 'neg' | 'abs' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'si
 export type BinaryOpName = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
 export type OpName = UnaryOpName | BinaryOpName | 'powScalar' | 'mulScalar' | 'addScalar' | 'equal' | 'greater' | 'cast'
   | 'sum' | 'mean' | 'max' | 'reshape' | 'permute' | 'slice' | 'concat' | 'expand' | 'where' | 'matmul'
-  | 'bceWithLogits' | 'layerNorm' | 'embeddingBag';
+  | 'bceWithLogits' | 'layerNorm' | 'embeddingBag' | 'histogram' | 'divergences';
 
 type Grads = (Tensor | RowSparse | null)[];
 export interface OpDef<A> {
@@ -358,6 +358,23 @@ export const ops = {
       return [new RowSparse(u32(uniqueRows), values, table!.shape), null, null];
     },
   }),
+  histogram: def({
+    forward: ([values, cohorts], { numCohorts, bins }: { numCohorts: number; bins: number }) => {
+      const counts = full([numCohorts, bins], 0, { backend: values!.backend, dtype: 'u32' });
+      run('histogram', [values!, cohorts!], [counts], { n: values!.size, cohorts: numCohorts, bins });
+      return { out: counts };
+    },
+    backward: null,
+  }),
+  divergences: def({
+    forward: ([counts], { eps }: { eps: number }) => {
+      const [numCohorts, bins] = counts!.shape as [number, number];
+      const out = Tensor.empty(counts!.backend, [4, numCohorts, numCohorts]);
+      run('divergences', [counts!], [out], { cohorts: numCohorts, bins, eps });
+      return { out };
+    },
+    backward: null,
+  }),
 } satisfies Record<OpName, OpDef<never>>;
 
 /** A dense tensor of g.shape holding g's rows (zeros elsewhere). */
@@ -626,6 +643,46 @@ export function embeddingBag(table: Tensor, ids: ArrayLike<number>, offsets: Arr
   }
   const plan = bagPlan(ids, offsets, { name: opts.name ?? table.name ?? 'table', vocab, rowOffset }, (opts.mode ?? 'sum') === 'mean');
   return embeddingApply(table, plan, [plan.bags, table.shape[1]!]);
+}
+
+/**
+ * Per-cohort histograms of values in [0, 1]: counts [numCohorts, bins] (u32) with bin k = floor(v·bins)
+ * (1 goes to the last bin). `cohorts` gives each value's cohort, as a u32 tensor or a host array (host
+ * arrays are checked: every id must be < numCohorts). NaN values are not counted.
+ */
+export function histogram(values: Tensor, cohorts: Tensor | ArrayLike<number>, numCohorts: number, bins: number): Tensor {
+  check('histogram', [values], ['values']);
+  for (const [name, v] of [['numCohorts', numCohorts], ['bins', bins]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new TensorError(`histogram: ${name} must be a positive integer, got ${v}`);
+  }
+  let ids: Tensor;
+  if (cohorts instanceof Tensor) {
+    check('histogram', [values, cohorts], ['values', 'cohorts'], null);
+    if (cohorts.dtype !== 'u32') throw new TensorError(`histogram: cohorts must be u32, got ${cohorts.describe()}`);
+    ids = cohorts;
+  } else {
+    for (let i = 0; i < cohorts.length; i++) {
+      const c = cohorts[i]!;
+      if (!Number.isInteger(c) || c < 0 || c >= numCohorts) throw new TensorError(`histogram: cohort id ${c} at row ${i} is outside 0 .. ${numCohorts - 1}`);
+    }
+    ids = Tensor.fromData(values.backend, Uint32Array.from(cohorts), [cohorts.length], 'u32');
+  }
+  if (ids.size !== values.size) throw new ShapeError(`histogram: ${ids.size} cohort ids for ${values.describe()} (${values.size} values)`);
+  const out = apply('histogram', [values, ids], { numCohorts, bins });
+  if (ids !== cohorts) ids.dispose();
+  return out;
+}
+
+/**
+ * Pairwise divergences between cohorts' histograms (u32 counts [C, K] from histogram()): returns
+ * [4, C, C] = symmetric KL (ε-smoothed), Jensen-Shannon distance, Wasserstein-1 on [0, 1], cosine
+ * distance. Pairs with an empty cohort are NaN.
+ */
+export function divergences(counts: Tensor, eps = 1e-6): Tensor {
+  check('divergences', [counts], ['counts'], 'u32');
+  if (counts.rank !== 2) throw new ShapeError(`divergences: counts must be [cohorts, bins], got ${counts.describe()}`);
+  if (!(eps > 0)) throw new TensorError(`divergences: eps must be > 0, got ${eps}`);
+  return apply('divergences', [counts], { eps });
 }
 
 // ---------- creation ----------

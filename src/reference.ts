@@ -232,3 +232,50 @@ export function embeddingBagBackwardRef(dout: Data, seg: Data, entryBag: Data, o
 export function scatterRowsRef(values: Data, rows: Data, dense: Data, unique: number, dim: number): void {
   for (let u = 0; u < unique; u++) for (let d = 0; d < dim; d++) dense[rows[u]! * dim + d] = values[u * dim + d]!;
 }
+
+/** Per-cohort histograms of values in [0, 1] (see shaders/histogram.wgsl for the binning rules). */
+export function histogramRef(values: Data, cohorts: Data, counts: Data, n: number, numCohorts: number, bins: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!, c = cohorts[i]!;
+    if (Number.isNaN(v) || c >= numCohorts) continue;
+    const k = Math.min(Math.floor(Math.min(Math.max(v, 0), 1) * bins), bins - 1);
+    counts[c * bins + k]!++;
+  }
+}
+
+/** The C×C matrices of symmetric KL, JS distance, Wasserstein-1 and cosine distance ([4, C, C]). */
+export function divergencesRef(counts: Data, out: Data, numCohorts: number, bins: number, eps: number): void {
+  const cc = numCohorts * numCohorts;
+  const dist = (c: number): number[] => {
+    let t = 0;
+    for (let k = 0; k < bins; k++) t += counts[c * bins + k]!;
+    return Array.from({ length: bins }, (_, k) => counts[c * bins + k]! / t);
+  };
+  for (let i = 0; i < numCohorts; i++) {
+    for (let j = 0; j < numCohorts; j++) {
+      const P = dist(i), Q = dist(j), t = i * numCohorts + j;
+      if (P.some(Number.isNaN) || Q.some(Number.isNaN)) {
+        for (let m = 0; m < 4; m++) out[m * cc + t] = NaN;
+        continue;
+      }
+      const smooth = 1 + bins * eps;
+      let kl = 0, js = 0, w1 = 0, fp = 0, fq = 0, dot = 0, np = 0, nq = 0;
+      for (let k = 0; k < bins; k++) {
+        const pk = P[k]!, qk = Q[k]!, ps = (pk + eps) / smooth, qs = (qk + eps) / smooth, m = (pk + qk) / 2;
+        kl += (ps - qs) * Math.log(ps / qs);
+        if (pk > 0) js += 0.5 * pk * Math.log(pk / m);
+        if (qk > 0) js += 0.5 * qk * Math.log(qk / m);
+        fp += pk;
+        fq += qk;
+        w1 += Math.abs(fp - fq);
+        dot += pk * qk;
+        np += pk * pk;
+        nq += qk * qk;
+      }
+      out[t] = kl;
+      out[cc + t] = Math.sqrt(Math.max(js, 0));
+      out[2 * cc + t] = w1 / bins;
+      out[3 * cc + t] = 1 - dot / Math.sqrt(np * nq);
+    }
+  }
+}

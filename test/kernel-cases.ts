@@ -153,6 +153,21 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
         outputs: [{ numel: rows * dim, dtype: 'f32', init: new Array<number>(rows * dim).fill(0) }], args: { unique, dim, mean: false }, ...ARITH,
       };
     }
+    case 'histogram': {
+      const cohorts = 1 + int(6), bins = 1 + int(30);
+      // Exact bin edges (0, 1, k/bins) and out-of-range ids on purpose.
+      const values = f32Values(n, next, 0, 1).map((v, i) => (i % 17 === 0 ? 1 : i % 19 === 0 ? 0 : v));
+      return {
+        inputs: [{ data: values, dtype: 'f32' }, { data: Array.from({ length: n }, () => int(cohorts + 1)), dtype: 'u32' }],
+        outputs: [{ numel: cohorts * bins, dtype: 'u32', init: new Array<number>(cohorts * bins).fill(0) }],
+        args: { n, cohorts, bins }, atol: 0, rtol: 0,
+      };
+    }
+    case 'divergences': {
+      const cohorts = 1 + int(8), bins = 1 + int(40);
+      const counts = Array.from({ length: cohorts * bins }, (_, i) => (Math.floor(i / bins) === 1 ? 0 : int(next() < 0.3 ? 0 : 500)));
+      return { inputs: [{ data: counts, dtype: 'u32' }], outputs: [{ numel: 4 * cohorts * cohorts, dtype: 'f32' }], args: { cohorts, bins, eps: 1e-6 }, atol: 2e-5, rtol: 1e-4 };
+    }
     default: {
       const family = kernels[kernel].shader;
       if (family !== 'unary' && family !== 'binary') throw new Error(`test/kernel-cases.ts has no case for kernel ${kernel}`);

@@ -89,10 +89,12 @@ export class WebGpuBackend implements Backend {
   /** Compiles WGSL and throws ShaderCompileError with file:line:col for each error message. */
   async compileShader(name: string, code: string): Promise<GPUShaderModule> {
     const { device } = this.ctx;
+    // Pop the scope right after the call it guards: scopes are a per-device stack, and compiles run concurrently.
     device.pushErrorScope('validation');
     const module = device.createShaderModule({ label: `shaders/${name}.wgsl`, code });
+    const scope = device.popErrorScope();
     const info = await module.getCompilationInfo();
-    const scopeError = await device.popErrorScope();
+    const scopeError = await scope;
     const errors = info.messages.filter((m) => m.type === 'error');
     if (errors.length || scopeError) {
       const lines = code.split('\n');
@@ -133,17 +135,16 @@ export class WebGpuBackend implements Backend {
     const layout = device.createPipelineLayout({
       label: `${name} layout`, bindGroupLayouts: [this.storageLayout(k.inputs, k.outputs), this.uniformLayout],
     });
+    const where = `kernel ${name} (shaders/${k.shader}.wgsl, entry ${k.entry})`;
     device.pushErrorScope('validation');
-    try {
-      return await device.createComputePipelineAsync({
-        label: `kernel ${name}`, layout, compute: { module, entryPoint: k.entry, constants: k.constants },
-      });
-    } catch (e) {
-      throw new ShaderCompileError(`kernel ${name} (shaders/${k.shader}.wgsl, entry ${k.entry}): ${(e as Error).message}`);
-    } finally {
-      const err = await device.popErrorScope();
-      if (err) throw new ShaderCompileError(`kernel ${name} (shaders/${k.shader}.wgsl, entry ${k.entry}): ${err.message}`);
-    }
+    const pipeline = device.createComputePipelineAsync({
+      label: `kernel ${name}`, layout, compute: { module, entryPoint: k.entry, constants: k.constants },
+    });
+    const scope = device.popErrorScope();
+    const [built, scopeError] = await Promise.allSettled([pipeline, scope]);
+    if (scopeError.status === 'fulfilled' && scopeError.value) throw new ShaderCompileError(`${where}: ${scopeError.value.message}`);
+    if (built.status === 'rejected') throw new ShaderCompileError(`${where}: ${(built.reason as Error).message}`);
+    return built.value;
   }
 
   /** One single-workgroup dispatch per pipeline with n = 0, so lazily compiling drivers compile now. */
