@@ -10,6 +10,7 @@ import {
   CpuBackend, WebGpuBackend, gradcheckOps, gradcheckCases, gradcheckTolerance, kernels, matmul, noGrad, randomUniform, scope,
   type Backend, type GradcheckResult, type OpName,
 } from './index.js';
+import { formatReport, runBench } from './bench.js';
 import { IMPORTANT_LIMITS, NO_ADAPTER_HINT, REQUIRED_LIMITS, parseDawnFlags } from './backend/device.js';
 
 const USAGE = `usage: c2al <command> [options]
@@ -17,12 +18,15 @@ const USAGE = `usage: c2al <command> [options]
 commands:
   doctor      show the WebGPU runtime, adapter, features and limits, and check what the engine needs
   gradcheck   check every op's gradient: backend vs float64 reference vs finite differences
+  bench       time the kernels (validated first) against measured peaks, TF.js-webgpu and our v1 floor
 
 options:
   --json              print one JSON object instead of text
   --backend NAME      webgpu (default) or cpu (the CPU twins in float32)
   --op NAME           gradcheck only this op (repeatable)
   --seeds N           gradcheck seeds per case (default 2)
+  --filter TEXT       bench only cases whose name contains TEXT
+  --quick             bench the smaller sizes only
   --dawn FLAGS        Dawn flags, e.g. "adapter=SwiftShader" (also C2AL_DAWN)
   -h, --help          this text
   -v, --version       the package version
@@ -34,9 +38,15 @@ environment:
 
 interface Check { name: string; ok: boolean; detail: string }
 
+/** The package version; package.json sits two levels up in dist/src, one level up when run from src/. */
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  for (const rel of ['../../package.json', '../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'c2al') return pkg.version;
+    } catch { /* try the next location */ }
+  }
+  return 'unknown';
 }
 
 async function doctor(json: boolean, dawn: string[]): Promise<number> {
@@ -142,6 +152,21 @@ async function gradcheck(json: boolean, backendName: string, only: string[], see
   return failed.length ? 1 : 0;
 }
 
+async function bench(json: boolean, filter: string | undefined, quick: boolean, dawn: string[]): Promise<number> {
+  let gpu: WebGpuBackend;
+  try {
+    gpu = await WebGpuBackend.create({ dawnFlags: dawn, warm: true });
+  } catch (e) {
+    console.error(`c2al bench: ${(e as Error).message}`);
+    return 1;
+  }
+  const report = await runBench(gpu, { filter, quick, log: json ? undefined : (line) => console.log(line) });
+  console.log(json ? JSON.stringify(report) : `\n${formatReport(report)}`);
+  gpu.destroy();
+  gpu.ctx.destroy();
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -149,7 +174,7 @@ async function main(argv: string[]): Promise<number> {
       args: argv, allowPositionals: true,
       options: {
         json: { type: 'boolean' }, backend: { type: 'string', default: 'webgpu' }, op: { type: 'string', multiple: true },
-        seeds: { type: 'string', default: '2' }, dawn: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
+        seeds: { type: 'string', default: '2' }, filter: { type: 'string' }, quick: { type: 'boolean' }, dawn: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
     });
   } catch (e) {
@@ -167,6 +192,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'doctor': return doctor(!!v.json, dawn);
     case 'gradcheck': return gradcheck(!!v.json, v.backend!, v.op ?? [], seeds, dawn);
+    case 'bench': return bench(!!v.json, v.filter, !!v.quick, dawn);
     default:
       console.error(`c2al: unknown command '${command}'\n\n${USAGE}`);
       return 2;

@@ -6,7 +6,7 @@
 import type { ShaderName } from './backend/shaders.gen.js';
 import { MAX_RANK } from './shape.js';
 import {
-  BINARY, CAST, UNARY, bceRef, histogramRef, divergencesRef, embeddingBagRef, embeddingBagBackwardRef, scatterRowsRef, layernormRef, layernormBackwardRef, binaryRef, castRef, copyRef, fillRef, matmulRef, reduceRef, unaryRef, whereRef,
+  BINARY, CAST, UNARY, peakFmaRef, bceRef, histogramRef, divergencesRef, embeddingBagRef, embeddingBagBackwardRef, scatterRowsRef, layernormRef, layernormBackwardRef, binaryRef, castRef, copyRef, fillRef, matmulRef, reduceRef, unaryRef, whereRef,
   type BinaryKernel, type CastKernel, type Data, type MatmulLayout, type UnaryKernel,
 } from './reference.js';
 
@@ -50,6 +50,7 @@ export interface BceArgs { rows: number; heads: number }
 export interface NormArgs { rows: number; dim: number; eps: number }
 export interface HistogramArgs { n: number; cohorts: number; bins: number }
 export interface DivergenceArgs { cohorts: number; bins: number; eps: number }
+export interface PeakArgs { n: number; iters: number }
 export interface BagArgs { bags: number; dim: number; mean: boolean }
 export interface RowsOfArgs { unique: number; dim: number; mean: boolean }
 
@@ -185,6 +186,19 @@ export const kernels = {
     grid: (a) => blocks(a.cohorts * a.cohorts, 64),
     cpu: ([h], [d], a) => divergencesRef(h!, d!, a.cohorts, a.bins, a.eps),
   } satisfies Kernel<DivergenceArgs>,
+  // Roofline probes (bench only): n counts vec4s.
+  peak_fma: {
+    shader: 'peak', entry: 'peak_fma', inputs: 1, outputs: 1, constants: { WG },
+    params: (a) => [a.n, a.iters],
+    grid: (a) => blocks(a.n, WG),
+    cpu: ([x], [y], a) => peakFmaRef(x!, y!, a.n, a.iters),
+  } satisfies Kernel<PeakArgs>,
+  peak_copy: {
+    shader: 'peak', entry: 'peak_copy', inputs: 1, outputs: 1, constants: { WG },
+    params: (a) => [a.n, a.iters],
+    grid: (a) => blocks(a.n, WG),
+    cpu: ([x], [y], a) => { y!.set(x!.subarray(0, 4 * a.n)); },
+  } satisfies Kernel<PeakArgs>,
 };
 
 /** matmul_vec4 applies when B is row-major with N % 4 == 0 (its rows load as vec4). */

@@ -279,3 +279,17 @@ export function divergencesRef(counts: Data, out: Data, numCohorts: number, bins
     }
   }
 }
+
+/** Twin of peak_fma over vec4s stored as 4 floats each (see shaders/peak.wgsl). */
+export function peakFmaRef(a: Data, out: Data, n: number, iters: number): void {
+  for (let i = 0; i < 4 * n; i++) {
+    const s = a[i]!;
+    let sum = 0;
+    for (let r = 0; r < 8; r++) {
+      let x = s + r;
+      for (let it = 0; it < iters; it++) x = x * 0.999 + s;
+      sum += x;
+    }
+    out[i] = sum;
+  }
+}

@@ -168,6 +168,11 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
       const counts = Array.from({ length: cohorts * bins }, (_, i) => (Math.floor(i / bins) === 1 ? 0 : int(next() < 0.3 ? 0 : 500)));
       return { inputs: [{ data: counts, dtype: 'u32' }], outputs: [{ numel: 4 * cohorts * cohorts, dtype: 'f32' }], args: { cohorts, bins, eps: 1e-6 }, atol: 2e-5, rtol: 1e-4 };
     }
+    case 'peak_fma':
+    case 'peak_copy': {
+      const v = Math.max(1, Math.ceil(n / 4)), iters = kernel === 'peak_fma' ? 1 + int(20) : 0;
+      return { inputs: [{ data: f32Values(4 * v, next, -1, 1), dtype: 'f32' }], outputs: [{ numel: 4 * v, dtype: 'f32' }], args: { n: v, iters }, atol: 1e-5, rtol: 1e-5 };
+    }
     default: {
       const family = kernels[kernel].shader;
       if (family !== 'unary' && family !== 'binary') throw new Error(`test/kernel-cases.ts has no case for kernel ${kernel}`);

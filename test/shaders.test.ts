@@ -40,6 +40,15 @@ describe.skipIf(!compiler)('compilation (on the adapter, or Dawn backend=null wi
     }
   });
 
+  test('warming every pipeline (one dispatch each) raises no validation error', async () => {
+    const warmed = await WebGpuBackend.create({ warm: true, ...(gpu ? {} : { dawnFlags: ['backend=null'] }) });
+    await warmed.device.queue.onSubmittedWorkDone();
+    const errors = [...warmed.ctx.errors];
+    warmed.destroy();
+    warmed.ctx.destroy();
+    expect(errors).toEqual([]);
+  });
+
   test('a WGSL error is reported as file:line:col with the source line', async () => {
     const broken = 'fn main() {\n  let x: f32 = 1.0;\n  let y = x + undefined_name;\n}\n';
     const err = await compiler!.compileShader('broken', broken).catch((e: unknown) => e);

@@ -54,6 +54,8 @@ export class WebGpuBackend implements Backend {
   private destroyed = false;
   dispatches = 0;
   submits = 0;
+  private timing: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
+  private timePass = false;
 
   private constructor(readonly ctx: GpuContext) {
     const { device } = ctx;
@@ -149,14 +151,16 @@ export class WebGpuBackend implements Backend {
 
   /** One single-workgroup dispatch per pipeline with n = 0, so lazily compiling drivers compile now. */
   private async warm(): Promise<void> {
-    const scratch = [0, 1, 2, 3].map(() => this.alloc(1, 'f32', 'warm-up scratch'));
+    const widest = Math.max(...Object.values(kernels).map((k) => k.inputs + k.outputs));
+    const scratch = Array.from({ length: widest }, () => this.alloc(4, 'f32', 'warm-up scratch'));
     for (const name of this.pipelines.keys()) {
       const k = kernels[name] as Kernel<unknown>;
       const words = new Array<number>(MAX_PARAMS_BYTES / 4).fill(0);
       this.dispatch(name, k, scratch.slice(0, k.inputs), scratch.slice(k.inputs, k.inputs + k.outputs), words, 1);
     }
+    this.flush();
+    await this.ctx.device.queue.onSubmittedWorkDone();
     scratch.forEach((s) => this.release(s));
-    await this.read(this.alloc(1, 'f32', 'warm-up sync')).catch(() => undefined);
   }
 
   private checkAlive(what: string): void {
@@ -213,7 +217,10 @@ export class WebGpuBackend implements Backend {
     });
     if (!this.pass) {
       this.encoder = device.createCommandEncoder({ label: 'step encoder' });
-      this.pass = this.encoder.beginComputePass({ label: 'step pass' });
+      this.pass = this.encoder.beginComputePass({
+        label: 'step pass',
+        ...(this.timePass && this.timing ? { timestampWrites: { querySet: this.timing.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {}),
+      });
     }
     this.pass.setPipeline(this.pipelines.get(name)!);
     this.pass.setBindGroup(0, bindGroup);
@@ -222,16 +229,56 @@ export class WebGpuBackend implements Backend {
     this.dispatches++;
   }
 
+  /**
+   * Runs `record` (which dispatches kernels) in a pass of its own and returns the GPU time between the
+   * pass's timestamps in milliseconds, or null when the adapter has no timestamp-query.
+   */
+  async timeDispatches(record: () => void): Promise<number | null> {
+    this.flush();
+    if (!this.ctx.features.includes('timestamp-query')) {
+      record();
+      this.flush();
+      return null;
+    }
+    const { device } = this.ctx;
+    this.timing ??= {
+      set: device.createQuerySet({ label: 'bench timestamps', type: 'timestamp', count: 2 }),
+      resolve: device.createBuffer({ label: 'timestamp resolve', size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }),
+      read: device.createBuffer({ label: 'timestamp readback', size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+    };
+    this.timePass = true;
+    try {
+      record();
+    } finally {
+      this.timePass = false;
+    }
+    if (!this.encoder || !this.pass) return 0;
+    this.pass.end();
+    this.encoder.resolveQuerySet(this.timing.set, 0, 2, this.timing.resolve, 0);
+    this.encoder.copyBufferToBuffer(this.timing.resolve, 0, this.timing.read, 0, 16);
+    this.pass = null;
+    this.submitEncoder();
+    await this.timing.read.mapAsync(GPUMapMode.READ);
+    const [begin, end] = new BigInt64Array(this.timing.read.getMappedRange().slice(0));
+    this.timing.read.unmap();
+    return Number(end! - begin!) / 1e6;
+  }
+
   flush(): void {
     if (!this.encoder || !this.pass) return;
     this.pass.end();
+    this.pass = null;
+    this.submitEncoder();
+  }
+
+  private submitEncoder(): void {
+    if (!this.encoder) return;
     const { queue } = this.ctx.device;
     // The arena is written now, before the commands that read it are submitted (queue order).
     queue.writeBuffer(this.arenaBuffer, 0, this.arenaWords.buffer, 0, this.arenaUsed);
     queue.submit([this.encoder.finish()]);
     this.submits++;
     this.encoder = null;
-    this.pass = null;
     this.arenaUsed = 0;
     this.pool.onFlush();
   }
@@ -281,6 +328,11 @@ export class WebGpuBackend implements Backend {
     this.flush();
     this.pool.destroyAll();
     this.arenaBuffer.destroy();
+    if (this.timing) {
+      this.timing.set.destroy();
+      this.timing.resolve.destroy();
+      this.timing.read.destroy();
+    }
     this.destroyed = true;
   }
 
