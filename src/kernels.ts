@@ -6,8 +6,8 @@
 import type { ShaderName } from './backend/shaders.gen.js';
 import { MAX_RANK } from './shape.js';
 import {
-  BINARY, CAST, UNARY, peakFmaRef, bceRef, histogramRef, divergencesRef, embeddingBagRef, embeddingBagBackwardRef, scatterRowsRef, layernormRef, layernormBackwardRef, binaryRef, castRef, copyRef, fillRef, matmulRef, reduceRef, unaryRef, whereRef,
-  type BinaryKernel, type CastKernel, type Data, type MatmulLayout, type UnaryKernel,
+  BINARY, CAST, UNARY, adamRef, adamRowsRef, adagradRowsRef, peakFmaRef, bceRef, histogramRef, divergencesRef, embeddingBagRef, embeddingBagBackwardRef, scatterRowsRef, layernormRef, layernormBackwardRef, binaryRef, castRef, copyRef, fillRef, matmulRef, reduceRef, unaryRef, whereRef,
+  type AdamHyper, type BinaryKernel, type CastKernel, type Data, type MatmulLayout, type UnaryKernel,
 } from './reference.js';
 
 export interface Kernel<A> {
@@ -40,6 +40,8 @@ function words(xs: readonly number[], len = MAX_RANK): number[] {
 
 const blocks = (n: number, wg: number): number => Math.ceil(n / wg);
 
+const hyperWords = (h: AdamHyper): number[] => [h.lr, h.beta1, h.beta2, h.eps, h.wd, h.bc1, h.bc2].map(f32Bits);
+
 export interface UnaryArgs { n: number; alpha: number }
 export interface StridedArgs { n: number; shape: readonly number[]; strides: readonly (readonly number[])[] }
 export interface CopyArgs extends StridedArgs { aOff: number; oOff: number }
@@ -50,6 +52,9 @@ export interface BceArgs { rows: number; heads: number }
 export interface NormArgs { rows: number; dim: number; eps: number }
 export interface HistogramArgs { n: number; cohorts: number; bins: number }
 export interface DivergenceArgs { cohorts: number; bins: number; eps: number }
+export interface AdamArgs { n: number; h: AdamHyper }
+export interface AdamRowsArgs { n: number; dim: number; h: AdamHyper }
+export interface AdagradRowsArgs { unique: number; dim: number; lr: number; eps: number }
 export interface PeakArgs { n: number; iters: number }
 export interface BagArgs { bags: number; dim: number; mean: boolean }
 export interface RowsOfArgs { unique: number; dim: number; mean: boolean }
@@ -186,6 +191,24 @@ export const kernels = {
     grid: (a) => blocks(a.cohorts * a.cohorts, 64),
     cpu: ([h], [d], a) => divergencesRef(h!, d!, a.cohorts, a.bins, a.eps),
   } satisfies Kernel<DivergenceArgs>,
+  adam: {
+    shader: 'adam', entry: 'adam', inputs: 1, outputs: 3, constants: { WG },
+    params: (a) => [a.n, a.h.decoupled ? 1 : 0, ...hyperWords(a.h)],
+    grid: (a) => blocks(a.n, WG),
+    cpu: ([g], [w, m, v], a) => adamRef(g!, w!, m!, v!, a.n, a.h),
+  } satisfies Kernel<AdamArgs>,
+  adam_rows: {
+    shader: 'adam_rows', entry: 'adam_rows', inputs: 2, outputs: 3, constants: { WG },
+    params: (a) => [a.n, a.dim, a.h.decoupled ? 1 : 0, ...hyperWords(a.h)],
+    grid: (a) => blocks(a.n, WG),
+    cpu: ([g, r], [w, m, v], a) => adamRowsRef(g!, r!, w!, m!, v!, a.n, a.dim, a.h),
+  } satisfies Kernel<AdamRowsArgs>,
+  adagrad_rows: {
+    shader: 'adagrad_rows', entry: 'adagrad_rows', inputs: 2, outputs: 2, constants: { WG: 64 },
+    params: (a) => [a.unique, a.dim, f32Bits(a.lr), f32Bits(a.eps)],
+    grid: (a) => blocks(a.unique, 64),
+    cpu: ([g, r], [w, s], a) => adagradRowsRef(g!, r!, w!, s!, a.unique, a.dim, a.lr, a.eps),
+  } satisfies Kernel<AdagradRowsArgs>,
   // Roofline probes (bench only): n counts vec4s.
   peak_fma: {
     shader: 'peak', entry: 'peak_fma', inputs: 1, outputs: 1, constants: { WG },

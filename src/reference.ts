@@ -293,3 +293,38 @@ export function peakFmaRef(a: Data, out: Data, n: number, iters: number): void {
     out[i] = sum;
   }
 }
+
+export interface AdamHyper { lr: number; beta1: number; beta2: number; eps: number; wd: number; decoupled: boolean; bc1: number; bc2: number }
+
+function adamElement(param: Data, m: Data, v: Data, i: number, grad: number, h: AdamHyper): void {
+  let w = param[i]!, g = grad;
+  if (h.decoupled) w *= 1 - h.lr * h.wd;
+  else g += h.wd * w;
+  const mi = h.beta1 * m[i]! + (1 - h.beta1) * g;
+  const vi = h.beta2 * v[i]! + (1 - h.beta2) * g * g;
+  m[i] = mi;
+  v[i] = vi;
+  param[i] = w - h.lr * (mi / h.bc1) / (Math.sqrt(vi / h.bc2) + h.eps);
+}
+
+/** Fused Adam / AdamW step in place (see shaders/adam.wgsl). */
+export function adamRef(grad: Data, param: Data, m: Data, v: Data, n: number, h: AdamHyper): void {
+  for (let i = 0; i < n; i++) adamElement(param, m, v, i, grad[i]!, h);
+}
+
+/** Adam on the rows of a row-sparse gradient only. */
+export function adamRowsRef(values: Data, rows: Data, param: Data, m: Data, v: Data, n: number, dim: number, h: AdamHyper): void {
+  for (let j = 0; j < n; j++) adamElement(param, m, v, rows[Math.floor(j / dim)]! * dim + (j % dim), values[j]!, h);
+}
+
+/** Row-wise Adagrad: one accumulator per row, updated with the row's mean squared gradient. */
+export function adagradRowsRef(values: Data, rows: Data, param: Data, state: Data, unique: number, dim: number, lr: number, eps: number): void {
+  for (let u = 0; u < unique; u++) {
+    const r = rows[u]!;
+    let sq = 0;
+    for (let d = 0; d < dim; d++) sq += values[u * dim + d]! ** 2;
+    state[r] = state[r]! + sq / dim;
+    const step = lr / (Math.sqrt(state[r]!) + eps);
+    for (let d = 0; d < dim; d++) param[r * dim + d] = param[r * dim + d]! - step * values[u * dim + d]!;
+  }
+}

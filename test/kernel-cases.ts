@@ -173,6 +173,27 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
       const v = Math.max(1, Math.ceil(n / 4)), iters = kernel === 'peak_fma' ? 1 + int(20) : 0;
       return { inputs: [{ data: f32Values(4 * v, next, -1, 1), dtype: 'f32' }], outputs: [{ numel: 4 * v, dtype: 'f32' }], args: { n: v, iters }, atol: 1e-5, rtol: 1e-5 };
     }
+    case 'adam':
+    case 'adam_rows':
+    case 'adagrad_rows': {
+      const dim = 1 + int(16), rows = Math.max(2, Math.ceil(n / dim)), total = rows * dim;
+      const unique = 1 + int(rows - 1);
+      const picked = Array.from({ length: rows }, (_, i) => i).sort(() => next() - 0.5).slice(0, unique).sort((x, y) => x - y);
+      const h = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, wd: next() < 0.5 ? 0 : 0.01, decoupled: next() < 0.5, bc1: 1 - 0.9 ** 3, bc2: 1 - 0.999 ** 3 };
+      const param = { numel: total, dtype: 'f32' as const, init: f32Values(total, next) };
+      if (kernel === 'adam') {
+        return { inputs: [{ data: f32Values(total, next), dtype: 'f32' }],
+          outputs: [param, { numel: total, dtype: 'f32', init: f32Values(total, next, -0.1, 0.1) }, { numel: total, dtype: 'f32', init: f32Values(total, next, 0, 0.1) }],
+          args: { n: total, h }, atol: 1e-6, rtol: 1e-5 };
+      }
+      const sparse = [{ data: f32Values(unique * dim, next), dtype: 'f32' as const }, { data: picked, dtype: 'u32' as const }];
+      if (kernel === 'adam_rows') {
+        return { inputs: sparse,
+          outputs: [param, { numel: total, dtype: 'f32', init: f32Values(total, next, -0.1, 0.1) }, { numel: total, dtype: 'f32', init: f32Values(total, next, 0, 0.1) }],
+          args: { n: unique * dim, dim, h }, atol: 1e-6, rtol: 1e-5 };
+      }
+      return { inputs: sparse, outputs: [param, { numel: rows, dtype: 'f32', init: f32Values(rows, next, 0, 1) }], args: { unique, dim, lr: 0.05, eps: 1e-10 }, atol: 1e-6, rtol: 1e-5 };
+    }
     default: {
       const family = kernels[kernel].shader;
       if (family !== 'unary' && family !== 'binary') throw new Error(`test/kernel-cases.ts has no case for kernel ${kernel}`);
