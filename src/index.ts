@@ -25,7 +25,7 @@ export { Tensor, TensorError, RowSparse, noGrad, scope, keep, liveTensors, setDe
 export {
   neg, abs, exp, log, log1p, sqrt, sigmoid, tanh, relu, gelu, silu, powScalar, mulScalar, addScalar,
   add, sub, mul, div, maximum, minimum, equal, greater, cast, sum, mean, max, reshape, permute, transpose,
-  slice, concat, expand, where, matmul, bceWithLogits, layerNorm, embeddingLookup, embeddingBag, densifyRows, histogram, divergences, sumTo, tensor, full, zeros, ones, onesLike, ops,
+  slice, concat, expand, where, matmul, bceWithLogits, layerNorm, embeddingLookup, embeddingBag, densifyRows, histogram, divergences, fmInteraction, sumTo, tensor, full, zeros, ones, onesLike, ops,
   type OpName, type CreateOptions,
 } from './ops.js';
 export { ShapeError, type Shape } from './shape.js';
