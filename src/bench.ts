@@ -12,6 +12,7 @@ import type { WebGpuBackend } from './backend/webgpu.js';
 import type { KernelName } from './kernels.js';
 import type { Data } from './reference.js';
 import { mulberry32 } from './random.js';
+import { sortedPlan } from './embedding-plan.js';
 
 export interface Rate { ms: number; gpuMs: number | null; gflops?: number; gbps?: number }
 export interface BenchCase {
@@ -51,6 +52,7 @@ interface Tf {
   tensor(values: ArrayLike<number>, shape: number[], dtype?: string): TfTensor;
   matMul(a: TfTensor, b: TfTensor, ta?: boolean, tb?: boolean): TfTensor;
   gather(x: TfTensor, idx: TfTensor): TfTensor;
+  unsortedSegmentSum(x: TfTensor, segmentIds: TfTensor, numSegments: number): TfTensor;
   tidy<T>(fn: () => T): T;
   grad(f: (x: TfTensor) => TfTensor): (x: TfTensor) => TfTensor;
   losses: { sigmoidCrossEntropy(labels: TfTensor, logits: TfTensor): TfTensor };
@@ -94,6 +96,9 @@ function matmulSpec(b: number, m: number, k: number, n: number, opts: { shareB?:
   };
 }
 
+/** Host-side work some cases need before dispatch (reported in the notes). */
+const hostMs: { embeddingSort?: number } = {};
+
 function specs(quick: boolean): Spec[] {
   const out: Spec[] = [];
   for (const s of quick ? [256, 512] : [256, 512, 1024, 2048]) {
@@ -119,6 +124,25 @@ function specs(quick: boolean): Spec[] {
       check: { indices: Array.from({ length: 64 }, (_, i) => i * 997), value: (i) => table[ids[Math.floor(i / dim)]! * dim + (i % dim)]! },
       tfInputs: (tf) => [tf.tensor(table, [rowsPerField * fields, dim]), tf.tensor(Int32Array.from(ids), [ids.length], 'int32')],
       tf: (tf, [t, i]) => tf.gather(t!, i!),
+    });
+  }
+  // Embedding backward on the same batch: our fixed-order row-sparse sums vs TF.js unsortedSegmentSum.
+  {
+    const rowsPerField = 10_000, fields = 26, batch = 4096, dim = 16, total = rowsPerField * fields;
+    const next = mulberry32(5);
+    const ids = Uint32Array.from({ length: batch * fields }, (_, i) => (i % fields) * rowsPerField + Math.floor(next() * rowsPerField));
+    const offsets = Uint32Array.from({ length: ids.length + 1 }, (_, i) => i);
+    const t0 = performance.now();
+    const sorted = sortedPlan({ rows: ids, offsets, bags: ids.length, mean: false });
+    hostMs.embeddingSort = performance.now() - t0;
+    const dout = randomF32(ids.length * dim, 9);
+    const unique = sorted.uniqueRows.length;
+    out.push({
+      name: 'embedding backward (4096×26 ids, d=16)', shape: `dout [${ids.length}, ${dim}] → ${unique} unique rows of ${total}`, kernel: 'embedding_bag_backward',
+      inputs: [{ data: dout, dtype: 'f32' }, { data: sorted.seg, dtype: 'u32' }, { data: sorted.entryBag, dtype: 'u32' }, { data: offsets, dtype: 'u32' }],
+      outputs: [unique * dim], args: { unique, dim, mean: false }, bytes: 4 * (2 * ids.length * dim + 2 * ids.length + unique * dim),
+      tfInputs: (tf) => [tf.tensor(dout, [ids.length, dim]), tf.tensor(Int32Array.from(ids), [ids.length], 'int32')],
+      tf: (tf, [g, i]) => tf.unsortedSegmentSum(g!, i!, total),
     });
   }
   // Sigmoid-BCE forward + backward, 3 heads (primary, head, tail) × 8192 rows.
@@ -267,6 +291,7 @@ export async function runBench(gpu: WebGpuBackend, opts: BenchOptions = {}): Pro
     cases.push(c);
     log(formatRow(c));
   }
+  if (hostMs.embeddingSort !== undefined) notes.push(`embedding backward: the host sorts the batch's ids once per batch (${hostMs.embeddingSort.toFixed(1)} ms here, not in the kernel time); TF.js writes a dense [rows, dim] gradient, ours the touched rows`);
   return { adapter: gpu.description, date: new Date().toISOString().slice(0, 10), peaks, cases, notes };
 }
 

@@ -60,8 +60,12 @@ export interface BagArgs { bags: number; dim: number; mean: boolean }
 export interface RowsOfArgs { unique: number; dim: number; mean: boolean }
 
 const WG = 256;
-/** matmul_vec4 workgroup tile: TX column blocks (of 8) × TY row blocks (of 16); measured in bench/matmul-sweep.bench.ts. */
-const MM_TX = 8, MM_TY = 4;
+/**
+ * matmul_vec4 workgroup tile: TX column blocks (of 8 columns) × TY row blocks (of 16 rows), chosen by
+ * bench/matmul-sweep.bench.ts on lavapipe (docs/kernels.md). Pipelines read it at create(); the grid
+ * reads it at dispatch, so the sweep can change it between backends.
+ */
+export const matmulTile = { TX: 8, TY: 4 };
 
 function unaryKernel(op: UnaryKernel): Kernel<UnaryArgs> {
   return {
@@ -137,10 +141,10 @@ export const kernels = {
     cpu: ([x, y], [z], a) => matmulRef(x!, y!, z!, a),
   } satisfies Kernel<MatmulArgs>,
   matmul_vec4: {
-    shader: 'matmul_vec4', entry: 'matmul_vec4', inputs: 2, outputs: 1, constants: { TX: MM_TX, TY: MM_TY },
+    shader: 'matmul_vec4', entry: 'matmul_vec4', inputs: 2, outputs: 1, constants: matmulTile,
     params: (a) => [a.m, a.n / 4, a.k, a.batch, a.batchShape.length, a.sam, a.sak, 0,
       ...words(a.batchShape, 4), ...words(a.aBatchStrides, 4), ...words(a.bBatchStrides.map((s) => s / 4), 4)],
-    grid: (a) => a.batch * Math.ceil(Math.ceil(a.m / 16) / MM_TY) * Math.ceil(Math.ceil(a.n / 8) / MM_TX),
+    grid: (a) => a.batch * Math.ceil(Math.ceil(a.m / 16) / matmulTile.TY) * Math.ceil(Math.ceil(a.n / 8) / matmulTile.TX),
     cpu: ([x, y], [z], a) => matmulRef(x!, y!, z!, a),
   } satisfies Kernel<MatmulArgs>,
   bce_logits: {
