@@ -29,7 +29,7 @@ export {
   type OpName, type CreateOptions,
 } from './ops.js';
 export { ShapeError, type Shape } from './shape.js';
-export { adamUpdate, adagradRowsUpdate, type AdamOptions, type AdamState } from './updates.js';
+export { adamUpdate, adagradRowsUpdate, sgdUpdate, type AdamOptions, type AdamState } from './updates.js';
 export { randomUniform, randomNormal, mulberry32 } from './random.js';
 export { gradcheckOps, gradcheckCases, gradcheckTolerance, type GradcheckResult, type GradcheckOptions } from './gradcheck.js';
 export { CpuBackend } from './backend/cpu.js';

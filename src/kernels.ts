@@ -6,7 +6,7 @@
 import type { ShaderName } from './backend/shaders.gen.js';
 import { MAX_RANK } from './shape.js';
 import {
-  BINARY, CAST, UNARY, adamRef, adamRowsRef, adagradRowsRef, peakFmaRef, bceRef, histogramRef, divergencesRef, embeddingBagRef, embeddingBagBackwardRef, scatterRowsRef, layernormRef, layernormBackwardRef, binaryRef, castRef, copyRef, fillRef, matmulRef, reduceRef, unaryRef, whereRef,
+  BINARY, CAST, UNARY, sgdRef, adamRef, adamRowsRef, adagradRowsRef, peakFmaRef, bceRef, histogramRef, divergencesRef, embeddingBagRef, embeddingBagBackwardRef, scatterRowsRef, layernormRef, layernormBackwardRef, binaryRef, castRef, copyRef, fillRef, matmulRef, reduceRef, unaryRef, whereRef,
   type AdamHyper, type BinaryKernel, type CastKernel, type Data, type MatmulLayout, type UnaryKernel,
 } from './reference.js';
 
@@ -52,6 +52,7 @@ export interface BceArgs { rows: number; heads: number }
 export interface NormArgs { rows: number; dim: number; eps: number }
 export interface HistogramArgs { n: number; cohorts: number; bins: number }
 export interface DivergenceArgs { cohorts: number; bins: number; eps: number }
+export interface SgdArgs { n: number; lr: number; momentum: number; wd: number }
 export interface AdamArgs { n: number; h: AdamHyper }
 export interface AdamRowsArgs { n: number; dim: number; h: AdamHyper }
 export interface AdagradRowsArgs { unique: number; dim: number; lr: number; eps: number }
@@ -195,6 +196,12 @@ export const kernels = {
     grid: (a) => blocks(a.cohorts * a.cohorts, 64),
     cpu: ([h], [d], a) => divergencesRef(h!, d!, a.cohorts, a.bins, a.eps),
   } satisfies Kernel<DivergenceArgs>,
+  sgd: {
+    shader: 'sgd', entry: 'sgd', inputs: 1, outputs: 2, constants: { WG },
+    params: (a) => [a.n, f32Bits(a.lr), f32Bits(a.momentum), f32Bits(a.wd)],
+    grid: (a) => blocks(a.n, WG),
+    cpu: ([g], [w, v], a) => sgdRef(g!, w!, v!, a.n, a.lr, a.momentum, a.wd),
+  } satisfies Kernel<SgdArgs>,
   adam: {
     shader: 'adam', entry: 'adam', inputs: 1, outputs: 3, constants: { WG },
     params: (a) => [a.n, a.h.decoupled ? 1 : 0, ...hyperWords(a.h)],

@@ -328,3 +328,12 @@ export function adagradRowsRef(values: Data, rows: Data, param: Data, state: Dat
     for (let d = 0; d < dim; d++) param[r * dim + d] = param[r * dim + d]! - step * values[u * dim + d]!;
   }
 }
+
+/** SGD with momentum in place (see shaders/sgd.wgsl). */
+export function sgdRef(grad: Data, param: Data, velocity: Data, n: number, lr: number, momentum: number, wd: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = momentum * velocity[i]! + grad[i]! + wd * param[i]!;
+    velocity[i] = v;
+    param[i] = param[i]! - lr * v;
+  }
+}

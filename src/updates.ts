@@ -61,6 +61,18 @@ export function adamUpdate(param: Tensor, grad: Tensor | RowSparse, state: AdamS
   state.step = t;
 }
 
+/** One SGD-with-momentum step on `param` in place; `velocity` has the parameter's shape (zeros at start). */
+export function sgdUpdate(param: Tensor, grad: Tensor, velocity: Tensor, opts: { lr: number; momentum?: number; weightDecay?: number }): void {
+  const what = `sgdUpdate of ${param.describe()}`;
+  sameTensor(what, 'gradient', grad, param);
+  sameTensor(what, 'velocity', velocity, param);
+  const momentum = opts.momentum ?? 0;
+  if (!(momentum >= 0 && momentum < 1)) throw new TensorError(`${what}: momentum must be in [0, 1), got ${momentum}`);
+  param.backend.run('sgd', [grad.storage], [param.storage, velocity.storage], {
+    n: param.size, lr: positive(what, 'lr', opts.lr), momentum, wd: positive(what, 'weightDecay', opts.weightDecay ?? 0, true),
+  });
+}
+
 /** Row-wise Adagrad on the rows of a row-sparse gradient; `state` holds one accumulator per row ([rows]). */
 export function adagradRowsUpdate(param: Tensor, grad: RowSparse, state: Tensor, opts: { lr: number; eps?: number }): void {
   const what = `adagradRowsUpdate of ${param.describe()}`;

@@ -1,0 +1,91 @@
+/**
+ * Basic layers: Linear, LayerNorm, MLP. Inputs are [..., features]; the leading axes are batch axes.
+ */
+import type { Backend } from '../backend/index.js';
+import { add, gelu, layerNorm, matmul, relu, silu } from '../ops.js';
+import { TensorError, type Tensor } from '../tensor.js';
+import { initTensor, type Init } from './init.js';
+import { Module } from './module.js';
+
+export interface LayerOptions { seed?: number; backend?: Backend }
+
+function checkFeatures(what: string, x: Tensor, features: number): void {
+  if (x.shape[x.rank - 1] !== features) throw new TensorError(`${what}: expected input [..., ${features}], got ${x.describe()}`);
+}
+
+/** y = x·W + b with W [in, out] (Xavier-uniform by default) and b [out] (zeros). */
+export class Linear extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LayerOptions & { bias?: boolean; init?: Init } = {}) {
+    super(opts.backend);
+    const init = opts.init ?? { kind: 'xavierUniform', fanIn: inFeatures, fanOut: outFeatures };
+    this.weight = this.param('weight', initTensor([inFeatures, outFeatures], init, opts.seed ?? 0, this.backend));
+    this.bias = opts.bias === false ? null : this.param('bias', initTensor([outFeatures], { kind: 'constant', value: 0 }, 0, this.backend));
+  }
+
+  forward(x: Tensor): Tensor {
+    checkFeatures('Linear', x, this.inFeatures);
+    const y = matmul(x, this.weight);
+    return this.bias ? add(y, this.bias) : y;
+  }
+}
+
+/** LayerNorm over the last axis with learned gamma (ones) and beta (zeros). */
+export class LayerNorm extends Module {
+  readonly gamma: Tensor;
+  readonly beta: Tensor;
+
+  constructor(readonly features: number, opts: LayerOptions & { eps?: number } = {}) {
+    super(opts.backend);
+    this.gamma = this.param('gamma', initTensor([features], { kind: 'constant', value: 1 }, 0, this.backend));
+    this.beta = this.param('beta', initTensor([features], { kind: 'constant', value: 0 }, 0, this.backend));
+    this.eps = opts.eps ?? 1e-5;
+  }
+
+  private readonly eps: number;
+
+  forward(x: Tensor): Tensor {
+    checkFeatures('LayerNorm', x, this.features);
+    return layerNorm(x, this.gamma, this.beta, this.eps);
+  }
+}
+
+export type Activation = 'relu' | 'gelu' | 'silu' | 'none';
+const activations: Record<Activation, (x: Tensor) => Tensor> = { relu, gelu, silu, none: (x) => x };
+
+/**
+ * MLP: Linear layers of the given sizes ([in, hidden…, out]) with an activation (and optional LayerNorm)
+ * after every layer but the last. Layers are named `layers.i` (and `norms.i`).
+ */
+export class MLP extends Module {
+  readonly layers: Linear[];
+  readonly norms: LayerNorm[];
+
+  constructor(readonly sizes: readonly number[], opts: LayerOptions & { activation?: Activation; layerNorm?: boolean; init?: 'xavier' | 'he' } = {}) {
+    super(opts.backend);
+    if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1)) throw new TensorError(`MLP: sizes must list at least two positive integers, got ${JSON.stringify(sizes)}`);
+    this.activation = opts.activation ?? 'relu';
+    const seed = opts.seed ?? 0;
+    this.layers = sizes.slice(1).map((out, i) => this.child(`layers.${i}`, new Linear(sizes[i]!, out, {
+      backend: this.backend, seed: seed * 1009 + i,
+      init: opts.init === 'he' ? { kind: 'heNormal', fanIn: sizes[i]! } : undefined,
+    })));
+    this.norms = opts.layerNorm ? sizes.slice(1, -1).map((h, i) => this.child(`norms.${i}`, new LayerNorm(h, { backend: this.backend }))) : [];
+  }
+
+  private readonly activation: Activation;
+
+  forward(x: Tensor): Tensor {
+    let h = x;
+    this.layers.forEach((layer, i) => {
+      h = layer.forward(h);
+      if (i < this.layers.length - 1) {
+        if (this.norms[i]) h = this.norms[i]!.forward(h);
+        h = activations[this.activation](h);
+      }
+    });
+    return h;
+  }
+}
