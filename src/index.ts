@@ -37,3 +37,11 @@ export { WebGpuBackend, ShaderCompileError, DeviceLostError } from './backend/we
 export { requestGpuDevice, NoAdapterError, type GpuContext, type AdapterSummary } from './backend/device.js';
 export type { Backend, DType, MemoryStats } from './backend/index.js';
 export { kernels, type KernelName } from './kernels.js';
+export { Module } from './nn/module.js';
+export { Linear, LayerNorm, MLP, type Activation } from './nn/layers.js';
+export { initValues, initTensor, type Init } from './nn/init.js';
+export {
+  CheckpointError, encodeSafetensors, decodeSafetensors, encodeModule, snapshot, restore, saveCheckpoint, loadCheckpoint,
+  writeFileAtomic, crc32, type TensorData,
+} from './nn/checkpoint.js';
+export { SGD, Adam, AdamW, RowWiseAdagrad, Optimizer, clipGradNorm, learningRate, type Schedule } from './train/optim.js';

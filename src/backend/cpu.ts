@@ -49,6 +49,12 @@ export class CpuBackend implements Backend {
     k.cpu(inputs.map((s) => this.own(s).data), outputs.map((s) => this.own(s).data), args);
   }
 
+  write(storage: Storage, data: Data): void {
+    const s = this.own(storage);
+    if (data.length !== s.data.length) throw new BackendError(`write: ${data.length} values for a storage of ${s.data.length}`);
+    s.data.set(data);
+  }
+
   read(storage: Storage): Promise<Data> {
     return Promise.resolve(this.readSync(storage));
   }

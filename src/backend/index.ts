@@ -30,6 +30,8 @@ export interface Backend {
   alloc(numel: number, dtype: DType, label?: string): Storage;
   upload(data: Data, dtype: DType, label?: string): Storage;
   run<K extends KernelName>(kernel: K, inputs: readonly Storage[], outputs: readonly Storage[], args: ArgsOf<K>): void;
+  /** Overwrites a storage's elements in place (after everything recorded so far has been submitted). */
+  write(storage: Storage, data: Data): void;
   /** Flushes pending work, then copies the storage back to the host. */
   read(storage: Storage): Promise<Data>;
   release(storage: Storage): void;

@@ -283,6 +283,16 @@ export class WebGpuBackend implements Backend {
     this.pool.onFlush();
   }
 
+  write(storage: Storage, data: Data): void {
+    this.checkAlive('write');
+    const s = this.own(storage);
+    if (data.length !== s.numel) throw new BackendError(`write: ${data.length} values for a storage of ${s.numel}`);
+    // queue.writeBuffer runs before commands still being recorded: submit those first.
+    this.flush();
+    const words = s.dtype === 'f32' ? Float32Array.from(data) : s.dtype === 'i32' ? Int32Array.from(data) : Uint32Array.from(data);
+    if (words.byteLength) this.ctx.device.queue.writeBuffer(s.buffer, 0, words);
+  }
+
   async read(storage: Storage): Promise<Data> {
     this.checkAlive('read');
     const s = this.own(storage);
