@@ -49,6 +49,24 @@ describe.skipIf(!gpu)('training on the GPU', () => {
     t.dispose();
   });
 
+  test('a training loop keeps live tensors, bytes in use and the pool high-water mark flat from step 2', async () => {
+    const { x, y, rows, features } = dataset(gpu!);
+    const model = new c.MLP([features, 32, 1], { backend: gpu!, seed: 5 });
+    const opt = new c.Adam(model.namedParameters(), { lr: 0.01 });
+    const samples: string[] = [];
+    for (let step = 0; step < 12; step++) {
+      gpu!.resetHighWater();
+      c.scope(() => c.mulScalar(c.bceWithLogits(model.forward(x), y), 1 / rows).backward());
+      opt.step();
+      opt.zeroGrad();
+      gpu!.flush();
+      const m = gpu!.memory();
+      samples.push(`${c.liveTensors().length} live, ${m.bytesInUse} in use, ${m.highWater} high water, ${m.bytesAllocated} allocated`);
+    }
+    expect(new Set(samples.slice(2)).size, samples.join('\n')).toBe(1);
+    [model, opt, x, y].forEach((t) => t.dispose());
+  });
+
   test('the same seed gives bit-identical weights after 20 steps', async () => {
     const weights: number[][] = [];
     for (let run = 0; run < 2; run++) {
