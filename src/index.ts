@@ -25,7 +25,7 @@ export { Tensor, TensorError, RowSparse, noGrad, scope, keep, liveTensors, setDe
 export {
   neg, abs, exp, log, log1p, sqrt, sigmoid, tanh, relu, gelu, silu, powScalar, mulScalar, addScalar,
   add, sub, mul, div, maximum, minimum, equal, greater, cast, sum, mean, max, reshape, permute, transpose,
-  slice, concat, expand, where, matmul, bceWithLogits, layerNorm, embeddingLookup, embeddingBag, densifyRows, histogram, divergences, fmInteraction, sumTo, tensor, full, zeros, ones, onesLike, ops,
+  slice, concat, expand, where, matmul, bceWithLogits, layerNorm, embeddingLookup, embeddingBag, densifyRows, histogram, divergences, fmInteraction, softmax, sumTo, tensor, full, zeros, ones, onesLike, ops,
   type OpName, type CreateOptions,
 } from './ops.js';
 export { ShapeError, type Shape } from './shape.js';
@@ -39,6 +39,9 @@ export type { Backend, DType, MemoryStats } from './backend/index.js';
 export { kernels, type KernelName } from './kernels.js';
 export { Module } from './nn/module.js';
 export { Linear, LayerNorm, MLP, type Activation } from './nn/layers.js';
+export { Embeddings } from './nn/embedding.js';
+export { FmAttention, LinearCompress, CrossNet, type Interaction, type FmAttentionOptions } from './nn/interactions.js';
+export { DhenLayer, DhenModel, validateConfig, type DhenConfig, type DhenLayerConfig, type InteractionConfig, type DhenOutput } from './nn/dhen.js';
 export { initValues, initTensor, type Init } from './nn/init.js';
 export {
   CheckpointError, encodeSafetensors, decodeSafetensors, encodeModule, snapshot, restore, saveCheckpoint, loadCheckpoint,

@@ -576,6 +576,15 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
   return apply('matmul', [a, b], attrs);
 }
 
+/** Softmax over `axis`, shifted by the (detached) max for stability; gradients come from exp, sum and div. */
+export function softmax(x: Tensor, axis = -1): Tensor {
+  check('softmax', [x], ['x']);
+  const [ax] = normalizeAxes(axis, x.rank, `softmax of ${x.describe()}`);
+  if (ax === undefined) throw new ShapeError(`softmax: ${x.describe()} has no axis ${axis}`);
+  const e = exp(sub(x, max(x.detach(), ax, true)));
+  return div(e, sum(e, ax, true));
+}
+
 /**
  * Factorization-machine interaction G = X·(Xᵀ·Y) for X [B, n, d] and Y [n, k] (shared across the batch)
  * or [B, n, k] (per sample), as two batched matmuls: the n×n matrix X·Xᵀ is never formed. Returns

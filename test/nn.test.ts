@@ -47,6 +47,13 @@ const layers: [string, (b: Backend) => Module & { forward(x: Tensor): Tensor }, 
   ['LayerNorm', (b) => new c.LayerNorm(6, { backend: b }), [3, 6]],
   ['MLP (gelu, LayerNorm)', (b) => new c.MLP([5, 7, 2], { backend: b, activation: 'gelu', layerNorm: true, seed: 4 }), [2, 3, 5]],
   ['MLP (silu)', (b) => new c.MLP([4, 6, 6, 1], { backend: b, activation: 'silu', seed: 5 }), [5, 4]],
+  ['FmAttention (learned Y)', (b) => new c.FmAttention(3, 4, { backend: b, k: 2, hidden: [5], activation: 'gelu', seed: 6 }), [2, 3, 4]],
+  ['FmAttention (generated Y + Y₀)', (b) => new c.FmAttention(3, 4, { backend: b, k: 2, y: 'generated', y0: true, attentionHidden: [6], activation: 'silu', outFields: 2, seed: 7 }), [2, 3, 4]],
+  ['LinearCompress', (b) => new c.LinearCompress(4, 3, 2, { backend: b, seed: 8 }), [2, 4, 3]],
+  ['CrossNet (full)', (b) => new c.CrossNet(2, 3, { backend: b, layers: 2, seed: 9 }), [3, 2, 3]],
+  ['CrossNet (low rank)', (b) => new c.CrossNet(2, 3, { backend: b, layers: 2, rank: 2, seed: 10 }), [3, 2, 3]],
+  ['DhenLayer (concat, projected shortcut)', (b) => new c.DhenLayer(3, 4, { modules: [{ type: 'fm', k: 2 }, { type: 'linearCompress', fields: 2 }, { type: 'cross', rank: 2 }], ensemble: 'concat', shortcut: 'project' }, 11, b), [2, 3, 4]],
+  ['DhenLayer (weighted)', (b) => new c.DhenLayer(3, 4, { modules: [{ type: 'fm', k: 2, y: 'generated' }, { type: 'linearCompress' }], ensemble: 'weighted' }, 12, b), [2, 3, 4]],
 ];
 
 describe('layers: finite-difference gradcheck in float64, and the GPU against the reference', () => {

@@ -1,0 +1,184 @@
+/**
+ * DHEN (Deep and Hierarchical Ensemble Network) over field embeddings, built from a plain JSON config.
+ *   layer:  X_{l+1} = LayerNorm_d(Ensemble_i(module_i(X_l)) + Shortcut(X_l))
+ *           ensemble 'sum' | 'concat' (concatenate output fields, then LinearCompress back to n fields) |
+ *           'weighted' (softmax of learned logits over modules); shortcut 'identity' | 'project' (LinearCompress n → n).
+ *   model:  ids → Embeddings → [dense projection as extra fields] → L layers → heads (MLPs on vec(X_L)).
+ * Heads: 'primary' always; extra named heads (C2AL's 'head' and 'tail') are training-only: forInference()
+ * returns the same model without them (same parameters, same cost as the baseline).
+ */
+import type { Backend } from '../backend/index.js';
+import { add, concat, mul, reshape, softmax, sum } from '../ops.js';
+import { TensorError, type Tensor } from '../tensor.js';
+import { Embeddings } from './embedding.js';
+import { initTensor } from './init.js';
+import { LayerNorm, Linear, MLP, type Activation } from './layers.js';
+import { Module } from './module.js';
+import { CrossNet, FmAttention, LinearCompress, type Interaction } from './interactions.js';
+import type { EmbeddingField } from '../embedding-plan.js';
+
+export type InteractionConfig =
+  | { type: 'fm'; k: number; y?: 'learned' | 'generated'; y0?: boolean; hidden?: number[]; attentionHidden?: number[] }
+  | { type: 'linearCompress'; fields?: number }
+  | { type: 'cross'; layers?: number; rank?: number };
+
+export interface DhenLayerConfig {
+  modules: InteractionConfig[];
+  ensemble?: 'sum' | 'concat' | 'weighted';
+  shortcut?: 'identity' | 'project';
+}
+
+export interface DhenConfig {
+  fields: EmbeddingField[];
+  dim: number;
+  /** Dense (numeric) features, projected to `denseFields` extra field embeddings. */
+  dense?: number;
+  denseFields?: number;
+  layers: DhenLayerConfig[];
+  head: { hidden: number[]; activation?: Activation };
+  /** Extra training-only heads (C2AL: ['head', 'tail']). */
+  auxHeads?: string[];
+  seed?: number;
+}
+
+const CONFIG_KEYS: Record<string, readonly string[]> = {
+  model: ['fields', 'dim', 'dense', 'denseFields', 'layers', 'head', 'auxHeads', 'seed'],
+  layer: ['modules', 'ensemble', 'shortcut'],
+  fm: ['type', 'k', 'y', 'y0', 'hidden', 'attentionHidden'],
+  linearCompress: ['type', 'fields'],
+  cross: ['type', 'layers', 'rank'],
+  head: ['hidden', 'activation'],
+};
+
+function checkKeys(what: string, obj: object, allowed: readonly string[]): void {
+  const unknown = Object.keys(obj).filter((k) => !allowed.includes(k));
+  if (unknown.length) throw new TensorError(`DHEN config: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} in ${what} (allowed: ${allowed.join(', ')})`);
+}
+
+/** Rejects unknown keys and impossible sizes with the path of the offending value. */
+export function validateConfig(c: DhenConfig): void {
+  checkKeys('the model', c, CONFIG_KEYS.model!);
+  if (!Array.isArray(c.fields) || c.fields.length === 0) throw new TensorError('DHEN config: fields must list at least one {name, vocab}');
+  c.fields.forEach((f, i) => { if (!(Number.isInteger(f.vocab) && f.vocab > 0)) throw new TensorError(`DHEN config: fields[${i}] ('${f.name}') needs a positive integer vocab, got ${f.vocab}`); });
+  if (!(Number.isInteger(c.dim) && c.dim > 0)) throw new TensorError(`DHEN config: dim must be a positive integer, got ${c.dim}`);
+  if (!Array.isArray(c.layers) || c.layers.length === 0) throw new TensorError('DHEN config: layers must list at least one layer');
+  c.layers.forEach((l, i) => {
+    checkKeys(`layers[${i}]`, l, CONFIG_KEYS.layer!);
+    if (!l.modules?.length) throw new TensorError(`DHEN config: layers[${i}].modules is empty`);
+    l.modules.forEach((m, j) => {
+      const keys = CONFIG_KEYS[m.type];
+      if (!keys) throw new TensorError(`DHEN config: layers[${i}].modules[${j}].type '${(m as { type: string }).type}' is not one of fm, linearCompress, cross`);
+      checkKeys(`layers[${i}].modules[${j}]`, m, keys);
+    });
+  });
+  checkKeys('head', c.head ?? {}, CONFIG_KEYS.head!);
+  for (const name of c.auxHeads ?? []) if (name === 'primary') throw new TensorError("DHEN config: auxHeads cannot be named 'primary'");
+}
+
+export class DhenLayer extends Module {
+  readonly modules: Interaction[];
+  readonly project: LinearCompress | null;
+  readonly shortcut: LinearCompress | null;
+  readonly weights: Tensor | null;
+  readonly norm: LayerNorm;
+  readonly ensemble: 'sum' | 'concat' | 'weighted';
+
+  constructor(readonly fields: number, readonly dim: number, config: DhenLayerConfig, seed: number, backend?: Backend) {
+    super(backend);
+    this.ensemble = config.ensemble ?? 'sum';
+    this.modules = config.modules.map((m, i) => {
+      const opts = { backend: this.backend, seed: seed * 101 + i };
+      const name = `modules.${i}`;
+      switch (m.type) {
+        case 'fm': return this.child(`${name}.fm`, new FmAttention(fields, dim, { ...opts, ...m }));
+        case 'linearCompress': return this.child(`${name}.compress`, new LinearCompress(fields, dim, m.fields ?? fields, opts));
+        case 'cross': return this.child(`${name}.cross`, new CrossNet(fields, dim, { ...opts, layers: m.layers, rank: m.rank }));
+        default: return m satisfies never;
+      }
+    });
+    const outFields = this.modules.map((m) => m.outFields);
+    if (this.ensemble !== 'concat' && outFields.some((f) => f !== fields)) {
+      throw new TensorError(`DHEN layer: ensemble '${this.ensemble}' needs every module to output ${fields} fields, got ${outFields.join(', ')} (use 'concat')`);
+    }
+    this.project = this.ensemble === 'concat' ? this.child('project', new LinearCompress(outFields.reduce((a, b) => a + b, 0), dim, fields, { backend: this.backend, seed: seed * 101 + 50 })) : null;
+    this.weights = this.ensemble === 'weighted' ? this.param('ensemble_logits', initTensor([this.modules.length, 1, 1], { kind: 'constant', value: 0 }, 0, this.backend)) : null;
+    this.shortcut = config.shortcut === 'project' ? this.child('shortcut', new LinearCompress(fields, dim, fields, { backend: this.backend, seed: seed * 101 + 60 })) : null;
+    this.norm = this.child('norm', new LayerNorm(dim, { backend: this.backend }));
+  }
+
+  forward(x: Tensor): Tensor {
+    const outs = this.modules.map((m) => m.forward(x));
+    let ens: Tensor;
+    if (this.ensemble === 'concat') ens = this.project!.forward(concat(outs, 1));
+    else if (this.ensemble === 'weighted') {
+      const w = softmax(this.weights!, 0); // [M, 1, 1]
+      const [b] = x.shape as [number];
+      ens = sum(mul(concat(outs.map((o) => reshape(o, [1, b, this.fields * this.dim])), 0), reshape(w, [this.modules.length, 1, 1])), 0);
+      ens = reshape(ens, [b, this.fields, this.dim]);
+    } else ens = outs.reduce((a, o) => add(a, o));
+    return this.norm.forward(add(ens, this.shortcut ? this.shortcut.forward(x) : x));
+  }
+}
+
+export interface DhenOutput {
+  /** One logit per row for each head: 'primary' plus the auxiliary heads. */
+  logits: Record<string, Tensor>;
+  /** The shared representation vec(X_L) [B, fields·dim] the heads read. */
+  representation: Tensor;
+}
+
+export class DhenModel extends Module {
+  readonly embeddings: Embeddings;
+  readonly denseProjection: Linear | null;
+  readonly layers: DhenLayer[];
+  readonly heads: Map<string, MLP>;
+  readonly totalFields: number;
+
+  constructor(readonly config: DhenConfig, backend?: Backend, shared?: { from: DhenModel; heads: string[] }) {
+    super(backend ?? shared?.from.backend);
+    validateConfig(config);
+    const seed = config.seed ?? 0, d = config.dim;
+    const denseFields = config.dense ? config.denseFields ?? 1 : 0;
+    this.totalFields = config.fields.length + denseFields;
+    if (shared) {
+      // A view over another model's modules: registers the same children, fewer heads.
+      const f = shared.from;
+      this.embeddings = this.child('embeddings', f.embeddings);
+      this.denseProjection = f.denseProjection ? this.child('dense', f.denseProjection) : null;
+      this.layers = f.layers.map((l, i) => this.child(`layers.${i}`, l));
+      this.heads = new Map(shared.heads.map((h) => [h, this.child(`heads.${h}`, f.heads.get(h)!)]));
+      return;
+    }
+    this.embeddings = this.child('embeddings', new Embeddings(config.fields, d, { backend: this.backend, seed }));
+    this.denseProjection = config.dense ? this.child('dense', new Linear(config.dense, denseFields * d, { backend: this.backend, seed: seed + 1 })) : null;
+    this.layers = config.layers.map((l, i) => this.child(`layers.${i}`, new DhenLayer(this.totalFields, d, l, seed + 10 + i, this.backend)));
+    const headSizes = [this.totalFields * d, ...config.head.hidden, 1];
+    this.heads = new Map(['primary', ...(config.auxHeads ?? [])].map((h, i) => [h, this.child(`heads.${h}`,
+      new MLP(headSizes, { backend: this.backend, seed: seed + 100 + i, activation: config.head.activation ?? 'relu' }))]));
+  }
+
+  /** ids [B, fields] (host array), dense [B, dense] (optional). */
+  forward(ids: ArrayLike<number>, dense?: Tensor): DhenOutput {
+    let x = this.embeddings.forward(ids);
+    const b = x.shape[0]!;
+    if (this.denseProjection) {
+      if (!dense) throw new TensorError(`DhenModel: the config has ${this.config.dense} dense features; pass them as [batch, ${this.config.dense}]`);
+      x = concat([x, reshape(this.denseProjection.forward(dense), [b, this.totalFields - this.config.fields.length, this.config.dim])], 1);
+    }
+    for (const layer of this.layers) x = layer.forward(x);
+    const representation = reshape(x, [b, this.totalFields * this.config.dim]);
+    const logits: Record<string, Tensor> = {};
+    for (const [name, head] of this.heads) logits[name] = reshape(head.forward(representation), [b]);
+    return { logits, representation };
+  }
+
+  /** The serving model: the same parameters without auxiliary heads (its forward costs what the baseline's does). */
+  forInference(): DhenModel {
+    return new DhenModel({ ...this.config, auxHeads: [] }, undefined, { from: this, heads: ['primary'] });
+  }
+
+  /** FM attention blocks, for attention-density diagnostics. */
+  fmBlocks(): FmAttention[] {
+    return this.layers.flatMap((l) => l.modules.filter((m): m is FmAttention => m instanceof FmAttention));
+  }
+}
