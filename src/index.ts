@@ -40,7 +40,7 @@ export { kernels, type KernelName } from './kernels.js';
 export { Module } from './nn/module.js';
 export { Linear, LayerNorm, MLP, type Activation } from './nn/layers.js';
 export { Embeddings } from './nn/embedding.js';
-export { FmAttention, LinearCompress, CrossNet, type Interaction, type FmAttentionOptions } from './nn/interactions.js';
+export { FmAttention, LinearCompress, CrossNet, DotInteraction, FieldAttention, type Interaction, type FmAttentionOptions } from './nn/interactions.js';
 export { DhenLayer, DhenModel, validateConfig, type DhenConfig, type DhenLayerConfig, type InteractionConfig, type DhenOutput } from './nn/dhen.js';
 export { initValues, initTensor, type Init } from './nn/init.js';
 export {

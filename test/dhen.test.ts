@@ -12,7 +12,7 @@ const small: DhenConfig = {
   dim: 4, dense: 2, denseFields: 1, seed: 3,
   layers: [
     { modules: [{ type: 'fm', k: 2, hidden: [6] }, { type: 'linearCompress', fields: 2 }], ensemble: 'concat', shortcut: 'project' },
-    { modules: [{ type: 'fm', k: 2, y: 'generated', y0: true }, { type: 'cross', rank: 2 }], ensemble: 'weighted' },
+    { modules: [{ type: 'fm', k: 2, y: 'generated', y0: true }, { type: 'cross', rank: 2 }, { type: 'dot', hidden: [3] }, { type: 'attention', heads: 2 }], ensemble: 'weighted' },
   ],
   head: { hidden: [5], activation: 'gelu' },
   auxHeads: ['head', 'tail'],
@@ -48,7 +48,7 @@ describe('DHEN model', () => {
     m.dispose();
     expect(() => new c.DhenModel({ ...small, extra: 1 } as DhenConfig, ref)).toThrow(/unknown key 'extra' in the model/);
     expect(() => new c.DhenModel({ ...small, layers: [{ modules: [{ type: 'fm', k: 2, kk: 1 } as never] }] }, ref)).toThrow(/unknown key 'kk' in layers\[0\].modules\[0\]/);
-    expect(() => new c.DhenModel({ ...small, layers: [{ modules: [{ type: 'attention' } as never] }] }, ref)).toThrow(/'attention' is not one of/);
+    expect(() => new c.DhenModel({ ...small, layers: [{ modules: [{ type: 'transformer' } as never] }] }, ref)).toThrow(/'transformer' is not one of fm, linearCompress, cross, dot, attention/);
     expect(() => new c.DhenModel({ ...small, dim: 0 }, ref)).toThrow(/dim must be a positive integer/);
     expect(() => new c.DhenModel({ ...small, layers: [{ modules: [{ type: 'linearCompress', fields: 2 }], ensemble: 'sum' }] }, ref)).toThrow(/needs every module to output 4 fields/);
   });

@@ -52,6 +52,8 @@ const layers: [string, (b: Backend) => Module & { forward(x: Tensor): Tensor }, 
   ['LinearCompress', (b) => new c.LinearCompress(4, 3, 2, { backend: b, seed: 8 }), [2, 4, 3]],
   ['CrossNet (full)', (b) => new c.CrossNet(2, 3, { backend: b, layers: 2, seed: 9 }), [3, 2, 3]],
   ['CrossNet (low rank)', (b) => new c.CrossNet(2, 3, { backend: b, layers: 2, rank: 2, seed: 10 }), [3, 2, 3]],
+  ['DotInteraction (DLRM)', (b) => new c.DotInteraction(4, 3, { backend: b, hidden: [5], activation: 'gelu', outFields: 2, seed: 13 }), [2, 4, 3]],
+  ['FieldAttention (2 heads)', (b) => new c.FieldAttention(3, 4, { backend: b, heads: 2, seed: 14 }), [2, 3, 4]],
   ['DhenLayer (concat, projected shortcut)', (b) => new c.DhenLayer(3, 4, { modules: [{ type: 'fm', k: 2 }, { type: 'linearCompress', fields: 2 }, { type: 'cross', rank: 2 }], ensemble: 'concat', shortcut: 'project' }, 11, b), [2, 3, 4]],
   ['DhenLayer (weighted)', (b) => new c.DhenLayer(3, 4, { modules: [{ type: 'fm', k: 2, y: 'generated' }, { type: 'linearCompress' }], ensemble: 'weighted' }, 12, b), [2, 3, 4]],
 ];

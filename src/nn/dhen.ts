@@ -14,13 +14,15 @@ import { Embeddings } from './embedding.js';
 import { initTensor } from './init.js';
 import { LayerNorm, Linear, MLP, type Activation } from './layers.js';
 import { Module } from './module.js';
-import { CrossNet, FmAttention, LinearCompress, type Interaction } from './interactions.js';
+import { CrossNet, DotInteraction, FieldAttention, FmAttention, LinearCompress, type Interaction } from './interactions.js';
 import type { EmbeddingField } from '../embedding-plan.js';
 
 export type InteractionConfig =
   | { type: 'fm'; k: number; y?: 'learned' | 'generated'; y0?: boolean; hidden?: number[]; attentionHidden?: number[] }
   | { type: 'linearCompress'; fields?: number }
-  | { type: 'cross'; layers?: number; rank?: number };
+  | { type: 'cross'; layers?: number; rank?: number }
+  | { type: 'dot'; hidden?: number[]; fields?: number }
+  | { type: 'attention'; heads?: number; headDim?: number };
 
 export interface DhenLayerConfig {
   modules: InteractionConfig[];
@@ -47,6 +49,8 @@ const CONFIG_KEYS: Record<string, readonly string[]> = {
   fm: ['type', 'k', 'y', 'y0', 'hidden', 'attentionHidden'],
   linearCompress: ['type', 'fields'],
   cross: ['type', 'layers', 'rank'],
+  dot: ['type', 'hidden', 'fields'],
+  attention: ['type', 'heads', 'headDim'],
   head: ['hidden', 'activation'],
 };
 
@@ -67,7 +71,7 @@ export function validateConfig(c: DhenConfig): void {
     if (!l.modules?.length) throw new TensorError(`DHEN config: layers[${i}].modules is empty`);
     l.modules.forEach((m, j) => {
       const keys = CONFIG_KEYS[m.type];
-      if (!keys) throw new TensorError(`DHEN config: layers[${i}].modules[${j}].type '${(m as { type: string }).type}' is not one of fm, linearCompress, cross`);
+      if (!keys) throw new TensorError(`DHEN config: layers[${i}].modules[${j}].type '${(m as { type: string }).type}' is not one of fm, linearCompress, cross, dot, attention`);
       checkKeys(`layers[${i}].modules[${j}]`, m, keys);
     });
   });
@@ -93,6 +97,8 @@ export class DhenLayer extends Module {
         case 'fm': return this.child(`${name}.fm`, new FmAttention(fields, dim, { ...opts, ...m }));
         case 'linearCompress': return this.child(`${name}.compress`, new LinearCompress(fields, dim, m.fields ?? fields, opts));
         case 'cross': return this.child(`${name}.cross`, new CrossNet(fields, dim, { ...opts, layers: m.layers, rank: m.rank }));
+        case 'dot': return this.child(`${name}.dot`, new DotInteraction(fields, dim, { ...opts, hidden: m.hidden, outFields: m.fields }));
+        case 'attention': return this.child(`${name}.attention`, new FieldAttention(fields, dim, { ...opts, heads: m.heads, headDim: m.headDim }));
         default: return m satisfies never;
       }
     });

@@ -4,9 +4,11 @@
  *                     MLP from LN(vec X) (optionally plus a learned Y₀); vec(G) → LayerNorm → MLP → [B, m, d].
  *   LinearCompress    W·X over the field axis, W [m, n].
  *   CrossNet          DCN-v2 cross layers on x0 = vec(X): x_{l+1} = x0 ⊙ (W_l·x_l + b_l) + x_l, W full or low-rank U·Vᵀ.
+ *   DotInteraction    DLRM: the upper triangle (i < j) of X·Xᵀ → MLP → [B, m, d].
+ *   FieldAttention    multi-head self-attention over fields: softmax(Q·Kᵀ/√dk)·V per head, then a projection to d.
  * The DHEN layer (dhen.ts) ensembles them.
  */
-import { add, fmInteraction, matmul, mul, reshape } from '../ops.js';
+import { add, concat, fmInteraction, matmul, mul, mulScalar, permute, reshape, slice, softmax } from '../ops.js';
 import { TensorError, type Tensor } from '../tensor.js';
 import { initTensor } from './init.js';
 import { LayerNorm, Linear, MLP, type Activation, type LayerOptions } from './layers.js';
@@ -119,5 +121,57 @@ export class CrossNet extends Module implements Interaction {
       xl = add(mul(x0, add(wx, layer.b)), xl);
     }
     return reshape(xl, [b, this.fields, this.dim]);
+  }
+}
+
+export class DotInteraction extends Module implements Interaction {
+  readonly outFields: number;
+  readonly mlp: MLP;
+
+  constructor(readonly fields: number, readonly dim: number, opts: LayerOptions & { hidden?: number[]; outFields?: number; activation?: Activation } = {}) {
+    super(opts.backend);
+    if (fields < 2) throw new TensorError(`DotInteraction: needs at least 2 fields, got ${fields}`);
+    this.outFields = opts.outFields ?? fields;
+    const pairs = (fields * (fields - 1)) / 2;
+    this.mlp = this.child('mlp', new MLP([pairs, ...(opts.hidden ?? []), this.outFields * dim], { backend: this.backend, seed: opts.seed, activation: opts.activation }));
+  }
+
+  forward(x: Tensor): Tensor {
+    const b = checkX('DotInteraction', x, this.fields, this.dim);
+    const z = matmul(x, x, { transB: true }); // [B, n, n]
+    // Row i contributes z[i, i+1 .. n): slices keep the gradient exact and need no index tensors.
+    const rows = Array.from({ length: this.fields - 1 }, (_, i) => reshape(slice(z, [0, i, i + 1], [b, 1, this.fields - i - 1]), [b, this.fields - i - 1]));
+    return reshape(this.mlp.forward(concat(rows, 1)), [b, this.outFields, this.dim]);
+  }
+}
+
+export class FieldAttention extends Module implements Interaction {
+  readonly outFields: number;
+  readonly query: Linear;
+  readonly key: Linear;
+  readonly value: Linear;
+  readonly output: Linear;
+  readonly heads: number;
+  readonly headDim: number;
+
+  constructor(readonly fields: number, readonly dim: number, opts: LayerOptions & { heads?: number; headDim?: number } = {}) {
+    super(opts.backend);
+    this.outFields = fields;
+    this.heads = opts.heads ?? 2;
+    this.headDim = opts.headDim ?? Math.max(1, Math.floor(dim / this.heads));
+    const inner = this.heads * this.headDim, seed = opts.seed ?? 0, backend = this.backend;
+    this.query = this.child('query', new Linear(dim, inner, { backend, seed: seed + 1, bias: false }));
+    this.key = this.child('key', new Linear(dim, inner, { backend, seed: seed + 2, bias: false }));
+    this.value = this.child('value', new Linear(dim, inner, { backend, seed: seed + 3, bias: false }));
+    this.output = this.child('output', new Linear(inner, dim, { backend, seed: seed + 4 }));
+  }
+
+  forward(x: Tensor): Tensor {
+    const b = checkX('FieldAttention', x, this.fields, this.dim);
+    const split = (t: Tensor): Tensor => permute(reshape(t, [b, this.fields, this.heads, this.headDim]), [0, 2, 1, 3]); // [B, h, n, dk]
+    const [q, k, v] = [this.query, this.key, this.value].map((l) => split(l.forward(x))) as [Tensor, Tensor, Tensor];
+    const attention = softmax(mulScalar(matmul(q, k, { transB: true }), 1 / Math.sqrt(this.headDim)), -1); // [B, h, n, n]
+    const heads = permute(matmul(attention, v), [0, 2, 1, 3]); // [B, n, h, dk]
+    return this.output.forward(reshape(heads, [b, this.fields, this.heads * this.headDim]));
   }
 }
