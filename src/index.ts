@@ -45,6 +45,6 @@ export { DhenLayer, DhenModel, validateConfig, type DhenConfig, type DhenLayerCo
 export { initValues, initTensor, type Init } from './nn/init.js';
 export {
   CheckpointError, encodeSafetensors, decodeSafetensors, encodeModule, snapshot, restore, saveCheckpoint, loadCheckpoint,
-  writeFileAtomic, crc32, type TensorData,
+  writeFileAtomic, readCheckpointFile, crc32, type TensorData,
 } from './nn/checkpoint.js';
-export { SGD, Adam, AdamW, RowWiseAdagrad, Optimizer, clipGradNorm, learningRate, type Schedule } from './train/optim.js';
+export { SGD, Adam, AdamW, RowWiseAdagrad, Optimizer, clipGradNorm, learningRate, encodeOptimizerState, restoreOptimizerState, type Schedule } from './train/optim.js';

@@ -98,3 +98,40 @@ describe('layers: finite-difference gradcheck in float64, and the GPU against th
     });
   }
 });
+
+describe('dropout', () => {
+  const backend = gpu ?? ref;
+  test('training mode drops about p of the units and scales the rest by 1/(1 − p); eval mode is the identity', async () => {
+    const mlp = new c.MLP([1, 4000, 1], { backend, dropout: 0.25, seed: 3, init: 'he' });
+    const x = c.ones([1, 1], { backend });
+    const hidden = (m: c.MLP) => c.noGrad(() => c.scope(() => {
+      const h = c.relu(m.layers[0]!.forward(x));
+      return m.training && m.dropout > 0 ? c.mul(h, (m as unknown as { dropoutMask(s: number[]): c.Tensor }).dropoutMask([1, 4000])) : h;
+    }));
+    const plain = await hidden(mlp.eval()).toArray();
+    const dropped = await hidden(mlp.train()).toArray();
+    const alive = plain.map((v, i) => [v, dropped[i]!] as const).filter(([v]) => v > 0);
+    const zeroed = alive.filter(([, d]) => d === 0).length / alive.length;
+    expect(zeroed).toBeGreaterThan(0.2);
+    expect(zeroed).toBeLessThan(0.3);
+    for (const [v, d] of alive) if (d !== 0) expect(d).toBeCloseTo(v / 0.75, 4);
+    const evalOut = await c.noGrad(() => mlp.eval().forward(x)).toArray();
+    const evalAgain = await c.noGrad(() => mlp.forward(x)).toArray();
+    expect(evalAgain).toEqual(evalOut);
+    mlp.dispose();
+    x.dispose();
+  });
+
+  test('the same seed gives the same masks; dropout is refused outside [0, 1)', async () => {
+    const out = async () => {
+      const m = new c.MLP([3, 16, 2], { backend, dropout: 0.5, seed: 9 });
+      const x = c.ones([4, 3], { backend });
+      const y = await c.noGrad(() => m.forward(x)).toArray();
+      m.dispose();
+      x.dispose();
+      return y;
+    };
+    expect(await out()).toEqual(await out());
+    expect(() => new c.MLP([3, 2], { backend, dropout: 1 })).toThrow(/dropout must be in \[0, 1\)/);
+  });
+});

@@ -140,3 +140,48 @@ test('learning-rate schedule: linear warmup, then cosine or linear decay to a fl
   expect(c.learningRate(1, 14, { warmupSteps: 4, totalSteps: 14, decay: 'linear', minFactor: 0.1 })).toBeCloseTo(0.1);
   expect(() => new c.Adam([], { lr: 0 })).toThrow(/lr must be > 0/);
 });
+
+describe('resuming from a checkpoint', () => {
+  const backend = gpu ?? new CpuBackend('f64');
+  const make = (seed: number) => {
+    const model = new c.MLP([6, 8, 1], { backend, seed });
+    return { model, opt: new c.Adam(model.namedParameters(), { lr: 0.05 }) };
+  };
+  const x = c.keep(c.tensor(randomArray(32 * 6, 41), [32, 6], { backend }));
+  const y = c.keep(c.tensor(randomArray(32, 42, 0, 1).map((u) => (u < 0.5 ? 1 : 0)), [32, 1], { backend }));
+  const steps = (m: { model: c.MLP; opt: c.Optimizer }, n: number) => {
+    for (let s = 0; s < n; s++) {
+      c.scope(() => c.bceWithLogits(m.model.forward(x), y).backward());
+      m.opt.step();
+      m.opt.zeroGrad();
+    }
+  };
+  const weights = async (m: c.MLP) => new Float64Array((await Promise.all(m.parameters().map((p) => p.toArray()))).flat());
+
+  test('model + optimizer state restored after 3 steps give the same weights as 6 uninterrupted steps', async () => {
+    const a = make(1);
+    steps(a, 3);
+    const [modelBytes, optBytes] = [await c.encodeModule(a.model), await c.encodeOptimizerState(a.opt)];
+    steps(a, 3);
+    const b = make(2); // different initial weights: everything must come from the checkpoint
+    c.restore(b.model.namedParameters(), c.decodeSafetensors(modelBytes).tensors);
+    c.restoreOptimizerState(b.opt, optBytes);
+    expect(b.opt.steps).toBe(3);
+    steps(b, 3);
+    expect(await weights(b.model)).toEqual(await weights(a.model));
+    for (const m of [a, b]) { m.model.dispose(); m.opt.dispose(); }
+  });
+
+  test('optimizer state of another optimizer or shape is refused and changes nothing', async () => {
+    const a = make(1);
+    steps(a, 1);
+    const bytes = await c.encodeOptimizerState(a.opt);
+    const sgd = new c.SGD(a.model.namedParameters(), { lr: 0.1 });
+    expect(() => c.restoreOptimizerState(sgd, bytes)).toThrow(/saved by Adam, not SGD/);
+    const other = new c.MLP([6, 4, 1], { backend, seed: 3 });
+    const adam = new c.Adam(other.namedParameters(), { lr: 0.1 });
+    expect(() => c.restoreOptimizerState(adam, bytes)).toThrow(/'layers.0.weight.m' has shape \[6, 8\], expected \[6, 4\]/);
+    expect(adam.steps).toBe(0);
+    a.model.dispose(); a.opt.dispose(); sgd.dispose(); other.dispose(); adam.dispose();
+  });
+});

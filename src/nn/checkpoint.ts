@@ -148,13 +148,26 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   await fs.rename(tmp, path);
 }
 
-/** Saves `model.safetensors` and `config.json` (and `optimizer.safetensors` when state is given) into dir. */
-export async function saveCheckpoint(dir: string, model: Module, opts: { config?: unknown; optimizerState?: readonly (readonly [string, Tensor])[]; metadata?: Record<string, string> } = {}): Promise<void> {
+/**
+ * Saves `model.safetensors` and `config.json` into dir, plus extra files (e.g. `optimizer.safetensors`
+ * from encodeOptimizerState), each atomically.
+ */
+export async function saveCheckpoint(dir: string, model: Module, opts: { config?: unknown; metadata?: Record<string, string>; files?: Record<string, Uint8Array | string> } = {}): Promise<void> {
   const fs = await nodeFs();
   await fs.mkdir(dir, { recursive: true });
   await writeFileAtomic(`${dir}/model.safetensors`, await encodeModule(model, opts.metadata));
   if (opts.config !== undefined) await writeFileAtomic(`${dir}/config.json`, `${JSON.stringify(opts.config, null, 2)}\n`);
-  if (opts.optimizerState) await writeFileAtomic(`${dir}/optimizer.safetensors`, encodeSafetensors(await snapshot(opts.optimizerState), opts.metadata));
+  for (const [name, data] of Object.entries(opts.files ?? {})) await writeFileAtomic(`${dir}/${name}`, data);
+}
+
+/** Reads one file of a checkpoint folder (e.g. optimizer.safetensors), with the path in any error. */
+export async function readCheckpointFile(dir: string, name: string): Promise<Uint8Array> {
+  const fs = await nodeFs();
+  try {
+    return await fs.readFile(`${dir}/${name}`);
+  } catch (e) {
+    throw new CheckpointError(`${dir}/${name}: ${(e as Error).message}`);
+  }
 }
 
 /** Loads `dir/model.safetensors` into model (validated first; the model is unchanged on error); returns its metadata. */

@@ -2,7 +2,8 @@
  * Basic layers: Linear, LayerNorm, MLP. Inputs are [..., features]; the leading axes are batch axes.
  */
 import type { Backend } from '../backend/index.js';
-import { add, gelu, layerNorm, matmul, relu, silu } from '../ops.js';
+import { add, gelu, layerNorm, matmul, mul, relu, silu, tensor } from '../ops.js';
+import { mulberry32 } from '../random.js';
 import { TensorError, type Tensor } from '../tensor.js';
 import { initTensor, type Init } from './init.js';
 import { Module } from './module.js';
@@ -56,15 +57,20 @@ export type Activation = 'relu' | 'gelu' | 'silu' | 'none';
 const activations: Record<Activation, (x: Tensor) => Tensor> = { relu, gelu, silu, none: (x) => x };
 
 /**
- * MLP: Linear layers of the given sizes ([in, hidden…, out]) with an activation (and optional LayerNorm)
- * after every layer but the last. Layers are named `layers.i` (and `norms.i`).
+ * MLP: Linear layers of the given sizes ([in, hidden…, out]) with an activation (and optional LayerNorm,
+ * and dropout in training mode) after every layer but the last. Layers are named `layers.i` (`norms.i`).
+ * Dropout masks come from a seeded stream owned by the module: the same seed and call sequence give the
+ * same masks on every backend; kept units are scaled by 1/(1 − p) (inverted dropout), eval mode is identity.
  */
 export class MLP extends Module {
   readonly layers: Linear[];
   readonly norms: LayerNorm[];
 
-  constructor(readonly sizes: readonly number[], opts: LayerOptions & { activation?: Activation; layerNorm?: boolean; init?: 'xavier' | 'he' } = {}) {
+  constructor(readonly sizes: readonly number[], opts: LayerOptions & { activation?: Activation; layerNorm?: boolean; init?: 'xavier' | 'he'; dropout?: number } = {}) {
     super(opts.backend);
+    this.dropout = opts.dropout ?? 0;
+    if (!(this.dropout >= 0 && this.dropout < 1)) throw new TensorError(`MLP: dropout must be in [0, 1), got ${opts.dropout}`);
+    this.masks = mulberry32(((opts.seed ?? 0) * 7919 + 17) >>> 0);
     if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1)) throw new TensorError(`MLP: sizes must list at least two positive integers, got ${JSON.stringify(sizes)}`);
     this.activation = opts.activation ?? 'relu';
     const seed = opts.seed ?? 0;
@@ -76,6 +82,8 @@ export class MLP extends Module {
   }
 
   private readonly activation: Activation;
+  readonly dropout: number;
+  private readonly masks: () => number;
 
   forward(x: Tensor): Tensor {
     let h = x;
@@ -84,8 +92,17 @@ export class MLP extends Module {
       if (i < this.layers.length - 1) {
         if (this.norms[i]) h = this.norms[i]!.forward(h);
         h = activations[this.activation](h);
+        if (this.training && this.dropout > 0) h = mul(h, this.dropoutMask(h.shape));
       }
     });
     return h;
+  }
+
+  private dropoutMask(shape: readonly number[]): Tensor {
+    const keepScale = 1 / (1 - this.dropout);
+    const n = shape.reduce((a, d) => a * d, 1);
+    const mask = new Float32Array(n);
+    for (let i = 0; i < n; i++) mask[i] = this.masks() < this.dropout ? 0 : keepScale;
+    return tensor(mask, shape, { backend: this.backend });
   }
 }

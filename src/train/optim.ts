@@ -7,6 +7,7 @@
 import { add, densifyRows, div, full, maximum, mul, sqrt, sum } from '../ops.js';
 import { adagradRowsUpdate, adamUpdate, sgdUpdate, type AdamState } from '../updates.js';
 import { keep, noGrad, scope, RowSparse, Tensor, TensorError } from '../tensor.js';
+import { CheckpointError, decodeSafetensors, encodeSafetensors, restore, snapshot } from '../nn/checkpoint.js';
 
 export type NamedParams = readonly (readonly [string, Tensor])[];
 
@@ -48,8 +49,26 @@ export abstract class Optimizer {
 
   protected abstract update(name: string, p: Tensor, g: Tensor | RowSparse): void;
 
+  /** Creates a parameter's state (zeros) if it has none yet. */
+  protected abstract ensureState(name: string, p: Tensor): void;
+
+  /** Creates every parameter's state now (state is otherwise created at a parameter's first update). */
+  initState(): void {
+    for (const [name, p] of this.params) this.ensureState(name, p);
+  }
+
   /** State tensors by name (`<param>.<slot>`), for checkpoints. */
   abstract state(): [string, Tensor][];
+
+  /** Scalars to save beside the state tensors. */
+  stateMetadata(): Record<string, string> {
+    return { optimizer: this.constructor.name, steps: String(this.steps) };
+  }
+
+  /** Restores what stateMetadata() saved (restoreOptimizerState validates it first). */
+  restoreMetadata(meta: Record<string, string>): void {
+    this.steps = Number(meta.steps ?? 0);
+  }
 
   dispose(): void {
     for (const [, t] of this.state()) t.dispose();
@@ -68,11 +87,14 @@ export class SGD extends Optimizer {
   readonly momentum: number;
   readonly weightDecay: number;
 
+  protected ensureState(name: string, p: Tensor): void {
+    if (!this.velocity.has(name)) this.velocity.set(name, zerosLike(p));
+  }
+
   protected update(name: string, p: Tensor, g: Tensor | RowSparse): void {
     const dense = g instanceof RowSparse ? densifyRows(g) : g;
-    let v = this.velocity.get(name);
-    if (!v) this.velocity.set(name, (v = zerosLike(p)));
-    sgdUpdate(p, dense, v, { lr: this.lr, momentum: this.momentum, weightDecay: this.weightDecay });
+    this.ensureState(name, p);
+    sgdUpdate(p, dense, this.velocity.get(name)!, { lr: this.lr, momentum: this.momentum, weightDecay: this.weightDecay });
   }
 
   state(): [string, Tensor][] {
@@ -86,24 +108,29 @@ export class Adam extends Optimizer {
     super(params, opts.lr);
   }
 
+  protected ensureState(name: string, p: Tensor): void {
+    if (!this.moments.has(name)) this.moments.set(name, { m: zerosLike(p), v: zerosLike(p), step: 0 });
+  }
+
   protected update(name: string, p: Tensor, g: Tensor | RowSparse): void {
-    let s = this.moments.get(name);
-    if (!s) this.moments.set(name, (s = { m: zerosLike(p), v: zerosLike(p), step: 0 }));
-    adamUpdate(p, g, s, { ...this.opts, lr: this.lr });
+    this.ensureState(name, p);
+    adamUpdate(p, g, this.moments.get(name)!, { ...this.opts, lr: this.lr });
+  }
+
+  override stateMetadata(): Record<string, string> {
+    return { ...super.stateMetadata(), stepCounts: JSON.stringify(Object.fromEntries([...this.moments].map(([n, s]) => [n, s.step]))) };
+  }
+
+  override restoreMetadata(meta: Record<string, string>): void {
+    super.restoreMetadata(meta);
+    const counts = JSON.parse(meta.stepCounts ?? '{}') as Record<string, number>;
+    for (const [n, s] of this.moments) s.step = counts[n] ?? 0;
   }
 
   state(): [string, Tensor][] {
     return [...this.moments].flatMap(([n, s]) => [[`${n}.m`, s.m], [`${n}.v`, s.v]] as [string, Tensor][]);
   }
 
-  /** Per-parameter step counts (bias correction), for checkpoints. */
-  stepCounts(): Record<string, number> {
-    return Object.fromEntries([...this.moments].map(([n, s]) => [n, s.step]));
-  }
-
-  restoreStepCounts(counts: Record<string, number>): void {
-    for (const [n, s] of this.moments) s.step = counts[n] ?? s.step;
-  }
 }
 
 /** AdamW: Adam with decoupled weight decay (default 0.01). */
@@ -121,9 +148,13 @@ export class RowWiseAdagrad extends Optimizer {
     for (const [name, p] of params) if (p.rank !== 2) throw new TensorError(`RowWiseAdagrad: parameter '${name}' ${p.describe()} is not [rows, dim]`);
   }
 
+  protected ensureState(name: string, p: Tensor): void {
+    if (!this.accumulators.has(name)) this.accumulators.set(name, keep(full([p.shape[0]!], this.opts.initialAccumulator ?? 0, { backend: p.backend })));
+  }
+
   protected update(name: string, p: Tensor, g: Tensor | RowSparse): void {
-    let s = this.accumulators.get(name);
-    if (!s) this.accumulators.set(name, (s = keep(full([p.shape[0]!], this.opts.initialAccumulator ?? 0, { backend: p.backend }))));
+    this.ensureState(name, p);
+    const s = this.accumulators.get(name)!;
     // A dense gradient updates every row.
     const rows = g instanceof RowSparse ? g
       : new RowSparse(Tensor.fromData(p.backend, Uint32Array.from({ length: p.shape[0]! }, (_, i) => i), [p.shape[0]!], 'u32'), g, p.shape);
@@ -169,6 +200,20 @@ export function clipGradNorm(params: NamedParams, maxNorm: number): Tensor {
     });
     return keep(norm);
   });
+}
+
+/** The optimizer's state tensors and step counts as safetensors bytes (optimizer.safetensors). */
+export async function encodeOptimizerState(opt: Optimizer): Promise<Uint8Array> {
+  return encodeSafetensors(await snapshot(opt.state()), opt.stateMetadata());
+}
+
+/** Restores state saved by encodeOptimizerState into `opt` (validated first; unchanged on any mismatch). */
+export function restoreOptimizerState(opt: Optimizer, bytes: Uint8Array, what = 'optimizer state'): void {
+  const { tensors, metadata } = decodeSafetensors(bytes, what);
+  opt.initState();
+  if (metadata.optimizer !== opt.constructor.name) throw new CheckpointError(`${what}: saved by ${metadata.optimizer}, not ${opt.constructor.name}`);
+  restore(opt.state(), tensors, what);
+  opt.restoreMetadata(metadata);
 }
 
 export interface Schedule { warmupSteps?: number; totalSteps?: number; decay?: 'none' | 'linear' | 'cosine'; minFactor?: number }
