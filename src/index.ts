@@ -39,7 +39,7 @@ export type { Backend, DType, MemoryStats } from './backend/index.js';
 export { kernels, type KernelName } from './kernels.js';
 export { Module } from './nn/module.js';
 export { Linear, LayerNorm, MLP, type Activation } from './nn/layers.js';
-export { Embeddings } from './nn/embedding.js';
+export { Embeddings, EmbeddingBag, groupFields } from './nn/embedding.js';
 export { FmAttention, LinearCompress, CrossNet, DotInteraction, FieldAttention, type Interaction, type FmAttentionOptions } from './nn/interactions.js';
 export { DhenLayer, DhenModel, validateConfig, type DhenConfig, type DhenLayerConfig, type InteractionConfig, type DhenOutput } from './nn/dhen.js';
 export { initValues, initTensor, type Init } from './nn/init.js';

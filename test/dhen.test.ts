@@ -25,7 +25,7 @@ function batch(rows: number, seed: number) {
 
 async function modelGrads(backend: Backend, ids: number[], dense: number[], w: number[]) {
   const m = new c.DhenModel(small, backend);
-  m.embeddings.tables.sparseGrad = false;
+  for (const t of m.embeddings.tables) t.sparseGrad = false;
   c.scope(() => {
     const { logits } = m.forward(ids, c.tensor(dense, [ids.length / 3, 2], { backend }));
     const all = c.concat(Object.values(logits), 0);
@@ -39,7 +39,7 @@ describe('DHEN model', () => {
   test('parameters are named by path; the config refuses unknown keys and impossible values', () => {
     const m = new c.DhenModel(small, ref);
     const names = m.namedParameters().map(([n]) => n);
-    expect(names).toContain('embeddings.tables');
+    expect(names).toContain('embeddings.tables.0');
     expect(names).toContain('layers.0.modules.0.fm.y');
     expect(names).toContain('layers.1.modules.0.fm.attention.layers.0.weight');
     expect(names).toContain('layers.1.ensemble_logits');

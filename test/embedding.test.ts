@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import * as c from '../src/index.js';
 import { CpuBackend, TensorError, type Backend } from '../src/index.js';
 import { gpu } from './gpu.js';
-import { randomArray } from './util.js';
+import { expectClose, randomArray } from './util.js';
 
 const backends: [string, Backend | null][] = [['cpu', new CpuBackend('f64')], ['webgpu', gpu]];
 const fields = [{ name: 'user', vocab: 50 }, { name: 'item', vocab: 30 }, { name: 'category', vocab: 5 }];
@@ -83,3 +83,33 @@ for (const [name, backend] of backends) {
     });
   });
 }
+
+describe('embedding modules', () => {
+  const backend = gpu ?? new CpuBackend('f64');
+  const fields = [{ name: 'a', vocab: 6 }, { name: 'b', vocab: 5 }, { name: 'c', vocab: 7 }, { name: 'd', vocab: 2 }];
+
+  test('fields are grouped into tables that each fit the binding limit, and lookups match one stacked table', async () => {
+    expect(c.groupFields(fields, 12).map((g) => g.map((f) => f.name).join(''))).toEqual(['ab', 'cd']);
+    expect(() => c.groupFields(fields, 6)).toThrow(/table 'c' \(7 rows\) exceeds the 6 rows/);
+    const split = new c.Embeddings(fields, 3, { backend, seed: 1, maxBindingBytes: 12 * 3 * 4 });
+    expect(split.namedParameters().map(([n, t]) => `${n} ${t.shape}`)).toEqual(['tables.0 11,3', 'tables.1 9,3']);
+    const whole = c.tensor(Array.from(await split.tables[0]!.read()).concat(Array.from(await split.tables[1]!.read())), [20, 3], { backend });
+    const ids = [5, 4, 6, 1, 0, 0, 0, 0, 2, 3, 3, 1];
+    const got = await c.noGrad(() => split.forward(ids)).toArray();
+    const want = await c.noGrad(() => c.embeddingLookup(whole, ids, fields)).toArray();
+    expect(got).toEqual(want);
+    c.scope(() => c.sum(split.forward(ids)).backward());
+    expect(split.tables.map((t) => t.rowGrads.length)).toEqual([1, 1]);
+    split.dispose();
+    whole.dispose();
+  });
+
+  test('EmbeddingBag pools multi-hot bags by mean', async () => {
+    const bag = new c.EmbeddingBag('genres', 4, 2, { backend, seed: 2 });
+    const t = await bag.table.toArray();
+    const out = await c.noGrad(() => bag.forward([0, 3, 1], [0, 2, 3])).toArray();
+    expectClose(out, [(t[0]! + t[6]!) / 2, (t[1]! + t[7]!) / 2, t[2]!, t[3]!], 1e-6, 1e-6, 'bags');
+    expect(() => bag.forward([9], [0, 1])).toThrow(/table 'genres': id 9 at row 0/);
+    bag.dispose();
+  });
+});
