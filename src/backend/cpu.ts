@@ -15,6 +15,8 @@ export class CpuStorage implements Storage {
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
   readonly description: string;
+  /** Typed arrays of up to 2³¹ − 1 elements work everywhere; keep storages below 2 GiB. */
+  readonly maxStorageBytes = 2 ** 31 - 1;
   private live = new Set<CpuStorage>();
   private high = 0;
 

@@ -27,6 +27,8 @@ export interface Backend {
   readonly name: 'cpu' | 'webgpu';
   /** Human-readable device: the adapter description, or the CPU reference precision. */
   readonly description: string;
+  /** The most bytes one storage may hold (the adapter's maxStorageBufferBindingSize on WebGPU). */
+  readonly maxStorageBytes: number;
   alloc(numel: number, dtype: DType, label?: string): Storage;
   upload(data: Data, dtype: DType, label?: string): Storage;
   run<K extends KernelName>(kernel: K, inputs: readonly Storage[], outputs: readonly Storage[], args: ArgsOf<K>): void;

@@ -168,9 +168,13 @@ export class WebGpuBackend implements Backend {
     if (this.ctx.lost) throw new DeviceLostError(`${what}: the WebGPU device was lost (${this.ctx.lost.reason}): ${this.ctx.lost.message}`);
   }
 
+  get maxStorageBytes(): number {
+    return this.ctx.limits.maxStorageBufferBindingSize ?? 134217728;
+  }
+
   private checkSize(numel: number, label: string): number {
     const bytes = numel * 4;
-    const limit = this.ctx.limits.maxStorageBufferBindingSize ?? 134217728;
+    const limit = this.maxStorageBytes;
     if (bytes > limit) {
       throw new BackendError(`${label}: ${numel} elements (${bytes} bytes) exceed this adapter's maxStorageBufferBindingSize of ${limit} bytes`);
     }

@@ -34,7 +34,7 @@ export class Embeddings extends Module {
 
   constructor(readonly fields: readonly EmbeddingField[], readonly dim: number, opts: LayerOptions & { std?: number; sparse?: boolean; maxBindingBytes?: number } = {}) {
     super(opts.backend);
-    const limit = opts.maxBindingBytes ?? (this.backend as { ctx?: { limits: Record<string, number> } }).ctx?.limits.maxStorageBufferBindingSize ?? 2 ** 27;
+    const limit = opts.maxBindingBytes ?? this.backend.maxStorageBytes;
     this.groups = groupFields(fields, Math.floor(limit / (4 * dim)));
     this.tables = this.groups.map((g, i) => {
       const rows = g.reduce((acc, f) => acc + f.vocab, 0);
