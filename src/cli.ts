@@ -6,8 +6,10 @@
  */
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
-  CpuBackend, WebGpuBackend, gradcheckOps, gradcheckCases, gradcheckTolerance, kernels, matmul, noGrad, randomUniform, scope,
+  CpuBackend, WebGpuBackend, gradcheck as gradcheckFn, gradcheckOps, gradcheckCases, gradcheckTolerance, type GradcheckInput, type GradcheckOptions, type Tensor, kernels, matmul, noGrad, randomUniform, scope,
   type Backend, type GradcheckResult, type OpName,
 } from './index.js';
 import { formatReport, runBench } from './bench.js';
@@ -24,6 +26,7 @@ options:
   --json              print one JSON object instead of text
   --backend NAME      webgpu (default) or cpu (the CPU twins in float32)
   --op NAME           gradcheck only this op (repeatable)
+  --module FILE       gradcheck the cases a user module exports (see docs/custom-ops.md)
   --seeds N           gradcheck seeds per case (default 2)
   --filter TEXT       bench only cases whose name contains TEXT
   --quick             bench the smaller sizes only
@@ -167,13 +170,55 @@ async function bench(json: boolean, filter: string | undefined, quick: boolean, 
   return 0;
 }
 
+interface ModuleCase { name: string; fn: (xs: Tensor[]) => Tensor; inputs: GradcheckInput[]; options?: GradcheckOptions }
+
+/** Imports a user's gradcheck module: exports `cases` (and optionally `setup(backend)`, which registers ops). */
+async function gradcheckModule(file: string, json: boolean, backendName: string, dawn: string[]): Promise<number> {
+  if (file.endsWith('.ts')) {
+    try {
+      const name = 'tsx/esm/api';
+      ((await import(/* @vite-ignore */ name)) as { register: () => void }).register();
+    } catch {
+      console.error(`c2al gradcheck: ${file} is TypeScript; install tsx (npm i -D tsx) or compile it to .js first`);
+      return 2;
+    }
+  }
+  let mod: { cases?: ModuleCase[]; setup?: (b: Backend) => Promise<void> | void };
+  try {
+    mod = await import(pathToFileURL(resolve(file)).href);
+  } catch (e) {
+    console.error(`c2al gradcheck: cannot load ${file}: ${(e as Error).message}`);
+    return 2;
+  }
+  if (!Array.isArray(mod.cases) || mod.cases.length === 0) {
+    console.error(`c2al gradcheck: ${file} must export a non-empty \`cases\` array of { name, fn, inputs, options? }`);
+    return 2;
+  }
+  const backend: Backend = backendName === 'cpu' ? new CpuBackend('f32') : await WebGpuBackend.create({ dawnFlags: dawn, warm: true });
+  await mod.setup?.(backend);
+  const results = [];
+  for (const c of mod.cases) {
+    const r = await gradcheckFn(c.fn, c.inputs, { ...c.options, backend });
+    results.push({ name: c.name, ...r });
+    if (!json) {
+      const w = r.worst;
+      console.log(`  ${r.pass ? 'pass' : 'FAIL'}  ${c.name.padEnd(44)} ${r.mode.padEnd(11)} max abs err ${r.maxAbsErr.toExponential(2)}  fd err ${r.fdMaxAbsErr.toExponential(2)}${r.pass ? '' : `  ${r.failure}${w ? ` (worst: input ${w.input}, index ${w.index})` : ''}`}`);
+    }
+  }
+  if (json) console.log(JSON.stringify({ backend: backend.name, adapter: backend.description, module: file, results }));
+  else console.log(`${results.length} cases, ${results.filter((r) => !r.pass).length} failed on ${backend.description}`);
+  backend.destroy();
+  if (backend instanceof WebGpuBackend) backend.ctx.destroy();
+  return results.every((r) => r.pass) ? 0 : 1;
+}
+
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
       args: argv, allowPositionals: true,
       options: {
-        json: { type: 'boolean' }, backend: { type: 'string', default: 'webgpu' }, op: { type: 'string', multiple: true },
+        json: { type: 'boolean' }, backend: { type: 'string', default: 'webgpu' }, op: { type: 'string', multiple: true }, module: { type: 'string' },
         seeds: { type: 'string', default: '2' }, filter: { type: 'string' }, quick: { type: 'boolean' }, dawn: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
     });
@@ -191,7 +236,7 @@ async function main(argv: string[]): Promise<number> {
   if (!Number.isInteger(seeds) || seeds < 1) { console.error(`c2al: --seeds must be a positive integer, got '${v.seeds}'`); return 2; }
   switch (command) {
     case 'doctor': return doctor(!!v.json, dawn);
-    case 'gradcheck': return gradcheck(!!v.json, v.backend!, v.op ?? [], seeds, dawn);
+    case 'gradcheck': return v.module ? gradcheckModule(v.module, !!v.json, v.backend!, dawn) : gradcheck(!!v.json, v.backend!, v.op ?? [], seeds, dawn);
     case 'bench': return bench(!!v.json, v.filter, !!v.quick, dawn);
     default:
       console.error(`c2al: unknown command '${command}'\n\n${USAGE}`);

@@ -8,9 +8,9 @@ import type { Backend } from './backend/index.js';
 import { CpuBackend } from './backend/cpu.js';
 import * as o from './ops.js';
 import type { OpName } from './ops.js';
-import { mulberry32 } from './random.js';
+import { mulberry32, normalSampler } from './random.js';
 import { numel, fmt } from './shape.js';
-import { scope, type Tensor } from './tensor.js';
+import { getBackend, scope, Tensor } from './tensor.js';
 
 type Domain = 'any' | 'positive' | 'nonzero' | 'mask' | 'aboveMinusOne' | 'unit';
 interface InputSpec { shape: number[]; domain?: Domain; grad?: boolean }
@@ -109,7 +109,7 @@ export const gradcheckCases: Record<OpName, GradcheckCase[] | null> = {
 };
 
 export interface GradcheckOptions {
-  /** Seeds per case (default 2). */
+  /** Seeds per case (default 2; gradcheckOps only). */
   seeds?: number;
   /** Finite-difference step in float64 (default 1e-6). */
   eps?: number;
@@ -120,7 +120,15 @@ export interface GradcheckOptions {
   fdAtol?: number;
   fdRtol?: number;
   ops?: OpName[];
+  /** Check this many random directional derivatives instead of every element (fast mode for large inputs). */
+  directions?: number;
+  /** Seed of the loss weights and directions (default 1). */
+  seed?: number;
 }
+
+export interface Worst { input: number; index: number; analytic: number; reference: number; finiteDifference: number }
+
+interface CaseCheck { maxAbsErr: number; maxRelErr: number; fdMaxAbsErr: number; worst: Worst | null; failure?: string }
 
 export interface GradcheckResult {
   op: OpName;
@@ -165,10 +173,59 @@ function lossAt(ref: CpuBackend, c: GradcheckCase, values: number[][], weights: 
   return scope(() => {
     const xs = c.inputs.map((spec, i) => o.tensor(values[i]!, spec.shape, { backend: ref }));
     const out = ref.readSync(c.fn(xs).storage);
+    if (out.length > weights.length) throw new Error(`gradcheck: the output has ${out.length} elements; at most ${weights.length} are supported`);
     let l = 0;
     for (let i = 0; i < out.length; i++) l += out[i]! * weights[i]!;
     return l;
   });
+}
+
+const MAX_OUTPUT = 1 << 16;
+
+/** Compares one case at given input values: backend vs float64 analytic vs central differences. */
+async function checkCase(backend: Backend, ref: CpuBackend, c: GradcheckCase, values: number[][], o_: Required<Pick<GradcheckOptions, 'eps' | 'atol' | 'rtol' | 'fdAtol' | 'fdRtol' | 'seed'>> & { directions?: number }): Promise<CaseCheck> {
+  const next = mulberry32(o_.seed * 7919 + 13);
+  const weights = Array.from({ length: MAX_OUTPUT }, () => -1 + 2 * next());
+  const refG = await analyticGrads(ref, c, values, weights);
+  const devG = backend === ref ? refG : await analyticGrads(backend, c, values, weights);
+  const r: CaseCheck = { maxAbsErr: 0, maxRelErr: 0, fdMaxAbsErr: 0, worst: null };
+  let worstErr = -1;
+  const compare = (input: number, index: number, dev: number, refv: number, fd: number, what: string): void => {
+    const abs = Math.abs(dev - refv);
+    r.maxAbsErr = Math.max(r.maxAbsErr, abs);
+    r.maxRelErr = Math.max(r.maxRelErr, abs / Math.max(Math.abs(refv), 1e-12));
+    const fdErr = Math.abs(fd - refv);
+    r.fdMaxAbsErr = Math.max(r.fdMaxAbsErr, fdErr);
+    const devBad = !(abs <= o_.atol + o_.rtol * Math.abs(refv)), fdBad = !(fdErr <= o_.fdAtol + o_.fdRtol * Math.abs(refv));
+    const score = Math.max(abs / (o_.atol + o_.rtol * Math.abs(refv)), fdErr / (o_.fdAtol + o_.fdRtol * Math.abs(refv)));
+    if (score > worstErr) { worstErr = score; r.worst = { input, index, analytic: dev, reference: refv, finiteDifference: fd }; }
+    if (!r.failure && (devBad || fdBad)) {
+      r.failure = devBad ? `${what}: ${backend.description} ${dev} vs reference ${refv}` : `${what}: reference ${refv} vs finite difference ${fd}`;
+    }
+  };
+  const fdAlong = (dir: number[][]): number => {
+    const plus = values.map((v, i) => v.map((x, j) => x + o_.eps * (dir[i]?.[j] ?? 0)));
+    const minus = values.map((v, i) => v.map((x, j) => x - o_.eps * (dir[i]?.[j] ?? 0)));
+    return (lossAt(ref, c, plus, weights) - lossAt(ref, c, minus, weights)) / (2 * o_.eps);
+  };
+  if (o_.directions) {
+    const normal = normalSampler(mulberry32(o_.seed * 104729 + 7));
+    for (let k = 0; k < o_.directions; k++) {
+      const dir = c.inputs.map((spec, i) => (spec.grad === false ? [] : values[i]!.map(() => normal())));
+      const dot = (g: (number[] | null)[]): number => g.reduce((acc, gi, i) => acc + (gi ? gi.reduce((s2, v, j) => s2 + v * dir[i]![j]!, 0) : 0), 0);
+      compare(-1, k, dot(devG.grads), dot(refG.grads), fdAlong(dir), `direction ${k}`);
+    }
+    return r;
+  }
+  c.inputs.forEach((spec, i) => {
+    const rg = refG.grads[i], dg = devG.grads[i];
+    if (!rg || !dg) return;
+    for (let j = 0; j < rg.length; j++) {
+      const dir = c.inputs.map((_, k) => (k === i ? values[i]!.map((__, m) => (m === j ? 1 : 0)) : []));
+      compare(i, j, dg[j]!, rg[j]!, fdAlong(dir), `${c.label}, input ${i} ${fmt(spec.shape)}[${j}]`);
+    }
+  });
+  return r;
 }
 
 /** The default tolerances (see GradcheckOptions for why). */
@@ -178,8 +235,7 @@ export function gradcheckTolerance(opts: GradcheckOptions = {}): GradcheckResult
 
 /** Runs every case of the selected ops on `backend`; never throws for a failing op (see `pass`). */
 export async function gradcheckOps(backend: Backend, opts: GradcheckOptions = {}): Promise<GradcheckResult[]> {
-  const { atol, rtol, fdAtol, fdRtol } = gradcheckTolerance(opts);
-  const eps = opts.eps ?? 1e-6;
+  const tolerance = gradcheckTolerance(opts);
   const ref = new CpuBackend('f64');
   const names = opts.ops ?? (Object.keys(gradcheckCases) as OpName[]);
   const results: GradcheckResult[] = [];
@@ -187,41 +243,74 @@ export async function gradcheckOps(backend: Backend, opts: GradcheckOptions = {}
     const cases = gradcheckCases[op];
     if (cases === undefined) throw new Error(`gradcheck: unknown op '${op}'; known: ${Object.keys(gradcheckCases).join(', ')}`);
     if (cases === null) continue;
-    const r: GradcheckResult = { op, cases: 0, maxAbsErr: 0, maxRelErr: 0, fdMaxAbsErr: 0, tolerance: { atol, rtol, fdAtol, fdRtol }, pass: true };
+    const r: GradcheckResult = { op, cases: 0, maxAbsErr: 0, maxRelErr: 0, fdMaxAbsErr: 0, tolerance, pass: true };
     for (const c of cases) {
       for (let seed = 1; seed <= (opts.seeds ?? 2); seed++) {
         const next = mulberry32(seed * 7919 + results.length);
         const values = c.inputs.map((s) => Array.from({ length: numel(s.shape) }, () => sample(s.domain ?? 'any', next)));
-        const weights = Array.from({ length: 4096 }, () => -1 + 2 * next());
-        const refG = await analyticGrads(ref, c, values, weights);
-        const devG = backend === ref ? refG : await analyticGrads(backend, c, values, weights);
+        const check = await checkCase(backend, ref, c, values, { ...tolerance, eps: opts.eps ?? 1e-6, seed: seed + results.length });
         r.cases++;
-        c.inputs.forEach((spec, i) => {
-          const rg = refG.grads[i], dg = devG.grads[i];
-          if (!rg || !dg) return;
-          for (let j = 0; j < rg.length; j++) {
-            const abs = Math.abs(dg[j]! - rg[j]!);
-            r.maxAbsErr = Math.max(r.maxAbsErr, abs);
-            r.maxRelErr = Math.max(r.maxRelErr, abs / Math.max(Math.abs(rg[j]!), 1e-12));
-            if (r.pass && !(abs <= atol + rtol * Math.abs(rg[j]!))) {
-              r.pass = false;
-              r.failure = `${c.label}, seed ${seed}, input ${i} ${fmt(spec.shape)}[${j}]: ${backend.description} ${dg[j]} vs reference ${rg[j]}`;
-            }
-            const plus = values.map((v) => [...v]), minus = values.map((v) => [...v]);
-            plus[i]![j]! += eps;
-            minus[i]![j]! -= eps;
-            const fd = (lossAt(ref, c, plus, weights) - lossAt(ref, c, minus, weights)) / (2 * eps);
-            const fdErr = Math.abs(fd - rg[j]!);
-            r.fdMaxAbsErr = Math.max(r.fdMaxAbsErr, fdErr);
-            if (r.pass && !(fdErr <= fdAtol + fdRtol * Math.abs(rg[j]!))) {
-              r.pass = false;
-              r.failure = `${c.label}, seed ${seed}, input ${i} ${fmt(spec.shape)}[${j}]: reference ${rg[j]} vs finite difference ${fd}`;
-            }
-          }
-        });
+        r.maxAbsErr = Math.max(r.maxAbsErr, check.maxAbsErr);
+        r.maxRelErr = Math.max(r.maxRelErr, check.maxRelErr);
+        r.fdMaxAbsErr = Math.max(r.fdMaxAbsErr, check.fdMaxAbsErr);
+        if (r.pass && check.failure) {
+          r.pass = false;
+          r.failure = `seed ${seed}, ${check.failure}`;
+        }
       }
     }
     results.push(r);
   }
   return results;
+}
+
+export interface GradcheckInput {
+  shape: number[];
+  /** Values (float64); sampled from `domain` when absent. */
+  data?: ArrayLike<number>;
+  domain?: Domain;
+  /** Whether to check the gradient of this input (default true). */
+  requiresGrad?: boolean;
+}
+
+export interface GradcheckReport {
+  pass: boolean;
+  backend: string;
+  mode: 'full' | 'directional';
+  /** Backend analytic gradient vs the float64 reference's analytic gradient. */
+  maxAbsErr: number;
+  maxRelErr: number;
+  /** Float64 analytic gradient vs central finite differences. */
+  fdMaxAbsErr: number;
+  /** The element (or direction: input −1, index = direction) closest to failing, or failing worst. */
+  worst: Worst | null;
+  failure?: string;
+  tolerance: GradcheckResult['tolerance'];
+}
+
+/**
+ * torch.autograd.gradcheck for this engine: the gradient of L = Σ f(x)·w (fixed random w) on `backend`
+ * vs the float64 reference's analytic gradient vs central finite differences in float64. `f` must
+ * build its result from its inputs with ops (built-in or registered). Inputs are tensors (their values
+ * are read) or specs. Set `directions` to check that many random directional derivatives instead of
+ * every element (fast mode for large inputs). Returns a report; never throws for a failing check.
+ */
+export async function gradcheck(f: (xs: Tensor[]) => Tensor, inputs: (Tensor | GradcheckInput)[], opts: GradcheckOptions & { backend?: Backend } = {}): Promise<GradcheckReport> {
+  const backend = opts.backend ?? getBackend();
+  const tolerance = gradcheckTolerance(opts);
+  const next = mulberry32((opts.seed ?? 1) * 31 + 5);
+  const values: number[][] = [];
+  const specs: InputSpec[] = [];
+  for (const x of inputs) {
+    if (x instanceof Tensor) {
+      values.push(Array.from(await x.read()));
+      specs.push({ shape: [...x.shape], grad: true });
+    } else {
+      values.push(x.data ? Array.from(x.data) : Array.from({ length: numel(x.shape) }, () => sample(x.domain ?? 'any', next)));
+      specs.push({ shape: x.shape, grad: x.requiresGrad !== false });
+    }
+  }
+  const check = await checkCase(backend, new CpuBackend('f64'), { label: 'f', inputs: specs, fn: f }, values,
+    { ...tolerance, eps: opts.eps ?? 1e-6, seed: opts.seed ?? 1, directions: opts.directions });
+  return { pass: !check.failure, backend: backend.description, mode: opts.directions ? 'directional' : 'full', ...check, tolerance };
 }

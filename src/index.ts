@@ -31,7 +31,9 @@ export {
 export { ShapeError, type Shape } from './shape.js';
 export { adamUpdate, adagradRowsUpdate, sgdUpdate, type AdamOptions, type AdamState } from './updates.js';
 export { randomUniform, randomNormal, mulberry32 } from './random.js';
-export { gradcheckOps, gradcheckCases, gradcheckTolerance, type GradcheckResult, type GradcheckOptions } from './gradcheck.js';
+export { gradcheck, gradcheckOps, gradcheckCases, gradcheckTolerance, type GradcheckResult, type GradcheckOptions, type GradcheckReport, type GradcheckInput } from './gradcheck.js';
+export { registerOp, benchmarkOp, type CustomOp, type CustomKernel, type KernelRunner, type OpBenchmark } from './custom.js';
+export { f32Bits } from './kernels.js';
 export { CpuBackend } from './backend/cpu.js';
 export { WebGpuBackend, ShaderCompileError, DeviceLostError } from './backend/webgpu.js';
 export { requestGpuDevice, NoAdapterError, type GpuContext, type AdapterSummary } from './backend/device.js';

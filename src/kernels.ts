@@ -241,6 +241,25 @@ export function matmulVec4Applies(a: MatmulArgs): boolean {
 }
 
 export type KernelName = keyof typeof kernels;
+
+/** What running a kernel needs; built-in kernels add the shaders/ file they live in. */
+export type KernelCore<A> = Omit<Kernel<A>, 'shader'>;
+
+/** A kernel registered at run time (registerOp): its WGSL travels with it instead of living in shaders/. */
+export interface UserKernel extends KernelCore<unknown> {
+  /** WGSL source, and the file name compile errors should cite. */
+  code: string;
+  file: string;
+}
+
+export const userKernels = new Map<string, UserKernel>();
+
+/** The table entry for a built-in or registered kernel id. */
+export function kernelOf(name: string): KernelCore<unknown> {
+  const k = (kernels as Record<string, KernelCore<unknown>>)[name] ?? userKernels.get(name);
+  if (!k) throw new Error(`unknown kernel '${name}'`);
+  return k;
+}
 export type ArgsOf<K extends KernelName> = (typeof kernels)[K] extends Kernel<infer A> ? A : never;
 /** The largest Params block any kernel uses, in bytes; the uniform arena binds this much per dispatch. */
 export const MAX_PARAMS_BYTES = 256;

@@ -81,9 +81,19 @@ function checkNumber(op: string, name: string, v: unknown): number {
   return v;
 }
 
+/** Ops registered at run time (registerOp), by name. */
+export const userOps = new Map<string, OpDef<unknown>>();
+
+/** The definition of a built-in or registered op. */
+export function opDef(name: string): OpDef<unknown> {
+  const def = (ops as Record<string, OpDef<unknown>>)[name] ?? userOps.get(name);
+  if (!def) throw new TensorError(`unknown op '${name}'`);
+  return def;
+}
+
 /** Records the graph when grad mode is on and an input requires grad; otherwise frees what backward would have needed. */
-export function apply<A>(name: OpName, xs: Tensor[], attrs: A): Tensor {
-  const def = ops[name] as OpDef<A>;
+export function apply<A>(name: OpName | (string & {}), xs: Tensor[], attrs: A): Tensor {
+  const def = opDef(name) as OpDef<A>;
   const { out, saved = [] } = def.forward(xs, attrs);
   if (def.backward && isGradEnabled() && xs.some((x) => x.requiresGrad)) {
     out.requiresGrad = true;

@@ -7,7 +7,7 @@
 import type { Backend, DType, Storage } from './backend/index.js';
 import type { Data } from './reference.js';
 import { fmt, numel, type Shape } from './shape.js';
-import { ops, copyOf, onesLike, add, densifyRows, type OpName } from './ops.js';
+import { opDef, copyOf, onesLike, add, densifyRows } from './ops.js';
 
 export class TensorError extends Error {
   override name = 'TensorError';
@@ -71,7 +71,8 @@ export class Tensor {
   name: string | undefined;
   requiresGrad = false;
   grad: Tensor | null = null;
-  op: OpName | null = null;
+  /** The op that made this tensor (a built-in OpName or a registered op's name). */
+  op: string | null = null;
   inputs: Tensor[] = [];
   saved: Tensor[] = [];
   attrs: unknown = undefined;
@@ -200,7 +201,7 @@ export class Tensor {
           }
           t.inputs.forEach((x) => x.assertUsable(`backward of ${t.op}`));
           t.saved.forEach((x) => x.assertUsable(`backward of ${t.op} (saved for backward)`));
-          const rule = ops[t.op].backward;
+          const rule = opDef(t.op).backward;
           if (!rule) continue;
           const inGrads = rule(g, t.inputs, t.saved, t.attrs as never);
           t.inputs.forEach((x, i) => {

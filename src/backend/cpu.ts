@@ -3,7 +3,7 @@
  * it is the float64 specification used by gradcheck; in 'f32' it rounds every stored value like the GPU.
  * Always available; slow on purpose (plain loops).
  */
-import { kernels, type ArgsOf, type KernelName } from '../kernels.js';
+import { kernelOf, type ArgsOf, type KernelName } from '../kernels.js';
 import type { Data } from '../reference.js';
 import { BackendError, type Backend, type DType, type MemoryStats, type Storage } from './index.js';
 
@@ -47,8 +47,16 @@ export class CpuBackend implements Backend {
   }
 
   run<K extends KernelName>(kernel: K, inputs: readonly Storage[], outputs: readonly Storage[], args: ArgsOf<K>): void {
-    const k = kernels[kernel] as unknown as { cpu: (i: Data[], o: Data[], a: ArgsOf<K>) => void };
-    k.cpu(inputs.map((s) => this.own(s).data), outputs.map((s) => this.own(s).data), args);
+    this.runUser(kernel, inputs, outputs, args);
+  }
+
+  runUser(kernel: string, inputs: readonly Storage[], outputs: readonly Storage[], args: unknown): void {
+    kernelOf(kernel).cpu(inputs.map((s) => this.own(s).data), outputs.map((s) => this.own(s).data), args);
+  }
+
+  prepareKernel(kernel: string): Promise<void> {
+    kernelOf(kernel);
+    return Promise.resolve();
   }
 
   write(storage: Storage, data: Data): void {

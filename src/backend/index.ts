@@ -32,6 +32,10 @@ export interface Backend {
   alloc(numel: number, dtype: DType, label?: string): Storage;
   upload(data: Data, dtype: DType, label?: string): Storage;
   run<K extends KernelName>(kernel: K, inputs: readonly Storage[], outputs: readonly Storage[], args: ArgsOf<K>): void;
+  /** Runs a kernel registered at run time (registerOp), by id. */
+  runUser(kernel: string, inputs: readonly Storage[], outputs: readonly Storage[], args: unknown): void;
+  /** Makes a registered kernel runnable on this backend (compiles its pipeline on WebGPU). */
+  prepareKernel(kernel: string): Promise<void>;
   /** Overwrites a storage's elements in place (after everything recorded so far has been submitted). */
   write(storage: Storage, data: Data): void;
   /** Flushes pending work, then copies the storage back to the host. */

@@ -4,7 +4,7 @@
  * dispatches into one open compute pass, packs Params into one uniform arena bound with dynamic
  * offsets, submits on flush(), and reads back asynchronously through staging buffers.
  */
-import { kernels, MAX_PARAMS_BYTES, type ArgsOf, type Kernel, type KernelName } from '../kernels.js';
+import { kernelOf, kernels, userKernels, MAX_PARAMS_BYTES, type ArgsOf, type Kernel, type KernelCore, type KernelName } from '../kernels.js';
 import type { Data } from '../reference.js';
 import { BufferPool } from './buffers.js';
 import { requestGpuDevice, type DeviceOptions, type GpuContext } from './device.js';
@@ -39,7 +39,7 @@ export class WebGpuBackend implements Backend {
   readonly description: string;
   /** Milliseconds spent compiling pipelines (and warming them, if asked) in create(). */
   compileMs = 0;
-  private pipelines = new Map<KernelName, GPUComputePipeline>();
+  private pipelines = new Map<string, GPUComputePipeline>();
   private pool: BufferPool;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -89,19 +89,19 @@ export class WebGpuBackend implements Backend {
   get device(): GPUDevice { return this.ctx.device; }
 
   /** Compiles WGSL and throws ShaderCompileError with file:line:col for each error message. */
-  async compileShader(name: string, code: string): Promise<GPUShaderModule> {
+  async compileShader(name: string, code: string, file = `shaders/${name}.wgsl`): Promise<GPUShaderModule> {
     const { device } = this.ctx;
     // Pop the scope right after the call it guards: scopes are a per-device stack, and compiles run concurrently.
     device.pushErrorScope('validation');
-    const module = device.createShaderModule({ label: `shaders/${name}.wgsl`, code });
+    const module = device.createShaderModule({ label: file, code });
     const scope = device.popErrorScope();
     const info = await module.getCompilationInfo();
     const scopeError = await scope;
     const errors = info.messages.filter((m) => m.type === 'error');
     if (errors.length || scopeError) {
       const lines = code.split('\n');
-      const detail = errors.map((m) => `shaders/${name}.wgsl:${m.lineNum}:${m.linePos}: error: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ''}`);
-      throw new ShaderCompileError(detail.length ? detail.join('\n') : `shaders/${name}.wgsl: ${scopeError?.message}`);
+      const detail = errors.map((m) => `${file}:${m.lineNum}:${m.linePos}: error: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ''}`);
+      throw new ShaderCompileError(detail.length ? detail.join('\n') : `${file}: ${scopeError?.message}`);
     }
     return module;
   }
@@ -130,14 +130,24 @@ export class WebGpuBackend implements Backend {
     await Promise.all((Object.keys(kernels) as KernelName[]).map(async (name) => {
       this.pipelines.set(name, await this.buildPipeline(name, kernels[name] as Kernel<unknown>, await module(kernels[name].shader)));
     }));
+    // Kernels registered before this backend existed.
+    await Promise.all([...userKernels.keys()].map((name) => this.prepareKernel(name)));
   }
 
-  async buildPipeline(name: string, k: Kernel<unknown>, module: GPUShaderModule): Promise<GPUComputePipeline> {
+  async prepareKernel(name: string): Promise<void> {
+    if (this.pipelines.has(name)) return;
+    const k = userKernels.get(name);
+    if (!k) { kernelOf(name); return; }
+    const module = await this.compileShader(k.file.replace(/\.wgsl$/, ''), k.code, k.file);
+    this.pipelines.set(name, await this.buildPipeline(name, k, module));
+  }
+
+  async buildPipeline(name: string, k: KernelCore<unknown> & { shader?: string; file?: string }, module: GPUShaderModule): Promise<GPUComputePipeline> {
     const { device } = this.ctx;
     const layout = device.createPipelineLayout({
       label: `${name} layout`, bindGroupLayouts: [this.storageLayout(k.inputs, k.outputs), this.uniformLayout],
     });
-    const where = `kernel ${name} (shaders/${k.shader}.wgsl, entry ${k.entry})`;
+    const where = `kernel ${name} (${k.file ?? `shaders/${k.shader}.wgsl`}, entry ${k.entry})`;
     device.pushErrorScope('validation');
     const pipeline = device.createComputePipelineAsync({
       label: `kernel ${name}`, layout, compute: { module, entryPoint: k.entry, constants: k.constants },
@@ -154,7 +164,7 @@ export class WebGpuBackend implements Backend {
     const widest = Math.max(...Object.values(kernels).map((k) => k.inputs + k.outputs));
     const scratch = Array.from({ length: widest }, () => this.alloc(4, 'f32', 'warm-up scratch'));
     for (const name of this.pipelines.keys()) {
-      const k = kernels[name] as Kernel<unknown>;
+      const k = kernelOf(name);
       const words = new Array<number>(MAX_PARAMS_BYTES / 4).fill(0);
       this.dispatch(name, k, scratch.slice(0, k.inputs), scratch.slice(k.inputs, k.inputs + k.outputs), words, 1);
     }
@@ -197,14 +207,19 @@ export class WebGpuBackend implements Backend {
   }
 
   run<K extends KernelName>(kernel: K, inputs: readonly Storage[], outputs: readonly Storage[], args: ArgsOf<K>): void {
-    this.checkAlive(`kernel ${kernel}`);
-    const k = kernels[kernel] as unknown as Kernel<ArgsOf<K>>;
-    const groups = k.grid(args);
-    if (groups === 0) return;
-    this.dispatch(kernel, k as Kernel<unknown>, inputs.map((s) => this.own(s)), outputs.map((s) => this.own(s)), k.params(args), groups);
+    this.runUser(kernel, inputs, outputs, args);
   }
 
-  private dispatch(name: KernelName, k: Kernel<unknown>, ins: GpuStorage[], outs: GpuStorage[], words: number[], groups: number): void {
+  runUser(kernel: string, inputs: readonly Storage[], outputs: readonly Storage[], args: unknown): void {
+    this.checkAlive(`kernel ${kernel}`);
+    const k = kernelOf(kernel);
+    if (!this.pipelines.has(kernel)) throw new BackendError(`kernel ${kernel} is not prepared on this backend: await registerOp(…, [backend]) or backend.prepareKernel('${kernel}')`);
+    const groups = k.grid(args);
+    if (groups === 0) return;
+    this.dispatch(kernel, k, inputs.map((s) => this.own(s)), outputs.map((s) => this.own(s)), k.params(args), groups);
+  }
+
+  private dispatch(name: string, k: KernelCore<unknown>, ins: GpuStorage[], outs: GpuStorage[], words: number[], groups: number): void {
     const x = Math.min(groups, this.maxGroups);
     const y = Math.ceil(groups / x);
     if (y > this.maxGroups) throw new BackendError(`kernel ${name}: ${groups} workgroups exceed the adapter's ${this.maxGroups}² grid`);
