@@ -57,12 +57,12 @@ async function toMatchReference(received: Fn, inputs: (Tensor | GradcheckInput)[
 
 export const matchers = { toPassGradcheck, toMatchReference };
 
-interface C2alMatchers<R = unknown> {
+/**
+ * The matchers' signatures, for your test types. With vitest, add once (e.g. in a .d.ts of your tests):
+ *   import type { C2alMatchers } from 'c2al/testing';
+ *   declare module 'vitest' { interface Matchers<T = any> extends C2alMatchers<T> {} }
+ */
+export interface C2alMatchers<R = unknown> {
   toPassGradcheck(inputs: (Tensor | GradcheckInput)[], opts?: GradcheckOptions & { backend?: Backend }): Promise<R>;
   toMatchReference(inputs: (Tensor | GradcheckInput)[], opts?: { atol?: number; rtol?: number; seed?: number; backend?: Backend }): Promise<R>;
-}
-
-declare module 'vitest' {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- vitest declares Matchers<T = any>
-  interface Matchers<T = any> extends C2alMatchers<T> {}
 }
