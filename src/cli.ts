@@ -13,11 +13,14 @@ import {
   type Backend, type GradcheckResult, type OpName,
 } from './index.js';
 import { formatReport, runBench } from './bench.js';
+import { runExperiment, type ExperimentReport } from './c2al/experiment.js';
+import { syntheticClicks } from './data/synthetic.js';
 import { IMPORTANT_LIMITS, NO_ADAPTER_HINT, REQUIRED_LIMITS, parseDawnFlags } from './backend/device.js';
 
 const USAGE = `usage: c2al <command> [options]
 
 commands:
+  experiment  C2AL end to end on the synthetic default: baseline, cohort discovery, C2AL, NE per cohort
   doctor      show the WebGPU runtime, adapter, features and limits, and check what the engine needs
   gradcheck   check every op's gradient: backend vs float64 reference vs finite differences
   bench       time the kernels (validated first) against measured peaks, TF.js-webgpu and our v1 floor
@@ -27,8 +30,11 @@ options:
   --backend NAME      webgpu (default) or cpu (the CPU twins in float32)
   --op NAME           gradcheck only this op (repeatable)
   --module FILE       gradcheck the cases a user module exports (see docs/custom-ops.md)
-  --seeds N           gradcheck seeds per case (default 2)
   --filter TEXT       bench only cases whose name contains TEXT
+  --rows N            experiment: synthetic rows (default 100000)
+  --steps N           experiment: training steps per model (default 300)
+  --seeds N           experiment: seeds (default 3); gradcheck: seeds per case (default 2)
+  --lambda X          experiment: λ of both auxiliary heads (default 0.5)
   --quick             bench the smaller sizes only
   --dawn FLAGS        Dawn flags, e.g. "adapter=SwiftShader" (also C2AL_DAWN)
   -h, --help          this text
@@ -212,6 +218,50 @@ async function gradcheckModule(file: string, json: boolean, backendName: string,
   return results.every((r) => r.pass) ? 0 : 1;
 }
 
+const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}%`;
+
+function experimentTable(r: ExperimentReport): string {
+  const row = (name: string, share: number, ne: ExperimentReport['overall']['ne'], change: { mean: number; std: number }) =>
+    `  ${name.padEnd(12)} ${(100 * share).toFixed(1).padStart(6)}%  ${ne.baseline.mean.toFixed(4)} ± ${ne.baseline.std.toFixed(4)}  ${ne.c2al.mean.toFixed(4)} ± ${ne.c2al.std.toFixed(4)}  ${pct(change.mean).padStart(8)} ± ${(100 * change.std).toFixed(2)}%  ${ne.bayes?.toFixed(4) ?? '—'}`;
+  return [
+    `  ${'cohort'.padEnd(12)} ${'share'.padStart(7)}  ${'NE baseline'.padEnd(15)}  ${'NE C2AL'.padEnd(15)}  ${'change'.padStart(8)}           Bayes floor`,
+    row('overall', 1, r.overall.ne, r.overall.change),
+    ...r.cohorts.map((c) => row(c.name, c.share, c.ne, c.change)),
+  ].join('\n');
+}
+
+async function experiment(json: boolean, o: { rows: number; steps: number; seeds: number; lambda: number }, dawn: string[]): Promise<number> {
+  let gpu: WebGpuBackend;
+  try {
+    gpu = await WebGpuBackend.create({ dawnFlags: dawn, warm: true });
+  } catch (e) {
+    console.error(`c2al experiment: ${(e as Error).message}`);
+    return 1;
+  }
+  const t0 = performance.now();
+  const log = json ? undefined : (line: string) => console.log(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+  log?.(`synthetic data: ${o.rows} rows, 5 age cohorts; adapter ${gpu.description}`);
+  const data = syntheticClicks({ rows: o.rows, seed: 1 });
+  const report = await runExperiment(data, gpu, { seeds: o.seeds, steps: o.steps, lambdaHead: o.lambda, lambdaTail: o.lambda, log });
+  if (json) console.log(JSON.stringify(report));
+  else {
+    const d = report.discovery;
+    console.log(`\ndiscovery (${d.metric} of baseline predictions on the validation split): head = ${d.head}, tail = ${d.tail}${d.truth ? ` (the generator's most different pair: ${d.truth.head} / ${d.truth.tail})` : ''}`);
+    console.log(`NE on the test split, mean ± std over ${report.seeds} seed${report.seeds > 1 ? 's' : ''} (lower is better; change = (C2AL − baseline) / baseline):`);
+    console.log(experimentTable(report));
+    console.log(`AUC overall: baseline ${report.overall.auc.baseline.mean.toFixed(4)}, C2AL ${report.overall.auc.c2al.mean.toFixed(4)}; ${report.seconds.toFixed(0)} s on ${report.adapter}`);
+  }
+  gpu.destroy();
+  gpu.ctx.destroy();
+  return 0;
+}
+
+function positiveInt(name: string, v: string | undefined, dflt: number): number {
+  const n = v === undefined ? dflt : Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got '${v}'`);
+  return n;
+}
+
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -219,7 +269,8 @@ async function main(argv: string[]): Promise<number> {
       args: argv, allowPositionals: true,
       options: {
         json: { type: 'boolean' }, backend: { type: 'string', default: 'webgpu' }, op: { type: 'string', multiple: true }, module: { type: 'string' },
-        seeds: { type: 'string', default: '2' }, filter: { type: 'string' }, quick: { type: 'boolean' }, dawn: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
+        seeds: { type: 'string' }, filter: { type: 'string' }, quick: { type: 'boolean' },
+        rows: { type: 'string' }, steps: { type: 'string' }, lambda: { type: 'string' }, dawn: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
     });
   } catch (e) {
@@ -232,12 +283,22 @@ async function main(argv: string[]): Promise<number> {
   if (v.help || !command) { (command || v.help ? console.log : console.error)(USAGE); return command || v.help ? 0 : 2; }
   if (rest.length) { console.error(`c2al ${command}: unexpected argument '${rest[0]}'`); return 2; }
   const dawn = parseDawnFlags(v.dawn);
-  const seeds = Number(v.seeds);
-  if (!Number.isInteger(seeds) || seeds < 1) { console.error(`c2al: --seeds must be a positive integer, got '${v.seeds}'`); return 2; }
+  let seeds: number, rows: number, steps: number;
+  try {
+    seeds = positiveInt('seeds', v.seeds, command === 'experiment' ? 3 : 2);
+    rows = positiveInt('rows', v.rows, 100_000);
+    steps = positiveInt('steps', v.steps, 300);
+  } catch (e) {
+    console.error(`c2al: ${(e as Error).message}`);
+    return 2;
+  }
+  const lambda = v.lambda === undefined ? 0.5 : Number(v.lambda);
+  if (!(lambda >= 0)) { console.error(`c2al: --lambda must be a number >= 0, got '${v.lambda}'`); return 2; }
   switch (command) {
     case 'doctor': return doctor(!!v.json, dawn);
     case 'gradcheck': return v.module ? gradcheckModule(v.module, !!v.json, v.backend!, dawn) : gradcheck(!!v.json, v.backend!, v.op ?? [], seeds, dawn);
     case 'bench': return bench(!!v.json, v.filter, !!v.quick, dawn);
+    case 'experiment': return experiment(!!v.json, { rows, steps, seeds, lambda }, dawn);
     default:
       console.error(`c2al: unknown command '${command}'\n\n${USAGE}`);
       return 2;

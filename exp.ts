@@ -1,0 +1,10 @@
+import * as c from '/work/main/src/index.ts';
+import { syntheticClicks } from '/work/main/src/data/synthetic.ts';
+import { runExperiment } from '/work/main/src/c2al/experiment.ts';
+const gpu = await c.WebGpuBackend.create({ warm: true });
+const data = syntheticClicks({ rows: Number(process.argv[2] ?? 30000), seed: 1, users: 500, items: 300 });
+const t0 = performance.now();
+const r = await runExperiment(data, gpu, { seeds: Number(process.argv[3] ?? 1), steps: Number(process.argv[4] ?? 300), log: (l) => console.log(`${((performance.now() - t0) / 1000).toFixed(0)}s ${l}`) });
+console.log(JSON.stringify({ discovery: { ...r.discovery, matrix: undefined }, overall: r.overall, seconds: r.seconds }));
+for (const co of r.cohorts) console.log(co.name.padEnd(10), co.share.toFixed(3), co.ne.baseline.mean.toFixed(4), co.ne.c2al.mean.toFixed(4), (100 * co.change.mean).toFixed(2) + '%', co.ne.bayes?.toFixed(4));
+process.exit(0);
