@@ -32,7 +32,7 @@ options:
   --module FILE       gradcheck the cases a user module exports (see docs/custom-ops.md)
   --filter TEXT       bench only cases whose name contains TEXT
   --rows N            experiment: synthetic rows (default 100000)
-  --steps N           experiment: training steps per model (default 300)
+  --steps N           experiment: training steps of 512 rows per model (default 200)
   --seeds N           experiment: seeds (default 3); gradcheck: seeds per case (default 2)
   --lambda X          experiment: λ of both auxiliary heads (default 0.5)
   --quick             bench the smaller sizes only
@@ -287,7 +287,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     seeds = positiveInt('seeds', v.seeds, command === 'experiment' ? 3 : 2);
     rows = positiveInt('rows', v.rows, 100_000);
-    steps = positiveInt('steps', v.steps, 300);
+    steps = positiveInt('steps', v.steps, 200);
   } catch (e) {
     console.error(`c2al: ${(e as Error).message}`);
     return 2;

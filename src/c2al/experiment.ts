@@ -43,7 +43,7 @@ export async function train(data: ClickData, backend: Backend, o: TrainOptions =
   const aux = o.aux ?? [];
   const model = new DhenModel(modelConfig(data, o), backend);
   const opt = new Adam(model.namedParameters(), { lr: o.lr ?? 0.005 });
-  const batch = o.batch ?? 512, steps = o.steps ?? 400, f = data.fields.length, heads = 1 + aux.length;
+  const batch = o.batch ?? 512, steps = o.steps ?? 200, f = data.fields.length, heads = 1 + aux.length;
   const order = splitRows(data.rows, o.seed ?? 1, [1, 0, 0]).train;
   const weights = tensor([1, ...aux.map((a) => a.lambda)], [heads], { backend });
   for (let step = 0; step < steps; step++) {
@@ -159,7 +159,7 @@ export async function runExperiment(data: ClickData, backend: Backend, o: Experi
   const base: Float64Array[] = [], c2al: Float64Array[] = [];
   let found: Discovery | null = null;
   for (let s = 1; s <= seeds; s++) {
-    log(`seed ${s}/${seeds}: training the baseline (${o.steps ?? 400} steps)`);
+    log(`seed ${s}/${seeds}: training the baseline (${o.steps ?? 200} steps)`);
     const b = await train(trainSet, backend, { ...o, seed: s, aux: [] });
     if (!found) {
       found = await discover(await predict(b, valid), valid.cohort, data.cohortNames.length, backend, { metric: o.metric, minShare: o.minShare });

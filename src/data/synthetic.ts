@@ -46,7 +46,7 @@ const BASE_RATE = [0.12, 0.30, 0.05, 0.20, 0.40];
 export function syntheticClicks(opts: SyntheticOptions = {}): ClickData {
   const rows = opts.rows ?? 60_000, seed = opts.seed ?? 1;
   const shares = opts.shares ?? [0.6, 0.2, 0.1, 0.07, 0.03];
-  const U = opts.users ?? 2000, I = opts.items ?? 1000, C = opts.categories ?? 20, X = opts.contexts ?? 8;
+  const U = opts.users ?? 500, I = opts.items ?? 300, C = opts.categories ?? 20, X = opts.contexts ?? 8;
   const k = shares.length;
   if (Math.abs(shares.reduce((a, b) => a + b, 0) - 1) > 1e-9) throw new Error(`syntheticClicks: shares must sum to 1, got ${shares.join(' + ')}`);
   if (k > MIX.length) throw new Error(`syntheticClicks: at most ${MIX.length} cohorts`);
