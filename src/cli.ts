@@ -48,6 +48,26 @@ environment:
 interface Check { name: string; ok: boolean; detail: string }
 
 /** The package version; package.json sits two levels up in dist/src, one level up when run from src/. */
+/**
+ * Runs `fn` with a warmed WebGPU backend and always releases it. A missing adapter prints one line and
+ * gives exit code 1.
+ */
+async function withGpu(command: string, dawn: string[], fn: (gpu: WebGpuBackend) => Promise<number>): Promise<number> {
+  let gpu: WebGpuBackend;
+  try {
+    gpu = await WebGpuBackend.create({ dawnFlags: dawn, warm: true });
+  } catch (e) {
+    console.error(`c2al ${command}: ${(e as Error).message}`);
+    return 1;
+  }
+  try {
+    return await fn(gpu);
+  } finally {
+    gpu.destroy();
+    gpu.ctx.destroy();
+  }
+}
+
 function version(): string {
   for (const rel of ['../../package.json', '../package.json']) {
     try {
@@ -162,18 +182,11 @@ async function gradcheck(json: boolean, backendName: string, only: string[], see
 }
 
 async function bench(json: boolean, filter: string | undefined, quick: boolean, dawn: string[]): Promise<number> {
-  let gpu: WebGpuBackend;
-  try {
-    gpu = await WebGpuBackend.create({ dawnFlags: dawn, warm: true });
-  } catch (e) {
-    console.error(`c2al bench: ${(e as Error).message}`);
-    return 1;
-  }
-  const report = await runBench(gpu, { filter, quick, log: json ? undefined : (line) => console.log(line) });
-  console.log(json ? JSON.stringify(report) : `\n${formatReport(report)}`);
-  gpu.destroy();
-  gpu.ctx.destroy();
-  return 0;
+  return withGpu('bench', dawn, async (gpu) => {
+    const report = await runBench(gpu, { filter, quick, log: json ? undefined : (line) => console.log(line) });
+    console.log(json ? JSON.stringify(report) : `\n${formatReport(report)}`);
+    return 0;
+  });
 }
 
 interface ModuleCase { name: string; fn: (xs: Tensor[]) => Tensor; inputs: GradcheckInput[]; options?: GradcheckOptions }
@@ -231,29 +244,22 @@ function experimentTable(r: ExperimentReport): string {
 }
 
 async function experiment(json: boolean, o: { rows: number; steps: number; seeds: number; lambda: number }, dawn: string[]): Promise<number> {
-  let gpu: WebGpuBackend;
-  try {
-    gpu = await WebGpuBackend.create({ dawnFlags: dawn, warm: true });
-  } catch (e) {
-    console.error(`c2al experiment: ${(e as Error).message}`);
-    return 1;
-  }
-  const t0 = performance.now();
-  const log = json ? undefined : (line: string) => console.log(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}`);
-  log?.(`synthetic data: ${o.rows} rows, 5 age cohorts; adapter ${gpu.description}`);
-  const data = syntheticClicks({ rows: o.rows, seed: 1 });
-  const report = await runExperiment(data, gpu, { seeds: o.seeds, steps: o.steps, lambdaHead: o.lambda, lambdaTail: o.lambda, log });
-  if (json) console.log(JSON.stringify(report));
-  else {
-    const d = report.discovery;
-    console.log(`\ndiscovery (${d.metric} of baseline predictions on the validation split): head = ${d.head}, tail = ${d.tail}${d.truth ? ` (the generator's most different pair: ${d.truth.head} / ${d.truth.tail})` : ''}`);
-    console.log(`NE on the test split, mean ± std over ${report.seeds} seed${report.seeds > 1 ? 's' : ''} (lower is better; change = (C2AL − baseline) / baseline):`);
-    console.log(experimentTable(report));
-    console.log(`AUC overall: baseline ${report.overall.auc.baseline.mean.toFixed(4)}, C2AL ${report.overall.auc.c2al.mean.toFixed(4)}; ${report.seconds.toFixed(0)} s on ${report.adapter}`);
-  }
-  gpu.destroy();
-  gpu.ctx.destroy();
-  return 0;
+  return withGpu('experiment', dawn, async (gpu) => {
+    const t0 = performance.now();
+    const log = json ? undefined : (line: string) => console.log(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+    log?.(`synthetic data: ${o.rows} rows, 5 age cohorts; adapter ${gpu.description}`);
+    const data = syntheticClicks({ rows: o.rows, seed: 1 });
+    const report = await runExperiment(data, gpu, { seeds: o.seeds, steps: o.steps, lambdaHead: o.lambda, lambdaTail: o.lambda, log });
+    if (json) console.log(JSON.stringify(report));
+    else {
+      const d = report.discovery;
+      console.log(`\ndiscovery (${d.metric} of baseline predictions on the validation split): head = ${d.head}, tail = ${d.tail}${d.truth ? ` (the generator's most different pair: ${d.truth.head} / ${d.truth.tail})` : ''}`);
+      console.log(`NE on the test split, mean ± std over ${report.seeds} seed${report.seeds > 1 ? 's' : ''} (lower is better; change = (C2AL − baseline) / baseline):`);
+      console.log(experimentTable(report));
+      console.log(`AUC overall: baseline ${report.overall.auc.baseline.mean.toFixed(4)}, C2AL ${report.overall.auc.c2al.mean.toFixed(4)}; ${report.seconds.toFixed(0)} s on ${report.adapter}`);
+    }
+    return 0;
+  });
 }
 
 function positiveInt(name: string, v: string | undefined, dflt: number): number {
