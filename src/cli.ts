@@ -14,7 +14,8 @@ import {
 } from './index.js';
 import { formatReport, runBench } from './bench.js';
 import { runExperiment, type ExperimentReport } from './c2al/experiment.js';
-import { syntheticClicks } from './data/synthetic.js';
+import { syntheticClicks, type ClickData } from './data/synthetic.js';
+import { loadMovieLens, type MovieLensAxis } from './data/movielens.js';
 import { IMPORTANT_LIMITS, NO_ADAPTER_HINT, REQUIRED_LIMITS, parseDawnFlags } from './backend/device.js';
 
 const USAGE = `usage: c2al <command> [options]
@@ -35,6 +36,8 @@ options:
   --steps N           experiment: training steps of 512 rows per model (default 200)
   --seeds N           experiment: seeds (default 3); gradcheck: seeds per case (default 2)
   --lambda X          experiment: λ of both auxiliary heads (default 0.5)
+  --data SOURCE       experiment: synthetic (default) or movielens:DIR (MovieLens-100K files)
+  --cohort AXIS       experiment on MovieLens: age (default), gender, occupation or activity
   --quick             bench the smaller sizes only
   --dawn FLAGS        Dawn flags, e.g. "adapter=SwiftShader" (also C2AL_DAWN)
   -h, --help          this text
@@ -243,12 +246,18 @@ function experimentTable(r: ExperimentReport): string {
   ].join('\n');
 }
 
-async function experiment(json: boolean, o: { rows: number; steps: number; seeds: number; lambda: number }, dawn: string[]): Promise<number> {
+async function experiment(json: boolean, o: { rows: number; steps: number; seeds: number; lambda: number; data: string; cohort: string }, dawn: string[]): Promise<number> {
+  let data: ClickData;
+  if (o.data === 'synthetic') data = syntheticClicks({ rows: o.rows, seed: 1 });
+  else if (o.data.startsWith('movielens:')) data = await loadMovieLens(o.data.slice('movielens:'.length), { cohort: o.cohort as MovieLensAxis });
+  else {
+    console.error(`c2al experiment: --data must be synthetic or movielens:DIR, got '${o.data}'`);
+    return 2;
+  }
   return withGpu('experiment', dawn, async (gpu) => {
     const t0 = performance.now();
     const log = json ? undefined : (line: string) => console.log(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}`);
-    log?.(`synthetic data: ${o.rows} rows, 5 age cohorts; adapter ${gpu.description}`);
-    const data = syntheticClicks({ rows: o.rows, seed: 1 });
+    log?.(`${o.data} data: ${data.rows} rows, ${data.cohortNames.length} cohorts (${data.cohortNames.join(', ')}); adapter ${gpu.description}`);
     const report = await runExperiment(data, gpu, { seeds: o.seeds, steps: o.steps, lambdaHead: o.lambda, lambdaTail: o.lambda, log });
     if (json) console.log(JSON.stringify(report));
     else {
@@ -276,7 +285,7 @@ async function main(argv: string[]): Promise<number> {
       options: {
         json: { type: 'boolean' }, backend: { type: 'string', default: 'webgpu' }, op: { type: 'string', multiple: true }, module: { type: 'string' },
         seeds: { type: 'string' }, filter: { type: 'string' }, quick: { type: 'boolean' },
-        rows: { type: 'string' }, steps: { type: 'string' }, lambda: { type: 'string' }, dawn: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
+        rows: { type: 'string' }, steps: { type: 'string' }, lambda: { type: 'string' }, data: { type: 'string', default: 'synthetic' }, cohort: { type: 'string', default: 'age' }, dawn: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
     });
   } catch (e) {
@@ -304,7 +313,7 @@ async function main(argv: string[]): Promise<number> {
     case 'doctor': return doctor(!!v.json, dawn);
     case 'gradcheck': return v.module ? gradcheckModule(v.module, !!v.json, v.backend!, dawn) : gradcheck(!!v.json, v.backend!, v.op ?? [], seeds, dawn);
     case 'bench': return bench(!!v.json, v.filter, !!v.quick, dawn);
-    case 'experiment': return experiment(!!v.json, { rows, steps, seeds, lambda }, dawn);
+    case 'experiment': return experiment(!!v.json, { rows, steps, seeds, lambda, data: v.data!, cohort: v.cohort! }, dawn);
     default:
       console.error(`c2al: unknown command '${command}'\n\n${USAGE}`);
       return 2;
@@ -314,5 +323,10 @@ async function main(argv: string[]): Promise<number> {
 // Dawn keeps the event loop alive while an instance exists: exit explicitly once output is flushed.
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
-  (e: unknown) => { console.error(`c2al: ${(e as Error).stack ?? String(e)}`); process.exit(1); },
+  (e: unknown) => {
+    // A user error (bad data) is one line; anything else is a bug worth its stack.
+    const err = e as Error;
+    console.error(err.name === 'DataError' && !process.argv.includes('--verbose') ? `c2al: ${err.message}` : `c2al: ${err.stack ?? String(e)}`);
+    process.exit(err.name === 'DataError' ? 2 : 1);
+  },
 );
