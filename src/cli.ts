@@ -237,10 +237,11 @@ async function gradcheckModule(file: string, json: boolean, backendName: string,
 const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}%`;
 
 function experimentTable(r: ExperimentReport): string {
+  const width = Math.max(12, ...r.cohorts.map((c) => c.name.length));
   const row = (name: string, share: number, ne: ExperimentReport['overall']['ne'], change: { mean: number; std: number }) =>
-    `  ${name.padEnd(12)} ${(100 * share).toFixed(1).padStart(6)}%  ${ne.baseline.mean.toFixed(4)} ± ${ne.baseline.std.toFixed(4)}  ${ne.c2al.mean.toFixed(4)} ± ${ne.c2al.std.toFixed(4)}  ${pct(change.mean).padStart(8)} ± ${(100 * change.std).toFixed(2)}%  ${ne.bayes?.toFixed(4) ?? '—'}`;
+    `  ${name.padEnd(width)} ${(100 * share).toFixed(1).padStart(6)}%  ${ne.baseline.mean.toFixed(4)} ± ${ne.baseline.std.toFixed(4)}  ${ne.c2al.mean.toFixed(4)} ± ${ne.c2al.std.toFixed(4)}  ${pct(change.mean).padStart(8)} ± ${(100 * change.std).toFixed(2)}%  ${ne.bayes?.toFixed(4) ?? '—'}`;
   return [
-    `  ${'cohort'.padEnd(12)} ${'share'.padStart(7)}  ${'NE baseline'.padEnd(15)}  ${'NE C2AL'.padEnd(15)}  ${'change'.padStart(8)}           Bayes floor`,
+    `  ${'cohort'.padEnd(width)} ${'share'.padStart(7)}  ${'NE baseline'.padEnd(15)}  ${'NE C2AL'.padEnd(15)}  ${'change'.padStart(8)}           Bayes floor`,
     row('overall', 1, r.overall.ne, r.overall.change),
     ...r.cohorts.map((c) => row(c.name, c.share, c.ne, c.change)),
   ].join('\n');
