@@ -38,6 +38,7 @@ options:
   --lambda X          experiment: λ of both auxiliary heads (default 0.5)
   --data SOURCE       experiment: synthetic (default) or movielens:DIR (MovieLens-100K files)
   --cohort AXIS       experiment on MovieLens: age (default), gender, occupation or activity
+  --out DIR           experiment: run folder (default runs/<date-time>): config, metrics, checkpoints
   --quick             bench the smaller sizes only
   --dawn FLAGS        Dawn flags, e.g. "adapter=SwiftShader" (also C2AL_DAWN)
   -h, --help          this text
@@ -247,7 +248,7 @@ function experimentTable(r: ExperimentReport): string {
   ].join('\n');
 }
 
-async function experiment(json: boolean, o: { rows: number; steps: number; seeds: number; lambda: number; data: string; cohort: string }, dawn: string[]): Promise<number> {
+async function experiment(json: boolean, o: { rows: number; steps: number; seeds: number; lambda: number; data: string; cohort: string; out?: string }, dawn: string[]): Promise<number> {
   let data: ClickData;
   if (o.data === 'synthetic') data = syntheticClicks({ rows: o.rows, seed: 1 });
   else if (o.data.startsWith('movielens:')) data = await loadMovieLens(o.data.slice('movielens:'.length), { cohort: o.cohort as MovieLensAxis });
@@ -259,7 +260,8 @@ async function experiment(json: boolean, o: { rows: number; steps: number; seeds
     const t0 = performance.now();
     const log = json ? undefined : (line: string) => console.log(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}`);
     log?.(`${o.data} data: ${data.rows} rows, ${data.cohortNames.length} cohorts (${data.cohortNames.join(', ')}); adapter ${gpu.description}`);
-    const report = await runExperiment(data, gpu, { seeds: o.seeds, steps: o.steps, lambdaHead: o.lambda, lambdaTail: o.lambda, log });
+    const out = o.out ?? `runs/${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    const report = await runExperiment(data, gpu, { seeds: o.seeds, steps: o.steps, lambdaHead: o.lambda, lambdaTail: o.lambda, log, out });
     if (json) console.log(JSON.stringify(report));
     else {
       const d = report.discovery;
@@ -267,6 +269,9 @@ async function experiment(json: boolean, o: { rows: number; steps: number; seeds
       console.log(`NE on the test split, mean ± std over ${report.seeds} seed${report.seeds > 1 ? 's' : ''} (lower is better; change = (C2AL − baseline) / baseline):`);
       console.log(experimentTable(report));
       console.log(`AUC overall: baseline ${report.overall.auc.baseline.mean.toFixed(4)}, C2AL ${report.overall.auc.c2al.mean.toFixed(4)}; ${report.seconds.toFixed(0)} s on ${report.adapter}`);
+      const a = report.attention;
+      console.log(`FM attention weights Y: normalized entropy ${a.baseline.normalizedEntropy.toFixed(3)} → ${a.c2al.normalizedEntropy.toFixed(3)}, Gini ${a.baseline.gini.toFixed(3)} → ${a.c2al.gini.toFixed(3)}, near zero ${(100 * a.baseline.nearZero).toFixed(1)}% → ${(100 * a.c2al.nearZero).toFixed(1)}% (baseline → C2AL)`);
+      console.log(`run folder: ${out} (config.json, metrics.json, baseline/, c2al-train/, c2al-inference/)`);
     }
     return 0;
   });
@@ -286,7 +291,7 @@ async function main(argv: string[]): Promise<number> {
       options: {
         json: { type: 'boolean' }, backend: { type: 'string', default: 'webgpu' }, op: { type: 'string', multiple: true }, module: { type: 'string' },
         seeds: { type: 'string' }, filter: { type: 'string' }, quick: { type: 'boolean' },
-        rows: { type: 'string' }, steps: { type: 'string' }, lambda: { type: 'string' }, data: { type: 'string', default: 'synthetic' }, cohort: { type: 'string', default: 'age' }, dawn: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
+        rows: { type: 'string' }, steps: { type: 'string' }, lambda: { type: 'string' }, data: { type: 'string', default: 'synthetic' }, cohort: { type: 'string', default: 'age' }, out: { type: 'string' }, dawn: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
     });
   } catch (e) {
@@ -314,7 +319,7 @@ async function main(argv: string[]): Promise<number> {
     case 'doctor': return doctor(!!v.json, dawn);
     case 'gradcheck': return v.module ? gradcheckModule(v.module, !!v.json, v.backend!, dawn) : gradcheck(!!v.json, v.backend!, v.op ?? [], seeds, dawn);
     case 'bench': return bench(!!v.json, v.filter, !!v.quick, dawn);
-    case 'experiment': return experiment(!!v.json, { rows, steps, seeds, lambda, data: v.data!, cohort: v.cohort! }, dawn);
+    case 'experiment': return experiment(!!v.json, { rows, steps, seeds, lambda, data: v.data!, cohort: v.cohort!, out: v.out }, dawn);
     default:
       console.error(`c2al: unknown command '${command}'\n\n${USAGE}`);
       return 2;

@@ -41,3 +41,18 @@ test('the synthetic generator is seeded, keeps true probabilities, and gives coh
   expect(s.rows).toBe(valid.length);
   expect(s.labels[0]).toBe(a.labels[valid[0]!]);
 });
+
+test('attention statistics: uniform weights vs one dominant entry', async () => {
+  const { attentionStats } = await import('../src/c2al/attention.js');
+  const uniform = attentionStats(new Array(16).fill(0.5));
+  expect(uniform.normalizedEntropy).toBeCloseTo(1, 12);
+  expect(uniform.gini).toBeCloseTo(0, 12);
+  expect(uniform.nearZero).toBe(0);
+  const peaked = attentionStats([10, ...new Array(15).fill(0.001)]);
+  expect(peaked.normalizedEntropy).toBeLessThan(0.1);
+  expect(peaked.gini).toBeGreaterThan(0.9);
+  expect(peaked.nearZero).toBeCloseTo(15 / 16, 12);
+  expect(peaked.kurtosis).toBeGreaterThan(5);
+  expect(peaked.histogram[19]).toBe(1);
+  expect(peaked.histogram[0]).toBe(15);
+});

@@ -3,7 +3,8 @@ import { CpuBackend } from '../src/index.js';
 import { discover, runExperiment } from '../src/c2al/experiment.js';
 import { syntheticClicks } from '../src/data/synthetic.js';
 import { mulberry32 } from '../src/random.js';
-import { gpu } from './gpu.js';
+import { gpu, project } from './gpu.js';
+import { decodeSafetensors } from '../src/index.js';
 
 const backend = gpu ?? new CpuBackend('f64');
 
@@ -27,7 +28,8 @@ test('discovery picks the most divergent pair of cohorts that are large enough, 
 
 test('an experiment runs baseline, discovery and C2AL over seeds and reports NE per cohort', async () => {
   const data = syntheticClicks({ rows: 4000, seed: 2 });
-  const r = await runExperiment(data, backend, { seeds: 2, steps: 12, batch: 256 });
+  const out = project === 'node' ? `${(await import('node:os')).tmpdir()}/c2al-run-${Date.now()}` : undefined;
+  const r = await runExperiment(data, backend, { seeds: 2, steps: 12, batch: 256, out });
   expect(data.cohortNames).toContain(r.discovery.head);
   expect(data.cohortNames).toContain(r.discovery.tail);
   expect(r.discovery.truth).toBeDefined();
@@ -40,4 +42,20 @@ test('an experiment runs baseline, discovery and C2AL over seeds and reports NE 
   }
   expect(r.overall.ne.bayes!).toBeLessThan(1);
   expect(r.seeds).toBe(2);
+  for (const a of [r.attention.baseline, r.attention.c2al]) {
+    expect(a.entries).toBe(5 * 8); // one FM block, Y [fields, k]
+    expect(a.normalizedEntropy).toBeGreaterThan(0);
+    expect(a.normalizedEntropy).toBeLessThanOrEqual(1 + 1e-12);
+    expect(a.histogram.reduce((x, y) => x + y, 0)).toBeCloseTo(40, 9);
+  }
+  if (out) {
+    const { readFile, readdir } = await import('node:fs/promises');
+    expect((await readdir(out)).sort()).toEqual(['baseline', 'c2al-inference', 'c2al-train', 'config.json', 'metrics.json']);
+    const names = async (dir: string) => [...decodeSafetensors(await readFile(`${out}/${dir}/model.safetensors`)).tensors.keys()];
+    const [baseline, train, inference] = [await names('baseline'), await names('c2al-train'), await names('c2al-inference')];
+    expect(inference).toEqual(baseline); // the serving model is exactly the baseline architecture
+    expect(train.filter((n) => !baseline.includes(n)).every((n) => n.startsWith('heads.aux'))).toBe(true);
+    expect(train.length).toBeGreaterThan(baseline.length);
+    expect(JSON.parse(await readFile(`${out}/metrics.json`, 'utf8')).discovery.head).toBe(r.discovery.head);
+  }
 });

@@ -12,6 +12,8 @@ import { Adam } from '../train/optim.js';
 import { noGrad, scope } from '../tensor.js';
 import { splitRows, subset, type ClickData } from '../data/synthetic.js';
 import { bayesNE, meanStd, metrics, type Metrics } from './metrics.js';
+import { attentionStats, type AttentionStats } from './attention.js';
+import { saveCheckpoint, writeFileAtomic } from '../nn/checkpoint.js';
 
 export const METRICS = ['symmetricKL', 'jsDistance', 'wasserstein1', 'cosine'] as const;
 export type DivergenceMetric = (typeof METRICS)[number];
@@ -137,6 +139,8 @@ export interface ExperimentOptions extends TrainOptions {
   metric?: DivergenceMetric;
   minShare?: number;
   log?: (line: string) => void;
+  /** Run folder (Node): config.json, metrics.json, and seed 1's checkpoints (baseline, c2al-train, c2al-inference). */
+  out?: string;
 }
 
 export interface Stat { mean: number; std: number }
@@ -144,9 +148,26 @@ export interface ExperimentReport {
   discovery: { head: string; tail: string; metric: DivergenceMetric; matrix: number[][]; truth?: { head: string; tail: string } };
   cohorts: { name: string; share: number; ne: { baseline: Stat; c2al: Stat; bayes: number | null }; change: Stat }[];
   overall: { ne: { baseline: Stat; c2al: Stat; bayes: number | null }; auc: { baseline: Stat; c2al: Stat }; change: Stat };
+  /** Density of the FM attention weights Y after training (averaged over seeds). */
+  attention: { baseline: AttentionStats; c2al: AttentionStats };
   seeds: number;
   adapter: string;
   seconds: number;
+  /** The run folder, when one was written. */
+  out?: string;
+}
+
+async function fmWeights(model: DhenModel): Promise<number[]> {
+  const parts = await Promise.all(model.fmBlocks().filter((b) => b.y).map(async (b) => Array.from(await b.y!.read())));
+  return parts.flat();
+}
+
+function meanStats(all: AttentionStats[]): AttentionStats {
+  const avg = (pick: (a: AttentionStats) => number): number => all.reduce((acc, a) => acc + pick(a), 0) / all.length;
+  return {
+    entries: all[0]!.entries, entropy: avg((a) => a.entropy), normalizedEntropy: avg((a) => a.normalizedEntropy), gini: avg((a) => a.gini),
+    nearZero: avg((a) => a.nearZero), kurtosis: avg((a) => a.kurtosis), histogram: all[0]!.histogram.map((_, i) => avg((a) => a.histogram[i]!)),
+  };
 }
 
 /** Discovery on seed 1's baseline, then baseline and C2AL over `seeds` seeds, evaluated on the test split. */
@@ -157,6 +178,7 @@ export async function runExperiment(data: ClickData, backend: Backend, o: Experi
   const [trainSet, valid, testSet] = [subset(data, split.train), subset(data, split.valid), subset(data, split.test)];
   const seeds = o.seeds ?? 3;
   const base: Float64Array[] = [], c2al: Float64Array[] = [];
+  const attention = { baseline: [] as AttentionStats[], c2al: [] as AttentionStats[] };
   let found: Discovery | null = null;
   for (let s = 1; s <= seeds; s++) {
     log(`seed ${s}/${seeds}: training the baseline (${o.steps ?? 200} steps)`);
@@ -166,10 +188,17 @@ export async function runExperiment(data: ClickData, backend: Backend, o: Experi
       log(`discovery (${found.metric}): head = ${data.cohortNames[found.head]}, tail = ${data.cohortNames[found.tail]}`);
     }
     base.push(await predict(b, testSet));
+    attention.baseline.push(attentionStats(await fmWeights(b)));
+    if (o.out && s === 1) await saveCheckpoint(`${o.out}/baseline`, b, { config: b.config });
     b.dispose();
     log(`seed ${s}/${seeds}: training C2AL`);
     const c = await train(trainSet, backend, { ...o, seed: s, aux: [{ cohort: found.head, lambda: o.lambdaHead ?? 0.5 }, { cohort: found.tail, lambda: o.lambdaTail ?? 0.5 }] });
     c2al.push(await predict(c.forInference(), testSet));
+    attention.c2al.push(attentionStats(await fmWeights(c)));
+    if (o.out && s === 1) {
+      await saveCheckpoint(`${o.out}/c2al-train`, c, { config: c.config });
+      await saveCheckpoint(`${o.out}/c2al-inference`, c.forInference(), { config: { ...c.config, auxHeads: [] } });
+    }
     c.dispose();
   }
   const evals = base.map((b, i) => evaluate(testSet, b, c2al[i]!));
@@ -177,7 +206,7 @@ export async function runExperiment(data: ClickData, backend: Backend, o: Experi
   const change = (c: CohortResult): number => (c.c2al.ne - c.baseline.ne) / c.baseline.ne;
   // The generator's truth: the pair whose true-probability distributions differ most (same metric).
   const truth = data.trueProb ? await discover(valid.trueProb!, valid.cohort, data.cohortNames.length, backend, { metric: o.metric, minShare: o.minShare }) : null;
-  return {
+  const report: ExperimentReport = {
     discovery: {
       head: data.cohortNames[found!.head]!, tail: data.cohortNames[found!.tail]!, metric: found!.metric, matrix: found!.matrices[found!.metric],
       ...(truth ? { truth: { head: data.cohortNames[truth.head]!, tail: data.cohortNames[truth.tail]! } } : {}),
@@ -192,6 +221,14 @@ export async function runExperiment(data: ClickData, backend: Backend, o: Experi
       auc: { baseline: stat((e) => e.overall.baseline.auc), c2al: stat((e) => e.overall.c2al.auc) },
       change: stat((e) => change(e.overall)),
     },
+    attention: { baseline: meanStats(attention.baseline), c2al: meanStats(attention.c2al) },
     seeds, adapter: backend.description, seconds: (performance.now() - t0) / 1000,
+    ...(o.out ? { out: o.out } : {}),
   };
+  if (o.out) {
+    const { log: _log, onStep: _onStep, ...options } = o;
+    await writeFileAtomic(`${o.out}/config.json`, `${JSON.stringify({ options, cohorts: data.cohortNames, fields: data.fields }, null, 2)}\n`);
+    await writeFileAtomic(`${o.out}/metrics.json`, `${JSON.stringify(report, null, 2)}\n`);
+  }
+  return report;
 }
