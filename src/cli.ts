@@ -15,7 +15,8 @@ import {
 import { formatReport, runBench } from './bench.js';
 import { runExperiment, type ExperimentReport } from './c2al/experiment.js';
 import { syntheticClicks, type ClickData } from './data/synthetic.js';
-import { loadMovieLens, type MovieLensAxis } from './data/movielens.js';
+import { loadMovieLens, DataError, type MovieLensAxis } from './data/movielens.js';
+import { loadCsv } from './data/csv.js';
 import { IMPORTANT_LIMITS, NO_ADAPTER_HINT, REQUIRED_LIMITS, parseDawnFlags } from './backend/device.js';
 
 const USAGE = `usage: c2al <command> [options]
@@ -36,7 +37,9 @@ options:
   --steps N           experiment: training steps of 512 rows per model (default 200)
   --seeds N           experiment: seeds (default 3); gradcheck: seeds per case (default 2)
   --lambda X          experiment: λ of both auxiliary heads (default 0.5)
-  --data SOURCE       experiment: synthetic (default) or movielens:DIR (MovieLens-100K files)
+  --data SOURCE       experiment: synthetic (default), movielens:DIR (MovieLens-100K) or csv:FILE
+  --schema FILE       experiment with csv: the JSON schema (label, categorical, numeric, cohort, …)
+  --skip-bad-rows     experiment with csv: skip and count malformed rows instead of stopping
   --cohort AXIS       experiment on MovieLens: age (default), gender, occupation or activity
   --out DIR           experiment: run folder (default runs/<date-time>): config, metrics, checkpoints
   --quick             bench the smaller sizes only
@@ -248,11 +251,16 @@ function experimentTable(r: ExperimentReport): string {
   ].join('\n');
 }
 
-async function experiment(json: boolean, o: { rows: number; steps: number; seeds: number; lambda: number; data: string; cohort: string; out?: string }, dawn: string[]): Promise<number> {
+async function experiment(json: boolean, o: { rows: number; steps: number; seeds: number; lambda: number; data: string; cohort: string; out?: string; schema?: string; skipBadRows?: boolean }, dawn: string[]): Promise<number> {
   let data: ClickData;
   if (o.data === 'synthetic') data = syntheticClicks({ rows: o.rows, seed: 1 });
   else if (o.data.startsWith('movielens:')) data = await loadMovieLens(o.data.slice('movielens:'.length), { cohort: o.cohort as MovieLensAxis });
-  else {
+  else if (o.data.startsWith('csv:')) {
+    if (!o.schema) throw new DataError('--data csv:FILE needs --schema FILE');
+    const csv = await loadCsv(o.data.slice('csv:'.length), o.schema, { skipBadRows: o.skipBadRows });
+    if (csv.skipped && !json) console.log(`skipped ${csv.skipped} malformed rows (--skip-bad-rows)`);
+    data = csv;
+  } else {
     console.error(`c2al experiment: --data must be synthetic or movielens:DIR, got '${o.data}'`);
     return 2;
   }
@@ -291,7 +299,7 @@ async function main(argv: string[]): Promise<number> {
       options: {
         json: { type: 'boolean' }, backend: { type: 'string', default: 'webgpu' }, op: { type: 'string', multiple: true }, module: { type: 'string' },
         seeds: { type: 'string' }, filter: { type: 'string' }, quick: { type: 'boolean' },
-        rows: { type: 'string' }, steps: { type: 'string' }, lambda: { type: 'string' }, data: { type: 'string', default: 'synthetic' }, cohort: { type: 'string', default: 'age' }, out: { type: 'string' }, dawn: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
+        rows: { type: 'string' }, steps: { type: 'string' }, lambda: { type: 'string' }, data: { type: 'string', default: 'synthetic' }, cohort: { type: 'string', default: 'age' }, out: { type: 'string' }, schema: { type: 'string' }, 'skip-bad-rows': { type: 'boolean' }, dawn: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
     });
   } catch (e) {
@@ -319,7 +327,7 @@ async function main(argv: string[]): Promise<number> {
     case 'doctor': return doctor(!!v.json, dawn);
     case 'gradcheck': return v.module ? gradcheckModule(v.module, !!v.json, v.backend!, dawn) : gradcheck(!!v.json, v.backend!, v.op ?? [], seeds, dawn);
     case 'bench': return bench(!!v.json, v.filter, !!v.quick, dawn);
-    case 'experiment': return experiment(!!v.json, { rows, steps, seeds, lambda, data: v.data!, cohort: v.cohort!, out: v.out }, dawn);
+    case 'experiment': return experiment(!!v.json, { rows, steps, seeds, lambda, data: v.data!, cohort: v.cohort!, out: v.out, schema: v.schema, skipBadRows: v['skip-bad-rows'] }, dawn);
     default:
       console.error(`c2al: unknown command '${command}'\n\n${USAGE}`);
       return 2;

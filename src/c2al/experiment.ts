@@ -34,6 +34,7 @@ export interface TrainOptions {
 export function modelConfig(data: ClickData, o: TrainOptions): DhenConfig {
   return {
     fields: data.fields, dim: o.dim ?? 16, seed: o.seed ?? 1,
+    ...(data.denseFeatures ? { dense: data.denseFeatures, denseFields: 1 } : {}),
     layers: o.layers ?? [{ modules: [{ type: 'fm', k: 8, hidden: [64] }, { type: 'linearCompress' }], ensemble: 'sum' }],
     head: { hidden: o.headHidden ?? [64, 32] },
     auxHeads: (o.aux ?? []).map((_, i) => `aux${i}`),
@@ -53,14 +54,16 @@ export async function train(data: ClickData, backend: Backend, o: TrainOptions =
     const rows = order.subarray(start, start + batch);
     const b = rows.length;
     const ids = new Uint32Array(b * f), y = new Float32Array(b * heads);
+    const nd = data.denseFeatures ?? 0, dense = nd ? new Float32Array(b * nd) : null;
     rows.forEach((r, j) => {
       ids.set(data.ids.subarray(r * f, r * f + f), j * f);
+      if (dense) dense.set(data.dense!.subarray(r * nd, r * nd + nd), j * nd);
       const label = data.labels[r]!;
       y[j * heads] = label;
       aux.forEach((a, h) => { y[j * heads + 1 + h] = data.cohort[r] === a.cohort ? label : 0; });
     });
     scope(() => {
-      const { logits } = model.forward(ids);
+      const { logits } = model.forward(ids, dense ? tensor(dense, [b, nd], { backend }) : undefined);
       const z = heads === 1 ? reshape(logits.primary!, [b, 1]) : concat(['primary', ...aux.map((_, i) => `aux${i}`)].map((h) => reshape(logits[h]!, [b, 1])), 1);
       mulScalar(sum(bceWithLogits(z, tensor(y, [b, heads], { backend }), weights)), 1 / b).backward();
     });
@@ -79,7 +82,10 @@ export async function predict(model: DhenModel, data: ClickData, batch = 2048): 
   model.eval();
   for (let start = 0; start < data.rows; start += batch) {
     const end = Math.min(data.rows, start + batch);
-    const p = noGrad(() => scope(() => sigmoid(model.forward(data.ids.subarray(start * f, end * f)).logits.primary!)));
+    const nd = data.denseFeatures ?? 0;
+    const dense = nd ? tensor(data.dense!.subarray(start * nd, end * nd), [end - start, nd], { backend: model.backend }) : undefined;
+    const p = noGrad(() => scope(() => sigmoid(model.forward(data.ids.subarray(start * f, end * f), dense).logits.primary!)));
+    dense?.dispose();
     out.set(await p.read(), start);
     p.dispose();
   }

@@ -30,6 +30,9 @@ export interface ClickData {
   cohortNames: string[];
   /** The true click probability of each row (synthetic data only). */
   trueProb?: Float64Array;
+  /** Dense (numeric) features, [rows, denseFeatures] row-major, when the data has them. */
+  dense?: Float32Array;
+  denseFeatures?: number;
   rows: number;
 }
 
@@ -99,12 +102,14 @@ export function subset(data: ClickData, index: ArrayLike<number>): ClickData {
   const f = data.fields.length, n = index.length;
   const ids = new Uint32Array(n * f), labels = new Uint8Array(n), cohort = new Uint8Array(n);
   const trueProb = data.trueProb ? new Float64Array(n) : undefined;
+  const nd = data.denseFeatures ?? 0, dense = data.dense ? new Float32Array(n * nd) : undefined;
   for (let j = 0; j < n; j++) {
     const r = index[j]!;
     ids.set(data.ids.subarray(r * f, r * f + f), j * f);
+    if (dense) dense.set(data.dense!.subarray(r * nd, r * nd + nd), j * nd);
     labels[j] = data.labels[r]!;
     cohort[j] = data.cohort[r]!;
     if (trueProb) trueProb[j] = data.trueProb![r]!;
   }
-  return { ...data, ids, labels, cohort, trueProb, rows: n };
+  return { ...data, ids, labels, cohort, trueProb, dense, rows: n };
 }
