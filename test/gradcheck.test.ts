@@ -44,3 +44,14 @@ test('a wrong backward rule is caught', async () => {
   }
   expect(sigmoid).toBeTypeOf('function');
 });
+
+test('softmax (a composed function, not a table op): finite-difference gradcheck on the reference and the GPU', async () => {
+  const { gradcheck, softmax, mulScalar } = await import('../src/index.js');
+  const f = (xs: import('../src/index.js').Tensor[]) => softmax(mulScalar(xs[0]!, 3), 1);
+  const onRef = await gradcheck(f, [{ shape: [3, 5] }], { backend: new CpuBackend('f64') });
+  expect(onRef.pass, onRef.failure).toBe(true);
+  if (gpu) {
+    const onGpu = await gradcheck(f, [{ shape: [3, 5] }], { backend: gpu });
+    expect(onGpu.pass, onGpu.failure).toBe(true);
+  }
+});

@@ -63,6 +63,11 @@ describe.skipIf(!gpu)('ops on random shapes agree with the float64 reference', (
       await agree([a, b], seed, ([x, y]) => c2al.matmul(x!, y!, { transA, transB }), 1e-5 * k, 1e-5);
     });
 
+  test.prop([shapeArb.filter((s) => s.length > 0).chain((s) => fc.tuple(fc.constant(s), fc.integer({ min: -s.length, max: s.length - 1 }))), fc.nat()], opts)(
+    'softmax over any axis (composed: exp, max, sum, div)', async ([s, axis], seed) => {
+      await agree([s], seed, ([x]) => c2al.softmax(c2al.mulScalar(x!, 5), axis), 1e-6, 1e-5);
+    });
+
   test.prop([fc.constantFrom(...kernelNames), fc.integer({ min: 1, max: 3000 }), fc.nat()], opts)(
     'every kernel at random sizes', async (kernel, n, seed) => {
       const c = kernelCase(kernel, n, seed);
