@@ -166,6 +166,13 @@ export class Tensor {
   /** Row-sparse gradient parts, one per backward that reached this leaf sparsely; owned by this tensor. */
   rowGrads: RowSparse[] = [];
 
+  /** Makes g this leaf's gradient: the previous one is freed; g is kept (survives scopes) and owned by this tensor. */
+  setGrad(g: Tensor): void {
+    if (this.grad && this.grad !== g && this.grad.isLeafGradOf === this) this.grad.dispose();
+    g.isLeafGradOf = this;
+    this.grad = keep(g);
+  }
+
   zeroGrad(): void {
     if (this.grad?.isLeafGradOf === this) this.grad.dispose();
     this.grad = null;
@@ -229,19 +236,10 @@ export class Tensor {
 
 function accumulateLeaf(leaf: Tensor, g: Tensor, created: Set<Tensor>): void {
   // A gradient that came from outside this backward, or that is already another leaf's, is copied.
+  // Tensors made here that no leaf claims are freed with the rest of `created` when backward returns
+  // (never earlier: add's backward hands one tensor to both of its inputs).
   const own = created.has(g) && !g.isLeafGradOf ? g : copyOf(g);
-  created.delete(own);
-  let next = own;
-  if (leaf.grad) {
-    next = add(leaf.grad, own);
-    created.delete(next);
-    own.dispose();
-    leaf.zeroGrad();
-  }
-  next.isLeafGradOf = leaf;
-  next.kept = true;
-  for (const s of scopes) s.delete(next);
-  leaf.grad = next;
+  leaf.setGrad(leaf.grad ? add(leaf.grad, own) : own);
 }
 
 /** Nodes that lead to `root` through ops, root first; iterative so deep graphs do not overflow the stack. */

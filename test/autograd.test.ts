@@ -53,6 +53,25 @@ for (const [name, backend] of backends) {
       x.dispose();
     });
 
+    test('accumulating into leaves that share one gradient tensor (add) works on every backward', async () => {
+      const a = t([1, 2]), b = t([3, 4]);
+      c.scope(() => c.sum(c.add(a, b)).backward());
+      c.scope(() => c.sum(c.add(a, b)).backward());
+      expect(await grad(a)).toEqual([2, 2]);
+      expect(await grad(b)).toEqual([2, 2]);
+      a.dispose(); b.dispose();
+    });
+
+    test('a leaf keeps its row-sparse gradient parts when a dense gradient also arrives', async () => {
+      const table = t([[1, 2], [3, 4], [5, 6]]);
+      table.sparseGrad = true;
+      c.scope(() => c.add(c.sum(c.embeddingBag(table, [2], [0, 1])), c.sum(table)).backward());
+      c.scope(() => c.sum(table).backward());
+      expect(table.rowGrads.length).toBe(1);
+      expect(await grad(table)).toEqual([2, 2, 2, 2, 2, 2]);
+      table.dispose();
+    });
+
     test('two leaves that receive the same gradient tensor own separate copies', async () => {
       const a = t([1, 2]), b = t([3, 4]);
       c.scope(() => c.sum(c.add(a, b)).backward());

@@ -184,13 +184,8 @@ export function clipGradNorm(params: NamedParams, maxNorm: number): Tensor {
       const limit = full([], maxNorm, { backend: norm.backend });
       const scale = div(limit, maximum(norm, limit));
       for (const { p } of grads) {
-        if (p.grad) {
-          const scaled = mul(p.grad, scale);
-          p.grad.isLeafGradOf = null;
-          p.grad.dispose();
-          p.grad = keep(scaled);
-          scaled.isLeafGradOf = p;
-        } else {
+        if (p.grad) p.setGrad(mul(p.grad, scale));
+        else {
           const part = p.rowGrads[0]!;
           const values = keep(mul(part.values, scale));
           part.values.dispose();
