@@ -8,10 +8,10 @@
  */
 import { parseArgs } from 'node:util';
 import * as c from '../src/index.js';
+import { median } from '../src/bench.js';
 
 const { values } = parseArgs({ options: { steps: { type: 'string', default: '3' }, batch: { type: 'string', default: '2048' }, vocab: { type: 'string', default: '100000' }, 'no-peer': { type: 'boolean' } } });
 const steps = Number(values.steps), B = Number(values.batch), V = Number(values.vocab), F = 26, D = 16, K = 16;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function dataBatch(seed: number) {
   const next = c.mulberry32(seed);

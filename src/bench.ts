@@ -62,7 +62,7 @@ interface Tf {
   version_core: string;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function randomF32(n: number, seed: number, low = -1, high = 1): Float32Array {
   const next = mulberry32(seed);

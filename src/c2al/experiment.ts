@@ -46,24 +46,22 @@ export async function train(data: ClickData, backend: Backend, o: TrainOptions =
   const aux = o.aux ?? [];
   const model = new DhenModel(modelConfig(data, o), backend);
   const opt = new Adam(model.namedParameters(), { lr: o.lr ?? 0.005 });
-  const batch = o.batch ?? 512, steps = o.steps ?? 200, f = data.fields.length, heads = 1 + aux.length;
+  const batch = o.batch ?? 512, steps = o.steps ?? 200, heads = 1 + aux.length;
   const order = splitRows(data.rows, o.seed ?? 1, [1, 0, 0]).train;
   const weights = tensor([1, ...aux.map((a) => a.lambda)], [heads], { backend });
   for (let step = 0; step < steps; step++) {
     const start = (step * batch) % Math.max(1, data.rows - batch + 1);
-    const rows = order.subarray(start, start + batch);
-    const b = rows.length;
-    const ids = new Uint32Array(b * f), y = new Float32Array(b * heads);
-    const nd = data.denseFeatures ?? 0, dense = nd ? new Float32Array(b * nd) : null;
-    rows.forEach((r, j) => {
-      ids.set(data.ids.subarray(r * f, r * f + f), j * f);
-      if (dense) dense.set(data.dense!.subarray(r * nd, r * nd + nd), j * nd);
-      const label = data.labels[r]!;
-      y[j * heads] = label;
-      aux.forEach((a, h) => { y[j * heads + 1 + h] = data.cohort[r] === a.cohort ? label : 0; });
-    });
+    const rows = subset(data, order.subarray(start, start + batch));
+    const b = rows.rows;
+    // Column 0: the label; column 1 + h: the label where the row is in auxiliary cohort h, else 0.
+    const y = new Float32Array(b * heads);
+    for (let j = 0; j < b; j++) {
+      y[j * heads] = rows.labels[j]!;
+      aux.forEach((a, h) => { y[j * heads + 1 + h] = rows.cohort[j] === a.cohort ? rows.labels[j]! : 0; });
+    }
     scope(() => {
-      const { logits } = model.forward(ids, dense ? tensor(dense, [b, nd], { backend }) : undefined);
+      const dense = rows.dense ? tensor(rows.dense, [b, rows.denseFeatures!], { backend }) : undefined;
+      const { logits } = model.forward(rows.ids, dense);
       const z = heads === 1 ? reshape(logits.primary!, [b, 1]) : concat(['primary', ...aux.map((_, i) => `aux${i}`)].map((h) => reshape(logits[h]!, [b, 1])), 1);
       mulScalar(sum(bceWithLogits(z, tensor(y, [b, heads], { backend }), weights)), 1 / b).backward();
     });
@@ -199,11 +197,12 @@ export async function runExperiment(data: ClickData, backend: Backend, o: Experi
     b.dispose();
     log(`seed ${s}/${seeds}: training C2AL`);
     const c = await train(trainSet, backend, { ...o, seed: s, aux: [{ cohort: found.head, lambda: o.lambdaHead ?? 0.5 }, { cohort: found.tail, lambda: o.lambdaTail ?? 0.5 }] });
-    c2al.push(await predict(c.forInference(), testSet));
+    const serving = c.forInference();
+    c2al.push(await predict(serving, testSet));
     attention.c2al.push(attentionStats(await fmWeights(c)));
     if (o.out && s === 1) {
       await saveCheckpoint(`${o.out}/c2al-train`, c, { config: c.config });
-      await saveCheckpoint(`${o.out}/c2al-inference`, c.forInference(), { config: { ...c.config, auxHeads: [] } });
+      await saveCheckpoint(`${o.out}/c2al-inference`, serving, { config: serving.config });
     }
     c.dispose();
   }
