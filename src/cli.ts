@@ -13,35 +13,52 @@ import {
   type Backend, type GradcheckResult, type OpName,
 } from './index.js';
 import { formatReport, runBench } from './bench.js';
-import { runExperiment, type ExperimentReport } from './c2al/experiment.js';
-import { syntheticClicks, type ClickData } from './data/synthetic.js';
-import { loadMovieLens, DataError, type MovieLensAxis } from './data/movielens.js';
-import { loadCsv } from './data/csv.js';
+import { discoverCommand, evaluateCommand, experimentCommand, trainCommand, type C2alCliOptions } from './c2al-commands.js';
+import { METRICS, type DivergenceMetric } from './c2al/discovery.js';
 import { IMPORTANT_LIMITS, NO_ADAPTER_HINT, REQUIRED_LIMITS, parseDawnFlags } from './backend/device.js';
 
 const USAGE = `usage: c2al <command> [options]
 
 commands:
-  experiment  C2AL end to end on the synthetic default: baseline, cohort discovery, C2AL, NE per cohort
+  experiment  C2AL end to end: baseline, cohort discovery, C2AL, NE per cohort, report.html (npm start)
+  discover    train (or load with --checkpoint) a baseline; print the cohort divergence matrix and the choice
+  train       train --method baseline|c2al over --seeds; save checkpoints and test-split NE per cohort
+  evaluate    NE, AUC and calibration per cohort of a saved model (--checkpoint) on --data's test split
   doctor      show the WebGPU runtime, adapter, features and limits, and check what the engine needs
   gradcheck   check every op's gradient: backend vs float64 reference vs finite differences
   bench       time the kernels (validated first) against measured peaks, TF.js-webgpu and our v1 floor
 
-options:
+data (experiment, discover, train, evaluate):
+  --data SOURCE       synthetic (default), movielens:DIR (MovieLens-100K) or csv:FILE
+  --rows N            synthetic rows (default 100000)
+  --cohort AXIS       MovieLens cohort axis: age (default), gender, occupation or activity
+  --schema FILE       with csv: the JSON schema (label, categorical, numeric, cohort, …)
+  --skip-bad-rows     with csv: skip and count malformed rows instead of stopping
+
+training and C2AL:
+  --steps N           training steps per model (default 200)
+  --epochs X          passes over the training split instead of --steps
+  --batch N           rows per step (default 512)
+  --seeds N           seeds (default 3 for experiment, 1 for train); gradcheck: seeds per case (default 2)
+  --method NAME       train: baseline (default) or c2al
+  --lambda X[,Y…]     λ of every auxiliary head (default 0.5); several values: experiment sweeps them
+  --lambda-head X     λ of the head cohort (overrides --lambda)
+  --lambda-tail X     λ of the tail cohort (overrides --lambda)
+  --aux-cohorts N|A,B auxiliary cohorts: how many (default 2: head and tail), or their names
+  --select HOW        divergence (default) or random: how N auxiliary cohorts are chosen (random = control)
+  --metric NAME       discovery divergence: jsDistance (default), symmetricKL, wasserstein1, cosine
+  --min-cohort-share X  cohorts below this share of rows are never chosen (default 0.01)
+  --freeze-y          keep the FM attention weights Y at their initial values (ablation)
+  --checkpoint PATH   discover: the baseline to use; evaluate: a checkpoint folder, its .safetensors, or a run folder
+  --out DIR           run folder (default runs/<date-time>): config, metrics, report.html, checkpoints
+
+other options:
   --json              print one JSON object instead of text
-  --backend NAME      webgpu (default) or cpu (the CPU twins in float32)
+  --verbose           show the stack trace of a user error
+  --backend NAME      gradcheck: webgpu (default) or cpu (the CPU twins in float32)
   --op NAME           gradcheck only this op (repeatable)
   --module FILE       gradcheck the cases a user module exports (see docs/custom-ops.md)
   --filter TEXT       bench only cases whose name contains TEXT
-  --rows N            experiment: synthetic rows (default 100000)
-  --steps N           experiment: training steps of 512 rows per model (default 200)
-  --seeds N           experiment: seeds (default 3); gradcheck: seeds per case (default 2)
-  --lambda X          experiment: λ of both auxiliary heads (default 0.5)
-  --data SOURCE       experiment: synthetic (default), movielens:DIR (MovieLens-100K) or csv:FILE
-  --schema FILE       experiment with csv: the JSON schema (label, categorical, numeric, cohort, …)
-  --skip-bad-rows     experiment with csv: skip and count malformed rows instead of stopping
-  --cohort AXIS       experiment on MovieLens: age (default), gender, occupation or activity
-  --out DIR           experiment: run folder (default runs/<date-time>): config, metrics, checkpoints
   --quick             bench the smaller sizes only
   --dawn FLAGS        Dawn flags, e.g. "adapter=SwiftShader" (also C2AL_DAWN)
   -h, --help          this text
@@ -238,57 +255,53 @@ async function gradcheckModule(file: string, json: boolean, backendName: string,
   return results.every((r) => r.pass) ? 0 : 1;
 }
 
-const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}%`;
-
-function experimentTable(r: ExperimentReport): string {
-  const width = Math.max(12, ...r.cohorts.map((c) => c.name.length));
-  const row = (name: string, share: number, ne: ExperimentReport['overall']['ne'], change: { mean: number; std: number }) =>
-    `  ${name.padEnd(width)} ${(100 * share).toFixed(1).padStart(6)}%  ${ne.baseline.mean.toFixed(4)} ± ${ne.baseline.std.toFixed(4)}  ${ne.c2al.mean.toFixed(4)} ± ${ne.c2al.std.toFixed(4)}  ${pct(change.mean).padStart(8)} ± ${(100 * change.std).toFixed(2)}%  ${ne.bayes?.toFixed(4) ?? '—'}`;
-  return [
-    `  ${'cohort'.padEnd(width)} ${'share'.padStart(7)}  ${'NE baseline'.padEnd(15)}  ${'NE C2AL'.padEnd(15)}  ${'change'.padStart(8)}           Bayes floor`,
-    row('overall', 1, r.overall.ne, r.overall.change),
-    ...r.cohorts.map((c) => row(c.name, c.share, c.ne, c.change)),
-  ].join('\n');
-}
-
-async function experiment(json: boolean, o: { rows: number; steps: number; seeds: number; lambda: number; data: string; cohort: string; out?: string; schema?: string; skipBadRows?: boolean }, dawn: string[]): Promise<number> {
-  let data: ClickData;
-  if (o.data === 'synthetic') data = syntheticClicks({ rows: o.rows, seed: 1 });
-  else if (o.data.startsWith('movielens:')) data = await loadMovieLens(o.data.slice('movielens:'.length), { cohort: o.cohort as MovieLensAxis });
-  else if (o.data.startsWith('csv:')) {
-    if (!o.schema) throw new DataError('--data csv:FILE needs --schema FILE');
-    const csv = await loadCsv(o.data.slice('csv:'.length), o.schema, { skipBadRows: o.skipBadRows });
-    if (csv.skipped && !json) console.log(`skipped ${csv.skipped} malformed rows (--skip-bad-rows)`);
-    data = csv;
-  } else {
-    console.error(`c2al experiment: --data must be synthetic or movielens:DIR, got '${o.data}'`);
-    return 2;
-  }
-  return withGpu('experiment', dawn, async (gpu) => {
-    const t0 = performance.now();
-    const log = json ? undefined : (line: string) => console.log(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}`);
-    log?.(`${o.data} data: ${data.rows} rows, ${data.cohortNames.length} cohorts (${data.cohortNames.join(', ')}); adapter ${gpu.description}`);
-    const out = o.out ?? `runs/${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    const report = await runExperiment(data, gpu, { seeds: o.seeds, steps: o.steps, lambdaHead: o.lambda, lambdaTail: o.lambda, log, out });
-    if (json) console.log(JSON.stringify(report));
-    else {
-      const d = report.discovery;
-      console.log(`\ndiscovery (${d.metric} of baseline predictions on the validation split): head = ${d.head}, tail = ${d.tail}${d.truth ? ` (the generator's most different pair: ${d.truth.head} / ${d.truth.tail})` : ''}`);
-      console.log(`NE on the test split, mean ± std over ${report.seeds} seed${report.seeds > 1 ? 's' : ''} (lower is better; change = (C2AL − baseline) / baseline):`);
-      console.log(experimentTable(report));
-      console.log(`AUC overall: baseline ${report.overall.auc.baseline.mean.toFixed(4)}, C2AL ${report.overall.auc.c2al.mean.toFixed(4)}; ${report.seconds.toFixed(0)} s on ${report.adapter}`);
-      const a = report.attention;
-      console.log(`FM attention weights Y: normalized entropy ${a.baseline.normalizedEntropy.toFixed(3)} → ${a.c2al.normalizedEntropy.toFixed(3)}, Gini ${a.baseline.gini.toFixed(3)} → ${a.c2al.gini.toFixed(3)}, near zero ${(100 * a.baseline.nearZero).toFixed(1)}% → ${(100 * a.c2al.nearZero).toFixed(1)}% (baseline → C2AL)`);
-      console.log(`run folder: ${out} (config.json, metrics.json, baseline/, c2al-train/, c2al-inference/)`);
-    }
-    return 0;
-  });
+/** A bad flag value: one line, exit code 2. */
+class OptionError extends Error {
+  override name = 'OptionError';
 }
 
 function positiveInt(name: string, v: string | undefined, dflt: number): number {
   const n = v === undefined ? dflt : Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got '${v}'`);
+  if (!Number.isInteger(n) || n < 1) throw new OptionError(`--${name} must be a positive integer, got '${v}'`);
   return n;
+}
+
+function number(name: string, v: string | undefined, ok: (x: number) => boolean, want: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new OptionError(`--${name} must be ${want}, got '${v}'`);
+  return n;
+}
+
+function oneOf<T extends string>(name: string, v: string, allowed: readonly T[]): T {
+  if (!allowed.includes(v as T)) throw new OptionError(`--${name} must be one of ${allowed.join(', ')}, got '${v}'`);
+  return v as T;
+}
+
+/** Errors a user can fix (bad flag, file or data): printed as one line unless --verbose. */
+const USER_ERRORS = new Set(['OptionError', 'DataError', 'CheckpointError', 'TensorError', 'ShapeError']);
+
+const C2AL_COMMANDS = ['experiment', 'discover', 'train', 'evaluate'] as const;
+
+function c2alOptions(command: string, v: Record<string, string | boolean | string[] | undefined>): C2alCliOptions {
+  const s = (k: string) => v[k] as string | undefined;
+  const lambdas = (s('lambda') ?? '0.5').split(',').map((x) => number('lambda', x, (n) => n >= 0, 'a number >= 0 (or a comma-separated list)')!);
+  const aux = s('aux-cohorts');
+  let auxCohorts: number | string[] | undefined;
+  if (aux !== undefined) auxCohorts = /^\d+$/.test(aux) ? positiveInt('aux-cohorts', aux, 2) : aux.split(',').map((x) => x.trim()).filter(Boolean);
+  if (s('steps') !== undefined && s('epochs') !== undefined) throw new OptionError('--steps and --epochs exclude each other');
+  return {
+    json: !!v.json, data: s('data') ?? 'synthetic', rows: positiveInt('rows', s('rows'), 100_000), cohort: s('cohort') ?? 'age', schema: s('schema'), skipBadRows: !!v['skip-bad-rows'],
+    seeds: positiveInt('seeds', s('seeds'), command === 'experiment' ? 3 : 1),
+    steps: s('steps') === undefined ? undefined : positiveInt('steps', s('steps'), 200),
+    epochs: number('epochs', s('epochs'), (n) => n > 0, 'a number > 0'),
+    batch: s('batch') === undefined ? undefined : positiveInt('batch', s('batch'), 512),
+    lambdas, lambdaHead: number('lambda-head', s('lambda-head'), (n) => n >= 0, 'a number >= 0'), lambdaTail: number('lambda-tail', s('lambda-tail'), (n) => n >= 0, 'a number >= 0'),
+    auxCohorts, select: oneOf('select', s('select') ?? 'divergence', ['divergence', 'random'] as const),
+    metric: oneOf<DivergenceMetric>('metric', s('metric') ?? 'jsDistance', METRICS),
+    minShare: number('min-cohort-share', s('min-cohort-share'), (n) => n >= 0 && n < 1, 'a share in [0, 1)') ?? 0.01,
+    freezeY: !!v['freeze-y'], method: oneOf('method', s('method') ?? 'baseline', ['baseline', 'c2al'] as const), checkpoint: s('checkpoint'), out: s('out'),
+  };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -297,13 +310,17 @@ async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv, allowPositionals: true,
       options: {
-        json: { type: 'boolean' }, backend: { type: 'string', default: 'webgpu' }, op: { type: 'string', multiple: true }, module: { type: 'string' },
+        json: { type: 'boolean' }, verbose: { type: 'boolean' }, backend: { type: 'string', default: 'webgpu' }, op: { type: 'string', multiple: true }, module: { type: 'string' },
         seeds: { type: 'string' }, filter: { type: 'string' }, quick: { type: 'boolean' },
-        rows: { type: 'string' }, steps: { type: 'string' }, lambda: { type: 'string' }, data: { type: 'string', default: 'synthetic' }, cohort: { type: 'string', default: 'age' }, out: { type: 'string' }, schema: { type: 'string' }, 'skip-bad-rows': { type: 'boolean' }, dawn: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
+        rows: { type: 'string' }, steps: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
+        lambda: { type: 'string' }, 'lambda-head': { type: 'string' }, 'lambda-tail': { type: 'string' }, 'aux-cohorts': { type: 'string' }, select: { type: 'string' },
+        metric: { type: 'string' }, 'min-cohort-share': { type: 'string' }, 'freeze-y': { type: 'boolean' }, method: { type: 'string' }, checkpoint: { type: 'string' },
+        data: { type: 'string' }, cohort: { type: 'string' }, out: { type: 'string' }, schema: { type: 'string' }, 'skip-bad-rows': { type: 'boolean' },
+        dawn: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
     });
   } catch (e) {
-    console.error(`c2al: ${(e as Error).message}\n\n${USAGE}`);
+    console.error(`c2al: ${(e as Error).message.split('\n')[0]} (c2al --help lists the options)`);
     return 2;
   }
   const { values: v, positionals } = parsed;
@@ -312,22 +329,16 @@ async function main(argv: string[]): Promise<number> {
   if (v.help || !command) { (command || v.help ? console.log : console.error)(USAGE); return command || v.help ? 0 : 2; }
   if (rest.length) { console.error(`c2al ${command}: unexpected argument '${rest[0]}'`); return 2; }
   const dawn = parseDawnFlags(v.dawn);
-  let seeds: number, rows: number, steps: number;
-  try {
-    seeds = positiveInt('seeds', v.seeds, command === 'experiment' ? 3 : 2);
-    rows = positiveInt('rows', v.rows, 100_000);
-    steps = positiveInt('steps', v.steps, 200);
-  } catch (e) {
-    console.error(`c2al: ${(e as Error).message}`);
-    return 2;
+  if ((C2AL_COMMANDS as readonly string[]).includes(command)) {
+    const o = c2alOptions(command, v);
+    const run = { experiment: experimentCommand, discover: discoverCommand, train: trainCommand, evaluate: evaluateCommand }[command as (typeof C2AL_COMMANDS)[number]];
+    return withGpu(command, dawn, (gpu) => run(gpu, o));
   }
-  const lambda = v.lambda === undefined ? 0.5 : Number(v.lambda);
-  if (!(lambda >= 0)) { console.error(`c2al: --lambda must be a number >= 0, got '${v.lambda}'`); return 2; }
+  const seeds = positiveInt('seeds', v.seeds, 2);
   switch (command) {
     case 'doctor': return doctor(!!v.json, dawn);
     case 'gradcheck': return v.module ? gradcheckModule(v.module, !!v.json, v.backend!, dawn) : gradcheck(!!v.json, v.backend!, v.op ?? [], seeds, dawn);
     case 'bench': return bench(!!v.json, v.filter, !!v.quick, dawn);
-    case 'experiment': return experiment(!!v.json, { rows, steps, seeds, lambda, data: v.data!, cohort: v.cohort!, out: v.out, schema: v.schema, skipBadRows: v['skip-bad-rows'] }, dawn);
     default:
       console.error(`c2al: unknown command '${command}'\n\n${USAGE}`);
       return 2;
@@ -338,9 +349,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
-    // A user error (bad data) is one line; anything else is a bug worth its stack.
-    const err = e as Error;
-    console.error(err.name === 'DataError' && !process.argv.includes('--verbose') ? `c2al: ${err.message}` : `c2al: ${err.stack ?? String(e)}`);
-    process.exit(err.name === 'DataError' ? 2 : 1);
+    // A user error (bad flag, file or data) is one line; anything else is a bug worth its stack.
+    const err = e as Error, user = USER_ERRORS.has(err?.name ?? '');
+    console.error(user && !process.argv.includes('--verbose') ? `c2al: ${err.message}` : `c2al: ${err?.stack ?? String(e)}`);
+    process.exit(user ? 2 : 1);
   },
 );

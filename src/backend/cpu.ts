@@ -79,6 +79,8 @@ export class CpuBackend implements Backend {
 
   flush(): void {}
 
+  async done(): Promise<void> {}
+
   memory(): MemoryStats {
     let bytes = 0;
     for (const s of this.live) bytes += s.data.byteLength;

@@ -43,6 +43,8 @@ export interface Backend {
   release(storage: Storage): void;
   /** Submits recorded work (no-op on the CPU). */
   flush(): void;
+  /** Submits recorded work and resolves when the device has finished everything submitted so far. */
+  done(): Promise<void>;
   memory(): MemoryStats;
   resetHighWater(): void;
   destroy(): void;

@@ -290,6 +290,12 @@ export class WebGpuBackend implements Backend {
     this.submitEncoder();
   }
 
+  async done(): Promise<void> {
+    this.checkAlive('done');
+    this.flush();
+    await this.ctx.device.queue.onSubmittedWorkDone();
+  }
+
   private submitEncoder(): void {
     if (!this.encoder) return;
     const { queue } = this.ctx.device;

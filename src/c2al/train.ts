@@ -1,0 +1,172 @@
+/**
+ * Training and prediction for one DHEN, baseline or C2AL:
+ *   L = BCE(z_p, y) + Σ_h λ_h·BCE(z_h, y·1[x∈cohort_h]), each term averaged over the whole batch (rows
+ *   outside a cohort carry label 0), all heads in one fused BCE dispatch.
+ * The history (per-head loss, FM attention statistics over training) is captured on the GPU at logged
+ * steps and read back once at the end, so recording it never stalls the step pipeline.
+ */
+import type { Backend } from '../backend/index.js';
+import { bceWithLogits, concat, mul, mulScalar, reshape, sigmoid, sum, tensor } from '../ops.js';
+import { DhenModel, type DhenConfig, type DhenLayerConfig } from '../nn/dhen.js';
+import { Adam } from '../train/optim.js';
+import { keep, noGrad, scope, TensorError, type Tensor } from '../tensor.js';
+import { splitRows, subset, type ClickData } from '../data/synthetic.js';
+import { attentionStats, type AttentionStats } from './attention.js';
+
+export interface AuxCohort { cohort: number; lambda: number }
+
+export interface TrainOptions {
+  dim?: number;
+  layers?: DhenLayerConfig[];
+  headHidden?: number[];
+  /** Optimizer steps; `epochs` (passes over the training rows) wins when given. */
+  steps?: number;
+  epochs?: number;
+  batch?: number;
+  lr?: number;
+  seed?: number;
+  /** Auxiliary cohorts (C2AL): their indices and λ weights. Empty: the baseline. */
+  aux?: AuxCohort[];
+  /** Keep the FM attention weights Y at their initial values (an ablation: does C2AL act through Y?). */
+  freezeY?: boolean;
+  /** Record the losses and the attention statistics every this many steps (default: ~50 points per run). */
+  logEvery?: number;
+  /** Called after every step (progress bars); `steps` is the total. */
+  onStep?: (step: number, steps: number) => void;
+}
+
+/** What happened during training, at the logged steps. */
+export interface TrainingHistory {
+  steps: number[];
+  /** Mean BCE over the batch per head ('primary', then the auxiliary cohorts' names), unweighted by λ. */
+  loss: Record<string, number[]>;
+  /** Statistics of the FM attention weights Y at the logged steps (empty without learned Y). */
+  attention: AttentionStats[];
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+export interface Trained { model: DhenModel; history: TrainingHistory }
+
+export function modelConfig(data: ClickData, o: TrainOptions): DhenConfig {
+  return {
+    fields: data.fields, dim: o.dim ?? 16, seed: o.seed ?? 1,
+    ...(data.denseFeatures ? { dense: data.denseFeatures, denseFields: 1 } : {}),
+    layers: o.layers ?? [{ modules: [{ type: 'fm', k: 8, hidden: [64] }, { type: 'linearCompress' }], ensemble: 'sum' }],
+    head: { hidden: o.headHidden ?? [64, 32] },
+    auxHeads: (o.aux ?? []).map((_, i) => `aux${i}`),
+  };
+}
+
+/** Steps a run takes: `epochs` passes over `rows` in batches of `batch`, else `steps` (default 200). */
+export function stepCount(rows: number, o: TrainOptions): number {
+  const batch = o.batch ?? 512;
+  return o.epochs !== undefined ? Math.max(1, Math.ceil((o.epochs * rows) / batch)) : o.steps ?? 200;
+}
+
+function validate(data: ClickData, o: TrainOptions): void {
+  const bad = (what: string): never => { throw new TensorError(`train: ${what}`); };
+  if (data.rows < 1) bad('the training data has no rows');
+  for (const [name, v] of [['steps', o.steps], ['batch', o.batch], ['logEvery', o.logEvery]] as const) {
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) bad(`${name} must be a positive integer, got ${v}`);
+  }
+  if (o.epochs !== undefined && !(o.epochs > 0 && Number.isFinite(o.epochs))) bad(`epochs must be > 0, got ${o.epochs}`);
+  for (const a of o.aux ?? []) {
+    if (!(Number.isInteger(a.cohort) && a.cohort >= 0 && a.cohort < data.cohortNames.length)) bad(`auxiliary cohort ${a.cohort} is not one of 0 .. ${data.cohortNames.length - 1}`);
+    if (!(a.lambda >= 0 && Number.isFinite(a.lambda))) bad(`λ of cohort '${data.cohortNames[a.cohort]}' must be a finite number >= 0, got ${a.lambda}`);
+  }
+}
+
+/** A copy of every learned Y, concatenated (one tiny dispatch per FM block; read back at the end). */
+function snapshotY(model: DhenModel): Tensor | null {
+  const ys = model.fmBlocks().flatMap((b) => (b.y ? [b.y] : []));
+  if (!ys.length) return null;
+  return keep(noGrad(() => scope(() => concat(ys.map((y) => reshape(mulScalar(y, 1), [y.size])), 0))));
+}
+
+/** Trains a DHEN on `data` (baseline, or C2AL when `aux` lists cohorts). */
+export async function train(data: ClickData, backend: Backend, o: TrainOptions = {}): Promise<Trained> {
+  validate(data, o);
+  const aux = o.aux ?? [];
+  const model = new DhenModel(modelConfig(data, o), backend);
+  const frozen = o.freezeY ? new Set(model.fmBlocks().flatMap((b) => (b.y ? [b.y] : []))) : new Set<Tensor>();
+  for (const y of frozen) y.requiresGrad = false;
+  const opt = new Adam(model.namedParameters().filter(([, p]) => !frozen.has(p)), { lr: o.lr ?? 0.005 });
+  const batch = Math.min(o.batch ?? 512, data.rows), steps = stepCount(data.rows, o), heads = 1 + aux.length;
+  const logEvery = o.logEvery ?? Math.max(1, Math.round(steps / 50));
+  const order = splitRows(data.rows, o.seed ?? 1, [1, 0, 0]).train;
+  const lambdas = keep(tensor([1, ...aux.map((a) => a.lambda)], [heads], { backend }));
+  const ones = keep(tensor(new Float32Array(batch * heads).fill(1), [batch, heads], { backend }));
+  const logged: { step: number; loss: Tensor; y: Tensor | null }[] = [];
+  const t0 = performance.now();
+  const epochRows = Math.max(1, data.rows - batch + 1);
+  // At most two steps in flight: the host prepares step s + 1 while the device runs step s, and the
+  // queue (and the pool's parked buffers) cannot grow without bound; progress rates stay true.
+  const inFlight: Promise<void>[] = [];
+  for (let step = 0; step < steps; step++) {
+    if (inFlight.length >= 2) await inFlight.shift();
+    const start = (step * batch) % epochRows;
+    const rows = subset(data, order.subarray(start, start + batch));
+    const b = rows.rows;
+    // Column 0: the label; column 1 + h: the label where the row is in auxiliary cohort h, else 0.
+    const y = new Float32Array(b * heads);
+    for (let j = 0; j < b; j++) {
+      y[j * heads] = rows.labels[j]!;
+      aux.forEach((a, h) => { y[j * heads + 1 + h] = rows.cohort[j] === a.cohort ? rows.labels[j]! : 0; });
+    }
+    const log = step % logEvery === 0 || step === steps - 1;
+    const perHead = scope(() => {
+      const dense = rows.dense ? tensor(rows.dense, [b, rows.denseFeatures!], { backend }) : undefined;
+      const { logits } = model.forward(rows.ids, dense);
+      const z = heads === 1 ? reshape(logits.primary!, [b, 1]) : concat(['primary', ...aux.map((_, i) => `aux${i}`)].map((h) => reshape(logits[h]!, [b, 1])), 1);
+      const losses = bceWithLogits(z, tensor(y, [b, heads], { backend }), b === batch ? ones : undefined);
+      mulScalar(sum(mul(losses, lambdas)), 1 / b).backward();
+      return log ? keep(mulScalar(losses.detach(), 1 / b)) : null;
+    });
+    opt.step();
+    opt.zeroGrad();
+    if (perHead) logged.push({ step, loss: perHead, y: snapshotY(model) });
+    inFlight.push(backend.done());
+    o.onStep?.(step, steps);
+  }
+  const names = ['primary', ...aux.map((a) => data.cohortNames[a.cohort]!)];
+  const history: TrainingHistory = { steps: [], loss: Object.fromEntries(names.map((n) => [n, []])), attention: [], seconds: 0, samplesPerSecond: 0 };
+  for (const l of logged) {
+    const v = await l.loss.read();
+    history.steps.push(l.step);
+    names.forEach((n, h) => history.loss[n]!.push(v[h]!));
+    if (l.y) history.attention.push(attentionStats(await l.y.read()));
+    l.loss.dispose();
+    l.y?.dispose();
+  }
+  history.seconds = (performance.now() - t0) / 1000;
+  history.samplesPerSecond = (steps * batch) / history.seconds;
+  lambdas.dispose();
+  ones.dispose();
+  opt.dispose();
+  return { model, history };
+}
+
+/** Click probabilities of the primary head for every row (float64 on the host). */
+export async function predict(model: DhenModel, data: ClickData, batch = 2048): Promise<Float64Array> {
+  const f = data.fields.length, out = new Float64Array(data.rows);
+  const wasTraining = model.training;
+  model.eval();
+  for (let start = 0; start < data.rows; start += batch) {
+    const end = Math.min(data.rows, start + batch);
+    const nd = data.denseFeatures ?? 0;
+    const dense = nd ? tensor(data.dense!.subarray(start * nd, end * nd), [end - start, nd], { backend: model.backend }) : undefined;
+    const p = noGrad(() => scope(() => sigmoid(model.forward(data.ids.subarray(start * f, end * f), dense).logits.primary!)));
+    dense?.dispose();
+    out.set(await p.read(), start);
+    p.dispose();
+  }
+  model.train(wasTraining);
+  return out;
+}
+
+/** The learned FM attention weights Y of every block, flattened. */
+export async function fmWeights(model: DhenModel): Promise<number[]> {
+  const parts = await Promise.all(model.fmBlocks().filter((b) => b.y).map(async (b) => Array.from(await b.y!.read())));
+  return parts.flat();
+}

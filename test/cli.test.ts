@@ -1,0 +1,80 @@
+/**
+ * The c2al CLI as users run it (Node only): train → evaluate → discover on saved checkpoints, and user
+ * errors as one line with exit code 2 and no stack trace.
+ */
+import { describe, expect, test } from 'vitest';
+import { project } from './gpu.js';
+
+interface Run { code: number; stdout: string; stderr: string }
+
+async function c2al(...args: string[]): Promise<Run> {
+  const { spawn } = await import('node:child_process');
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d; });
+    child.stderr.on('data', (d: Buffer) => { stderr += d; });
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr: stderr.split('\n').filter((l) => !l.startsWith('Warning: ')).join('\n').trim() }));
+  });
+}
+
+describe.skipIf(project === 'browser')('c2al CLI (node)', () => {
+  test('train saves checkpoints; evaluate and discover read them back', async () => {
+    const { mkdtemp } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const out = await mkdtemp(`${tmpdir()}/c2al-cli-`);
+    const data = ['--rows', '3000'];
+    const trained = await c2al('train', '--method', 'c2al', ...data, '--steps', '6', '--batch', '256', '--aux-cohorts', 'age 55+,age 18-24', '--lambda-head', '0.2', '--out', out, '--json');
+    expect(trained.stderr).toBe('');
+    expect(trained.code).toBe(0);
+    const t = JSON.parse(trained.stdout) as { method: string; aux: { cohort: string; lambda: number }[]; test: { name: string; ne: { mean: number } }[] };
+    expect(t.method).toBe('c2al');
+    expect(t.aux).toEqual([{ cohort: 'age 55+', lambda: 0.2 }, { cohort: 'age 18-24', lambda: 0.5 }]);
+    expect(t.test.map((r) => r.name)[0]).toBe('overall');
+    const base = await c2al('train', ...data, '--steps', '6', '--batch', '256', '--out', out, '--json');
+    expect(base.code).toBe(0);
+    // A run folder with both models: NE per cohort of each, and the change.
+    const ev = await c2al('evaluate', '--checkpoint', out, ...data, '--json');
+    expect(ev.stderr).toBe('');
+    const e = JSON.parse(ev.stdout) as { models: { checkpoint: string; cohorts: { name: string; ne: { mean: number } }[] }[]; change: { name: string; change: number }[] };
+    expect(e.models.map((m) => m.checkpoint.split('/').pop())).toEqual(['baseline', 'c2al-inference']);
+    expect(e.models[1]!.cohorts[0]!.ne.mean).toBeCloseTo(t.test[0]!.ne.mean, 6); // the saved serving model predicts what training measured
+    expect(e.change).toHaveLength(6);
+    const disc = await c2al('discover', '--checkpoint', `${out}/baseline`, ...data, '--json', '--aux-cohorts', '3');
+    const d = JSON.parse(disc.stdout) as { head: string; tail: string; matrix: number[][]; aux: string[] };
+    expect(d.matrix).toHaveLength(5);
+    expect(d.aux.slice(0, 2)).toEqual([d.head, d.tail]);
+    expect(d.aux).toHaveLength(3);
+    // The same checkpoint on data with other fields is refused, naming both.
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(`${out}/clicks.csv`, `user,item,age,clicked\n${Array.from({ length: 40 }, (_, i) => `u${i % 7},i${i % 5},${i % 2 ? 'young' : 'old'},${i % 3 ? 0 : 1}`).join('\n')}\n`);
+    await writeFile(`${out}/schema.json`, JSON.stringify({ label: 'clicked', categorical: ['user', 'item'], cohort: 'age' }));
+    const wrong = await c2al('evaluate', '--checkpoint', `${out}/baseline`, '--data', `csv:${out}/clicks.csv`, '--schema', `${out}/schema.json`);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/baseline was trained on fields \[\["user",500\],.*but the data has \[\["user",7\],\["item",5\]/);
+    const text = await c2al('evaluate', '--checkpoint', `${out}/c2al-train/model.safetensors`, ...data);
+    expect(text.stdout).toMatch(/overall\s+100\.0%\s+\d\.\d{4} ± 0\.0000/);
+  });
+
+  test('user errors: one line on stderr, exit code 2, no stack trace (--verbose shows it)', async () => {
+    const cases: [string[], RegExp][] = [
+      [['train', '--lambda=-1'], /^c2al: --lambda must be a number >= 0 \(or a comma-separated list\), got '-1'$/],
+      [['experiment', '--select', 'best'], /^c2al: --select must be one of divergence, random, got 'best'$/],
+      [['train', '--steps', '10', '--epochs', '2'], /^c2al: --steps and --epochs exclude each other$/],
+      [['train', '--bogus'], /^c2al: Unknown option '--bogus'.* \(c2al --help lists the options\)$/],
+      [['evaluate', '--rows', '100'], /^c2al: evaluate needs --checkpoint FILE_OR_DIR/],
+      [['evaluate', '--checkpoint', '/nonexistent/run', '--rows', '100'], /^c2al: \/nonexistent\/run: no such file or folder$/],
+      [['train', '--method', 'c2al', '--rows', '500', '--steps', '1', '--aux-cohorts', 'age 99+'], /^c2al: unknown cohort age 99\+; the cohorts are age 25-34, /],
+      [['experiment', '--data', 'csv:/nonexistent.csv'], /^c2al: --data csv:FILE needs --schema FILE$/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await c2al(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+      expect(r.stderr.split('\n'), args.join(' ')).toHaveLength(1);
+    }
+    const verbose = await c2al('evaluate', '--checkpoint', '/nonexistent/run', '--rows', '100', '--verbose');
+    expect(verbose.code).toBe(2);
+    expect(verbose.stderr).toMatch(/CheckpointError: \/nonexistent\/run: no such file or folder\n\s+at /);
+  });
+});
