@@ -114,7 +114,7 @@ test('report.html is self-contained and holds every plot, with finite coordinate
     const box = svg.getBoundingClientRect();
     expect(box.width, plot).toBeGreaterThan(100);
     expect(box.height, plot).toBeGreaterThan(100);
-    const marks = [...svg.querySelectorAll<SVGGraphicsElement>('rect, polyline')];
+    const marks = Array.from(svg.querySelectorAll<SVGGraphicsElement>('rect, polyline'));
     expect(marks.length, plot).toBeGreaterThan(3);
     expect(marks.some((m) => { const b = m.getBBox(); return b.width > 1 && b.height > 1; }), plot).toBe(true);
   }
