@@ -4,6 +4,9 @@ import { playwright } from '@vitest/browser-playwright';
 // Two projects run the same test files: `node` on Dawn (lavapipe or whatever adapter Dawn picks) and
 // `browser` in Debian's Chromium on its WebGPU (SwiftShader). Values reach tests through inject().
 const allowNoGpu = process.env.C2AL_ALLOW_NO_GPU === '1';
+// Files older than this run are never compared by the parity project.
+const runStarted = Date.now();
+const PARITY_COMPARE = 'test/parity-compare.test.ts';
 const chromiumArgs = [
   '--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update',
   '--disable-sync', '--no-first-run',
@@ -11,7 +14,6 @@ const chromiumArgs = [
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
     reporters: ['default', './test/summary-reporter.ts'],
     testTimeout: 120_000,
@@ -24,7 +26,9 @@ export default defineConfig({
           environment: 'node',
           // Dawn is a native addon: keep each file in its own process (threads misbehave with it).
           pool: 'forks',
-          provide: { allowNoGpu, project: 'node', propRuns: 40 },
+          include: ['test/**/*.test.ts'],
+          exclude: [PARITY_COMPARE],
+          provide: { allowNoGpu, project: 'node', propRuns: 40, runStarted },
         },
       },
       {
@@ -32,7 +36,9 @@ export default defineConfig({
         test: {
           name: 'browser',
           // SwiftShader is ~10x slower than lavapipe: fewer property-test runs there.
-          provide: { allowNoGpu, project: 'browser', propRuns: 12 },
+          include: ['test/**/*.test.ts'],
+          exclude: [PARITY_COMPARE],
+          provide: { allowNoGpu, project: 'browser', propRuns: 12, runStarted },
           browser: {
             enabled: true,
             headless: true,
@@ -40,6 +46,18 @@ export default defineConfig({
             provider: playwright({ launchOptions: { executablePath: process.env.C2AL_CHROMIUM ?? '/usr/bin/chromium', args: chromiumArgs } }),
             instances: [{ browser: 'chromium' }],
           },
+        },
+      },
+      {
+        // After node and browser (groupOrder): compares the results both wrote (test/parity.test.ts).
+        extends: true,
+        test: {
+          name: 'parity',
+          environment: 'node',
+          pool: 'forks',
+          include: [PARITY_COMPARE],
+          sequence: { groupOrder: 1 },
+          provide: { allowNoGpu, project: 'node', propRuns: 40, runStarted },
         },
       },
     ],
@@ -51,5 +69,6 @@ declare module 'vitest' {
     allowNoGpu: boolean;
     project: 'node' | 'browser';
     propRuns: number;
+    runStarted: number;
   }
 }

@@ -58,7 +58,8 @@ export async function loadData(o: C2alCliOptions, log: (line: string) => void): 
   throw new DataError(`--data must be synthetic, movielens:DIR or csv:FILE, got '${o.data}'`);
 }
 
-const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}%`;
+const pct = (x: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}%` : 'n/a');
+const neText = (s: { mean: number; std: number }): string => (Number.isFinite(s.mean) ? `${s.mean.toFixed(4)} ± ${s.std.toFixed(4)}` : 'n/a (one class)'.padEnd(15));
 const runFolder = (prefix: string): string => `runs/${prefix}${new Date().toISOString().replace(/[:.]/g, '-')}`;
 
 function logger(json: boolean): (line: string) => void {
@@ -74,7 +75,7 @@ export function experimentTable(r: ExperimentReport, v = 0): string {
   const variant = r.variants[v]!;
   const width = Math.max(12, ...r.cohorts.map((c) => c.name.length + 2));
   const row = (name: string, share: number, x: ExperimentReport['overall']) =>
-    `  ${name.padEnd(width)} ${(100 * share).toFixed(1).padStart(6)}%  ${x.ne.baseline.mean.toFixed(4)} ± ${x.ne.baseline.std.toFixed(4)}  ${x.ne.c2al.mean.toFixed(4)} ± ${x.ne.c2al.std.toFixed(4)}  ${pct(x.change.mean).padStart(8)} ± ${(100 * x.change.std).toFixed(2)}%  ${x.ne.bayes?.toFixed(4) ?? '—'}`;
+    `  ${name.padEnd(width)} ${(100 * share).toFixed(1).padStart(6)}%  ${neText(x.ne.baseline)}  ${neText(x.ne.c2al)}  ${pct(x.change.mean).padStart(8)} ± ${Number.isFinite(x.change.std) ? (100 * x.change.std).toFixed(2) : 'n/a '}%  ${x.ne.bayes?.toFixed(4) ?? '—'}`;
   return [
     `  ${'cohort'.padEnd(width)} ${'share'.padStart(7)}  ${'NE baseline'.padEnd(15)}  ${'NE C2AL'.padEnd(15)}  ${'change'.padStart(8)}           Bayes floor`,
     row('overall', 1, variant.overall),

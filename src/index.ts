@@ -50,3 +50,16 @@ export {
   writeFileAtomic, readCheckpointFile, crc32, type TensorData,
 } from './nn/checkpoint.js';
 export { SGD, Adam, AdamW, RowWiseAdagrad, Optimizer, clipGradNorm, learningRate, encodeOptimizerState, restoreOptimizerState, type Schedule } from './train/optim.js';
+export {
+  runExperiment, train as trainModel, predict, modelConfig, stepCount, fmWeights, discover, selectCohorts, METRICS, evaluate, cohortMetrics,
+  type ExperimentOptions, type ExperimentReport, type Variant, type CohortRow, type Stat, type TrainOptions, type TrainingHistory, type Trained,
+  type AuxCohort, type Discovery, type DivergenceMetric, type Selection, type CohortResult, type CohortMetrics,
+} from './c2al/experiment.js';
+export { renderReport } from './c2al/report.js';
+export { lineChart, barChart, heatMap, type Series, type BarGroup } from './c2al/svg.js';
+export { metrics, bayesNE, meanStd, type Metrics } from './c2al/metrics.js';
+export { attentionStats, type AttentionStats } from './c2al/attention.js';
+export { syntheticClicks, splitRows, subset, cohortsByField, type ClickData, type SyntheticOptions } from './data/synthetic.js';
+export { parseMovieLens, loadMovieLens, DataError, MOVIELENS_AXES, type MovieLensAxis } from './data/movielens.js';
+export { parseCsv, loadCsv, validateSchema, type CsvSchema } from './data/csv.js';
+export { progressLine, progressReporter } from './progress.js';

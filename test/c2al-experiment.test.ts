@@ -132,6 +132,7 @@ test('selectCohorts: the discovered pair, then greedily the most divergent; rand
   const random = selectCohorts(d, 2, 'random', 9);
   expect(random).toEqual(selectCohorts(d, 2, 'random', 9));
   expect(random.every((c) => c !== 3)).toBe(true);
+  for (let seed = 1; seed <= 30; seed++) expect(selectCohorts({ ...d, head: 1, tail: 2 }, 2, 'random', seed).sort()).not.toEqual([1, 2]); // never the method's own pair
   const draws = new Set(Array.from({ length: 20 }, (_, s) => selectCohorts(d, 2, 'random', s + 1).join(',')));
   expect(draws.size).toBeGreaterThan(1);
 });

@@ -54,8 +54,8 @@ export type Selection = 'divergence' | 'random';
 /**
  * The `count` cohorts that get auxiliary heads. 'divergence': the discovered (head, tail) pair, then
  * greedily the eligible cohort with the largest summed divergence to those already chosen. 'random': a
- * seeded draw among the eligible cohorts (the control that separates "these cohorts" from "any
- * auxiliary head").
+ * seeded draw among the eligible cohorts, redrawn while it equals the divergence choice (the control
+ * that separates "these cohorts" from "any auxiliary head").
  */
 export function selectCohorts(d: Discovery, count: number, how: Selection = 'divergence', seed = 1): number[] {
   const eligible = d.shares.map((s, i) => [s, i] as const).filter(([s]) => s >= d.minShare).map(([, i]) => i);
@@ -64,12 +64,20 @@ export function selectCohorts(d: Discovery, count: number, how: Selection = 'div
     throw new TensorError(`selectCohorts: ${count} auxiliary cohorts asked, but only ${eligible.length} cohorts hold at least ${d.minShare} of the rows`);
   }
   if (how === 'random') {
-    const next = mulberry32(seed), pool = [...eligible];
-    for (let i = pool.length - 1; i > 0; i--) {
-      const j = Math.floor(next() * (i + 1));
-      [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+    // A control must differ from the method's choice: redraw (seeded) while the set equals it.
+    const method = new Set(selectCohorts(d, count, 'divergence'));
+    const next = mulberry32(seed);
+    let pick: number[] = [];
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const pool = [...eligible];
+      for (let i = pool.length - 1; i > 0; i--) {
+        const j = Math.floor(next() * (i + 1));
+        [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+      }
+      pick = pool.slice(0, count);
+      if (pick.some((c) => !method.has(c))) break;
     }
-    return pool.slice(0, count);
+    return pick;
   }
   const m = d.matrices[d.metric];
   const chosen = [d.head, d.tail].slice(0, count);

@@ -11,7 +11,7 @@ import { saveCheckpoint, writeFileAtomic } from '../nn/checkpoint.js';
 import type { DhenModel } from '../nn/dhen.js';
 import { TensorError } from '../tensor.js';
 import { attentionStats, type AttentionStats } from './attention.js';
-import { discover, selectCohorts, type DivergenceMetric, type Selection } from './discovery.js';
+import { discover, selectCohorts, type Discovery, type DivergenceMetric, type Selection } from './discovery.js';
 import { evaluate, type CohortResult } from './evaluate.js';
 import { meanStd } from './metrics.js';
 import { renderReport } from './report.js';
@@ -21,7 +21,7 @@ export { METRICS, discover, selectCohorts, type Discovery, type DivergenceMetric
 export { evaluate, cohortMetrics, type CohortResult, type CohortMetrics } from './evaluate.js';
 export { train, predict, modelConfig, stepCount, fmWeights, type TrainOptions, type TrainingHistory, type Trained, type AuxCohort } from './train.js';
 
-export interface ExperimentOptions extends Omit<TrainOptions, 'aux' | 'onStep'> {
+export interface ExperimentOptions extends Omit<TrainOptions, 'aux' | 'onStep' | 'onLog'> {
   seeds?: number;
   /** λ of every auxiliary head; several values run one C2AL model per value (a sweep). Default [0.5]. */
   lambdas?: number[];
@@ -38,6 +38,10 @@ export interface ExperimentOptions extends Omit<TrainOptions, 'aux' | 'onStep'> 
   log?: (line: string) => void;
   /** A progress callback per training run: `label` names the run; returns the per-step callback. */
   progress?: (label: string) => (step: number, steps: number) => void;
+  /** Live losses of each training run (`label` names it), as training produces them. */
+  onTrainLog?: (label: string, step: number, loss: Record<string, number>) => void;
+  /** Called once discovery has chosen the auxiliary cohorts (before C2AL trains). */
+  onDiscovery?: (d: Discovery, aux: number[]) => void;
   /** Run folder (Node): config.json, metrics.json, report.html and seed 1's checkpoints. */
   out?: string;
 }
@@ -141,19 +145,22 @@ export async function runExperiment(data: ClickData, backend: Backend, o: Experi
   const variantName = (lambda: number) => `C2AL λ=${lambda}`;
   for (let s = 1; s <= seeds; s++) {
     log(`seed ${s}/${seeds}: training the baseline (${steps} steps)`);
-    const b = await train(trainSet, backend, { ...o, seed: s, aux: [], onStep: progress(`seed ${s}/${seeds} baseline`) });
+    const baseLabel = `seed ${s}/${seeds} baseline`;
+    const b = await train(trainSet, backend, { ...o, seed: s, aux: [], onStep: progress(baseLabel), onLog: o.onTrainLog && ((step, loss) => o.onTrainLog!(baseLabel, step, loss)) });
     if (!found) {
       found = await discover(await predict(b.model, valid), valid.cohort, names.length, backend, { metric: o.metric, minShare: o.minShare, bins: o.bins });
       chosen = Array.isArray(o.auxCohorts) ? o.auxCohorts.map((n) => names.indexOf(n)) : selectCohorts(found, o.auxCohorts ?? 2, o.select ?? 'divergence');
       log(`discovery (${found.metric}): head = ${names[found.head]}, tail = ${names[found.tail]}; auxiliary heads for ${chosen.map((c) => names[c]).join(', ')}` +
         (Array.isArray(o.auxCohorts) ? ' (given)' : o.select === 'random' ? ' (random control)' : ''));
+      o.onDiscovery?.(found, chosen);
     }
     base.push(await predict(b.model, testSet));
     attention.baseline.push(attentionStats(await fmWeights(b.model)));
     if (o.out && s === 1) await saveCheckpoint(`${o.out}/baseline`, b.model, { config: b.model.config });
     for (const [v, lambda] of lambdas.entries()) {
       log(`seed ${s}/${seeds}: training ${variantName(lambda)}`);
-      const c = await train(trainSet, backend, { ...o, seed: s, aux: auxFor(lambda), onStep: progress(`seed ${s}/${seeds} ${variantName(lambda)}`) });
+      const label = `seed ${s}/${seeds} ${variantName(lambda)}`;
+      const c = await train(trainSet, backend, { ...o, seed: s, aux: auxFor(lambda), onStep: progress(label), onLog: o.onTrainLog && ((step, loss) => o.onTrainLog!(label, step, loss)) });
       const serving = c.model.forInference();
       variants[v]!.push(await predict(serving, testSet));
       if (v === 0) {
@@ -205,7 +212,7 @@ export async function runExperiment(data: ClickData, backend: Backend, o: Experi
     ...(o.out ? { out: o.out, report: `${o.out}/report.html` } : {}),
   };
   if (o.out) {
-    const { log: _log, progress: _progress, ...options } = o;
+    const { log: _log, progress: _progress, onTrainLog: _onTrainLog, onDiscovery: _onDiscovery, ...options } = o;
     await writeFileAtomic(`${o.out}/config.json`, `${JSON.stringify({ options, cohorts: names, fields: data.fields }, null, 2)}\n`);
     await writeFileAtomic(`${o.out}/metrics.json`, `${JSON.stringify(report, null, 2)}\n`);
     await writeFileAtomic(`${o.out}/report.html`, renderReport(report));

@@ -7,8 +7,9 @@ import type { ExperimentReport } from './experiment.js';
 import { barChart, escapeXml, heatMap, lineChart, type Series } from './svg.js';
 import { METRICS } from './discovery.js';
 
-const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}%`;
-const ms = (s: { mean: number; std: number }, d = 4): string => `${s.mean.toFixed(d)} ± ${s.std.toFixed(d)}`;
+// n/a: undefined for this cohort (no rows, or one label class in the test split).
+const pct = (x: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}%` : 'n/a');
+const ms = (s: { mean: number; std: number }, d = 4): string => (Number.isFinite(s.mean) ? `${s.mean.toFixed(d)} ± ${s.std.toFixed(d)}` : 'n/a');
 
 function neTable(r: ExperimentReport): string {
   const head = `<tr><th>cohort</th><th>share</th><th>NE baseline</th>${r.variants.map((v) => `<th>NE ${escapeXml(v.name)}</th><th>change</th>`).join('')}<th>Bayes floor</th></tr>`;
@@ -19,8 +20,8 @@ function neTable(r: ExperimentReport): string {
     return `<tr${aux}><td>${escapeXml(name)}</td><td>${(100 * share).toFixed(1)}%</td><td>${ms(first.ne.baseline)}</td>` +
       r.variants.map((v) => {
         const c = pick(v), better = c.change.mean < 0 && Math.abs(c.change.mean) > c.change.std;
-        return `<td>${ms(c.ne.c2al)}</td><td class="${better ? 'better' : c.change.mean > c.change.std ? 'worse' : ''}">${pct(c.change.mean)} ± ${(100 * c.change.std).toFixed(2)}%</td>`;
-      }).join('') + `<td>${first.ne.bayes === null ? '—' : first.ne.bayes.toFixed(4)}</td></tr>`;
+        return `<td>${ms(c.ne.c2al)}</td><td class="${better ? 'better' : c.change.mean > c.change.std ? 'worse' : ''}">${Number.isFinite(c.change.mean) ? `${pct(c.change.mean)} ± ${(100 * c.change.std).toFixed(2)}%` : 'n/a'}</td>`;
+      }).join('') + `<td>${first.ne.bayes === null ? '—' : Number.isFinite(first.ne.bayes) ? first.ne.bayes.toFixed(4) : 'n/a'}</td></tr>`;
   });
   return `<table>${head}${rows.join('')}</table>`;
 }
@@ -91,7 +92,7 @@ head = <b>${escapeXml(d.head)}</b>, tail = <b>${escapeXml(d.tail)}</b>${d.truth 
 Auxiliary heads: ${d.aux.map((a) => `<b>${escapeXml(a)}</b>`).join(', ')} (${d.selection}).</p>
 <div class="plots">${heat.join('')}</div>
 <h2>NE per cohort</h2>
-<p class="note">change = (C2AL − baseline) / baseline per seed, then mean ± std; green where NE fell by more than its std, red where it rose by more. Bold cohorts had auxiliary heads.</p>
+<p class="note">change = (C2AL − baseline) / baseline per seed, then mean ± std; green where NE fell by more than its std, red where it rose by more. Bold cohorts had auxiliary heads. n/a: no NE where a cohort's test rows hold one label class.</p>
 ${neTable(r)}
 <div class="plots">${nePlot}</div>
 <h2>Training</h2>

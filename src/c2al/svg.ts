@@ -93,15 +93,17 @@ export function barChart(plot: string, title: string, groups: BarGroup[], series
   const bars = groups.map((g, gi) => {
     const gx = f.left + gi * gw + (gw - bw * seriesLabels.length) / 2;
     const parts = g.values.map((v, si) => {
+      // No bar for an undefined value (e.g. the NE of a cohort with one label class).
+      if (!Number.isFinite(v.value)) return '';
       const bx = gx + si * bw, top = y(v.value), base = y(Math.max(y0, 0));
       let s = `<rect x="${bx.toFixed(1)}" y="${Math.min(top, base).toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${Math.abs(base - top).toFixed(1)}" fill="${items[si]!.color}"><title>${escapeXml(`${g.label} · ${seriesLabels[si]}: ${fmt(v.value)}${v.error ? ` ± ${fmt(v.error)}` : ''}`)}</title></rect>`;
-      if (v.error) {
+      if (v.error && Number.isFinite(v.error)) {
         const cx = bx + (bw - 2) / 2;
         s += `<line x1="${cx}" x2="${cx}" y1="${y(v.value - v.error)}" y2="${y(v.value + v.error)}" stroke="#222"/>`;
       }
       return s;
     });
-    if (g.marker != null) parts.push(`<line x1="${gx - 3}" x2="${gx + bw * seriesLabels.length + 1}" y1="${y(g.marker)}" y2="${y(g.marker)}" stroke="#222" stroke-width="2"/>`);
+    if (g.marker != null && Number.isFinite(g.marker)) parts.push(`<line x1="${gx - 3}" x2="${gx + bw * seriesLabels.length + 1}" y1="${y(g.marker)}" y2="${y(g.marker)}" stroke="#222" stroke-width="2"/>`);
     parts.push(`<text x="${f.left + gi * gw + gw / 2}" y="${f.height - f.bottom + 14}" text-anchor="middle">${escapeXml(g.label)}</text>`);
     return parts.join('');
   });

@@ -33,6 +33,8 @@ export interface TrainOptions {
   logEvery?: number;
   /** Called after every step (progress bars); `steps` is the total. */
   onStep?: (step: number, steps: number) => void;
+  /** Called with each logged step's losses per head as soon as the device has them (live plots). */
+  onLog?: (step: number, loss: Record<string, number>) => void;
 }
 
 /** What happened during training, at the logged steps. */
@@ -97,7 +99,8 @@ export async function train(data: ClickData, backend: Backend, o: TrainOptions =
   const order = splitRows(data.rows, o.seed ?? 1, [1, 0, 0]).train;
   const lambdas = keep(tensor([1, ...aux.map((a) => a.lambda)], [heads], { backend }));
   const ones = keep(tensor(new Float32Array(batch * heads).fill(1), [batch, heads], { backend }));
-  const logged: { step: number; loss: Tensor; y: Tensor | null }[] = [];
+  const names = ['primary', ...aux.map((a) => data.cohortNames[a.cohort]!)];
+  const logged: { step: number; loss: Promise<ArrayLike<number>>; y: Tensor | null }[] = [];
   const t0 = performance.now();
   const epochRows = Math.max(1, data.rows - batch + 1);
   // At most two steps in flight: the host prepares step s + 1 while the device runs step s, and the
@@ -125,18 +128,24 @@ export async function train(data: ClickData, backend: Backend, o: TrainOptions =
     });
     opt.step();
     opt.zeroGrad();
-    if (perHead) logged.push({ step, loss: perHead, y: snapshotY(model) });
+    if (perHead) {
+      // Read without waiting: the values arrive when the device gets there, the loop goes on.
+      const loss = perHead.read().then((v) => {
+        perHead.dispose();
+        o.onLog?.(step, Object.fromEntries(names.map((n, h) => [n, v[h]!])));
+        return v;
+      });
+      logged.push({ step, loss, y: snapshotY(model) });
+    }
     inFlight.push(backend.done());
     o.onStep?.(step, steps);
   }
-  const names = ['primary', ...aux.map((a) => data.cohortNames[a.cohort]!)];
   const history: TrainingHistory = { steps: [], loss: Object.fromEntries(names.map((n) => [n, []])), attention: [], seconds: 0, samplesPerSecond: 0 };
   for (const l of logged) {
-    const v = await l.loss.read();
+    const v = await l.loss;
     history.steps.push(l.step);
     names.forEach((n, h) => history.loss[n]!.push(v[h]!));
     if (l.y) history.attention.push(attentionStats(await l.y.read()));
-    l.loss.dispose();
     l.y?.dispose();
   }
   history.seconds = (performance.now() - t0) / 1000;

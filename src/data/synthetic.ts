@@ -113,3 +113,17 @@ export function subset(data: ClickData, index: ArrayLike<number>): ClickData {
   }
   return { ...data, ids, labels, cohort, trueProb, dense, rows: n };
 }
+
+/**
+ * The same rows with another cohort axis: each value of categorical `field` becomes a cohort (e.g.
+ * 'context' or 'category' of the synthetic data instead of its age groups).
+ */
+export function cohortsByField(data: ClickData, field: string): ClickData {
+  const f = data.fields.findIndex((x) => x.name === field);
+  if (f < 0) throw new Error(`cohortsByField: no field '${field}'; the fields are ${data.fields.map((x) => x.name).join(', ')}`);
+  const vocab = data.fields[f]!.vocab;
+  if (vocab > 255) throw new Error(`cohortsByField: field '${field}' has ${vocab} values; at most 255 cohorts`);
+  const cohort = new Uint8Array(data.rows);
+  for (let r = 0; r < data.rows; r++) cohort[r] = data.ids[r * data.fields.length + f]!;
+  return { ...data, cohort, cohortNames: Array.from({ length: vocab }, (_, v) => `${field} ${v}`) };
+}
