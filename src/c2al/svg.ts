@@ -40,10 +40,23 @@ function yAxis(f: Frame, lo: number, hi: number, y: (v: number) => number, label
   return parts.join('');
 }
 
+/** Legend items flowed left to right, wrapping at the chart's width: [x, row] per item. */
+function legendLayout(width: number, items: { label: string }[]): { at: [number, number][]; rows: number } {
+  const at: [number, number][] = [];
+  let x = 56, row = 0;
+  for (const it of items) {
+    const w = 32 + 6.2 * it.label.length;
+    if (x > 56 && x + w > width - 8) { x = 56; row++; }
+    at.push([x, row]);
+    x += w;
+  }
+  return { at, rows: items.length ? row + 1 : 0 };
+}
+
 function legend(f: Frame, items: { label: string; color: string; dash?: boolean }[]): string {
-  const perRow = Math.max(1, Math.floor((f.width - f.left) / 150));
+  const { at } = legendLayout(f.width, items);
   return items.map((it, i) => {
-    const x = f.left + (i % perRow) * 150, y = f.height - f.bottom + 48 + 16 * Math.floor(i / perRow);
+    const [x, row] = at[i]!, y = f.height - f.bottom + 48 + 16 * row;
     return `<line x1="${x}" x2="${x + 18}" y1="${y - 4}" y2="${y - 4}" stroke="${it.color}" stroke-width="3"${it.dash ? ' stroke-dasharray="4 3"' : ''}/>` +
       `<text x="${x + 22}" y="${y}">${escapeXml(it.label)}</text>`;
   }).join('');
@@ -63,7 +76,7 @@ export interface Series { label: string; x: number[]; y: number[]; dash?: boolea
 /** Lines over a shared x axis. */
 export function lineChart(plot: string, title: string, series: Series[], o: { xLabel: string; yLabel: string; width?: number; height?: number }): string {
   const items = series.map((s, i) => ({ label: s.label, color: PALETTE[i % PALETTE.length]!, dash: s.dash }));
-  const f = frame(o.width ?? 460, o.height ?? 260, Math.ceil(items.length / Math.max(1, Math.floor(((o.width ?? 460) - 56) / 150))));
+  const f = frame(o.width ?? 460, o.height ?? 260, legendLayout(o.width ?? 460, items).rows);
   const [x0, x1] = range(series.flatMap((s) => s.x));
   const [y0, y1] = range(series.flatMap((s) => s.y));
   const x = (v: number) => f.left + ((v - x0) / (x1 - x0)) * (f.width - f.left - f.right);
@@ -85,7 +98,7 @@ export function barChart(plot: string, title: string, groups: BarGroup[], series
   const items = seriesLabels.map((label, i) => ({ label, color: PALETTE[i % PALETTE.length]! }));
   if (o.markerLabel) items.push({ label: o.markerLabel, color: '#222' });
   const width = o.width ?? Math.max(460, 80 + groups.length * (24 + 18 * seriesLabels.length));
-  const f = frame(width, o.height ?? 280, Math.ceil(items.length / Math.max(1, Math.floor((width - 56) / 150))));
+  const f = frame(width, o.height ?? 280, legendLayout(width, items).rows);
   const all = groups.flatMap((g) => [...g.values.flatMap((v) => [v.value - (v.error ?? 0), v.value + (v.error ?? 0)]), ...(g.marker != null ? [g.marker] : [])]);
   const [y0, y1] = range(all, o.includeZero ?? true);
   const y = (v: number) => f.height - f.bottom - ((v - y0) / (y1 - y0)) * (f.height - f.top - f.bottom);
@@ -115,7 +128,7 @@ export function heatMap(plot: string, title: string, labels: string[], matrix: n
   const n = labels.length, cell = o.cell ?? Math.max(34, Math.min(60, Math.floor(360 / Math.max(1, n))));
   const longest = Math.max(...labels.map((l) => l.length), 4);
   const left = 12 + 6.5 * longest, top = 34;
-  const width = left + n * cell + 12, height = top + n * cell + 14 + 4.6 * longest;
+  const width = Math.max(left + n * cell + 12, 16 + 7.2 * title.length), height = top + n * cell + 14 + 4.6 * longest;
   const finite = matrix.flat().filter(Number.isFinite), max = Math.max(...finite, 1e-12);
   const f = { width, height, left, right: 12, top, bottom: height - top - n * cell };
   const cells: string[] = [];
