@@ -255,19 +255,24 @@ async function validate(gpu: WebGpuBackend, spec: Spec): Promise<number> {
   return err;
 }
 
-export interface BenchOptions { filter?: string; quick?: boolean; log?: (line: string) => void }
-
-export async function runBench(gpu: WebGpuBackend, opts: BenchOptions = {}): Promise<BenchReport> {
-  const log = opts.log ?? (() => {});
-  const notes: string[] = [`timing: median over repetitions; ${gpu.ctx.features.includes('timestamp-query') ? 'GPU timestamps and ' : ''}wall clock per dispatch (one pass, one submit per repetition)`];
-  // Peaks first: FMA throughput and copy bandwidth on this adapter.
+/** The adapter's FMA throughput (GFLOP/s) and copy bandwidth (GB/s), measured by the probe kernels. */
+export async function measurePeaks(gpu: WebGpuBackend): Promise<{ gflops: number; gbps: number }> {
   const vecs = 1 << 20, iters = 256;
   const src = gpu.upload(randomF32(4 * vecs, 8), 'f32'), dst = gpu.alloc(4 * vecs, 'f32');
   const fma = await timeKernel(gpu, 'peak_fma', [src], [dst], { n: vecs / 16, iters }, 3, 3);
   const copy = await timeKernel(gpu, 'peak_copy', [src], [dst], { n: vecs, iters: 0 }, 5, 3);
   gpu.release(src);
   gpu.release(dst);
-  const peaks = { gflops: (vecs / 16) * iters * 64 / (fma.gpuMs ?? fma.ms) / 1e6, gbps: 2 * 16 * vecs / (copy.gpuMs ?? copy.ms) / 1e6 };
+  return { gflops: (vecs / 16) * iters * 64 / (fma.gpuMs ?? fma.ms) / 1e6, gbps: 2 * 16 * vecs / (copy.gpuMs ?? copy.ms) / 1e6 };
+}
+
+export interface BenchOptions { filter?: string; quick?: boolean; log?: (line: string) => void }
+
+export async function runBench(gpu: WebGpuBackend, opts: BenchOptions = {}): Promise<BenchReport> {
+  const log = opts.log ?? (() => {});
+  const notes: string[] = [`timing: median over repetitions; ${gpu.ctx.features.includes('timestamp-query') ? 'GPU timestamps and ' : ''}wall clock per dispatch (one pass, one submit per repetition)`];
+  // Peaks first: FMA throughput and copy bandwidth on this adapter.
+  const peaks = await measurePeaks(gpu);
   log(`adapter: ${gpu.description}; measured peaks: ${peaks.gflops.toFixed(1)} GFLOP/s (FMA), ${peaks.gbps.toFixed(1)} GB/s (copy)`);
   const tf = await loadTf(gpu, notes);
   const cases: BenchCase[] = [];

@@ -12,7 +12,8 @@ import {
   CpuBackend, WebGpuBackend, gradcheck as gradcheckFn, gradcheckOps, gradcheckCases, gradcheckTolerance, type GradcheckInput, type GradcheckOptions, type Tensor, kernels, matmul, noGrad, randomUniform, scope,
   type Backend, type GradcheckResult, type OpName,
 } from './index.js';
-import { formatReport, runBench } from './bench.js';
+import { formatReport, measurePeaks, runBench } from './bench.js';
+import { chromeTrace, formatProfile, profileTraining, summarize } from './profile.js';
 import { discoverCommand, evaluateCommand, experimentCommand, trainCommand, type C2alCliOptions } from './c2al-commands.js';
 import { METRICS, type DivergenceMetric } from './c2al/discovery.js';
 import { IMPORTANT_LIMITS, NO_ADAPTER_HINT, REQUIRED_LIMITS, parseDawnFlags } from './backend/device.js';
@@ -27,6 +28,7 @@ commands:
   doctor      show the WebGPU runtime, adapter, features and limits, and check what the engine needs
   gradcheck   check every op's gradient: backend vs float64 reference vs finite differences
   bench       time the kernels (validated first) against measured peaks, TF.js-webgpu and our v1 floor
+  profile     GPU-time every kernel of a few training steps: Chrome trace, top kernels, phases, overhead
 
 data (experiment, discover, train, evaluate):
   --data SOURCE       synthetic (default), movielens:DIR (MovieLens-100K) or csv:FILE
@@ -60,6 +62,8 @@ other options:
   --module FILE       gradcheck the cases a user module exports (see docs/custom-ops.md)
   --filter TEXT       bench only cases whose name contains TEXT
   --quick             bench the smaller sizes only
+  --model NAME        profile: small (default; the experiment's DHEN, batch 512) or reference (26 × 10⁵, batch 2048)
+  --trace FILE        profile: where to write the Chrome trace (default runs/profile-<date-time>.trace.json)
   --dawn FLAGS        Dawn flags, e.g. "adapter=SwiftShader" (also C2AL_DAWN)
   -h, --help          this text
   -v, --version       the package version
@@ -205,6 +209,25 @@ async function gradcheck(json: boolean, backendName: string, only: string[], see
   return failed.length ? 1 : 0;
 }
 
+async function profile(json: boolean, o: { model: string; steps?: string; batch?: string; method?: string; trace?: string }, dawn: string[]): Promise<number> {
+  const model = oneOf('model', o.model, ['small', 'reference'] as const);
+  const c2al = oneOf('method', o.method ?? 'c2al', ['baseline', 'c2al'] as const) === 'c2al';
+  const steps = positiveInt('steps', o.steps, 5), batch = o.batch === undefined ? undefined : positiveInt('batch', o.batch, 512);
+  return withGpu('profile', dawn, async (gpu) => {
+    if (!json) console.log(`profiling ${steps} steps of the ${model} DHEN${c2al ? ' + C2AL heads' : ''} on ${gpu.description}…`);
+    const report = await profileTraining(gpu, { model, steps, batch, c2al });
+    report.peaks = await measurePeaks(gpu);
+    const trace = o.trace ?? `runs/profile-${new Date().toISOString().replace(/[:.]/g, '-')}.trace.json`;
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    const { dirname } = await import('node:path');
+    await mkdir(dirname(trace), { recursive: true });
+    await writeFile(trace, JSON.stringify(chromeTrace(report)));
+    if (json) console.log(JSON.stringify({ ...report, summary: summarize(report), trace }));
+    else console.log(`${formatProfile(report)}\n\ntrace: ${trace} (open in https://ui.perfetto.dev or chrome://tracing)`);
+    return 0;
+  });
+}
+
 async function bench(json: boolean, filter: string | undefined, quick: boolean, dawn: string[]): Promise<number> {
   return withGpu('bench', dawn, async (gpu) => {
     const report = await runBench(gpu, { filter, quick, log: json ? undefined : (line) => console.log(line) });
@@ -316,6 +339,7 @@ async function main(argv: string[]): Promise<number> {
         lambda: { type: 'string' }, 'lambda-head': { type: 'string' }, 'lambda-tail': { type: 'string' }, 'aux-cohorts': { type: 'string' }, select: { type: 'string' },
         metric: { type: 'string' }, 'min-cohort-share': { type: 'string' }, 'freeze-y': { type: 'boolean' }, method: { type: 'string' }, checkpoint: { type: 'string' },
         data: { type: 'string' }, cohort: { type: 'string' }, out: { type: 'string' }, schema: { type: 'string' }, 'skip-bad-rows': { type: 'boolean' },
+        model: { type: 'string' }, trace: { type: 'string' },
         dawn: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
     });
@@ -339,6 +363,7 @@ async function main(argv: string[]): Promise<number> {
     case 'doctor': return doctor(!!v.json, dawn);
     case 'gradcheck': return v.module ? gradcheckModule(v.module, !!v.json, v.backend!, dawn) : gradcheck(!!v.json, v.backend!, v.op ?? [], seeds, dawn);
     case 'bench': return bench(!!v.json, v.filter, !!v.quick, dawn);
+    case 'profile': return profile(!!v.json, { model: v.model ?? 'small', steps: v.steps, batch: v.batch, method: v.method, trace: v.trace }, dawn);
     default:
       console.error(`c2al: unknown command '${command}'\n\n${USAGE}`);
       return 2;

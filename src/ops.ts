@@ -3,6 +3,7 @@
  * (written with other ops, so gradients run on the same kernels and checks). The table's type makes a
  * missing op a compile error. Exported functions validate their inputs before anything is dispatched.
  */
+import { withOp } from './backend/profile-tags.js';
 import type { Backend, DType } from './backend/index.js';
 import { matmulVec4Applies, type ArgsOf, type KernelName } from './kernels.js';
 import { MAX_RANK, ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, fmt, normalizeAxes, numel, sameShape, strides, type Shape } from './shape.js';
@@ -94,7 +95,7 @@ export function opDef(name: string): OpDef<unknown> {
 /** Records the graph when grad mode is on and an input requires grad; otherwise frees what backward would have needed. */
 export function apply<A>(name: OpName | (string & {}), xs: Tensor[], attrs: A): Tensor {
   const def = opDef(name) as OpDef<A>;
-  const { out, saved = [] } = def.forward(xs, attrs);
+  const { out, saved = [] } = withOp(name, xs.map((x) => x.shape), () => def.forward(xs, attrs));
   if (def.backward && isGradEnabled() && xs.some((x) => x.requiresGrad)) {
     out.requiresGrad = true;
     out.op = name;

@@ -8,6 +8,7 @@ import type { Backend, DType, Storage } from './backend/index.js';
 import type { Data } from './reference.js';
 import { fmt, numel, type Shape } from './shape.js';
 import { opDef, copyOf, onesLike, add, densifyRows } from './ops.js';
+import { withOp, withPhase } from './backend/profile-tags.js';
 
 export class TensorError extends Error {
   override name = 'TensorError';
@@ -197,7 +198,7 @@ export class Tensor {
     const created = new Set<Tensor>();
     scopes.push(created);
     try {
-      noGrad(() => {
+      withPhase('backward', () => noGrad(() => {
         const grads = new Map<Tensor, Tensor>([[this, grad ?? onesLike(this)]]);
         for (const t of order) {
           const g = grads.get(t);
@@ -210,7 +211,7 @@ export class Tensor {
           t.saved.forEach((x) => x.assertUsable(`backward of ${t.op} (saved for backward)`));
           const rule = opDef(t.op).backward;
           if (!rule) continue;
-          const inGrads = rule(g, t.inputs, t.saved, t.attrs as never);
+          const inGrads = withOp(`${t.op} backward`, t.inputs.map((x) => x.shape), () => rule(g, t.inputs, t.saved, t.attrs as never));
           t.inputs.forEach((x, i) => {
             let gi = inGrads[i];
             if (!gi || !x.requiresGrad) return;
@@ -226,7 +227,7 @@ export class Tensor {
             grads.set(x, prev ? add(prev, gi) : gi);
           });
         }
-      });
+      }));
     } finally {
       scopes.pop();
       for (const t of created) t.dispose();

@@ -56,6 +56,20 @@ describe.skipIf(project === 'browser')('c2al CLI (node)', () => {
     expect(text.stdout).toMatch(/overall\s+100\.0%\s+\d\.\d{4} ± 0\.0000/);
   });
 
+  test('profile writes a Chrome trace and reports its overhead', async () => {
+    const { mkdtemp, readFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const trace = `${await mkdtemp(`${tmpdir()}/c2al-profile-`)}/step.trace.json`;
+    const r = await c2al('profile', '--steps', '2', '--batch', '64', '--trace', trace, '--json');
+    expect(r.stderr).toBe('');
+    const report = JSON.parse(r.stdout) as { kernels: unknown[]; dispatches: number; overhead: number; summary: { phases: { phase: string }[] }; peaks: { gflops: number } };
+    expect(report.kernels).toHaveLength(report.dispatches);
+    expect(report.summary.phases.map((p) => p.phase)).toEqual(['forward', 'backward', 'optimizer']);
+    expect(report.peaks.gflops).toBeGreaterThan(0);
+    const events = (JSON.parse(await readFile(trace, 'utf8')) as { traceEvents: { ph: string }[] }).traceEvents;
+    expect(events.filter((e) => e.ph === 'X')).toHaveLength(report.dispatches);
+  });
+
   test('user errors: one line on stderr, exit code 2, no stack trace (--verbose shows it)', async () => {
     const cases: [string[], RegExp][] = [
       [['train', '--lambda=-1'], /^c2al: --lambda must be a number >= 0 \(or a comma-separated list\), got '-1'$/],

@@ -10,6 +10,7 @@ import { BufferPool } from './buffers.js';
 import { requestGpuDevice, type DeviceOptions, type GpuContext } from './device.js';
 import { BackendError, type Backend, type DType, type MemoryStats, type Storage } from './index.js';
 import { shaders, type ShaderName } from './shaders.gen.js';
+import type { GpuProfiler } from './profiler.js';
 
 export class ShaderCompileError extends Error {
   override name = 'ShaderCompileError';
@@ -56,6 +57,7 @@ export class WebGpuBackend implements Backend {
   submits = 0;
   private timing: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
   private timePass = false;
+  private profiler: GpuProfiler | null = null;
 
   private constructor(readonly ctx: GpuContext) {
     const { device } = ctx;
@@ -216,10 +218,22 @@ export class WebGpuBackend implements Backend {
     if (!this.pipelines.has(kernel)) throw new BackendError(`kernel ${kernel} is not prepared on this backend: await registerOp(…, [backend]) or backend.prepareKernel('${kernel}')`);
     const groups = k.grid(args);
     if (groups === 0) return;
-    this.dispatch(kernel, k, inputs.map((s) => this.own(s)), outputs.map((s) => this.own(s)), k.params(args), groups);
+    this.dispatch(kernel, k, inputs.map((s) => this.own(s)), outputs.map((s) => this.own(s)), k.params(args), groups, args);
   }
 
-  private dispatch(name: string, k: KernelCore<unknown>, ins: GpuStorage[], outs: GpuStorage[], words: number[], groups: number): void {
+  /**
+   * Attaches a profiler (every dispatch then gets a timestamped pass of its own) or detaches it (null).
+   * Work recorded so far is submitted first, so no pass mixes the two modes.
+   */
+  setProfiler(profiler: GpuProfiler | null): void {
+    if (profiler && !this.ctx.features.includes('timestamp-query')) {
+      throw new BackendError(`profiling needs the 'timestamp-query' feature, which ${this.description} does not offer`);
+    }
+    this.flush();
+    this.profiler = profiler;
+  }
+
+  private dispatch(name: string, k: KernelCore<unknown>, ins: GpuStorage[], outs: GpuStorage[], words: number[], groups: number, args?: unknown): void {
     const x = Math.min(groups, this.maxGroups);
     const y = Math.ceil(groups / x);
     if (y > this.maxGroups) throw new BackendError(`kernel ${name}: ${groups} workgroups exceed the adapter's ${this.maxGroups}² grid`);
@@ -234,18 +248,22 @@ export class WebGpuBackend implements Backend {
       layout: this.storageLayout(k.inputs, k.outputs),
       entries: [...ins, ...outs].map((s, i) => ({ binding: i, resource: { buffer: s.buffer, size: s.bindBytes } })),
     });
+    const profiled = this.profiler?.record(name, args, ins, outs, groups) ?? null;
+    this.encoder ??= device.createCommandEncoder({ label: 'step encoder' });
     if (!this.pass) {
-      this.encoder = device.createCommandEncoder({ label: 'step encoder' });
-      this.pass = this.encoder.beginComputePass({
-        label: 'step pass',
-        ...(this.timePass && this.timing ? { timestampWrites: { querySet: this.timing.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {}),
-      });
+      const writes = profiled ?? (this.timePass && this.timing ? { querySet: this.timing.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : null);
+      this.pass = this.encoder.beginComputePass({ label: profiled ? `${name} pass` : 'step pass', ...(writes ? { timestampWrites: writes } : {}) });
     }
     this.pass.setPipeline(this.pipelines.get(name)!);
     this.pass.setBindGroup(0, bindGroup);
     this.pass.setBindGroup(1, this.arenaGroup, [offset]);
     this.pass.dispatchWorkgroups(x, y);
     this.dispatches++;
+    if (this.profiler) {
+      // One pass per kernel while profiling: its timestamps bracket exactly this dispatch.
+      this.pass.end();
+      this.pass = null;
+    }
   }
 
   /**
@@ -284,9 +302,11 @@ export class WebGpuBackend implements Backend {
   }
 
   flush(): void {
-    if (!this.encoder || !this.pass) return;
-    this.pass.end();
-    this.pass = null;
+    if (!this.encoder) return;
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
     this.submitEncoder();
   }
 

@@ -5,6 +5,7 @@
 import type { Backend } from '../backend/index.js';
 import { divergences, histogram, tensor } from '../ops.js';
 import { noGrad, scope, TensorError } from '../tensor.js';
+import { withPhase } from '../backend/profile-tags.js';
 import { mulberry32 } from '../random.js';
 
 export const METRICS = ['symmetricKL', 'jsDistance', 'wasserstein1', 'cosine'] as const;
@@ -29,7 +30,7 @@ export async function discover(pred: ArrayLike<number>, cohorts: ArrayLike<numbe
   if (!(minShare >= 0 && minShare < 1)) throw new TensorError(`discover: minShare must be in [0, 1), got ${minShare}`);
   if (pred.length !== cohorts.length) throw new TensorError(`discover: ${pred.length} predictions for ${cohorts.length} cohort ids`);
   if (pred.length === 0) throw new TensorError('discover: no predictions (the validation split is empty)');
-  const flat = noGrad(() => scope(() => divergences(histogram(tensor(Float32Array.from(pred), [pred.length], { backend }), cohorts, numCohorts, o.bins ?? 50))));
+  const flat = withPhase('metrics', () => noGrad(() => scope(() => divergences(histogram(tensor(Float32Array.from(pred), [pred.length], { backend }), cohorts, numCohorts, o.bins ?? 50)))));
   const d = Array.from(await flat.read());
   flat.dispose();
   const matrices = Object.fromEntries(METRICS.map((m, k) => [m, Array.from({ length: numCohorts }, (_, i) =>

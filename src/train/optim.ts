@@ -4,6 +4,7 @@
  * the touched rows). Plus global-norm gradient clipping and a warmup + decay learning-rate schedule.
  * Optimizer state tensors are named `<param>.<slot>` for checkpoints.
  */
+import { withPhase } from '../backend/profile-tags.js';
 import { add, densifyRows, div, full, maximum, mul, sqrt, sum } from '../ops.js';
 import { adagradRowsUpdate, adamUpdate, sgdUpdate, type AdamState } from '../updates.js';
 import { keep, noGrad, scope, RowSparse, Tensor, TensorError } from '../tensor.js';
@@ -34,12 +35,12 @@ export abstract class Optimizer {
 
   /** Applies every parameter's gradient (dense or row-sparse); parameters without one are skipped. */
   step(): void {
-    scope(() => {
+    withPhase('optimizer', () => scope(() => {
       for (const [name, p] of this.params) {
         const g = gradientOf(p);
         if (g) this.update(name, p, g);
       }
-    });
+    }));
     this.steps++;
   }
 
