@@ -49,4 +49,5 @@ export {
   CheckpointError, encodeSafetensors, decodeSafetensors, encodeModule, snapshot, restore, saveCheckpoint, loadCheckpoint,
   writeFileAtomic, readCheckpointFile, crc32, type TensorData,
 } from './nn/checkpoint.js';
+export { FiniteGuard, NonFiniteError, type NonFinite } from './train/finite-guard.js';
 export { SGD, Adam, AdamW, RowWiseAdagrad, Optimizer, clipGradNorm, learningRate, encodeOptimizerState, restoreOptimizerState, type Schedule } from './train/optim.js';

@@ -235,8 +235,12 @@ export class DhenModel extends Module {
     }
   }
 
-  /** ids [B, fields] (host array), dense [B, dense] (optional). Checked before anything runs; an empty batch is refused. */
-  forward(ids: ArrayLike<number>, dense?: Tensor): DhenOutput {
+  /**
+   * ids [B, fields] (host array), dense [B, dense] (optional). Checked before anything runs; an empty batch
+   * is refused. `observe` sees each layer's output as it is made ('embeddings', 'dense', 'layers.i',
+   * 'heads.<name>'), e.g. for a FiniteGuard.
+   */
+  forward(ids: ArrayLike<number>, dense?: Tensor, observe?: (layer: string, output: Tensor) => void): DhenOutput {
     const f = this.config.fields.length;
     if (!(Array.isArray(ids) || (ArrayBuffer.isView(ids) && !(ids instanceof DataView)))) throw new TensorError(`DhenModel: ids must be an array or typed array of [batch, ${f}] ids, got ${ids === null ? 'null' : typeof ids}`);
     if (ids.length === 0) throw new TensorError(`DhenModel: empty batch (0 ids; expected [batch, ${f}] with batch >= 1)`);
@@ -253,13 +257,22 @@ export class DhenModel extends Module {
     }
     return disposeOnThrow(() => {
       let x = this.embeddings.forward(ids);
+      observe?.('embeddings', x);
       if (this.denseProjection) {
-        x = concat([x, reshape(this.denseProjection.forward(dense!), [b, this.totalFields - f, this.config.dim])], 1);
+        const projected = this.denseProjection.forward(dense!);
+        observe?.('dense', projected);
+        x = concat([x, reshape(projected, [b, this.totalFields - f, this.config.dim])], 1);
       }
-      for (const layer of this.layers) x = layer.forward(x);
+      this.layers.forEach((layer, i) => {
+        x = layer.forward(x);
+        observe?.(`layers.${i}`, x);
+      });
       const representation = reshape(x, [b, this.totalFields * this.config.dim]);
       const logits: Record<string, Tensor> = {};
-      for (const [name, head] of this.heads) logits[name] = reshape(head.forward(representation), [b]);
+      for (const [name, head] of this.heads) {
+        logits[name] = reshape(head.forward(representation), [b]);
+        observe?.(`heads.${name}`, logits[name]);
+      }
       return { logits, representation };
     });
   }
