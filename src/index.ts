@@ -37,7 +37,7 @@ export { f32Bits } from './kernels.js';
 export { CpuBackend } from './backend/cpu.js';
 export { WebGpuBackend, ShaderCompileError, DeviceLostError } from './backend/webgpu.js';
 export { requestGpuDevice, NoAdapterError, type GpuContext, type AdapterSummary } from './backend/device.js';
-export type { Backend, DType, MemoryStats } from './backend/index.js';
+export { BackendError, type Backend, type DType, type MemoryStats } from './backend/index.js';
 export { kernels, type KernelName } from './kernels.js';
 export { Module } from './nn/module.js';
 export { Linear, LayerNorm, MLP, type Activation } from './nn/layers.js';
@@ -49,6 +49,7 @@ export {
   CheckpointError, encodeSafetensors, decodeSafetensors, encodeModule, snapshot, restore, saveCheckpoint, loadCheckpoint,
   writeFileAtomic, readCheckpointFile, crc32, type TensorData,
 } from './nn/checkpoint.js';
+export { FiniteGuard, NonFiniteError, type NonFinite } from './train/finite-guard.js';
 export { SGD, Adam, AdamW, RowWiseAdagrad, Optimizer, clipGradNorm, learningRate, encodeOptimizerState, restoreOptimizerState, type Schedule } from './train/optim.js';
 export {
   runExperiment, train as trainModel, predict, modelConfig, stepCount, fmWeights, discover, selectCohorts, METRICS, evaluate, cohortMetrics,

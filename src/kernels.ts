@@ -6,7 +6,7 @@
 import type { ShaderName } from './backend/shaders.gen.js';
 import { MAX_RANK } from './shape.js';
 import {
-  BINARY, CAST, UNARY, sgdRef, adamRef, adamRowsRef, adagradRowsRef, peakFmaRef, bceRef, histogramRef, divergencesRef, embeddingBagRef, embeddingBagBackwardRef, scatterRowsRef, layernormRef, layernormBackwardRef, binaryRef, castRef, copyRef, fillRef, matmulRef, reduceRef, unaryRef, whereRef,
+  BINARY, CAST, UNARY, sgdRef, adamRef, adamRowsRef, adagradRowsRef, peakFmaRef, bceRef, histogramRef, firstNonFiniteRef, divergencesRef, embeddingBagRef, embeddingBagBackwardRef, scatterRowsRef, layernormRef, layernormBackwardRef, binaryRef, castRef, copyRef, fillRef, matmulRef, reduceRef, unaryRef, whereRef,
   type AdamHyper, type BinaryKernel, type CastKernel, type Data, type MatmulLayout, type UnaryKernel,
 } from './reference.js';
 
@@ -51,6 +51,7 @@ export interface MatmulArgs extends MatmulLayout { batch: number }
 export interface BceArgs { rows: number; heads: number }
 export interface NormArgs { rows: number; dim: number; eps: number }
 export interface HistogramArgs { n: number; cohorts: number; bins: number }
+export interface FiniteArgs { n: number; slot: number }
 export interface DivergenceArgs { cohorts: number; bins: number; eps: number }
 export interface SgdArgs { n: number; lr: number; momentum: number; wd: number }
 export interface AdamArgs { n: number; h: AdamHyper }
@@ -190,6 +191,12 @@ export const kernels = {
     grid: (a) => blocks(a.n, WG),
     cpu: ([v, c], [h], a) => histogramRef(v!, c!, h!, a.n, a.cohorts, a.bins),
   } satisfies Kernel<HistogramArgs>,
+  first_nonfinite: {
+    shader: 'finite', entry: 'first_nonfinite', inputs: 1, outputs: 1, constants: { WG },
+    params: (a) => [a.n, a.slot],
+    grid: (a) => blocks(a.n, WG),
+    cpu: ([x], [flags], a) => firstNonFiniteRef(x!, flags!, a.n, a.slot),
+  } satisfies Kernel<FiniteArgs>,
   divergences: {
     shader: 'divergence', entry: 'divergences', inputs: 1, outputs: 1, constants: { WG: 64 },
     params: (a) => [a.cohorts, a.bins, f32Bits(a.eps)],

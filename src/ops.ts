@@ -7,7 +7,8 @@ import { withOp } from './backend/profile-tags.js';
 import type { Backend, DType } from './backend/index.js';
 import { matmulVec4Applies, type ArgsOf, type KernelName } from './kernels.js';
 import { MAX_RANK, ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, fmt, normalizeAxes, numel, sameShape, strides, type Shape } from './shape.js';
-import { RowSparse, Tensor, TensorError, getBackend, isGradEnabled } from './tensor.js';
+import { RowSparse, Tensor, TensorError, assertFits, disposeOnThrow, getBackend, isGradEnabled } from './tensor.js';
+import { BackendError } from './backend/index.js';
 import { bagPlan, lookupPlan, sortedPlan, type BagPlan, type EmbeddingField } from './embedding-plan.js';
 import type { Data, UnaryKernel } from './reference.js';
 
@@ -78,8 +79,47 @@ function check(op: string, xs: Tensor[], names: readonly string[], dtype: DType 
 }
 
 function checkNumber(op: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new TensorError(`${op}: ${name} must be a finite number, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new TensorError(`${op}: ${name} must be a finite number, got ${show(v)}`);
   return v;
+}
+
+/** A short rendering of any user value for error messages (never throws). */
+function show(v: unknown): string {
+  if (v instanceof Tensor) return v.describe();
+  if (typeof v === 'string') return `'${v.slice(0, 40)}'`;
+  if (typeof v === 'symbol' || typeof v === 'function') return typeof v;
+  if (Array.isArray(v)) return v.length > 8 ? `an array of ${v.length}` : `[${v.map(show).join(', ')}]`;
+  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as unknown as ArrayLike<number>).length})`;
+  if (v && typeof v === 'object') return `an object (${Object.keys(v).slice(0, 4).join(', ') || 'no keys'})`;
+  return String(v);
+}
+
+/** An array of numbers (shape, begin, size, perm); other values are a ShapeError naming the argument. */
+function checkList(op: string, name: string, v: unknown): readonly number[] {
+  if (!Array.isArray(v) || v.some((d) => typeof d !== 'number')) throw new ShapeError(`${op}: ${name} must be an array of integers, got ${show(v)}`);
+  return v as readonly number[];
+}
+
+/** Host ids / offsets: an array or typed array of numbers. */
+function checkIds(op: string, name: string, v: unknown): ArrayLike<number> {
+  const typed = ArrayBuffer.isView(v) && !(v instanceof DataView);
+  if (!typed && !(Array.isArray(v) && v.every((x) => typeof x === 'number'))) {
+    throw new TensorError(`${op}: ${name} must be an array or typed array of integers, got ${show(v)}`);
+  }
+  return v as ArrayLike<number>;
+}
+
+const DTYPES: readonly DType[] = ['f32', 'i32', 'u32'];
+function checkDType(op: string, v: unknown): DType {
+  if (!DTYPES.includes(v as DType)) throw new TensorError(`${op}: dtype must be one of ${DTYPES.join(', ')}, got ${show(v)}`);
+  return v as DType;
+}
+
+/** An options bag: undefined or a plain object. */
+function checkOptions<T extends object>(op: string, v: unknown): Partial<T> {
+  if (v === undefined) return {};
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new TensorError(`${op}: options must be an object, got ${show(v)}`);
+  return v as Partial<T>;
 }
 
 /** Ops registered at run time (registerOp), by name. */
@@ -95,7 +135,15 @@ export function opDef(name: string): OpDef<unknown> {
 /** Records the graph when grad mode is on and an input requires grad; otherwise frees what backward would have needed. */
 export function apply<A>(name: OpName | (string & {}), xs: Tensor[], attrs: A): Tensor {
   const def = opDef(name) as OpDef<A>;
-  const { out, saved = [] } = withOp(name, xs.map((x) => x.shape), () => def.forward(xs, attrs));
+  // A forward that throws part-way (an output over the adapter's limits) frees what it had allocated.
+  const { out, saved = [] } = withOp(name, xs.map((x) => x.shape), () => disposeOnThrow(() => {
+    try {
+      return def.forward(xs, attrs);
+    } catch (e) {
+      if (e instanceof BackendError && !e.message.startsWith(`${name}: `)) e.message = `${name}: ${e.message}`;
+      throw e;
+    }
+  }));
   if (def.backward && isGradEnabled() && xs.some((x) => x.requiresGrad)) {
     out.requiresGrad = true;
     out.op = name;
@@ -486,12 +534,13 @@ export const greater = binaryFn('greater');
 
 export function cast(x: Tensor, dtype: DType): Tensor {
   check('cast', [x], ['x'], null);
-  return apply('cast', [x], { dtype });
+  return apply('cast', [x], { dtype: checkDType('cast', dtype) });
 }
 
 function reduceFn(name: 'sum' | 'mean' | 'max') {
   return (x: Tensor, axes?: number | number[], keepDims = false): Tensor => {
     check(name, [x], ['x']);
+    if (typeof keepDims !== 'boolean') throw new TensorError(`${name}: keepDims must be a boolean, got ${show(keepDims)}`);
     const norm = normalizeAxes(axes, x.rank, `${name} of ${x.describe()}`);
     if (name === 'max' && norm.some((a) => x.shape[a] === 0)) throw new ShapeError(`max of ${x.describe()}: cannot reduce an empty axis`);
     return apply(name, [x], { axes: norm, keepDims });
@@ -503,6 +552,7 @@ export const max = reduceFn('max');
 
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   check('reshape', [x], ['x'], null);
+  checkList('reshape', 'shape', shape);
   const holes = shape.filter((d) => d === -1).length;
   const known = numel(shape.filter((d) => d !== -1));
   const resolved = shape.map((d) => (d === -1 ? (known === 0 ? 0 : x.size / known) : d));
@@ -515,6 +565,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
   check('permute', [x], ['x'], null);
+  checkList('permute', 'perm', perm);
   const norm = normalizeAxes(perm, x.rank, `permute of ${x.describe()}`);
   if (perm.length !== x.rank || norm.length !== x.rank) {
     throw new ShapeError(`permute: ${JSON.stringify(perm)} is not a permutation of the ${x.rank} axes of ${x.describe()}`);
@@ -525,6 +576,8 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
 /** Swaps two axes (default: the last two). */
 export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
   check('transpose', [x], ['x'], null);
+  if (typeof axis0 !== 'number' || typeof axis1 !== 'number') throw new ShapeError(`transpose: axes must be integers, got ${show(axis0)} and ${show(axis1)}`);
+  if (x.rank < 2) throw new ShapeError(`transpose: ${x.describe()} has fewer than two axes`);
   const [a, b] = normalizeAxes([axis0, axis1], x.rank, `transpose of ${x.describe()}`);
   const perm = x.shape.map((_, i) => i);
   perm[a!] = b!;
@@ -535,6 +588,8 @@ export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
 /** The block starting at `begin` with extent `size` per axis (-1: to the end). */
 export function slice(x: Tensor, begin: readonly number[], size: readonly number[]): Tensor {
   check('slice', [x], ['x'], null);
+  checkList('slice', 'begin', begin);
+  checkList('slice', 'size', size);
   if (begin.length !== x.rank || size.length !== x.rank) {
     throw new ShapeError(`slice of ${x.describe()}: begin ${fmt(begin)} and size ${fmt(size)} need ${x.rank} entries each`);
   }
@@ -549,8 +604,9 @@ export function slice(x: Tensor, begin: readonly number[], size: readonly number
 }
 
 export function concat(xs: readonly Tensor[], axis = 0): Tensor {
-  if (!xs || !(xs.length > 0)) throw new TensorError('concat: needs a non-empty array of tensors');
+  if (!Array.isArray(xs as unknown) || xs.length === 0) throw new TensorError(`concat: needs a non-empty array of tensors, got ${show(xs)}`);
   check('concat', [...xs], xs.map((_, i) => `input ${i}`), null);
+  if (typeof axis !== 'number') throw new ShapeError(`concat: axis must be an integer, got ${show(axis)}`);
   const first = xs[0]!;
   const [ax] = normalizeAxes(axis, first.rank, `concat along axis ${axis}`);
   if (ax === undefined) throw new ShapeError('concat: scalars cannot be concatenated');
@@ -566,9 +622,11 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
 /** Broadcasts x to `shape` (materialized copy). */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   check('expand', [x], ['x'], null);
+  checkList('expand', 'shape', shape);
   assertValidShape(shape, `expand of ${x.describe()}`);
   const out = broadcastShapes([x.shape, shape], [`expand: x ${x.describe()}`, 'target']);
   if (!sameShape(out, shape)) throw new ShapeError(`expand: ${x.describe()} cannot broadcast to ${fmt(shape)}`);
+  assertFits(x.backend, shape, x.dtype, `expand: output ${x.dtype} ${fmt(shape)}`);
   return apply('expand', [x], { shape: [...shape] });
 }
 
@@ -582,18 +640,27 @@ export function where(condition: Tensor, a: Tensor, b: Tensor): Tensor {
 /** op(a) · op(b) over the last two axes, with transposes and batch broadcasting over up to 4 leading axes. */
 export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: boolean } = {}): Tensor {
   check('matmul', [a, b], ['a', 'b']);
-  const attrs = { transA: !!opts.transA, transB: !!opts.transB };
-  matmulDims(a, b, attrs);
+  const o = checkOptions<{ transA: boolean; transB: boolean }>('matmul', opts);
+  for (const k of ['transA', 'transB'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new TensorError(`matmul: ${k} must be a boolean, got ${show(o[k])}`);
+  }
+  const attrs = { transA: !!o.transA, transB: !!o.transB };
+  const { m, n, batchShape } = matmulDims(a, b, attrs);
+  assertFits(a.backend, [...batchShape, m, n], 'f32', `matmul: output f32 ${fmt([...batchShape, m, n])}`);
   return apply('matmul', [a, b], attrs);
 }
 
 /** Softmax over `axis`, shifted by the (detached) max for stability; gradients come from exp, sum and div. */
 export function softmax(x: Tensor, axis = -1): Tensor {
   check('softmax', [x], ['x']);
+  if (typeof axis !== 'number') throw new ShapeError(`softmax: axis must be an integer, got ${show(axis)}`);
   const [ax] = normalizeAxes(axis, x.rank, `softmax of ${x.describe()}`);
   if (ax === undefined) throw new ShapeError(`softmax: ${x.describe()} has no axis ${axis}`);
-  const e = exp(sub(x, max(x.detach(), ax, true)));
-  return div(e, sum(e, ax, true));
+  if (x.shape[ax] === 0) throw new ShapeError(`softmax of ${x.describe()}: axis ${ax} is empty`);
+  return disposeOnThrow(() => {
+    const e = exp(sub(x, max(x.detach(), ax, true)));
+    return div(e, sum(e, ax, true));
+  });
 }
 
 /**
@@ -609,7 +676,7 @@ export function fmInteraction(x: Tensor, y: Tensor): Tensor {
   const [batch, n] = x.shape as [number, number, number];
   const ok = (y.rank === 2 && y.shape[0] === n) || (y.rank === 3 && y.shape[0] === batch && y.shape[1] === n);
   if (!ok) throw new ShapeError(`fmInteraction: y ${y.describe()} must be [${n}, k] or [${batch}, ${n}, k] for x ${x.describe()}`);
-  return matmul(x, matmul(x, y, { transA: true }));
+  return disposeOnThrow(() => matmul(x, matmul(x, y, { transA: true })));
 }
 
 /**
@@ -617,16 +684,52 @@ export function fmInteraction(x: Tensor, y: Tensor): Tensor {
  * (weights default to 1; a [B, 1] or [H] weight broadcasts). Returns the per-head weighted loss sums [H];
  * divide by B for the mean. Stable for any |logit|: max(x,0) − x·y + log1p(exp(−|x|)).
  */
-export function bceWithLogits(logits: Tensor, labels: Tensor, weights?: Tensor): Tensor {
-  check('bceWithLogits', weights ? [logits, labels, weights] : [logits, labels], ['logits', 'labels', 'weights']);
+export function bceWithLogits(logits: Tensor, labels: Tensor | ArrayLike<number>, weights?: Tensor | ArrayLike<number>): Tensor {
+  check('bceWithLogits', [logits], ['logits']);
   if (logits.rank !== 2) throw new ShapeError(`bceWithLogits: logits must be [batch, heads], got ${logits.describe()}`);
-  if (!sameShape(labels.shape, logits.shape)) throw new ShapeError(`bceWithLogits: labels ${labels.describe()} must match logits ${logits.describe()}`);
-  if (weights) broadcastShapes([weights.shape, logits.shape], [`bceWithLogits: weights ${weights.describe()}`, `logits ${logits.describe()}`]);
-  const w = !weights ? full(logits.shape, 1, { backend: logits.backend })
-    : sameShape(weights.shape, logits.shape) ? weights : noGradExpand(weights, logits.shape);
-  const out = apply('bceWithLogits', [logits, labels, w], {});
-  if (w !== weights && !out.requiresGrad) w.dispose();
-  return out;
+  const [rows, heads] = logits.shape as [number, number];
+  const backend = logits.backend;
+  let weightShape: number[] | null = null;
+  if (labels instanceof Tensor) {
+    check('bceWithLogits', [logits, labels], ['logits', 'labels']);
+    if (!sameShape(labels.shape, logits.shape)) throw new ShapeError(`bceWithLogits: labels ${labels.describe()} must match logits ${logits.describe()}`);
+  } else {
+    hostValues('labels', labels, rows * heads, heads, 0, 1, 'labels must be in [0, 1] (soft labels allowed)');
+  }
+  if (weights instanceof Tensor) {
+    check('bceWithLogits', [logits, weights], ['logits', 'weights']);
+    broadcastShapes([weights.shape, logits.shape], [`bceWithLogits: weights ${weights.describe()}`, `logits ${logits.describe()}`]);
+  } else if (weights !== undefined) {
+    const n = checkIds('bceWithLogits', 'weights', weights).length;
+    weightShape = n === heads ? [heads] : n === rows ? [rows, 1] : n === rows * heads ? [rows, heads] : null;
+    if (!weightShape) throw new ShapeError(`bceWithLogits: ${n} host weights for logits ${logits.describe()}: expected ${heads} (one per head), ${rows} (one per row) or ${rows * heads}`);
+    hostValues('weights', weights, n, weightShape[1] ?? heads, 0, Infinity, 'loss weights must be finite and >= 0');
+  }
+  return disposeOnThrow(() => {
+    const y = labels instanceof Tensor ? labels : tensor(labels as ArrayLike<number> as number[], [rows, heads], { backend });
+    const given = weights instanceof Tensor ? weights : weightShape ? tensor(weights as ArrayLike<number> as number[], weightShape, { backend }) : null;
+    const w = !given ? full(logits.shape, 1, { backend })
+      : sameShape(given.shape, logits.shape) ? given : noGradExpand(given, logits.shape);
+    const out = apply('bceWithLogits', [logits, y, w], {});
+    if (!out.requiresGrad) {
+      if (y !== labels) y.dispose();
+      if (w !== weights) w.dispose();
+    }
+    if (given && given !== weights && given !== w) given.dispose();
+    return out;
+  });
+}
+
+/** Host labels or weights: `n` finite numbers in [lo, hi]; an error names the element, its row and head. */
+function hostValues(name: string, v: unknown, n: number, heads: number, lo: number, hi: number, rule: string): void {
+  const values = checkIds('bceWithLogits', name, v);
+  if (values.length !== n) throw new ShapeError(`bceWithLogits: ${values.length} host ${name} for ${n} logits`);
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i]!;
+    if (!(x >= lo && x <= hi) || !Number.isFinite(x)) {
+      throw new TensorError(`bceWithLogits: ${name}[${i}] (row ${Math.floor(i / Math.max(1, heads))}, head ${i % Math.max(1, heads)}) is ${x}; ${rule}`);
+    }
+  }
 }
 
 function noGradExpand(x: Tensor, shape: Shape): Tensor {
@@ -641,7 +744,8 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
   for (const [name, t] of [['gamma', gamma], ['beta', beta]] as const) {
     if (t.rank !== 1 || t.shape[0] !== dim) throw new ShapeError(`layerNorm: ${name} ${t.describe()} must be [${dim}] (the last axis of x ${x.describe()})`);
   }
-  return apply('layerNorm', [x, gamma, beta], { eps: checkNumber('layerNorm', 'eps', eps) });
+  if (!(checkNumber('layerNorm', 'eps', eps) >= 0)) throw new TensorError(`layerNorm: eps must be >= 0, got ${eps}`);
+  return apply('layerNorm', [x, gamma, beta], { eps });
 }
 
 function embeddingTable(what: string, table: Tensor): void {
@@ -649,9 +753,10 @@ function embeddingTable(what: string, table: Tensor): void {
   if (table.rank !== 2) throw new ShapeError(`${what}: table must be [rows, dim], got ${table.describe()}`);
 }
 
-function embeddingApply(table: Tensor, plan: BagPlan, shape: number[]): Tensor {
+function embeddingApply(what: string, table: Tensor, plan: BagPlan, shape: number[]): Tensor {
+  assertFits(table.backend, shape, 'f32', `${what}: output f32 ${fmt(shape)}`);
   const upload = (data: Uint32Array): Tensor => Tensor.fromData(table.backend, data, [data.length], 'u32');
-  return apply('embeddingBag', [table, upload(plan.rows), upload(plan.offsets)], { plan, shape });
+  return disposeOnThrow(() => apply('embeddingBag', [table, upload(plan.rows), upload(plan.offsets)], { plan, shape }));
 }
 
 /**
@@ -662,8 +767,12 @@ function embeddingApply(table: Tensor, plan: BagPlan, shape: number[]): Tensor {
  */
 export function embeddingLookup(table: Tensor, ids: ArrayLike<number>, fields: readonly EmbeddingField[]): Tensor {
   embeddingTable('embeddingLookup', table);
+  checkIds('embeddingLookup', 'ids', ids);
+  if (!Array.isArray(fields) || fields.some((f) => !f || typeof f !== 'object' || !Number.isInteger(f.vocab) || f.vocab < 1)) {
+    throw new TensorError(`embeddingLookup: fields must be an array of {name, vocab} with positive integer vocabularies, got ${show(fields)}`);
+  }
   const plan = lookupPlan(ids, fields, table.shape[0]!);
-  return embeddingApply(table, plan, [ids.length / fields.length, fields.length, table.shape[1]!]);
+  return embeddingApply('embeddingLookup', table, plan, [ids.length / fields.length, fields.length, table.shape[1]!]);
 }
 
 /**
@@ -673,12 +782,17 @@ export function embeddingLookup(table: Tensor, ids: ArrayLike<number>, fields: r
 export function embeddingBag(table: Tensor, ids: ArrayLike<number>, offsets: ArrayLike<number>,
   opts: { mode?: 'sum' | 'mean'; name?: string; rowOffset?: number; vocab?: number } = {}): Tensor {
   embeddingTable('embeddingBag', table);
-  const rowOffset = opts.rowOffset ?? 0, vocab = opts.vocab ?? table.shape[0]! - rowOffset;
-  if (!Number.isInteger(rowOffset) || rowOffset < 0 || rowOffset + vocab > table.shape[0]!) {
-    throw new TensorError(`embeddingBag: rows ${rowOffset} .. ${rowOffset + vocab} are outside ${table.describe()}`);
+  checkIds('embeddingBag', 'ids', ids);
+  checkIds('embeddingBag', 'offsets', offsets);
+  const o = checkOptions<{ mode: 'sum' | 'mean'; name: string; rowOffset: number; vocab: number }>('embeddingBag', opts);
+  const mode = o.mode ?? 'sum';
+  if (mode !== 'sum' && mode !== 'mean') throw new TensorError(`embeddingBag: mode must be 'sum' or 'mean', got ${show(mode)}`);
+  const rowOffset = o.rowOffset ?? 0, vocab = o.vocab ?? table.shape[0]! - rowOffset;
+  if (!Number.isInteger(rowOffset) || !Number.isInteger(vocab) || rowOffset < 0 || vocab < 0 || rowOffset + vocab > table.shape[0]!) {
+    throw new TensorError(`embeddingBag: rows ${show(rowOffset)} .. ${show(rowOffset + vocab)} (rowOffset, vocab) are outside ${table.describe()}`);
   }
-  const plan = bagPlan(ids, offsets, { name: opts.name ?? table.name ?? 'table', vocab, rowOffset }, (opts.mode ?? 'sum') === 'mean');
-  return embeddingApply(table, plan, [plan.bags, table.shape[1]!]);
+  const plan = bagPlan(ids, offsets, { name: o.name ?? table.name ?? 'table', vocab, rowOffset }, mode === 'mean');
+  return embeddingApply('embeddingBag', table, plan, [plan.bags, table.shape[1]!]);
 }
 
 /**
@@ -697,6 +811,8 @@ export function histogram(values: Tensor, cohorts: Tensor | ArrayLike<number>, n
     if (cohorts.dtype !== 'u32') throw new TensorError(`histogram: cohorts must be u32, got ${cohorts.describe()}`);
     ids = cohorts;
   } else {
+    checkIds('histogram', 'cohorts', cohorts);
+    if (cohorts.length !== values.size) throw new ShapeError(`histogram: ${cohorts.length} cohort ids for ${values.describe()} (${values.size} values)`);
     for (let i = 0; i < cohorts.length; i++) {
       const c = cohorts[i]!;
       if (!Number.isInteger(c) || c < 0 || c >= numCohorts) throw new TensorError(`histogram: cohort id ${c} at row ${i} is outside 0 .. ${numCohorts - 1}`);
@@ -704,9 +820,11 @@ export function histogram(values: Tensor, cohorts: Tensor | ArrayLike<number>, n
     ids = Tensor.fromData(values.backend, Uint32Array.from(cohorts), [cohorts.length], 'u32');
   }
   if (ids.size !== values.size) throw new ShapeError(`histogram: ${ids.size} cohort ids for ${values.describe()} (${values.size} values)`);
-  const out = apply('histogram', [values, ids], { numCohorts, bins });
-  if (ids !== cohorts) ids.dispose();
-  return out;
+  try {
+    return apply('histogram', [values, ids], { numCohorts, bins });
+  } finally {
+    if (ids !== cohorts) ids.dispose();
+  }
 }
 
 /**
@@ -737,26 +855,35 @@ function inferShape(values: Nested): number[] {
   return shape;
 }
 
+/** Checks creation options before anything is allocated; returns the backend and dtype. */
+function createOptions(what: string, opts: unknown): { backend: Backend; dtype: DType; o: CreateOptions } {
+  const o = checkOptions<CreateOptions>(what, opts) as CreateOptions;
+  const dtype = o.dtype === undefined ? 'f32' : checkDType(what, o.dtype);
+  if (o.requiresGrad && dtype !== 'f32') throw new TensorError(`${what}: only f32 tensors can require grad, got dtype ${dtype}`);
+  if (o.name !== undefined && typeof o.name !== 'string') throw new TensorError(`${what}: name must be a string, got ${show(o.name)}`);
+  return { backend: o.backend ?? getBackend(), dtype, o };
+}
+
 function finish(t: Tensor, opts: CreateOptions): Tensor {
   if (opts.name) t.name = opts.name;
-  if (opts.requiresGrad) {
-    if (t.dtype !== 'f32') throw new TensorError(`${t.describe()}: only f32 tensors can require grad`);
-    t.requiresGrad = true;
-  }
+  if (opts.requiresGrad) t.requiresGrad = true;
   return t;
 }
 
 /** A tensor from numbers: nested arrays, or a flat array / typed array with an explicit shape. */
 export function tensor(values: Nested | Data, shape?: readonly number[], opts: CreateOptions = {}): Tensor {
-  const backend = opts.backend ?? getBackend();
-  const dtype = opts.dtype ?? 'f32';
-  const isTyped = ArrayBuffer.isView(values);
+  const what = `tensor${typeof opts?.name === 'string' ? ` '${opts.name}'` : ''}`;
+  const { backend, dtype } = createOptions(what, opts);
+  const isTyped = ArrayBuffer.isView(values) && !(values instanceof DataView);
+  if (!isTyped && typeof values !== 'number' && !Array.isArray(values)) throw new TensorError(`${what}: values must be a number, a (nested) array or a typed array, got ${show(values)}`);
+  if (shape !== undefined) checkList(what, 'shape', shape);
   const flat: ArrayLike<number> = isTyped ? (values as Data)
     : typeof values === 'number' ? [values] : (values as readonly Nested[]).flat(Infinity as 1) as number[];
   const s = shape ? [...shape] : isTyped ? [flat.length] : inferShape(values as Nested);
-  const what = `tensor${opts.name ? ` '${opts.name}'` : ''}`;
   assertValidShape(s, what);
   if (flat.length !== numel(s)) throw new ShapeError(`${what}: ${flat.length} values do not fill shape ${fmt(s)} (${numel(s)} elements)`);
+  if (!isTyped) for (let i = 0; i < flat.length; i++) if (typeof flat[i] !== 'number') throw new TensorError(`${what}: element ${i} is ${show(flat[i])}, not a number`);
+  assertFits(backend, s, dtype, what);
   const data = dtype === 'f32' ? (backend.name === 'cpu' ? Float64Array.from(flat) : Float32Array.from(flat))
     : dtype === 'i32' ? new Int32Array(flat.length) : new Uint32Array(flat.length);
   if (dtype !== 'f32') {
@@ -766,16 +893,18 @@ export function tensor(values: Nested | Data, shape?: readonly number[], opts: C
       if (!Number.isInteger(v) || v < lo || v > hi) throw new TensorError(`${what}: element ${i} is ${v}, not a ${dtype} value`);
       data[i] = v;
     }
-  } else {
-    for (let i = 0; i < flat.length; i++) if (typeof flat[i] !== 'number') throw new TensorError(`${what}: element ${i} is not a number`);
   }
   return finish(Tensor.fromData(backend, data, s, dtype), opts);
 }
 
 export function full(shape: readonly number[], value: number, opts: CreateOptions = {}): Tensor {
-  const backend = opts.backend ?? getBackend();
+  const { backend, dtype } = createOptions('full', opts);
   assertValidShape(shape, 'full');
-  const dtype = opts.dtype ?? 'f32';
+  if (typeof value !== 'number') throw new TensorError(`full: value must be a number, got ${show(value)}`);
+  if (dtype !== 'f32') {
+    const [lo, hi] = dtype === 'i32' ? [-(2 ** 31), 2 ** 31 - 1] : [0, 2 ** 32 - 1];
+    if (!Number.isInteger(value) || value < lo || value > hi) throw new TensorError(`full: value ${value} is not a ${dtype} value`);
+  }
   const t = Tensor.empty(backend, shape, dtype);
   run('fill', [], [t], { n: t.size, value, dtype });
   return finish(t, opts);
@@ -783,6 +912,9 @@ export function full(shape: readonly number[], value: number, opts: CreateOption
 
 export const zeros = (shape: readonly number[], opts: CreateOptions = {}): Tensor => full(shape, 0, opts);
 export const ones = (shape: readonly number[], opts: CreateOptions = {}): Tensor => full(shape, 1, opts);
-export const onesLike = (x: Tensor): Tensor => full(x.shape, 1, { backend: x.backend, dtype: x.dtype });
+export function onesLike(x: Tensor): Tensor {
+  check('onesLike', [x], ['x'], null);
+  return full(x.shape, 1, { backend: x.backend, dtype: x.dtype });
+}
 
 export { MAX_RANK };

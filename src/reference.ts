@@ -243,6 +243,16 @@ export function histogramRef(values: Data, cohorts: Data, counts: Data, n: numbe
   }
 }
 
+/** flags[slot] = min(flags[slot], first i < n with x[i] NaN or ±Inf) (the NaN/Inf guard). */
+export function firstNonFiniteRef(x: Data, flags: Data, n: number, slot: number): void {
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(x[i]!)) {
+      flags[slot] = Math.min(flags[slot]!, i);
+      return;
+    }
+  }
+}
+
 /** The C×C matrices of symmetric KL, JS distance, Wasserstein-1 and cosine distance ([4, C, C]). */
 export function divergencesRef(counts: Data, out: Data, numCohorts: number, bins: number, eps: number): void {
   const cc = numCohorts * numCohorts;

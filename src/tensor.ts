@@ -4,7 +4,7 @@
  * each op's backward rule from the table in ops.ts. Memory is explicit: scope(fn) disposes what fn
  * created except what it returns and kept tensors; dispose() releases one; views share refcounted storage.
  */
-import type { Backend, DType, Storage } from './backend/index.js';
+import { BackendError, type Backend, type DType, type Storage } from './backend/index.js';
 import type { Data } from './reference.js';
 import { fmt, numel, type Shape } from './shape.js';
 import { opDef, copyOf, onesLike, add, densifyRows } from './ops.js';
@@ -92,10 +92,12 @@ export class Tensor {
 
   /** An uninitialized tensor (kernel output). */
   static empty(backend: Backend, shape: Shape, dtype: DType = 'f32'): Tensor {
+    assertFits(backend, shape, dtype);
     return new Tensor(backend, backend.alloc(numel(shape), dtype), [...shape], dtype);
   }
 
   static fromData(backend: Backend, data: Data, shape: Shape, dtype: DType): Tensor {
+    assertFits(backend, shape, dtype);
     return new Tensor(backend, backend.upload(data, dtype), [...shape], dtype);
   }
 
@@ -257,6 +259,38 @@ function topologicalOrder(root: Tensor): Tensor[] {
     for (const x of t.inputs) if (!seen.has(x)) stack.push([x, false]);
   }
   return order.reverse();
+}
+
+/**
+ * Throws a BackendError naming the shape and the adapter's limit when one tensor of `shape` would not fit
+ * in one storage binding (maxStorageBufferBindingSize on WebGPU), before anything is allocated.
+ */
+export function assertFits(backend: Backend, shape: Shape, dtype: DType = 'f32', what = `${dtype} ${fmt(shape)}`): void {
+  const bytes = numel(shape) * 4;
+  if (bytes > backend.maxStorageBytes) {
+    throw new BackendError(`${what} needs ${bytes} bytes, more than one storage binding holds on ${backend.description} (${backend.limitName} ${backend.maxStorageBytes} bytes)`);
+  }
+}
+
+/**
+ * Runs fn; if it throws, disposes every tensor it created before rethrowing (ops that allocate several
+ * outputs or temporaries leak nothing when a later allocation is refused). On success the tensors it
+ * created belong to the enclosing scope as if fn had run there.
+ */
+export function disposeOnThrow<T>(fn: () => T): T {
+  const created = new Set<Tensor>();
+  scopes.push(created);
+  try {
+    const result = fn();
+    scopes.pop();
+    const parent = scopes[scopes.length - 1];
+    if (parent) for (const t of created) if (!t.disposed && !t.kept) parent.add(t);
+    return result;
+  } catch (e) {
+    scopes.pop();
+    for (const t of created) if (!t.kept) t.dispose();
+    throw e;
+  }
 }
 
 /** Marks tensors to survive every enclosing scope (parameters, state). */

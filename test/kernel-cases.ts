@@ -164,6 +164,13 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
         args: { n, cohorts, bins }, atol: 0, rtol: 0,
       };
     }
+    case 'first_nonfinite': {
+      // NaN, +Inf and -Inf at random places (or none), in a slot between two untouched ones.
+      const x = f32Values(n, next);
+      const bad = int(4);
+      for (let j = 0; j < bad; j++) x[int(n)] = [NaN, Infinity, -Infinity][j % 3]!;
+      return { inputs: [{ data: x, dtype: 'f32' }], outputs: [{ numel: 3, dtype: 'u32', init: [0xffffffff, 0xffffffff, 0xffffffff] }], args: { n, slot: 1 }, atol: 0, rtol: 0 };
+    }
     case 'divergences': {
       const cohorts = 1 + int(8), bins = 1 + int(40);
       const counts = Array.from({ length: cohorts * bins }, (_, i) => (Math.floor(i / bins) === 1 ? 0 : int(next() < 0.3 ? 0 : 500)));

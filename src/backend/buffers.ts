@@ -28,8 +28,10 @@ export class BufferPool {
 
   constructor(private device: GPUDevice, private maxFreeBytes = 512 * 2 ** 20) {}
 
-  acquire(bytes: number, forUpload: boolean, label: string): GPUBuffer {
-    const size = bucketSize(bytes);
+  /** maxBufferSize: buckets never round a buffer past the adapter's limit (the exact size is used instead). */
+  acquire(bytes: number, forUpload: boolean, label: string, maxBufferSize = Infinity): GPUBuffer {
+    const bucket = bucketSize(bytes);
+    const size = bucket > maxBufferSize ? Math.max(4, Math.ceil(bytes / 4) * 4) : bucket;
     const buf = this.take(this.clean, size) ?? (forUpload ? undefined : this.take(this.parked, size)) ?? this.create(size, label);
     this.inUse += size;
     this.live++;

@@ -17,6 +17,7 @@ export class CpuBackend implements Backend {
   readonly description: string;
   /** Typed arrays of up to 2³¹ − 1 elements work everywhere; keep storages below 2 GiB. */
   readonly maxStorageBytes = 2 ** 31 - 1;
+  readonly limitName = 'the cpu backend\'s typed-array limit';
   private live = new Set<CpuStorage>();
   private high = 0;
 
@@ -36,11 +37,17 @@ export class CpuBackend implements Backend {
     return s;
   }
 
+  private checkSize(numel: number): void {
+    if (numel * 4 > this.maxStorageBytes) throw new BackendError(`${numel} elements (${numel * 4} bytes) exceed ${this.limitName} of ${this.maxStorageBytes} bytes`);
+  }
+
   alloc(numel: number, dtype: DType): CpuStorage {
+    this.checkSize(numel);
     return this.track(new CpuStorage(this.array(numel, dtype), dtype));
   }
 
   upload(data: Data, dtype: DType): CpuStorage {
+    this.checkSize(data.length);
     const arr = this.array(data.length, dtype);
     arr.set(data);
     return this.track(new CpuStorage(arr, dtype));

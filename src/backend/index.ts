@@ -29,6 +29,8 @@ export interface Backend {
   readonly description: string;
   /** The most bytes one storage may hold (the adapter's maxStorageBufferBindingSize on WebGPU). */
   readonly maxStorageBytes: number;
+  /** The limit maxStorageBytes comes from, for error messages ('maxStorageBufferBindingSize', …). */
+  readonly limitName: string;
   alloc(numel: number, dtype: DType, label?: string): Storage;
   upload(data: Data, dtype: DType, label?: string): Storage;
   run<K extends KernelName>(kernel: K, inputs: readonly Storage[], outputs: readonly Storage[], args: ArgsOf<K>): void;

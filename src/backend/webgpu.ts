@@ -21,7 +21,8 @@ export class DeviceLostError extends Error {
 }
 
 export class GpuStorage implements Storage {
-  constructor(readonly buffer: GPUBuffer, readonly numel: number, readonly dtype: DType) {}
+  /** byteOffset: where the elements start in `buffer` (a multiple of minStorageBufferOffsetAlignment; tests bind sub-ranges to check guard regions). */
+  constructor(readonly buffer: GPUBuffer, readonly numel: number, readonly dtype: DType, readonly byteOffset = 0) {}
   /** Bound size: exactly the tensor's bytes, so WGSL arrayLength() guards see the logical length. */
   get bindBytes(): number { return Math.max(4, this.numel * 4); }
 }
@@ -181,14 +182,19 @@ export class WebGpuBackend implements Backend {
   }
 
   get maxStorageBytes(): number {
-    return this.ctx.limits.maxStorageBufferBindingSize ?? 134217728;
+    return Math.min(this.ctx.limits.maxStorageBufferBindingSize ?? 134217728, this.ctx.limits.maxBufferSize ?? 268435456);
+  }
+
+  get limitName(): string {
+    const { maxStorageBufferBindingSize: binding = 134217728, maxBufferSize: buffer = 268435456 } = this.ctx.limits;
+    return binding <= buffer ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
   }
 
   private checkSize(numel: number, label: string): number {
     const bytes = numel * 4;
     const limit = this.maxStorageBytes;
-    if (bytes > limit) {
-      throw new BackendError(`${label}: ${numel} elements (${bytes} bytes) exceed this adapter's maxStorageBufferBindingSize of ${limit} bytes`);
+    if (!(bytes <= limit)) {
+      throw new BackendError(`${label}: ${numel} elements (${bytes} bytes) exceed this adapter's ${this.limitName} of ${limit} bytes`);
     }
     return bytes;
   }
@@ -196,13 +202,13 @@ export class WebGpuBackend implements Backend {
   alloc(numel: number, dtype: DType, label = 'tensor'): GpuStorage {
     this.checkAlive('alloc');
     const bytes = this.checkSize(numel, label);
-    return new GpuStorage(this.pool.acquire(bytes, false, label), numel, dtype);
+    return new GpuStorage(this.pool.acquire(bytes, false, label, this.ctx.limits.maxBufferSize), numel, dtype);
   }
 
   upload(data: Data, dtype: DType, label = 'tensor'): GpuStorage {
     this.checkAlive('upload');
     const bytes = this.checkSize(data.length, label);
-    const buffer = this.pool.acquire(bytes, true, label);
+    const buffer = this.pool.acquire(bytes, true, label, this.ctx.limits.maxBufferSize);
     const words = dtype === 'f32' ? Float32Array.from(data) : dtype === 'i32' ? Int32Array.from(data) : Uint32Array.from(data);
     if (words.byteLength) this.ctx.device.queue.writeBuffer(buffer, 0, words);
     return new GpuStorage(buffer, data.length, dtype);
@@ -246,7 +252,7 @@ export class WebGpuBackend implements Backend {
     const bindGroup = device.createBindGroup({
       label: `${name} bindings`,
       layout: this.storageLayout(k.inputs, k.outputs),
-      entries: [...ins, ...outs].map((s, i) => ({ binding: i, resource: { buffer: s.buffer, size: s.bindBytes } })),
+      entries: [...ins, ...outs].map((s, i) => ({ binding: i, resource: { buffer: s.buffer, offset: s.byteOffset, size: s.bindBytes } })),
     });
     const profiled = this.profiler?.record(name, args, ins, outs, groups) ?? null;
     this.encoder ??= device.createCommandEncoder({ label: 'step encoder' });
@@ -335,7 +341,7 @@ export class WebGpuBackend implements Backend {
     // queue.writeBuffer runs before commands still being recorded: submit those first.
     this.flush();
     const words = s.dtype === 'f32' ? Float32Array.from(data) : s.dtype === 'i32' ? Int32Array.from(data) : Uint32Array.from(data);
-    if (words.byteLength) this.ctx.device.queue.writeBuffer(s.buffer, 0, words);
+    if (words.byteLength) this.ctx.device.queue.writeBuffer(s.buffer, s.byteOffset, words);
   }
 
   async read(storage: Storage): Promise<Data> {
@@ -345,7 +351,7 @@ export class WebGpuBackend implements Backend {
     const { device } = this.ctx;
     const staging = device.createBuffer({ label: 'readback staging', size: s.bindBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const encoder = device.createCommandEncoder({ label: 'readback encoder' });
-    encoder.copyBufferToBuffer(s.buffer, 0, staging, 0, s.bindBytes);
+    encoder.copyBufferToBuffer(s.buffer, s.byteOffset, staging, 0, s.bindBytes);
     device.queue.submit([encoder.finish()]);
     try {
       await staging.mapAsync(GPUMapMode.READ);

@@ -83,6 +83,7 @@ export function decodeSafetensors(bytes: Uint8Array, what = 'checkpoint'): { ten
     const { dtype, shape, data_offsets: off } = info as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
     if (dtype !== 'F32') fail(`tensor '${name}' has dtype ${dtype}; only F32 is supported`);
     if (!Array.isArray(shape) || !Array.isArray(off) || off.length !== 2) fail(`tensor '${name}' has a malformed header entry`);
+    if (shape!.some((d) => !Number.isInteger(d) || d < 0)) fail(`tensor '${name}' has shape ${JSON.stringify(shape)}; dimensions must be non-negative integers`);
     const [begin, end] = off!;
     if (begin !== expected || end < begin || end > data.length) fail(`tensor '${name}' data offsets [${begin}, ${end}) are not contiguous within ${data.length} data bytes`);
     if ((end - begin) !== 4 * numel(shape!)) fail(`tensor '${name}' holds ${end - begin} bytes, but shape ${fmt(shape!)} needs ${4 * numel(shape!)}`);

@@ -9,11 +9,11 @@
  */
 import type { Backend } from '../backend/index.js';
 import { add, concat, mul, reshape, softmax, sum } from '../ops.js';
-import { TensorError, type Tensor } from '../tensor.js';
+import { Tensor, TensorError, disposeOnThrow } from '../tensor.js';
 import { Embeddings } from './embedding.js';
 import { initTensor } from './init.js';
-import { LayerNorm, Linear, MLP, type Activation } from './layers.js';
-import { Module } from './module.js';
+import { LayerNorm, Linear, MLP, checkInput, type Activation } from './layers.js';
+import { Module, beginBuild, endBuild } from './module.js';
 import { CrossNet, DotInteraction, FieldAttention, FmAttention, LinearCompress, type Interaction } from './interactions.js';
 import type { EmbeddingField } from '../embedding-plan.js';
 
@@ -54,29 +54,86 @@ const CONFIG_KEYS: Record<string, readonly string[]> = {
   head: ['hidden', 'activation'],
 };
 
-function checkKeys(what: string, obj: object, allowed: readonly string[]): void {
-  const unknown = Object.keys(obj).filter((k) => !allowed.includes(k));
-  if (unknown.length) throw new TensorError(`DHEN config: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} in ${what} (allowed: ${allowed.join(', ')})`);
+function fail(msg: string): never {
+  throw new TensorError(`DHEN config: ${msg}`);
 }
 
-/** Rejects unknown keys and impossible sizes with the path of the offending value. */
+const render = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : v === undefined ? 'nothing' : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
+
+function checkObject(path: string, v: unknown, allowed: readonly string[]): Record<string, unknown> {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) fail(`${path} must be an object, got ${render(v)}`);
+  const unknown = Object.keys(v).filter((k) => !allowed.includes(k));
+  if (unknown.length) fail(`unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} in ${path} (allowed: ${allowed.join(', ')})`);
+  return v as Record<string, unknown>;
+}
+
+function positiveInt(path: string, v: unknown, optional = true): void {
+  if (v === undefined && optional) return;
+  if (!(Number.isInteger(v) && (v as number) > 0)) fail(`${path} must be a positive integer, got ${render(v)}`);
+}
+
+function sizes(path: string, v: unknown): void {
+  if (v === undefined) return;
+  if (!Array.isArray(v)) fail(`${path} must be an array of positive integers, got ${render(v)}`);
+  Array.from(v).forEach((x, i) => positiveInt(`${path}[${i}]`, x, false));
+}
+
+function oneOf(path: string, v: unknown, allowed: readonly unknown[]): void {
+  if (v !== undefined && !allowed.includes(v)) fail(`${path} must be one of ${allowed.map(render).join(', ')}, got ${render(v)}`);
+}
+
+/** Rejects unknown keys, missing parts and impossible values, naming the path of the offending value. */
 export function validateConfig(c: DhenConfig): void {
-  checkKeys('the model', c, CONFIG_KEYS.model!);
-  if (!Array.isArray(c.fields) || c.fields.length === 0) throw new TensorError('DHEN config: fields must list at least one {name, vocab}');
-  c.fields.forEach((f, i) => { if (!(Number.isInteger(f.vocab) && f.vocab > 0)) throw new TensorError(`DHEN config: fields[${i}] ('${f.name}') needs a positive integer vocab, got ${f.vocab}`); });
-  if (!(Number.isInteger(c.dim) && c.dim > 0)) throw new TensorError(`DHEN config: dim must be a positive integer, got ${c.dim}`);
-  if (!Array.isArray(c.layers) || c.layers.length === 0) throw new TensorError('DHEN config: layers must list at least one layer');
-  c.layers.forEach((l, i) => {
-    checkKeys(`layers[${i}]`, l, CONFIG_KEYS.layer!);
-    if (!l.modules?.length) throw new TensorError(`DHEN config: layers[${i}].modules is empty`);
-    l.modules.forEach((m, j) => {
-      const keys = CONFIG_KEYS[m.type];
-      if (!keys) throw new TensorError(`DHEN config: layers[${i}].modules[${j}].type '${(m as { type: string }).type}' is not one of fm, linearCompress, cross, dot, attention`);
-      checkKeys(`layers[${i}].modules[${j}]`, m, keys);
+  checkObject('the model', c, CONFIG_KEYS.model!);
+  if (!Array.isArray(c.fields) || c.fields.length === 0) fail('fields must list at least one {name, vocab}');
+  Array.from(c.fields).forEach((f, i) => {
+    checkObject(`fields[${i}]`, f, ['name', 'vocab']);
+    if (typeof f.name !== 'string') fail(`fields[${i}].name must be a string, got ${render(f.name)}`);
+    if (!(Number.isInteger(f.vocab) && f.vocab > 0)) fail(`fields[${i}] ('${f.name}') needs a positive integer vocab, got ${render(f.vocab)}`);
+  });
+  if (!(Number.isInteger(c.dim) && c.dim > 0)) fail(`dim must be a positive integer, got ${render(c.dim)}`);
+  positiveInt('dense', c.dense);
+  positiveInt('denseFields', c.denseFields);
+  if (c.denseFields !== undefined && !c.dense) fail('denseFields is set but dense (the number of dense features) is not');
+  if (c.seed !== undefined && !Number.isFinite(c.seed)) fail(`seed must be a finite number, got ${render(c.seed)}`);
+  if (!Array.isArray(c.layers) || c.layers.length === 0) fail('layers must list at least one layer');
+  Array.from(c.layers).forEach((l, i) => {
+    checkObject(`layers[${i}]`, l, CONFIG_KEYS.layer!);
+    if (!Array.isArray(l.modules) || !l.modules.length) fail(`layers[${i}].modules is empty`);
+    oneOf(`layers[${i}].ensemble`, l.ensemble, ['sum', 'concat', 'weighted']);
+    oneOf(`layers[${i}].shortcut`, l.shortcut, ['identity', 'project']);
+    Array.from(l.modules).forEach((m, j) => {
+      const path = `layers[${i}].modules[${j}]`;
+      const keys = m && typeof m === 'object' ? CONFIG_KEYS[(m as { type: string }).type] : undefined;
+      if (!keys || (m as { type: string }).type === 'head' || (m as { type: string }).type === 'model' || (m as { type: string }).type === 'layer') {
+        fail(`${path}.type ${render((m as { type?: unknown } | null)?.type)} is not one of fm, linearCompress, cross, dot, attention`);
+      }
+      checkObject(path, m, keys);
+      switch (m.type) {
+        case 'fm':
+          positiveInt(`${path}.k`, m.k, false);
+          oneOf(`${path}.y`, m.y, ['learned', 'generated']);
+          oneOf(`${path}.y0`, m.y0, [true, false]);
+          sizes(`${path}.hidden`, m.hidden);
+          sizes(`${path}.attentionHidden`, m.attentionHidden);
+          break;
+        case 'linearCompress': positiveInt(`${path}.fields`, m.fields); break;
+        case 'cross': positiveInt(`${path}.layers`, m.layers); positiveInt(`${path}.rank`, m.rank); break;
+        case 'dot': sizes(`${path}.hidden`, m.hidden); positiveInt(`${path}.fields`, m.fields); break;
+        case 'attention': positiveInt(`${path}.heads`, m.heads); positiveInt(`${path}.headDim`, m.headDim); break;
+        default: m satisfies never;
+      }
     });
   });
-  checkKeys('head', c.head ?? {}, CONFIG_KEYS.head!);
-  for (const name of c.auxHeads ?? []) if (name === 'primary') throw new TensorError("DHEN config: auxHeads cannot be named 'primary'");
+  checkObject('head', c.head, CONFIG_KEYS.head!);
+  if (!Array.isArray(c.head.hidden)) fail(`head.hidden must be an array of positive integers (may be empty), got ${render(c.head.hidden)}`);
+  sizes('head.hidden', c.head.hidden);
+  oneOf('head.activation', c.head.activation, ['relu', 'gelu', 'silu', 'none']);
+  if (c.auxHeads !== undefined) {
+    if (!Array.isArray(c.auxHeads) || Array.from(c.auxHeads).some((h) => typeof h !== 'string' || h === '')) fail(`auxHeads must be an array of head names, got ${render(c.auxHeads)}`);
+    for (const name of c.auxHeads) if (name === 'primary') fail("auxHeads cannot be named 'primary'");
+    if (new Set(c.auxHeads).size !== c.auxHeads.length) fail(`auxHeads names repeat: ${render(c.auxHeads)}`);
+  }
 }
 
 export class DhenLayer extends Module {
@@ -89,27 +146,34 @@ export class DhenLayer extends Module {
 
   constructor(readonly fields: number, readonly dim: number, config: DhenLayerConfig, seed: number, backend?: Backend) {
     super(backend);
-    this.ensemble = config.ensemble ?? 'sum';
-    this.modules = config.modules.map((m, i) => {
-      const opts = { backend: this.backend, seed: seed * 101 + i };
-      const name = `modules.${i}`;
-      switch (m.type) {
-        case 'fm': return this.child(`${name}.fm`, new FmAttention(fields, dim, { ...opts, ...m }));
-        case 'linearCompress': return this.child(`${name}.compress`, new LinearCompress(fields, dim, m.fields ?? fields, opts));
-        case 'cross': return this.child(`${name}.cross`, new CrossNet(fields, dim, { ...opts, layers: m.layers, rank: m.rank }));
-        case 'dot': return this.child(`${name}.dot`, new DotInteraction(fields, dim, { ...opts, hidden: m.hidden, outFields: m.fields }));
-        case 'attention': return this.child(`${name}.attention`, new FieldAttention(fields, dim, { ...opts, heads: m.heads, headDim: m.headDim }));
-        default: return m satisfies never;
+    const mark = beginBuild();
+    let built = false;
+    try {
+      this.ensemble = config.ensemble ?? 'sum';
+      this.modules = config.modules.map((m, i) => {
+        const opts = { backend: this.backend, seed: seed * 101 + i };
+        const name = `modules.${i}`;
+        switch (m.type) {
+          case 'fm': return this.child(`${name}.fm`, new FmAttention(fields, dim, { ...opts, ...m }));
+          case 'linearCompress': return this.child(`${name}.compress`, new LinearCompress(fields, dim, m.fields ?? fields, opts));
+          case 'cross': return this.child(`${name}.cross`, new CrossNet(fields, dim, { ...opts, layers: m.layers, rank: m.rank }));
+          case 'dot': return this.child(`${name}.dot`, new DotInteraction(fields, dim, { ...opts, hidden: m.hidden, outFields: m.fields }));
+          case 'attention': return this.child(`${name}.attention`, new FieldAttention(fields, dim, { ...opts, heads: m.heads, headDim: m.headDim }));
+          default: return m satisfies never;
+        }
+      });
+      const outFields = this.modules.map((m) => m.outFields);
+      if (this.ensemble !== 'concat' && outFields.some((f) => f !== fields)) {
+        throw new TensorError(`DHEN layer: ensemble '${this.ensemble}' needs every module to output ${fields} fields, got ${outFields.join(', ')} (use 'concat')`);
       }
-    });
-    const outFields = this.modules.map((m) => m.outFields);
-    if (this.ensemble !== 'concat' && outFields.some((f) => f !== fields)) {
-      throw new TensorError(`DHEN layer: ensemble '${this.ensemble}' needs every module to output ${fields} fields, got ${outFields.join(', ')} (use 'concat')`);
+      this.project = this.ensemble === 'concat' ? this.child('project', new LinearCompress(outFields.reduce((a, b) => a + b, 0), dim, fields, { backend: this.backend, seed: seed * 101 + 50 })) : null;
+      this.weights = this.ensemble === 'weighted' ? this.param('ensemble_logits', initTensor([this.modules.length, 1, 1], { kind: 'constant', value: 0 }, 0, this.backend)) : null;
+      this.shortcut = config.shortcut === 'project' ? this.child('shortcut', new LinearCompress(fields, dim, fields, { backend: this.backend, seed: seed * 101 + 60 })) : null;
+      this.norm = this.child('norm', new LayerNorm(dim, { backend: this.backend }));
+      built = true;
+    } finally {
+      endBuild(mark, built);
     }
-    this.project = this.ensemble === 'concat' ? this.child('project', new LinearCompress(outFields.reduce((a, b) => a + b, 0), dim, fields, { backend: this.backend, seed: seed * 101 + 50 })) : null;
-    this.weights = this.ensemble === 'weighted' ? this.param('ensemble_logits', initTensor([this.modules.length, 1, 1], { kind: 'constant', value: 0 }, 0, this.backend)) : null;
-    this.shortcut = config.shortcut === 'project' ? this.child('shortcut', new LinearCompress(fields, dim, fields, { backend: this.backend, seed: seed * 101 + 60 })) : null;
-    this.norm = this.child('norm', new LayerNorm(dim, { backend: this.backend }));
   }
 
   forward(x: Tensor): Tensor {
@@ -142,40 +206,75 @@ export class DhenModel extends Module {
 
   constructor(readonly config: DhenConfig, backend?: Backend, shared?: { from: DhenModel; heads: string[] }) {
     super(backend ?? shared?.from.backend);
-    validateConfig(config);
-    const seed = config.seed ?? 0, d = config.dim;
-    const denseFields = config.dense ? config.denseFields ?? 1 : 0;
-    this.totalFields = config.fields.length + denseFields;
-    if (shared) {
-      // A view over another model's modules: registers the same children, fewer heads.
-      const f = shared.from;
-      this.embeddings = this.child('embeddings', f.embeddings);
-      this.denseProjection = f.denseProjection ? this.child('dense', f.denseProjection) : null;
-      this.layers = f.layers.map((l, i) => this.child(`layers.${i}`, l));
-      this.heads = new Map(shared.heads.map((h) => [h, this.child(`heads.${h}`, f.heads.get(h)!)]));
-      return;
+    const mark = beginBuild();
+    let built = false;
+    try {
+      validateConfig(config);
+      const seed = config.seed ?? 0, d = config.dim;
+      const denseFields = config.dense ? config.denseFields ?? 1 : 0;
+      this.totalFields = config.fields.length + denseFields;
+      if (shared) {
+        // A view over another model's modules: registers the same children, fewer heads.
+        const f = shared.from;
+        this.embeddings = this.child('embeddings', f.embeddings);
+        this.denseProjection = f.denseProjection ? this.child('dense', f.denseProjection) : null;
+        this.layers = f.layers.map((l, i) => this.child(`layers.${i}`, l));
+        this.heads = new Map(shared.heads.map((h) => [h, this.child(`heads.${h}`, f.heads.get(h)!)]));
+        built = true;
+        return;
+      }
+      this.embeddings = this.child('embeddings', new Embeddings(config.fields, d, { backend: this.backend, seed }));
+      this.denseProjection = config.dense ? this.child('dense', new Linear(config.dense, denseFields * d, { backend: this.backend, seed: seed + 1 })) : null;
+      this.layers = config.layers.map((l, i) => this.child(`layers.${i}`, new DhenLayer(this.totalFields, d, l, seed + 10 + i, this.backend)));
+      const headSizes = [this.totalFields * d, ...config.head.hidden, 1];
+      this.heads = new Map(['primary', ...(config.auxHeads ?? [])].map((h, i) => [h, this.child(`heads.${h}`,
+        new MLP(headSizes, { backend: this.backend, seed: seed + 100 + i, activation: config.head.activation ?? 'relu' }))]));
+      built = true;
+    } finally {
+      endBuild(mark, built);
     }
-    this.embeddings = this.child('embeddings', new Embeddings(config.fields, d, { backend: this.backend, seed }));
-    this.denseProjection = config.dense ? this.child('dense', new Linear(config.dense, denseFields * d, { backend: this.backend, seed: seed + 1 })) : null;
-    this.layers = config.layers.map((l, i) => this.child(`layers.${i}`, new DhenLayer(this.totalFields, d, l, seed + 10 + i, this.backend)));
-    const headSizes = [this.totalFields * d, ...config.head.hidden, 1];
-    this.heads = new Map(['primary', ...(config.auxHeads ?? [])].map((h, i) => [h, this.child(`heads.${h}`,
-      new MLP(headSizes, { backend: this.backend, seed: seed + 100 + i, activation: config.head.activation ?? 'relu' }))]));
   }
 
-  /** ids [B, fields] (host array), dense [B, dense] (optional). */
-  forward(ids: ArrayLike<number>, dense?: Tensor): DhenOutput {
-    let x = this.embeddings.forward(ids);
-    const b = x.shape[0]!;
+  /**
+   * ids [B, fields] (host array), dense [B, dense] (optional). Checked before anything runs; an empty batch
+   * is refused. `observe` sees each layer's output as it is made ('embeddings', 'dense', 'layers.i',
+   * 'heads.<name>'), e.g. for a FiniteGuard.
+   */
+  forward(ids: ArrayLike<number>, dense?: Tensor, observe?: (layer: string, output: Tensor) => void): DhenOutput {
+    const f = this.config.fields.length;
+    if (!(Array.isArray(ids) || (ArrayBuffer.isView(ids) && !(ids instanceof DataView)))) throw new TensorError(`DhenModel: ids must be an array or typed array of [batch, ${f}] ids, got ${ids === null ? 'null' : typeof ids}`);
+    if (ids.length === 0) throw new TensorError(`DhenModel: empty batch (0 ids; expected [batch, ${f}] with batch >= 1)`);
+    if (ids.length % f !== 0) throw new TensorError(`DhenModel: ${ids.length} ids do not form rows of ${f} fields`);
+    const b = ids.length / f;
     if (this.denseProjection) {
-      if (!dense) throw new TensorError(`DhenModel: the config has ${this.config.dense} dense features; pass them as [batch, ${this.config.dense}]`);
-      x = concat([x, reshape(this.denseProjection.forward(dense), [b, this.totalFields - this.config.fields.length, this.config.dim])], 1);
+      if (dense === undefined) throw new TensorError(`DhenModel: the config has ${this.config.dense} dense features; pass them as [batch, ${this.config.dense}]`);
+      checkInput('DhenModel: dense', dense);
+      if (dense.rank !== 2 || dense.shape[0] !== b || dense.shape[1] !== this.config.dense) {
+        throw new TensorError(`DhenModel: dense must be [${b}, ${this.config.dense}] (batch ${b} from ${ids.length} ids), got ${dense.describe()}`);
+      }
+    } else if (dense !== undefined) {
+      throw new TensorError(`DhenModel: dense features given (${dense instanceof Tensor ? dense.describe() : typeof dense}), but the config has none (set config.dense)`);
     }
-    for (const layer of this.layers) x = layer.forward(x);
-    const representation = reshape(x, [b, this.totalFields * this.config.dim]);
-    const logits: Record<string, Tensor> = {};
-    for (const [name, head] of this.heads) logits[name] = reshape(head.forward(representation), [b]);
-    return { logits, representation };
+    return disposeOnThrow(() => {
+      let x = this.embeddings.forward(ids);
+      observe?.('embeddings', x);
+      if (this.denseProjection) {
+        const projected = this.denseProjection.forward(dense!);
+        observe?.('dense', projected);
+        x = concat([x, reshape(projected, [b, this.totalFields - f, this.config.dim])], 1);
+      }
+      this.layers.forEach((layer, i) => {
+        x = layer.forward(x);
+        observe?.(`layers.${i}`, x);
+      });
+      const representation = reshape(x, [b, this.totalFields * this.config.dim]);
+      const logits: Record<string, Tensor> = {};
+      for (const [name, head] of this.heads) {
+        logits[name] = reshape(head.forward(representation), [b]);
+        observe?.(`heads.${name}`, logits[name]);
+      }
+      return { logits, representation };
+    });
   }
 
   /** The serving model: the same parameters without auxiliary heads (its forward costs what the baseline's does). */

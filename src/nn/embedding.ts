@@ -9,15 +9,15 @@ import { concat, embeddingBag, embeddingLookup } from '../ops.js';
 import type { EmbeddingField } from '../embedding-plan.js';
 import { TensorError, type Tensor } from '../tensor.js';
 import { initTensor } from './init.js';
-import { Module } from './module.js';
+import { Module, beginBuild, endBuild } from './module.js';
 import type { LayerOptions } from './layers.js';
 
 /** Splits fields into contiguous groups of at most maxRows rows (a field larger than that is an error). */
-export function groupFields(fields: readonly EmbeddingField[], maxRows: number): EmbeddingField[][] {
+export function groupFields(fields: readonly EmbeddingField[], maxRows: number, limit = ''): EmbeddingField[][] {
   const groups: EmbeddingField[][] = [];
   let rows = 0;
   for (const f of fields) {
-    if (f.vocab > maxRows) throw new TensorError(`Embeddings: table '${f.name}' (${f.vocab} rows) exceeds the ${maxRows} rows one storage binding holds at this dim`);
+    if (f.vocab > maxRows) throw new TensorError(`Embeddings: table '${f.name}' (${f.vocab} rows) exceeds the ${maxRows} rows one storage binding holds at this dim${limit}`);
     if (!groups.length || rows + f.vocab > maxRows) {
       groups.push([]);
       rows = 0;
@@ -34,19 +34,29 @@ export class Embeddings extends Module {
 
   constructor(readonly fields: readonly EmbeddingField[], readonly dim: number, opts: LayerOptions & { std?: number; sparse?: boolean; maxBindingBytes?: number } = {}) {
     super(opts.backend);
-    const limit = opts.maxBindingBytes ?? this.backend.maxStorageBytes;
-    this.groups = groupFields(fields, Math.floor(limit / (4 * dim)));
-    this.tables = this.groups.map((g, i) => {
-      const rows = g.reduce((acc, f) => acc + f.vocab, 0);
-      const t = this.param(`tables.${i}`, initTensor([rows, dim], { kind: 'normal', std: opts.std ?? 0.05 }, (opts.seed ?? 0) * 31 + i, this.backend));
-      t.sparseGrad = opts.sparse ?? true;
-      return t;
-    });
+    const mark = beginBuild();
+    let built = false;
+    try {
+      if (!Number.isInteger(dim) || dim < 1) throw new TensorError(`Embeddings: dim must be a positive integer, got ${dim}`);
+      const limit = opts.maxBindingBytes ?? this.backend.maxStorageBytes;
+      const limitName = opts.maxBindingBytes ? 'maxBindingBytes' : this.backend.limitName;
+      this.groups = groupFields(fields, Math.floor(limit / (4 * dim)), ` (${limitName} ${limit} bytes / ${4 * dim} bytes per row)`);
+      this.tables = this.groups.map((g, i) => {
+        const rows = g.reduce((acc, f) => acc + f.vocab, 0);
+        const t = this.param(`tables.${i}`, initTensor([rows, dim], { kind: 'normal', std: opts.std ?? 0.05 }, (opts.seed ?? 0) * 31 + i, this.backend));
+        t.sparseGrad = opts.sparse ?? true;
+        return t;
+      });
+      built = true;
+    } finally {
+      endBuild(mark, built);
+    }
   }
 
   /** ids: [batch, fields] row-major host array. Returns X [batch, fields, dim]. */
   forward(ids: ArrayLike<number>): Tensor {
     const n = this.fields.length;
+    if (!(Array.isArray(ids) || (ArrayBuffer.isView(ids) && !(ids instanceof DataView)))) throw new TensorError(`Embeddings: ids must be an array or typed array of [batch, ${n}] ids, got ${ids === null ? 'null' : typeof ids}`);
     if (ids.length % n !== 0) throw new TensorError(`Embeddings: ${ids.length} ids do not form rows of ${n} fields`);
     if (this.groups.length === 1) return embeddingLookup(this.tables[0]!, ids, this.fields);
     const batch = ids.length / n;

@@ -5,8 +5,8 @@
 import type { Backend } from '../backend/index.js';
 import { tensor } from '../ops.js';
 import { mulberry32, normalSampler } from '../random.js';
-import { numel } from '../shape.js';
-import type { Tensor } from '../tensor.js';
+import { assertValidShape, fmt, numel } from '../shape.js';
+import { assertFits, type Tensor } from '../tensor.js';
 
 export type Init =
   | { kind: 'xavierUniform'; fanIn: number; fanOut: number }
@@ -35,6 +35,9 @@ export function initValues(shape: readonly number[], init: Init, seed: number): 
   }
 }
 
+/** Refuses a parameter that would not fit in one storage binding before generating its values. */
 export function initTensor(shape: readonly number[], init: Init, seed: number, backend: Backend): Tensor {
+  assertValidShape(shape, 'parameter');
+  assertFits(backend, shape, 'f32', `parameter f32 ${fmt(shape)}`);
   return tensor(initValues(shape, init, seed), shape, { backend });
 }

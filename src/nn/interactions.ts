@@ -11,8 +11,8 @@
 import { add, concat, fmInteraction, matmul, mul, mulScalar, permute, reshape, slice, softmax } from '../ops.js';
 import { TensorError, type Tensor } from '../tensor.js';
 import { initTensor } from './init.js';
-import { LayerNorm, Linear, MLP, type Activation, type LayerOptions } from './layers.js';
-import { Module } from './module.js';
+import { LayerNorm, Linear, MLP, checkInput, type Activation, type LayerOptions } from './layers.js';
+import { Module, beginBuild, endBuild } from './module.js';
 
 export interface Interaction extends Module {
   readonly outFields: number;
@@ -20,6 +20,7 @@ export interface Interaction extends Module {
 }
 
 function checkX(what: string, x: Tensor, n: number, d: number): number {
+  checkInput(what, x);
   if (x.rank !== 3 || x.shape[1] !== n || x.shape[2] !== d) throw new TensorError(`${what}: expected X [batch, ${n}, ${d}], got ${x.describe()}`);
   return x.shape[0]!;
 }
@@ -51,14 +52,21 @@ export class FmAttention extends Module implements Interaction {
 
   constructor(readonly fields: number, readonly dim: number, readonly opts: FmAttentionOptions) {
     super(opts.backend);
-    const seed = opts.seed ?? 0, k = opts.k;
-    this.outFields = opts.outFields ?? fields;
-    const generated = (opts.y ?? 'learned') === 'generated';
-    this.y = !generated || opts.y0 ? this.param('y', initTensor([fields, k], { kind: 'normal', std: 1 / Math.sqrt(fields) }, seed, this.backend)) : null;
-    this.attentionNorm = generated ? this.child('attention_norm', new LayerNorm(fields * dim, { backend: this.backend })) : null;
-    this.attention = generated ? this.child('attention', new MLP([fields * dim, ...(opts.attentionHidden ?? [64]), fields * k], { backend: this.backend, seed: seed + 1, activation: opts.activation })) : null;
-    this.normG = this.child('norm', new LayerNorm(fields * k, { backend: this.backend }));
-    this.mlp = this.child('mlp', new MLP([fields * k, ...(opts.hidden ?? []), this.outFields * dim], { backend: this.backend, seed: seed + 2, activation: opts.activation }));
+    const mark = beginBuild();
+    let built = false;
+    try {
+      const seed = opts.seed ?? 0, k = opts.k;
+      this.outFields = opts.outFields ?? fields;
+      const generated = (opts.y ?? 'learned') === 'generated';
+      this.y = !generated || opts.y0 ? this.param('y', initTensor([fields, k], { kind: 'normal', std: 1 / Math.sqrt(fields) }, seed, this.backend)) : null;
+      this.attentionNorm = generated ? this.child('attention_norm', new LayerNorm(fields * dim, { backend: this.backend })) : null;
+      this.attention = generated ? this.child('attention', new MLP([fields * dim, ...(opts.attentionHidden ?? [64]), fields * k], { backend: this.backend, seed: seed + 1, activation: opts.activation })) : null;
+      this.normG = this.child('norm', new LayerNorm(fields * k, { backend: this.backend }));
+      this.mlp = this.child('mlp', new MLP([fields * k, ...(opts.hidden ?? []), this.outFields * dim], { backend: this.backend, seed: seed + 2, activation: opts.activation }));
+      built = true;
+    } finally {
+      endBuild(mark, built);
+    }
   }
 
   forward(x: Tensor): Tensor {
@@ -95,21 +103,28 @@ export class CrossNet extends Module implements Interaction {
 
   constructor(readonly fields: number, readonly dim: number, opts: LayerOptions & { layers?: number; rank?: number } = {}) {
     super(opts.backend);
-    this.outFields = fields;
-    const D = fields * dim, seed = opts.seed ?? 0;
-    this.layers = Array.from({ length: opts.layers ?? 2 }, (_, l) => {
-      if (opts.rank) {
-        const init = { kind: 'xavierUniform' as const, fanIn: D, fanOut: opts.rank };
-        return {
-          w: null,
-          u: this.param(`cross.${l}.u`, initTensor([D, opts.rank], init, seed + 3 * l, this.backend)),
-          v: this.param(`cross.${l}.v`, initTensor([D, opts.rank], init, seed + 3 * l + 1, this.backend)),
-          b: this.param(`cross.${l}.b`, initTensor([D], { kind: 'constant', value: 0 }, 0, this.backend)),
-        };
-      }
-      return { w: this.child(`cross.${l}`, new Linear(D, D, { backend: this.backend, seed: seed + l, bias: false })), u: null, v: null,
-        b: this.param(`cross.${l}.b`, initTensor([D], { kind: 'constant', value: 0 }, 0, this.backend)) };
-    });
+    const mark = beginBuild();
+    let built = false;
+    try {
+      this.outFields = fields;
+      const D = fields * dim, seed = opts.seed ?? 0;
+      this.layers = Array.from({ length: opts.layers ?? 2 }, (_, l) => {
+        if (opts.rank) {
+          const init = { kind: 'xavierUniform' as const, fanIn: D, fanOut: opts.rank };
+          return {
+            w: null,
+            u: this.param(`cross.${l}.u`, initTensor([D, opts.rank], init, seed + 3 * l, this.backend)),
+            v: this.param(`cross.${l}.v`, initTensor([D, opts.rank], init, seed + 3 * l + 1, this.backend)),
+            b: this.param(`cross.${l}.b`, initTensor([D], { kind: 'constant', value: 0 }, 0, this.backend)),
+          };
+        }
+        return { w: this.child(`cross.${l}`, new Linear(D, D, { backend: this.backend, seed: seed + l, bias: false })), u: null, v: null,
+          b: this.param(`cross.${l}.b`, initTensor([D], { kind: 'constant', value: 0 }, 0, this.backend)) };
+      });
+      built = true;
+    } finally {
+      endBuild(mark, built);
+    }
   }
 
   forward(x: Tensor): Tensor {
@@ -156,14 +171,21 @@ export class FieldAttention extends Module implements Interaction {
 
   constructor(readonly fields: number, readonly dim: number, opts: LayerOptions & { heads?: number; headDim?: number } = {}) {
     super(opts.backend);
-    this.outFields = fields;
-    this.heads = opts.heads ?? 2;
-    this.headDim = opts.headDim ?? Math.max(1, Math.floor(dim / this.heads));
-    const inner = this.heads * this.headDim, seed = opts.seed ?? 0, backend = this.backend;
-    this.query = this.child('query', new Linear(dim, inner, { backend, seed: seed + 1, bias: false }));
-    this.key = this.child('key', new Linear(dim, inner, { backend, seed: seed + 2, bias: false }));
-    this.value = this.child('value', new Linear(dim, inner, { backend, seed: seed + 3, bias: false }));
-    this.output = this.child('output', new Linear(inner, dim, { backend, seed: seed + 4 }));
+    const mark = beginBuild();
+    let built = false;
+    try {
+      this.outFields = fields;
+      this.heads = opts.heads ?? 2;
+      this.headDim = opts.headDim ?? Math.max(1, Math.floor(dim / this.heads));
+      const inner = this.heads * this.headDim, seed = opts.seed ?? 0, backend = this.backend;
+      this.query = this.child('query', new Linear(dim, inner, { backend, seed: seed + 1, bias: false }));
+      this.key = this.child('key', new Linear(dim, inner, { backend, seed: seed + 2, bias: false }));
+      this.value = this.child('value', new Linear(dim, inner, { backend, seed: seed + 3, bias: false }));
+      this.output = this.child('output', new Linear(inner, dim, { backend, seed: seed + 4 }));
+      built = true;
+    } finally {
+      endBuild(mark, built);
+    }
   }
 
   forward(x: Tensor): Tensor {

@@ -4,14 +4,22 @@
 import type { Backend } from '../backend/index.js';
 import { add, gelu, layerNorm, matmul, mul, relu, silu, tensor } from '../ops.js';
 import { mulberry32 } from '../random.js';
-import { TensorError, type Tensor } from '../tensor.js';
+import { Tensor, TensorError } from '../tensor.js';
 import { initTensor, type Init } from './init.js';
-import { Module } from './module.js';
+import { Module, beginBuild, endBuild } from './module.js';
 
 export interface LayerOptions { seed?: number; backend?: Backend }
 
+/** A layer's input must be a usable f32 tensor; the error names the layer. */
+export function checkInput(what: string, x: unknown): asserts x is Tensor {
+  if (!(x instanceof Tensor)) throw new TensorError(`${what}: input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+  x.assertUsable(`${what}: input`);
+  if (x.dtype !== 'f32') throw new TensorError(`${what}: input must be f32, got ${x.describe()}`);
+}
+
 function checkFeatures(what: string, x: Tensor, features: number): void {
-  if (x.shape[x.rank - 1] !== features) throw new TensorError(`${what}: expected input [..., ${features}], got ${x.describe()}`);
+  checkInput(what, x);
+  if (x.rank < 1 || x.shape[x.rank - 1] !== features) throw new TensorError(`${what}: expected input [..., ${features}], got ${x.describe()}`);
 }
 
 /** y = x·W + b with W [in, out] (Xavier-uniform by default) and b [out] (zeros). */
@@ -21,9 +29,16 @@ export class Linear extends Module {
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LayerOptions & { bias?: boolean; init?: Init } = {}) {
     super(opts.backend);
-    const init = opts.init ?? { kind: 'xavierUniform', fanIn: inFeatures, fanOut: outFeatures };
-    this.weight = this.param('weight', initTensor([inFeatures, outFeatures], init, opts.seed ?? 0, this.backend));
-    this.bias = opts.bias === false ? null : this.param('bias', initTensor([outFeatures], { kind: 'constant', value: 0 }, 0, this.backend));
+    const mark = beginBuild();
+    let built = false;
+    try {
+      const init = opts.init ?? { kind: 'xavierUniform', fanIn: inFeatures, fanOut: outFeatures };
+      this.weight = this.param('weight', initTensor([inFeatures, outFeatures], init, opts.seed ?? 0, this.backend));
+      this.bias = opts.bias === false ? null : this.param('bias', initTensor([outFeatures], { kind: 'constant', value: 0 }, 0, this.backend));
+      built = true;
+    } finally {
+      endBuild(mark, built);
+    }
   }
 
   forward(x: Tensor): Tensor {
@@ -68,17 +83,24 @@ export class MLP extends Module {
 
   constructor(readonly sizes: readonly number[], opts: LayerOptions & { activation?: Activation; layerNorm?: boolean; init?: 'xavier' | 'he'; dropout?: number } = {}) {
     super(opts.backend);
-    this.dropout = opts.dropout ?? 0;
-    if (!(this.dropout >= 0 && this.dropout < 1)) throw new TensorError(`MLP: dropout must be in [0, 1), got ${opts.dropout}`);
-    this.masks = mulberry32(((opts.seed ?? 0) * 7919 + 17) >>> 0);
-    if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1)) throw new TensorError(`MLP: sizes must list at least two positive integers, got ${JSON.stringify(sizes)}`);
-    this.activation = opts.activation ?? 'relu';
-    const seed = opts.seed ?? 0;
-    this.layers = sizes.slice(1).map((out, i) => this.child(`layers.${i}`, new Linear(sizes[i]!, out, {
-      backend: this.backend, seed: seed * 1009 + i,
-      init: opts.init === 'he' ? { kind: 'heNormal', fanIn: sizes[i]! } : undefined,
-    })));
-    this.norms = opts.layerNorm ? sizes.slice(1, -1).map((h, i) => this.child(`norms.${i}`, new LayerNorm(h, { backend: this.backend }))) : [];
+    const mark = beginBuild();
+    let built = false;
+    try {
+      this.dropout = opts.dropout ?? 0;
+      if (!(this.dropout >= 0 && this.dropout < 1)) throw new TensorError(`MLP: dropout must be in [0, 1), got ${opts.dropout}`);
+      this.masks = mulberry32(((opts.seed ?? 0) * 7919 + 17) >>> 0);
+      if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1)) throw new TensorError(`MLP: sizes must list at least two positive integers, got ${JSON.stringify(sizes)}`);
+      this.activation = opts.activation ?? 'relu';
+      const seed = opts.seed ?? 0;
+      this.layers = sizes.slice(1).map((out, i) => this.child(`layers.${i}`, new Linear(sizes[i]!, out, {
+        backend: this.backend, seed: seed * 1009 + i,
+        init: opts.init === 'he' ? { kind: 'heNormal', fanIn: sizes[i]! } : undefined,
+      })));
+      this.norms = opts.layerNorm ? sizes.slice(1, -1).map((h, i) => this.child(`norms.${i}`, new LayerNorm(h, { backend: this.backend }))) : [];
+      built = true;
+    } finally {
+      endBuild(mark, built);
+    }
   }
 
   private readonly activation: Activation;

@@ -6,6 +6,26 @@
 import type { Backend } from '../backend/index.js';
 import { getBackend, keep, TensorError, type Tensor } from '../tensor.js';
 
+/** Parameters registered while a constructor guarded by beginBuild() runs (outermost guard owns the list). */
+const building: Tensor[] = [];
+let buildDepth = 0;
+
+/** Call first in a constructor that registers parameters; pair with endBuild(mark, completed) in a finally. */
+export function beginBuild(): number {
+  buildDepth++;
+  return building.length;
+}
+
+/**
+ * Ends a guarded constructor. When it threw (completed false: a size over the adapter's limit, a config
+ * error found late), the parameters it and its children had registered are freed, so a refused model
+ * leaks nothing.
+ */
+export function endBuild(mark: number, completed: boolean): void {
+  if (!completed) for (const t of building.splice(mark)) t.dispose();
+  if (--buildDepth === 0) building.length = 0;
+}
+
 export abstract class Module {
   training = true;
   readonly backend: Backend;
@@ -22,6 +42,7 @@ export abstract class Module {
     t.requiresGrad = true;
     t.name = name;
     this.ownParams.set(name, keep(t));
+    if (buildDepth) building.push(t);
     return t;
   }
 
