@@ -38,6 +38,7 @@ export interface C2alCliOptions {
   metric: DivergenceMetric;
   minShare: number;
   freezeY: boolean;
+  finiteGuard: boolean;
   method: 'baseline' | 'c2al';
   checkpoint?: string;
   out?: string;
@@ -68,7 +69,7 @@ function logger(json: boolean): (line: string) => void {
 }
 
 function trainOptions(o: C2alCliOptions): TrainOptions {
-  return { steps: o.steps, epochs: o.epochs, batch: o.batch, freezeY: o.freezeY };
+  return { steps: o.steps, epochs: o.epochs, batch: o.batch, freezeY: o.freezeY, finiteGuard: o.finiteGuard };
 }
 
 export function experimentTable(r: ExperimentReport, v = 0): string {

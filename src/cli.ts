@@ -51,6 +51,7 @@ training and C2AL:
   --metric NAME       discovery divergence: jsDistance (default), symmetricKL, wasserstein1, cosine
   --min-cohort-share X  cohorts below this share of rows are never chosen (default 0.01)
   --freeze-y          keep the FM attention weights Y at their initial values (ablation)
+  --guard-finite      check every step on the device for NaN/Inf; stop naming the step, tensor and layer
   --checkpoint PATH   discover: the baseline to use; evaluate: a checkpoint folder, its .safetensors, or a run folder
   --out DIR           run folder (default runs/<date-time>): config, metrics, report.html, checkpoints
 
@@ -302,7 +303,7 @@ function oneOf<T extends string>(name: string, v: string, allowed: readonly T[])
 }
 
 /** Errors a user can fix (bad flag, file or data): printed as one line unless --verbose. */
-const USER_ERRORS = new Set(['OptionError', 'DataError', 'CheckpointError', 'TensorError', 'ShapeError']);
+const USER_ERRORS = new Set(['OptionError', 'DataError', 'CheckpointError', 'TensorError', 'ShapeError', 'NonFiniteError', 'BackendError']);
 
 const C2AL_COMMANDS = ['experiment', 'discover', 'train', 'evaluate'] as const;
 
@@ -323,7 +324,7 @@ function c2alOptions(command: string, v: Record<string, string | boolean | strin
     auxCohorts, select: oneOf('select', s('select') ?? 'divergence', ['divergence', 'random'] as const),
     metric: oneOf<DivergenceMetric>('metric', s('metric') ?? 'jsDistance', METRICS),
     minShare: number('min-cohort-share', s('min-cohort-share'), (n) => n >= 0 && n < 1, 'a share in [0, 1)') ?? 0.01,
-    freezeY: !!v['freeze-y'], method: oneOf('method', s('method') ?? 'baseline', ['baseline', 'c2al'] as const), checkpoint: s('checkpoint'), out: s('out'),
+    freezeY: !!v['freeze-y'], finiteGuard: !!v['guard-finite'], method: oneOf('method', s('method') ?? 'baseline', ['baseline', 'c2al'] as const), checkpoint: s('checkpoint'), out: s('out'),
   };
 }
 
@@ -337,7 +338,7 @@ async function main(argv: string[]): Promise<number> {
         seeds: { type: 'string' }, filter: { type: 'string' }, quick: { type: 'boolean' },
         rows: { type: 'string' }, steps: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
         lambda: { type: 'string' }, 'lambda-head': { type: 'string' }, 'lambda-tail': { type: 'string' }, 'aux-cohorts': { type: 'string' }, select: { type: 'string' },
-        metric: { type: 'string' }, 'min-cohort-share': { type: 'string' }, 'freeze-y': { type: 'boolean' }, method: { type: 'string' }, checkpoint: { type: 'string' },
+        metric: { type: 'string' }, 'min-cohort-share': { type: 'string' }, 'freeze-y': { type: 'boolean' }, 'guard-finite': { type: 'boolean' }, method: { type: 'string' }, checkpoint: { type: 'string' },
         data: { type: 'string' }, cohort: { type: 'string' }, out: { type: 'string' }, schema: { type: 'string' }, 'skip-bad-rows': { type: 'boolean' },
         model: { type: 'string' }, trace: { type: 'string' },
         dawn: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },

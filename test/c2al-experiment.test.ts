@@ -2,6 +2,8 @@ import { expect, test } from 'vitest';
 import { CpuBackend } from '../src/index.js';
 import { discover, runExperiment, selectCohorts, train, type ExperimentReport } from '../src/c2al/experiment.js';
 import { renderReport } from '../src/c2al/report.js';
+import { NonFiniteError } from '../src/train/finite-guard.js';
+import { liveTensors } from '../src/index.js';
 import { syntheticClicks } from '../src/data/synthetic.js';
 import { mulberry32 } from '../src/random.js';
 import { gpu, project } from './gpu.js';
@@ -159,4 +161,19 @@ test('options: frozen Y stays at its initial values, named and N > 2 auxiliary c
   expect(given.discovery.aux).toEqual(['age 55+', 'age 18-24', 'age 35-44']);
   expect(given.discovery.selection).toBe('given');
   expect(given.variants[0]!.aux.map((a) => a.lambda)).toEqual([0.3, 0.5, 0.5]);
+});
+
+test('the finite guard changes no result, and stops a diverging run naming the step, the tensor and the layer', async () => {
+  const data = syntheticClicks({ rows: 1000, seed: 6 });
+  const read = async (t: Awaited<ReturnType<typeof train>>) => (await Promise.all(t.model.parameters().map((p) => p.read()))).flatMap((a) => Array.from(a));
+  const [plain, guarded] = [await train(data, backend, { steps: 3, batch: 64, seed: 2 }), await train(data, backend, { steps: 3, batch: 64, seed: 2, finiteGuard: true })];
+  expect(await read(guarded)).toEqual(await read(plain));
+  plain.model.dispose();
+  guarded.model.dispose();
+  const live = liveTensors().length;
+  const err = await train(data, backend, { steps: 40, batch: 64, seed: 2, lr: 1e30, finiteGuard: true }).then(() => null, (e: unknown) => e);
+  expect(err).toBeInstanceOf(NonFiniteError);
+  expect((err as NonFiniteError).message).toMatch(/^step \d+: \S+.* holds a NaN or Inf at element \d+/);
+  expect((err as NonFiniteError).report.step).toBeLessThan(40);
+  expect(liveTensors().length).toBe(live); // the model and optimizer state of the stopped run are freed
 });

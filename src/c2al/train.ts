@@ -10,7 +10,8 @@ import { bceWithLogits, concat, mul, mulScalar, reshape, sigmoid, sum, tensor } 
 import { DhenModel, type DhenConfig, type DhenLayerConfig } from '../nn/dhen.js';
 import { Adam } from '../train/optim.js';
 import { keep, noGrad, scope, TensorError, type Tensor } from '../tensor.js';
-import { splitRows, subset, type ClickData } from '../data/synthetic.js';
+import { splitRows, subset, validateClickData, type ClickData } from '../data/synthetic.js';
+import { FiniteGuard } from '../train/finite-guard.js';
 import { attentionStats, type AttentionStats } from './attention.js';
 
 export interface AuxCohort { cohort: number; lambda: number }
@@ -35,6 +36,11 @@ export interface TrainOptions {
   onStep?: (step: number, steps: number) => void;
   /** Called with each logged step's losses per head as soon as the device has them (live plots). */
   onLog?: (step: number, loss: Record<string, number>) => void;
+  /**
+   * Check every step on the device for NaN/Inf in layer outputs, the loss, gradients and parameters;
+   * stop with a NonFiniteError naming the step, the tensor and the layer. Costs one small readback per step.
+   */
+  finiteGuard?: boolean;
 }
 
 /** What happened during training, at the logged steps. */
@@ -67,6 +73,7 @@ export function stepCount(rows: number, o: TrainOptions): number {
 }
 
 function validate(data: ClickData, o: TrainOptions): void {
+  validateClickData(data, 'train: data');
   const bad = (what: string): never => { throw new TensorError(`train: ${what}`); };
   if (data.rows < 1) bad('the training data has no rows');
   for (const [name, v] of [['steps', o.steps], ['batch', o.batch], ['logEvery', o.logEvery]] as const) {
@@ -106,39 +113,57 @@ export async function train(data: ClickData, backend: Backend, o: TrainOptions =
   // At most two steps in flight: the host prepares step s + 1 while the device runs step s, and the
   // queue (and the pool's parked buffers) cannot grow without bound; progress rates stay true.
   const inFlight: Promise<void>[] = [];
-  for (let step = 0; step < steps; step++) {
-    if (inFlight.length >= 2) await inFlight.shift();
-    const start = (step * batch) % epochRows;
-    const rows = subset(data, order.subarray(start, start + batch));
-    const b = rows.rows;
-    // Column 0: the label; column 1 + h: the label where the row is in auxiliary cohort h, else 0.
-    const y = new Float32Array(b * heads);
-    for (let j = 0; j < b; j++) {
-      y[j * heads] = rows.labels[j]!;
-      aux.forEach((a, h) => { y[j * heads + 1 + h] = rows.cohort[j] === a.cohort ? rows.labels[j]! : 0; });
-    }
-    const log = step % logEvery === 0 || step === steps - 1;
-    const perHead = scope(() => {
-      const dense = rows.dense ? tensor(rows.dense, [b, rows.denseFeatures!], { backend }) : undefined;
-      const { logits } = model.forward(rows.ids, dense);
-      const z = heads === 1 ? reshape(logits.primary!, [b, 1]) : concat(['primary', ...aux.map((_, i) => `aux${i}`)].map((h) => reshape(logits[h]!, [b, 1])), 1);
-      const losses = bceWithLogits(z, tensor(y, [b, heads], { backend }), b === batch ? ones : undefined);
-      mulScalar(sum(mul(losses, lambdas)), 1 / b).backward();
-      return log ? keep(mulScalar(losses.detach(), 1 / b)) : null;
-    });
-    opt.step();
-    opt.zeroGrad();
-    if (perHead) {
-      // Read without waiting: the values arrive when the device gets there, the loop goes on.
-      const loss = perHead.read().then((v) => {
-        perHead.dispose();
-        o.onLog?.(step, Object.fromEntries(names.map((n, h) => [n, v[h]!])));
-        return v;
+  const guard = o.finiteGuard ? new FiniteGuard(backend) : null;
+  try {
+    for (let step = 0; step < steps; step++) {
+      if (inFlight.length >= 2) await inFlight.shift();
+      const start = (step * batch) % epochRows;
+      const rows = subset(data, order.subarray(start, start + batch));
+      const b = rows.rows;
+      // Column 0: the label; column 1 + h: the label where the row is in auxiliary cohort h, else 0.
+      const y = new Float32Array(b * heads);
+      for (let j = 0; j < b; j++) {
+        y[j * heads] = rows.labels[j]!;
+        aux.forEach((a, h) => { y[j * heads + 1 + h] = rows.cohort[j] === a.cohort ? rows.labels[j]! : 0; });
+      }
+      const log = step % logEvery === 0 || step === steps - 1;
+      const perHead = scope(() => {
+        const dense = rows.dense ? tensor(rows.dense, [b, rows.denseFeatures!], { backend }) : undefined;
+        const { logits } = model.forward(rows.ids, dense, guard ? (layer, out) => guard.watch(out, 'output', layer) : undefined);
+        const z = heads === 1 ? reshape(logits.primary!, [b, 1]) : concat(['primary', ...aux.map((_, i) => `aux${i}`)].map((h) => reshape(logits[h]!, [b, 1])), 1);
+        const losses = bceWithLogits(z, tensor(y, [b, heads], { backend }), b === batch ? ones : undefined);
+        const loss = mulScalar(sum(mul(losses, lambdas)), 1 / b);
+        guard?.watch(loss, 'loss');
+        loss.backward();
+        guard?.watchParameters(model.namedParameters(), { values: false });
+        return log ? keep(mulScalar(losses.detach(), 1 / b)) : null;
       });
-      logged.push({ step, loss, y: snapshotY(model) });
+      opt.step();
+      guard?.watchParameters(model.namedParameters(), { grads: false });
+      opt.zeroGrad();
+      if (perHead) {
+        // Read without waiting: the values arrive when the device gets there, the loop goes on.
+        const loss = perHead.read().then((v) => {
+          perHead.dispose();
+          o.onLog?.(step, Object.fromEntries(names.map((n, h) => [n, v[h]!])));
+          return v;
+        });
+        logged.push({ step, loss, y: snapshotY(model) });
+      }
+      await guard?.assertFinite(step);
+      inFlight.push(backend.done());
+      o.onStep?.(step, steps);
     }
-    inFlight.push(backend.done());
-    o.onStep?.(step, steps);
+  } catch (e) {
+    await Promise.allSettled(logged.map((l) => l.loss));
+    for (const l of logged) l.y?.dispose();
+    model.dispose();
+    throw e;
+  } finally {
+    guard?.dispose();
+    lambdas.dispose();
+    ones.dispose();
+    opt.dispose();
   }
   const history: TrainingHistory = { steps: [], loss: Object.fromEntries(names.map((n) => [n, []])), attention: [], seconds: 0, samplesPerSecond: 0 };
   for (const l of logged) {
@@ -150,9 +175,6 @@ export async function train(data: ClickData, backend: Backend, o: TrainOptions =
   }
   history.seconds = (performance.now() - t0) / 1000;
   history.samplesPerSecond = (steps * batch) / history.seconds;
-  lambdas.dispose();
-  ones.dispose();
-  opt.dispose();
   return { model, history };
 }
 
