@@ -15,7 +15,8 @@ import { syntheticClicks, splitRows, subset, type ClickData } from './data/synth
 import { DataError, loadMovieLens, MOVIELENS_AXES, type MovieLensAxis } from './data/movielens.js';
 import { loadCsv } from './data/csv.js';
 import { DhenModel, type DhenConfig } from './nn/dhen.js';
-import { CheckpointError, decodeSafetensors, restore, saveCheckpoint, writeFileAtomic } from './nn/checkpoint.js';
+import { CheckpointError, decodeSafetensors, loadTrainState, restore, saveCheckpoint, saveTrainState, writeFileAtomic } from './nn/checkpoint.js';
+import { DeviceLostError } from './backend/webgpu.js';
 import { progressReporter } from './progress.js';
 
 /** Options shared by the C2AL commands, already validated by the CLI. */
@@ -41,6 +42,10 @@ export interface C2alCliOptions {
   finiteGuard: boolean;
   method: 'baseline' | 'c2al';
   checkpoint?: string;
+  /** train: save a resumable state every N steps (into OUT/train-state/seed-S). */
+  checkpointEvery?: number;
+  /** train: continue the run in this folder from its saved states. */
+  resume?: string;
   out?: string;
 }
 
@@ -204,7 +209,9 @@ export async function trainCommand(gpu: WebGpuBackend, o: C2alCliOptions): Promi
   const names = data.cohortNames;
   const split = splitRows(data.rows, 7);
   const [trainSet, valid, testSet] = [subset(data, split.train), subset(data, split.valid), subset(data, split.test)];
-  const out = o.out ?? runFolder('train-');
+  if (o.resume && o.out && o.resume !== o.out) throw new DataError(`--resume ${o.resume} continues that run folder; drop --out (got ${o.out})`);
+  if (o.resume && !(await stat(o.resume).catch(() => null))?.isDirectory()) throw new CheckpointError(`--resume ${o.resume}: no such run folder`);
+  const out = o.resume ?? o.out ?? runFolder('train-');
   const progress = o.json ? undefined : progressReporter(process.stdout, Math.min(o.batch ?? 512, trainSet.rows));
   let aux: { cohort: number; lambda: number }[] = [];
   if (o.method === 'c2al') {
@@ -227,7 +234,25 @@ export async function trainCommand(gpu: WebGpuBackend, o: C2alCliOptions): Promi
   const evals: { overall: CohortMetrics; cohorts: CohortMetrics[] }[] = [];
   const history = [];
   for (let s = 1; s <= o.seeds; s++) {
-    const t = await train(trainSet, gpu, { ...trainOptions(o), seed: s, aux, onStep: progress?.(`seed ${s}/${o.seeds} ${o.method}`) });
+    const stateDir = `${out}/train-state/seed-${s}`;
+    const resume = o.resume ? await loadTrainState(stateDir).catch((e: Error) => {
+      if ((e as { name?: string }).name === 'CheckpointError' && /latest\.json: ENOENT/.test(e.message)) return undefined; // this seed never saved
+      throw e;
+    }) : undefined;
+    if (resume) log(`seed ${s}: resuming from step ${resume.step} (${stateDir})`);
+    let t: Awaited<ReturnType<typeof train>>;
+    try {
+      t = await train(trainSet, gpu, {
+        ...trainOptions(o), seed: s, aux, onStep: progress?.(`seed ${s}/${o.seeds} ${o.method}`), resume,
+        ...(o.checkpointEvery ? { checkpoint: { every: o.checkpointEvery, save: (state) => saveTrainState(stateDir, state) } } : {}),
+      });
+    } catch (e) {
+      if (e instanceof DeviceLostError) {
+        const saved = o.checkpointEvery ? await loadTrainState(stateDir).then((st) => `the last state saved is step ${st.step} in ${stateDir}`, () => 'no state was saved yet') : 'no states were being saved (--checkpoint-every N)';
+        throw new DeviceLostError(`${e.message}; ${saved}. Run the same command with --resume ${out} to continue.`);
+      }
+      throw e;
+    }
     const serving = o.method === 'c2al' ? t.model.forInference() : t.model;
     evals.push(cohortMetrics(testSet, await predict(serving, testSet)));
     history.push({ seed: s, ...t.history, finalAttention: attentionStats(await fmWeights(t.model)) });

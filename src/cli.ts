@@ -52,6 +52,8 @@ training and C2AL:
   --min-cohort-share X  cohorts below this share of rows are never chosen (default 0.01)
   --freeze-y          keep the FM attention weights Y at their initial values (ablation)
   --guard-finite      check every step on the device for NaN/Inf; stop naming the step, tensor and layer
+  --checkpoint-every N  train: save a resumable state (weights + optimizer) every N steps in OUT/train-state
+  --resume DIR        train: continue the run in DIR from its last saved states (same flags as the first run)
   --checkpoint PATH   discover: the baseline to use; evaluate: a checkpoint folder, its .safetensors, or a run folder
   --out DIR           run folder (default runs/<date-time>): config, metrics, report.html, checkpoints
 
@@ -304,6 +306,8 @@ function oneOf<T extends string>(name: string, v: string, allowed: readonly T[])
 
 /** Errors a user can fix (bad flag, file or data): printed as one line unless --verbose. */
 const USER_ERRORS = new Set(['OptionError', 'DataError', 'CheckpointError', 'TensorError', 'ShapeError', 'NonFiniteError', 'BackendError']);
+/** Not the user's fault, but not a bug either: one line (with what to do), exit code 3. */
+const RUNTIME_ERRORS = new Set(['DeviceLostError', 'NoAdapterError']);
 
 const C2AL_COMMANDS = ['experiment', 'discover', 'train', 'evaluate'] as const;
 
@@ -324,6 +328,7 @@ function c2alOptions(command: string, v: Record<string, string | boolean | strin
     auxCohorts, select: oneOf('select', s('select') ?? 'divergence', ['divergence', 'random'] as const),
     metric: oneOf<DivergenceMetric>('metric', s('metric') ?? 'jsDistance', METRICS),
     minShare: number('min-cohort-share', s('min-cohort-share'), (n) => n >= 0 && n < 1, 'a share in [0, 1)') ?? 0.01,
+    checkpointEvery: s('checkpoint-every') === undefined ? undefined : positiveInt('checkpoint-every', s('checkpoint-every'), 1), resume: s('resume'),
     freezeY: !!v['freeze-y'], finiteGuard: !!v['guard-finite'], method: oneOf('method', s('method') ?? 'baseline', ['baseline', 'c2al'] as const), checkpoint: s('checkpoint'), out: s('out'),
   };
 }
@@ -338,7 +343,7 @@ async function main(argv: string[]): Promise<number> {
         seeds: { type: 'string' }, filter: { type: 'string' }, quick: { type: 'boolean' },
         rows: { type: 'string' }, steps: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
         lambda: { type: 'string' }, 'lambda-head': { type: 'string' }, 'lambda-tail': { type: 'string' }, 'aux-cohorts': { type: 'string' }, select: { type: 'string' },
-        metric: { type: 'string' }, 'min-cohort-share': { type: 'string' }, 'freeze-y': { type: 'boolean' }, 'guard-finite': { type: 'boolean' }, method: { type: 'string' }, checkpoint: { type: 'string' },
+        metric: { type: 'string' }, 'min-cohort-share': { type: 'string' }, 'freeze-y': { type: 'boolean' }, 'guard-finite': { type: 'boolean' }, 'checkpoint-every': { type: 'string' }, resume: { type: 'string' }, method: { type: 'string' }, checkpoint: { type: 'string' },
         data: { type: 'string' }, cohort: { type: 'string' }, out: { type: 'string' }, schema: { type: 'string' }, 'skip-bad-rows': { type: 'boolean' },
         model: { type: 'string' }, trace: { type: 'string' },
         dawn: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
@@ -376,8 +381,8 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     // A user error (bad flag, file or data) is one line; anything else is a bug worth its stack.
-    const err = e as Error, user = USER_ERRORS.has(err?.name ?? '');
-    console.error(user && !process.argv.includes('--verbose') ? `c2al: ${err.message}` : `c2al: ${err?.stack ?? String(e)}`);
-    process.exit(user ? 2 : 1);
+    const err = e as Error, user = USER_ERRORS.has(err?.name ?? ''), runtime = RUNTIME_ERRORS.has(err?.name ?? '');
+    console.error((user || runtime) && !process.argv.includes('--verbose') ? `c2al: ${err.message}` : `c2al: ${err?.stack ?? String(e)}`);
+    process.exit(user ? 2 : runtime ? 3 : 1);
   },
 );

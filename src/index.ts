@@ -47,14 +47,14 @@ export { DhenLayer, DhenModel, validateConfig, type DhenConfig, type DhenLayerCo
 export { initValues, initTensor, type Init } from './nn/init.js';
 export {
   CheckpointError, encodeSafetensors, decodeSafetensors, encodeModule, snapshot, restore, saveCheckpoint, loadCheckpoint,
-  writeFileAtomic, readCheckpointFile, crc32, type TensorData,
+  writeFileAtomic, readCheckpointFile, crc32, saveTrainState, loadTrainState, type TensorData, type SavedTrainState,
 } from './nn/checkpoint.js';
 export { FiniteGuard, NonFiniteError, type NonFinite } from './train/finite-guard.js';
 export { SGD, Adam, AdamW, RowWiseAdagrad, Optimizer, clipGradNorm, learningRate, encodeOptimizerState, restoreOptimizerState, type Schedule } from './train/optim.js';
 export {
   runExperiment, train as trainModel, predict, modelConfig, stepCount, fmWeights, discover, selectCohorts, METRICS, evaluate, cohortMetrics,
   type ExperimentOptions, type ExperimentReport, type Variant, type CohortRow, type Stat, type TrainOptions, type TrainingHistory, type Trained,
-  type AuxCohort, type Discovery, type DivergenceMetric, type Selection, type CohortResult, type CohortMetrics,
+  type AuxCohort, type TrainState, type Discovery, type DivergenceMetric, type Selection, type CohortResult, type CohortMetrics,
 } from './c2al/experiment.js';
 export { renderReport } from './c2al/report.js';
 export { lineChart, barChart, heatMap, type Series, type BarGroup } from './c2al/svg.js';

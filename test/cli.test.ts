@@ -56,6 +56,23 @@ describe.skipIf(project === 'browser')('c2al CLI (node)', () => {
     expect(text.stdout).toMatch(/overall\s+100\.0%\s+\d\.\d{4} ± 0\.0000/);
   });
 
+  test('train --checkpoint-every saves resumable states; --resume continues to the uninterrupted weights', async () => {
+    const { mkdtemp, readFile, readdir } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const [whole, parts] = [await mkdtemp(`${tmpdir()}/c2al-whole-`), await mkdtemp(`${tmpdir()}/c2al-parts-`)];
+    const common = ['--rows', '3000', '--batch', '128', '--json'];
+    expect((await c2al('train', ...common, '--steps', '12', '--out', whole)).code).toBe(0);
+    expect((await c2al('train', ...common, '--steps', '8', '--checkpoint-every', '4', '--out', parts)).code).toBe(0);
+    expect((await readdir(`${parts}/train-state/seed-1`)).sort()).toEqual(['latest.json', 'step-00000004', 'step-00000008']);
+    const resumed = await c2al('train', ...common, '--steps', '12', '--checkpoint-every', '4', '--resume', parts);
+    expect(resumed.stderr).toBe('');
+    expect(JSON.parse(await readFile(`${parts}/train-state/seed-1/latest.json`, 'utf8'))).toEqual({ step: 12, folder: 'step-00000012' });
+    expect(Buffer.compare(await readFile(`${whole}/baseline/model.safetensors`), await readFile(`${parts}/baseline/model.safetensors`))).toBe(0);
+    const missing = await c2al('train', ...common, '--steps', '12', '--resume', `${parts}/nothing-here`);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--resume .*nothing-here: no such run folder$/);
+  });
+
   test('profile writes a Chrome trace and reports its overhead', async () => {
     const { mkdtemp, readFile } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');

@@ -19,9 +19,9 @@ import { fmWeights, predict, stepCount, train, type AuxCohort, type TrainOptions
 
 export { METRICS, discover, selectCohorts, type Discovery, type DivergenceMetric, type Selection } from './discovery.js';
 export { evaluate, cohortMetrics, type CohortResult, type CohortMetrics } from './evaluate.js';
-export { train, predict, modelConfig, stepCount, fmWeights, type TrainOptions, type TrainingHistory, type Trained, type AuxCohort } from './train.js';
+export { train, predict, modelConfig, stepCount, fmWeights, type TrainOptions, type TrainingHistory, type Trained, type AuxCohort, type TrainState } from './train.js';
 
-export interface ExperimentOptions extends Omit<TrainOptions, 'aux' | 'onStep' | 'onLog'> {
+export interface ExperimentOptions extends Omit<TrainOptions, 'aux' | 'onStep' | 'onLog' | 'checkpoint' | 'resume'> {
   seeds?: number;
   /** λ of every auxiliary head; several values run one C2AL model per value (a sweep). Default [0.5]. */
   lambdas?: number[];

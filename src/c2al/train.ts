@@ -8,7 +8,8 @@
 import type { Backend } from '../backend/index.js';
 import { bceWithLogits, concat, mul, mulScalar, reshape, sigmoid, sum, tensor } from '../ops.js';
 import { DhenModel, type DhenConfig, type DhenLayerConfig } from '../nn/dhen.js';
-import { Adam } from '../train/optim.js';
+import { Adam, encodeOptimizerState, restoreOptimizerState } from '../train/optim.js';
+import { decodeSafetensors, encodeModule, restore } from '../nn/checkpoint.js';
 import { keep, noGrad, scope, TensorError, type Tensor } from '../tensor.js';
 import { splitRows, subset, validateClickData, type ClickData } from '../data/synthetic.js';
 import { FiniteGuard } from '../train/finite-guard.js';
@@ -41,6 +42,13 @@ export interface TrainOptions {
    * stop with a NonFiniteError naming the step, the tensor and the layer. Costs one small readback per step.
    */
   finiteGuard?: boolean;
+  /** Save a TrainState every `every` steps (e.g. saveTrainState to a folder in Node). */
+  checkpoint?: { every: number; save: (state: TrainState) => Promise<void> };
+  /**
+   * Continue a run from a saved state: same data, options and seed give the weights the uninterrupted
+   * run would have (bit-identical on the same adapter, without dropout).
+   */
+  resume?: TrainState;
 }
 
 /** What happened during training, at the logged steps. */
@@ -55,6 +63,9 @@ export interface TrainingHistory {
 }
 
 export interface Trained { model: DhenModel; history: TrainingHistory }
+
+/** Everything a run needs to continue after `step` completed steps: weights and optimizer state (safetensors bytes). */
+export interface TrainState { step: number; model: Uint8Array; optimizer: Uint8Array }
 
 export function modelConfig(data: ClickData, o: TrainOptions): DhenConfig {
   return {
@@ -80,6 +91,10 @@ function validate(data: ClickData, o: TrainOptions): void {
     if (v !== undefined && !(Number.isInteger(v) && v >= 1)) bad(`${name} must be a positive integer, got ${v}`);
   }
   if (o.epochs !== undefined && !(o.epochs > 0 && Number.isFinite(o.epochs))) bad(`epochs must be > 0, got ${o.epochs}`);
+  if (o.checkpoint && !(Number.isInteger(o.checkpoint.every) && o.checkpoint.every >= 1)) bad(`checkpoint.every must be a positive integer, got ${o.checkpoint.every}`);
+  if (o.resume && !(Number.isInteger(o.resume.step) && o.resume.step >= 0 && o.resume.step <= stepCount(data.rows, o))) {
+    bad(`resume.step must be in 0 .. ${stepCount(data.rows, o)} (the run's steps), got ${o.resume.step}`);
+  }
   for (const a of o.aux ?? []) {
     if (!(Number.isInteger(a.cohort) && a.cohort >= 0 && a.cohort < data.cohortNames.length)) bad(`auxiliary cohort ${a.cohort} is not one of 0 .. ${data.cohortNames.length - 1}`);
     if (!(a.lambda >= 0 && Number.isFinite(a.lambda))) bad(`λ of cohort '${data.cohortNames[a.cohort]}' must be a finite number >= 0, got ${a.lambda}`);
@@ -101,6 +116,16 @@ export async function train(data: ClickData, backend: Backend, o: TrainOptions =
   const frozen = o.freezeY ? new Set(model.fmBlocks().flatMap((b) => (b.y ? [b.y] : []))) : new Set<Tensor>();
   for (const y of frozen) y.requiresGrad = false;
   const opt = new Adam(model.namedParameters().filter(([, p]) => !frozen.has(p)), { lr: o.lr ?? 0.005 });
+  if (o.resume) {
+    try {
+      restore(model.namedParameters(), decodeSafetensors(o.resume.model, 'resume state (model)').tensors, 'resume state (model)');
+      restoreOptimizerState(opt, o.resume.optimizer, 'resume state (optimizer)');
+    } catch (e) {
+      opt.dispose();
+      model.dispose();
+      throw e;
+    }
+  }
   const batch = Math.min(o.batch ?? 512, data.rows), steps = stepCount(data.rows, o), heads = 1 + aux.length;
   const logEvery = o.logEvery ?? Math.max(1, Math.round(steps / 50));
   const order = splitRows(data.rows, o.seed ?? 1, [1, 0, 0]).train;
@@ -115,7 +140,7 @@ export async function train(data: ClickData, backend: Backend, o: TrainOptions =
   const inFlight: Promise<void>[] = [];
   const guard = o.finiteGuard ? new FiniteGuard(backend) : null;
   try {
-    for (let step = 0; step < steps; step++) {
+    for (let step = o.resume?.step ?? 0; step < steps; step++) {
       if (inFlight.length >= 2) await inFlight.shift();
       const start = (step * batch) % epochRows;
       const rows = subset(data, order.subarray(start, start + batch));
@@ -148,10 +173,16 @@ export async function train(data: ClickData, backend: Backend, o: TrainOptions =
           o.onLog?.(step, Object.fromEntries(names.map((n, h) => [n, v[h]!])));
           return v;
         });
+        loss.catch(() => {}); // awaited later; a lost device must not make it an unhandled rejection meanwhile
         logged.push({ step, loss, y: snapshotY(model) });
       }
       await guard?.assertFinite(step);
-      inFlight.push(backend.done());
+      if (o.checkpoint && (step + 1) % o.checkpoint.every === 0) {
+        await o.checkpoint.save({ step: step + 1, model: await encodeModule(model), optimizer: await encodeOptimizerState(opt) });
+      }
+      const done = backend.done();
+      done.catch(() => {});
+      inFlight.push(done);
       o.onStep?.(step, steps);
     }
   } catch (e) {
@@ -174,7 +205,7 @@ export async function train(data: ClickData, backend: Backend, o: TrainOptions =
     l.y?.dispose();
   }
   history.seconds = (performance.now() - t0) / 1000;
-  history.samplesPerSecond = (steps * batch) / history.seconds;
+  history.samplesPerSecond = ((steps - (o.resume?.step ?? 0)) * batch) / history.seconds;
   return { model, history };
 }
 

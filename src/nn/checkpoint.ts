@@ -186,3 +186,47 @@ export async function loadCheckpoint(dir: string, model: Module): Promise<Record
   return metadata;
 }
 
+
+/** A training run's resumable state, as train() saves it: completed steps, weights, optimizer state. */
+export interface SavedTrainState { step: number; model: Uint8Array; optimizer: Uint8Array }
+
+/**
+ * Saves a resumable state under `dir`: the two files go into `dir/step-<n>/`, then `dir/latest.json`
+ * is replaced atomically to point at them, so a crash at any moment leaves the previous state loadable.
+ * Keeps the newest `keep` step folders.
+ */
+export async function saveTrainState(dir: string, state: SavedTrainState, keep = 2): Promise<void> {
+  const fs = await nodeFs() as NodeFs & { readdir(p: string): Promise<string[]>; rm(p: string, o: { recursive: boolean; force: boolean }): Promise<void> };
+  const name = `step-${String(state.step).padStart(8, '0')}`;
+  await fs.mkdir(`${dir}/${name}`, { recursive: true });
+  await writeFileAtomic(`${dir}/${name}/model.safetensors`, state.model);
+  await writeFileAtomic(`${dir}/${name}/optimizer.safetensors`, state.optimizer);
+  await writeFileAtomic(`${dir}/latest.json`, `${JSON.stringify({ step: state.step, folder: name })}\n`);
+  const old = (await fs.readdir(dir)).filter((f) => /^step-\d{8}$/.test(f)).sort().slice(0, -keep);
+  for (const f of old) await fs.rm(`${dir}/${f}`, { recursive: true, force: true });
+}
+
+/** Loads the state `dir/latest.json` points at (CheckpointError naming the file when anything is missing or corrupt). */
+export async function loadTrainState(dir: string): Promise<SavedTrainState> {
+  const fs = await nodeFs();
+  let latest: { step?: unknown; folder?: unknown };
+  try {
+    latest = JSON.parse(new TextDecoder().decode(await fs.readFile(`${dir}/latest.json`))) as typeof latest;
+  } catch (e) {
+    throw new CheckpointError(`${dir}/latest.json: ${(e as Error).message} (no resumable training state here)`);
+  }
+  if (!Number.isInteger(latest.step) || typeof latest.folder !== 'string' || !/^step-\d{8}$/.test(latest.folder)) {
+    throw new CheckpointError(`${dir}/latest.json: expected {"step": <integer>, "folder": "step-<8 digits>"}`);
+  }
+  const read = async (file: string): Promise<Uint8Array> => {
+    const path = `${dir}/${latest.folder as string}/${file}`;
+    try {
+      const bytes = await fs.readFile(path);
+      decodeSafetensors(bytes, path); // checksum and structure checked before anyone uses it
+      return bytes;
+    } catch (e) {
+      throw e instanceof CheckpointError ? e : new CheckpointError(`${path}: ${(e as Error).message}`);
+    }
+  };
+  return { step: latest.step as number, model: await read('model.safetensors'), optimizer: await read('optimizer.safetensors') };
+}
