@@ -186,7 +186,7 @@ async function loadTf(gpu: WebGpuBackend, notes: string[]): Promise<Tf | null> {
   }
 }
 
-async function timeKernel(gpu: WebGpuBackend, kernel: KernelName, ins: Storage[], outs: Storage[], args: object, k: number, reps: number): Promise<{ ms: number; gpuMs: number | null }> {
+export async function timeKernel(gpu: WebGpuBackend, kernel: KernelName, ins: Storage[], outs: Storage[], args: object, k: number, reps: number): Promise<{ ms: number; gpuMs: number | null }> {
   const record = (): void => { for (let i = 0; i < k; i++) gpu.run(kernel, ins, outs, args as never); };
   record(); // warm (first dispatch compiles on lavapipe)
   gpu.flush();

@@ -167,6 +167,18 @@ export const kernels = {
     grid: (a) => a.rows,
     cpu: ([x, g, dy], [dx, dyx], a) => layernormBackwardRef(x!, g!, dy!, dx!, dyx!, a.rows, a.dim, a.eps),
   } satisfies Kernel<NormArgs>,
+  layernorm_rows: {
+    shader: 'layernorm', entry: 'layernorm_rows', inputs: 3, outputs: 1, constants: { WG: 64 },
+    params: (a) => [a.rows, a.dim, f32Bits(a.eps)],
+    grid: (a) => blocks(a.rows, 64),
+    cpu: ([x, g, b], [y], a) => layernormRef(x!, g!, b!, y!, a.rows, a.dim, a.eps),
+  } satisfies Kernel<NormArgs>,
+  layernorm_backward_rows: {
+    shader: 'layernorm_backward', entry: 'layernorm_backward_rows', inputs: 3, outputs: 2, constants: { WG: 64 },
+    params: (a) => [a.rows, a.dim, f32Bits(a.eps)],
+    grid: (a) => blocks(a.rows, 64),
+    cpu: ([x, g, dy], [dx, dyx], a) => layernormBackwardRef(x!, g!, dy!, dx!, dyx!, a.rows, a.dim, a.eps),
+  } satisfies Kernel<NormArgs>,
   embedding_bag: {
     shader: 'embedding', entry: 'embedding_bag', inputs: 3, outputs: 1, constants: { WG },
     params: (a) => [a.bags, a.dim, a.mean ? 1 : 0],

@@ -26,6 +26,13 @@ export interface OpDef<A> {
   backward: ((d: Tensor, xs: Tensor[], saved: Tensor[], attrs: A) => Grads) | null;
 }
 
+/**
+ * LayerNorm rows up to this length run one invocation per row (sequential sums); longer rows one
+ * workgroup per row (tree sums). On lavapipe the per-row kernel is 15–30× faster at 16–64 and ~3× at
+ * 256–416 (bench/layernorm.bench.ts, docs/kernels.md); re-measure on a real GPU.
+ */
+export const LAYERNORM_ROW_KERNEL_MAX_DIM = 512;
+
 // ---------- kernel plumbing ----------
 
 function run<K extends KernelName>(kernel: K, ins: Tensor[], outs: Tensor[], args: ArgsOf<K>): void {
@@ -390,13 +397,13 @@ export const ops = {
     forward: ([x, gamma, beta], { eps }: { eps: number }) => {
       const dim = x!.shape[x!.rank - 1]!;
       const out = Tensor.empty(x!.backend, x!.shape);
-      run('layernorm', [x!, gamma!, beta!], [out], { rows: dim ? x!.size / dim : 0, dim, eps });
+      run(dim <= LAYERNORM_ROW_KERNEL_MAX_DIM ? 'layernorm_rows' : 'layernorm', [x!, gamma!, beta!], [out], { rows: dim ? x!.size / dim : 0, dim, eps });
       return { out };
     },
     backward: (d, [x, gamma], _s, { eps }) => {
       const dim = x!.shape[x!.rank - 1]!;
       const dx = Tensor.empty(x!.backend, x!.shape), dyxhat = Tensor.empty(x!.backend, x!.shape);
-      run('layernorm_backward', [x!, gamma!, d], [dx, dyxhat], { rows: dim ? x!.size / dim : 0, dim, eps });
+      run(dim <= LAYERNORM_ROW_KERNEL_MAX_DIM ? 'layernorm_backward_rows' : 'layernorm_backward', [x!, gamma!, d], [dx, dyxhat], { rows: dim ? x!.size / dim : 0, dim, eps });
       const lead = [...Array(x!.rank - 1).keys()];
       return [dx, sum(dyxhat, lead), sum(d, lead)];
     },

@@ -73,7 +73,7 @@ async function checkCase(kernel: KernelName, kc: KernelCase): Promise<void> {
 }
 
 const focus: KernelName[] = ['reduce_sum', 'reduce_max', 'embedding_bag', 'embedding_bag_backward', 'scatter_rows', 'bce_logits',
-  'layernorm', 'layernorm_backward', 'histogram', 'divergences', 'copy', 'adam_rows', 'adagrad_rows'];
+  'layernorm', 'layernorm_backward', 'layernorm_rows', 'layernorm_backward_rows', 'histogram', 'divergences', 'copy', 'adam_rows', 'adagrad_rows'];
 
 describe.skipIf(!gpu)('kernels stay inside their tensors (guard regions around every binding)', () => {
   test('every kernel of the table, at 1, 255 and 257 elements', async () => {

@@ -115,12 +115,16 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
       };
     }
     case 'layernorm':
-    case 'layernorm_backward': {
-      const dim = 1 + int(200), rows = Math.max(1, Math.ceil(n / dim));
-      const third = kernel === 'layernorm' ? f32Values(dim, next) : f32Values(rows * dim, next);
+    case 'layernorm_rows':
+    case 'layernorm_backward':
+    case 'layernorm_backward_rows': {
+      const forward = kernel === 'layernorm' || kernel === 'layernorm_rows';
+      // The per-row variant also gets many short rows (more rows than a workgroup's 64 invocations).
+      const dim = kernel.endsWith('_rows') && next() < 0.5 ? 1 + int(8) : 1 + int(200), rows = Math.max(1, Math.ceil(n / dim));
+      const third = forward ? f32Values(dim, next) : f32Values(rows * dim, next);
       return {
         inputs: [{ data: f32Values(rows * dim, next, -4, 6), dtype: 'f32' }, { data: f32Values(dim, next), dtype: 'f32' }, { data: third, dtype: 'f32' }],
-        outputs: kernel === 'layernorm' ? [{ numel: rows * dim, dtype: 'f32' }] : [{ numel: rows * dim, dtype: 'f32' }, { numel: rows * dim, dtype: 'f32' }],
+        outputs: forward ? [{ numel: rows * dim, dtype: 'f32' }] : [{ numel: rows * dim, dtype: 'f32' }, { numel: rows * dim, dtype: 'f32' }],
         args: { rows, dim, eps: 1e-5 }, atol: 2e-5, rtol: 2e-5,
       };
     }

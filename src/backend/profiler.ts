@@ -55,6 +55,22 @@ export function kernelFlops(kernel: string, args: unknown, inputElements: number
   return outs; // unary and binary elementwise, where: one operation per output element
 }
 
+/**
+ * Bytes a launch moves: every bound buffer once, except the row-sparse kernels, which touch only the
+ * rows they update (a whole embedding table is bound, a few rows are read and written).
+ */
+export function kernelBytes(kernel: string, args: unknown, ins: { numel: number; bindBytes: number }[], outs: { numel: number; bindBytes: number }[]): number {
+  const a = args as Record<string, number>;
+  const inBytes = ins.reduce((acc, s) => acc + s.bindBytes, 0);
+  switch (kernel) {
+    case 'adam_rows': return inBytes + 3 * 2 * 4 * (a.n ?? 0); // weights, m, v: read and written per touched element
+    case 'adagrad_rows': return inBytes + 2 * 4 * ((a.unique ?? 0) * (a.dim ?? 0) + (a.unique ?? 0));
+    case 'scatter_rows': return inBytes + 4 * (a.unique ?? 0) * (a.dim ?? 0);
+    case 'embedding_bag': return (ins[1]?.bindBytes ?? 0) + (ins[2]?.bindBytes ?? 0) + 4 * (ins[1]?.numel ?? 0) * (a.dim ?? 0) + outs.reduce((acc, s) => acc + s.bindBytes, 0);
+    default: return inBytes + outs.reduce((acc, s) => acc + s.bindBytes, 0);
+  }
+}
+
 export class GpuProfiler {
   /** Tag for the kernels recorded from now on. */
   step = 0;
@@ -80,7 +96,7 @@ export class GpuProfiler {
     const inputElements = ins.map((s) => s.numel), outputElements = outs.map((s) => s.numel);
     this.pending.push({
       slot, kernel, op: op?.name ?? null, phase: currentPhase(), step: this.step, shapes: op ? op.shapes.map((s) => [...s]) : [],
-      inputElements, outputElements, bytes: [...ins, ...outs].reduce((acc, s) => acc + s.bindBytes, 0),
+      inputElements, outputElements, bytes: kernelBytes(kernel, args, ins, outs),
       flops: kernelFlops(kernel, args, inputElements, outputElements), workgroups,
     });
     const base = (2 * slot) % QUERIES_PER_SET;
