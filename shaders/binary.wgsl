@@ -42,13 +42,19 @@ fn binary(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
   var rem = i;
   var ia = 0u;
   var ib = 0u;
-  for (var d = i32(p.rank) - 1; d >= 0; d--) {
-    let k = u32(d);
-    let dim = p.shape[k / 4u][k % 4u];
-    let c = rem % dim;
-    rem = rem / dim;
-    ia += c * p.sa[k / 4u][k % 4u];
-    ib += c * p.sb[k / 4u][k % 4u];
+  if (p.rank == 1u) {
+    // The common case after host-side dimension collapsing: no index decomposition.
+    ia += i * p.sa[0].x;
+    ib += i * p.sb[0].x;
+  } else {
+    for (var d = i32(p.rank) - 1; d >= 0; d--) {
+      let k = u32(d);
+      let dim = p.shape[k / 4u][k % 4u];
+      let c = rem % dim;
+      rem = rem / dim;
+      ia += c * p.sa[k / 4u][k % 4u];
+      ib += c * p.sb[k / 4u][k % 4u];
+    }
   }
   if (ia >= arrayLength(&a) || ib >= arrayLength(&b)) { return; }
   out[i] = apply(a[ia], b[ib]);

@@ -25,13 +25,19 @@ fn copy_strided(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
   var rem = i;
   var ia = p.a_off;
   var io = p.o_off;
-  for (var d = i32(p.rank) - 1; d >= 0; d--) {
-    let k = u32(d);
-    let dim = p.shape[k / 4u][k % 4u];
-    let q = rem % dim;
-    rem = rem / dim;
-    ia += q * p.sa[k / 4u][k % 4u];
-    io += q * p.so[k / 4u][k % 4u];
+  if (p.rank == 1u) {
+    // The common case after host-side dimension collapsing: no index decomposition.
+    ia += i * p.sa[0].x;
+    io += i * p.so[0].x;
+  } else {
+    for (var d = i32(p.rank) - 1; d >= 0; d--) {
+      let k = u32(d);
+      let dim = p.shape[k / 4u][k % 4u];
+      let q = rem % dim;
+      rem = rem / dim;
+      ia += q * p.sa[k / 4u][k % 4u];
+      io += q * p.so[k / 4u][k % 4u];
+    }
   }
   if (ia >= arrayLength(&a) || io >= arrayLength(&out)) { return; }
   out[io] = a[ia];

@@ -26,14 +26,21 @@ fn where_select(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
   var ic = 0u;
   var ia = 0u;
   var ib = 0u;
-  for (var d = i32(p.rank) - 1; d >= 0; d--) {
-    let k = u32(d);
-    let dim = p.shape[k / 4u][k % 4u];
-    let q = rem % dim;
-    rem = rem / dim;
-    ic += q * p.sc[k / 4u][k % 4u];
-    ia += q * p.sa[k / 4u][k % 4u];
-    ib += q * p.sb[k / 4u][k % 4u];
+  if (p.rank == 1u) {
+    // The common case after host-side dimension collapsing: no index decomposition.
+    ic += i * p.sc[0].x;
+    ia += i * p.sa[0].x;
+    ib += i * p.sb[0].x;
+  } else {
+    for (var d = i32(p.rank) - 1; d >= 0; d--) {
+      let k = u32(d);
+      let dim = p.shape[k / 4u][k % 4u];
+      let q = rem % dim;
+      rem = rem / dim;
+      ic += q * p.sc[k / 4u][k % 4u];
+      ia += q * p.sa[k / 4u][k % 4u];
+      ib += q * p.sb[k / 4u][k % 4u];
+    }
   }
   if (ic >= arrayLength(&c) || ia >= arrayLength(&a) || ib >= arrayLength(&b)) { return; }
   out[i] = select(b[ib], a[ia], c[ic] != 0.0);

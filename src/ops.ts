@@ -6,7 +6,7 @@
 import { withOp } from './backend/profile-tags.js';
 import type { Backend, DType } from './backend/index.js';
 import { matmulVec4Applies, type ArgsOf, type KernelName } from './kernels.js';
-import { MAX_RANK, ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, fmt, normalizeAxes, numel, sameShape, strides, type Shape } from './shape.js';
+import { MAX_RANK, ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, collapseDims, fmt, normalizeAxes, numel, sameShape, strides, type Shape } from './shape.js';
 import { RowSparse, Tensor, TensorError, assertFits, disposeOnThrow, getBackend, isGradEnabled } from './tensor.js';
 import { BackendError } from './backend/index.js';
 import { bagPlan, lookupPlan, sortedPlan, type BagPlan, type EmbeddingField } from './embedding-plan.js';
@@ -49,20 +49,23 @@ function unaryKernel(kernel: UnaryKernel, x: Tensor, alpha = 0): Tensor {
 function binaryKernel(kernel: 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'eq' | 'gt' | 'max_grad_mask', a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes([a.shape, b.shape], [`${kernel} input a`, `${kernel} input b`]);
   const out = Tensor.empty(a.backend, shape);
-  run(kernel, [a, b], [out], { n: out.size, shape, strides: [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)] });
+  const walk = collapseDims(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)]);
+  run(kernel, [a, b], [out], { n: out.size, shape: walk.shape, strides: walk.strides });
   return out;
 }
 
 /** Contiguous copy of `shape` elements read through `sa` from offset aOff (permute, slice, expand). */
 function gather(x: Tensor, shape: Shape, sa: readonly number[], aOff = 0): Tensor {
   const out = Tensor.empty(x.backend, shape, x.dtype);
-  run('copy', [x], [out], { n: out.size, shape, strides: [sa, strides(shape)], aOff, oOff: 0 });
+  const walk = collapseDims(shape, [sa, strides(shape)]);
+  run('copy', [x], [out], { n: out.size, shape: walk.shape, strides: walk.strides, aOff, oOff: 0 });
   return out;
 }
 
 /** Writes all of `src` into `dst` (contiguous) at element offset oOff with dst's strides (concat, slice backward). */
 function scatterInto(dst: Tensor, src: Tensor, oOff: number): void {
-  run('copy', [src], [dst], { n: src.size, shape: src.shape, strides: [strides(src.shape), strides(dst.shape)], aOff: 0, oOff });
+  const walk = collapseDims(src.shape, [strides(src.shape), strides(dst.shape)]);
+  run('copy', [src], [dst], { n: src.size, shape: walk.shape, strides: walk.strides, aOff: 0, oOff });
 }
 
 export function copyOf(x: Tensor): Tensor {
@@ -364,7 +367,8 @@ export const ops = {
     forward: ([c, a, b]) => {
       const shape = broadcastShapes([c!.shape, a!.shape, b!.shape], ['where condition', 'where a', 'where b']);
       const out = Tensor.empty(a!.backend, shape);
-      run('where', [c!, a!, b!], [out], { n: out.size, shape, strides: [c!, a!, b!].map((t) => broadcastStrides(t.shape, shape)) });
+      const walk = collapseDims(shape, [c!, a!, b!].map((t) => broadcastStrides(t.shape, shape)));
+      run('where', [c!, a!, b!], [out], { n: out.size, shape: walk.shape, strides: walk.strides });
       return { out };
     },
     backward: (d, [c, a, b]) => {

@@ -92,3 +92,24 @@ export function broadcastedAxes(shape: Shape, out: Shape): number[] {
   }
   return axes;
 }
+
+/**
+ * The same strided walk over fewer dimensions: drops size-1 dimensions and merges neighbours that every
+ * stride list walks contiguously (s[i] = s[i+1]·shape[i+1]). Element order is unchanged, so kernels
+ * that decompose a flat index per element do less integer division (a same-shape add becomes rank 1).
+ */
+export function collapseDims(shape: Shape, strideLists: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const dims: number[] = [], out: number[][] = strideLists.map(() => []);
+  shape.forEach((d, i) => {
+    if (d === 1) return;
+    const last = dims.length - 1;
+    if (last >= 0 && strideLists.every((s, k) => out[k]![last] === s[i]! * d)) {
+      dims[last] = dims[last]! * d;
+      strideLists.forEach((s, k) => { out[k]![last] = s[i]!; });
+      return;
+    }
+    dims.push(d);
+    strideLists.forEach((s, k) => out[k]!.push(s[i]!));
+  });
+  return { shape: dims, strides: out };
+}

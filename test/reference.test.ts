@@ -69,3 +69,27 @@ test('shape helpers', () => {
   expect(normalizeAxes(undefined, 2, 'x')).toEqual([0, 1]);
   expect(strides([2, 3, 4])).toEqual([12, 4, 1]);
 });
+
+test('collapseDims merges contiguous neighbours and drops size-1 dimensions, keeping the walk', async () => {
+  const { collapseDims, strides: st } = await import('../src/shape.js');
+  expect(collapseDims([4, 5, 6], [st([4, 5, 6]), st([4, 5, 6])])).toEqual({ shape: [120], strides: [[1], [1]] });
+  expect(collapseDims([4, 5, 6], [st([4, 5, 6]), [0, 6, 1]])).toEqual({ shape: [4, 30], strides: [[30, 1], [0, 1]] });
+  expect(collapseDims([1, 3, 1, 2], [[6, 2, 2, 1], [0, 0, 0, 1]])).toEqual({ shape: [3, 2], strides: [[2, 1], [0, 1]] });
+  expect(collapseDims([3, 4], [[1, 3], [4, 1]])).toEqual({ shape: [3, 4], strides: [[1, 3], [4, 1]] }); // a transpose stays 2-D
+  expect(collapseDims([], [[], []])).toEqual({ shape: [], strides: [[], []] });
+  // Any shape and strides: the collapsed walk visits the same offsets in the same order.
+  const walk = (shape: number[], s: number[]) => {
+    const out: number[] = [];
+    const n = shape.reduce((a, b) => a * b, 1);
+    for (let i = 0; i < n; i++) {
+      let rem = i, off = 0;
+      for (let d = shape.length - 1; d >= 0; d--) { off += (rem % shape[d]!) * s[d]!; rem = Math.floor(rem / shape[d]!); }
+      out.push(off);
+    }
+    return out;
+  };
+  for (const [shape, sa] of [[[2, 3, 4], [12, 4, 1]], [[2, 1, 4], [0, 9, 1]], [[3, 2, 2], [1, 6, 3]], [[2, 2, 2, 2], [8, 4, 0, 1]]] as [number[], number[]][]) {
+    const c = collapseDims(shape, [sa]);
+    expect(walk(c.shape, c.strides[0]!)).toEqual(walk(shape, sa));
+  }
+});
