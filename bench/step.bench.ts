@@ -1,17 +1,26 @@
 /**
- * Training-step benchmark: the reference DHEN config (26 categorical fields, vocabulary 10⁵ each, d = 16,
- * 2 DHEN layers of {FM attention, linear compress}, head MLP 256-128, batch 2048), one step = forward +
- * backward + Adam (lazy row-sparse Adam on the tables). Reports samples/s and the forward / backward /
- * optimizer split (each phase synced to measure it; the unsplit step is timed too), with and without
- * C2AL's two auxiliary heads, next to TensorFlow.js (webgpu backend, same Dawn adapter) running the
- * closest model it can build. Usage: npx tsx bench/step.bench.ts [--steps N] [--batch B] [--vocab V]
+ * Training throughput (`npm run bench -- --filter train`, or npx tsx bench/step.bench.ts): the reference
+ * DHEN config (26 categorical fields, vocabulary 10⁵ each, d = 16, 2 DHEN layers of {FM attention,
+ * linear compress}, head MLP 256-128, batch 2048), one step = forward + backward + Adam (lazy row-sparse
+ * Adam on the tables). Reports samples/s, time to first step (pipeline compilation + the first step), the
+ * forward / backward / optimizer split (each phase synced to measure it; the unsplit step is timed too),
+ * host (JS) time per step, with and without C2AL's two auxiliary heads, and the serving forward pass of
+ * the C2AL model against the baseline's. Side by side in the same run: TensorFlow.js (webgpu backend on
+ * the same Dawn adapter; cpu backend at a small vocabulary, as it cannot hold 26 dense 10⁵-row gradients
+ * in time) with the closest model it can build, and PyTorch CPU (Debian's python3-torch, bench/step_torch.py;
+ * skipped with a printed reason when absent).
+ * Usage: npx tsx bench/step.bench.ts [--steps N] [--batch B] [--vocab V] [--cpu-vocab V] [--no-peer]
  */
 import { parseArgs } from 'node:util';
 import * as c from '../src/index.js';
 import { median } from '../src/bench.js';
 
-const { values } = parseArgs({ options: { steps: { type: 'string', default: '3' }, batch: { type: 'string', default: '2048' }, vocab: { type: 'string', default: '100000' }, 'no-peer': { type: 'boolean' } } });
-const steps = Number(values.steps), B = Number(values.batch), V = Number(values.vocab), F = 26, D = 16, K = 16;
+const { values } = parseArgs({ options: {
+  steps: { type: 'string', default: '3' }, batch: { type: 'string', default: '2048' }, vocab: { type: 'string', default: '100000' },
+  'cpu-vocab': { type: 'string', default: '100' }, 'no-peer': { type: 'boolean' }, filter: { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'boolean' },
+} });
+const steps = Number(values.steps), B = Number(values.batch), VOCAB = Number(values.vocab), CPU_VOCAB = Number(values['cpu-vocab']), F = 26, D = 16, K = 16;
+let V = VOCAB;
 
 function dataBatch(seed: number) {
   const next = c.mulberry32(seed);
@@ -20,11 +29,16 @@ function dataBatch(seed: number) {
   return { ids, labels };
 }
 
+const createStart = performance.now();
 const gpu = await c.WebGpuBackend.create({ warm: true });
+const createMs = performance.now() - createStart;
 c.setBackend(gpu);
-const results: string[] = [];
 
-async function ours(aux: boolean) {
+interface Row { name: string; vocab: number; samplesPerS: number; stepMs: number; firstStepS: number | null; forward?: number; backward?: number; optimizer?: number; hostMs?: number; servingMs?: number }
+const rows: Row[] = [];
+const report = (r: Row) => { rows.push(r); console.error(`  ${r.name} (vocab ${r.vocab}): ${r.samplesPerS.toFixed(0)} samples/s, step ${r.stepMs.toFixed(0)} ms`); };
+
+async function ours(aux: boolean, split = true): Promise<Row> {
   const config: c.DhenConfig = {
     fields: Array.from({ length: F }, (_, i) => ({ name: `f${i}`, vocab: V })), dim: D, seed: 1,
     layers: [0, 1].map(() => ({ modules: [{ type: 'fm' as const, k: K }, { type: 'linearCompress' as const }], ensemble: 'sum' as const })),
@@ -35,21 +49,25 @@ async function ours(aux: boolean) {
   const { ids, labels } = dataBatch(7);
   const heads = aux ? 3 : 1;
   const y = c.tensor(Array.from({ length: B * heads }, (_, i) => labels[Math.floor(i / heads)]!), [B, heads], { backend: gpu });
-  const sync = async () => { gpu.flush(); await gpu.device.queue.onSubmittedWorkDone(); };
+  const sync = () => gpu.done();
   const lossOf = () => {
     const { logits } = model.forward(ids);
     const z = heads === 1 ? c.reshape(logits.primary!, [B, 1]) : c.concat(['primary', 'head', 'tail'].map((h) => c.reshape(logits[h]!, [B, 1])), 1);
     return c.mulScalar(c.sum(c.bceWithLogits(z, y)), 1 / B);
   };
-  const phases = { forward: [] as number[], backward: [] as number[], optimizer: [] as number[], step: [] as number[] };
+  const phases = { forward: [] as number[], backward: [] as number[], optimizer: [] as number[], step: [] as number[], host: [] as number[] };
+  let first = 0;
   for (let s = 0; s < steps + 1; s++) {
-    // The whole step, one submit at the end.
+    // The whole step, one submit at the end; host = the time JS spends recording it.
     const t0 = performance.now();
     c.scope(() => lossOf().backward());
     opt.step();
     opt.zeroGrad();
+    const th = performance.now();
     await sync();
     const t1 = performance.now();
+    if (s === 0) first = t1 - t0;
+    if (!split) { if (s > 0) { phases.step.push(t1 - t0); phases.host.push(th - t0); } continue; }
     // The split: scopes are synchronous, so the forward is timed alone, then forward + backward again
     // (backward = that minus the forward), then the optimizer step.
     c.scope(() => { lossOf(); });
@@ -64,26 +82,50 @@ async function ours(aux: boolean) {
     const t4 = performance.now();
     if (s > 0) {
       phases.step.push(t1 - t0);
+      phases.host.push(th - t0);
       phases.forward.push(t2 - t1);
       phases.backward.push(t3 - t2 - (t2 - t1));
       phases.optimizer.push(t4 - t3);
     }
   }
+  // Serving: the forward pass of the inference model (the C2AL model without its auxiliary heads).
+  const serving = aux ? model.forInference() : model;
+  serving.eval();
+  const serve: number[] = [];
+  for (let s = 0; s < steps + 1; s++) {
+    const t0 = performance.now();
+    c.noGrad(() => c.scope(() => { serving.forward(ids); }));
+    await sync();
+    if (s > 0) serve.push(performance.now() - t0);
+  }
   const step = median(phases.step);
-  results.push(`| ours${aux ? ' + C2AL heads (3 heads)' : ' (baseline, 1 head)'} | ${(B / step * 1000).toFixed(0)} | ${step.toFixed(0)} | ${median(phases.forward).toFixed(0)} | ${median(phases.backward).toFixed(0)} | ${median(phases.optimizer).toFixed(0)} |`);
-  console.error(results[results.length - 1]);
+  const row: Row = {
+    name: `ours${aux ? ' + C2AL heads (3 heads)' : ' (baseline, 1 head)'}`, vocab: V, samplesPerS: (B / step) * 1000, stepMs: step,
+    firstStepS: (createMs + first) / 1000, hostMs: median(phases.host), servingMs: median(serve),
+    ...(split ? { forward: median(phases.forward), backward: median(phases.backward), optimizer: median(phases.optimizer) } : {}),
+  };
+  report(row);
   model.dispose();
   opt.dispose();
   y.dispose();
-  return step;
+  return row;
 }
 
-async function peer() {
+type Tf = typeof import('@tensorflow/tfjs');
+let tfLoaded: Tf | null = null;
+async function loadTf(): Promise<Tf> {
+  if (tfLoaded) return tfLoaded;
   const dawn = (await import('webgpu')) as { create: (f: string[]) => GPU };
   Object.defineProperty(globalThis, 'navigator', { value: { gpu: dawn.create([]) }, configurable: true });
-  const tf = await import('@tensorflow/tfjs');
+  tfLoaded = await import('@tensorflow/tfjs');
   await import('@tensorflow/tfjs-backend-webgpu');
-  await tf.setBackend('webgpu');
+  return tfLoaded;
+}
+
+/** TensorFlow.js with the closest model it can build (dense table gradients, dense Adam). */
+async function peer(backend: 'webgpu' | 'cpu'): Promise<Row> {
+  const tf = await loadTf();
+  await tf.setBackend(backend);
   await tf.ready();
   const vars: import('@tensorflow/tfjs').Variable[] = [];
   const v = (t: import('@tensorflow/tfjs').Tensor) => { const x = tf.variable(t); vars.push(x); return x; };
@@ -119,29 +161,64 @@ async function peer() {
     return tf.losses.sigmoidCrossEntropy(yT, h) as import('@tensorflow/tfjs').Scalar;
   };
   const times: number[] = [];
+  let first = 0;
   for (let s = 0; s < steps + 1; s++) {
     const t0 = performance.now();
     const loss = adam.minimize(lossFn, true, vars);
     await loss!.data();
     loss!.dispose();
-    if (s > 0) times.push(performance.now() - t0);
+    if (s === 0) first = performance.now() - t0;
+    else times.push(performance.now() - t0);
   }
   const step = median(times);
-  results.push(`| TF.js ${tf.version_core} webgpu (closest model; dense table gradients and dense Adam) | ${(B / step * 1000).toFixed(0)} | ${step.toFixed(0)} | — | — | — |`);
-  console.error(results[results.length - 1]);
-  return step;
+  const row: Row = { name: `TF.js ${tf.version_core} ${backend} (closest model; dense table gradients, dense Adam)`, vocab: V, samplesPerS: (B / step) * 1000, stepMs: step, firstStepS: first / 1000 };
+  report(row);
+  for (const x of [...vars, idT, yT, ...cols]) x.dispose();
+  adam.dispose();
+  return row;
 }
 
-console.error(`adapter: ${gpu.description}; batch ${B}, 26 fields × vocab ${V}, d ${D}; ${steps} timed steps after 1 warm-up`);
+/** PyTorch CPU with the same model (bench/step_torch.py), when Debian's python3-torch is installed. */
+async function torchPeer(): Promise<Row[]> {
+  const { spawnSync } = await import('node:child_process');
+  const python = '/usr/bin/python3';
+  const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    console.error(`  PyTorch: skipped (${python} cannot import torch: ${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}; apt-get install python3-torch)`);
+    return [];
+  }
+  const r = spawnSync(python, ['bench/step_torch.py', '--steps', String(steps), '--batch', String(B), '--vocab', String(VOCAB), '--threads', '2'], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) { console.error(`  PyTorch: failed: ${r.stderr.trim().split('\n').pop()}`); return []; }
+  const out = JSON.parse(r.stdout) as { torch: string; threads: number; results: { heads: number; sparse: boolean; step_ms: number; samples_per_s: number; first_step_ms: number }[] };
+  return out.results.map((x) => {
+    const row: Row = {
+      name: `PyTorch ${out.torch} CPU, ${out.threads} threads, ${x.sparse ? 'sparse table gradients + SparseAdam' : 'dense Adam'}${x.heads === 3 ? ' + C2AL heads' : ''}`,
+      vocab: VOCAB, samplesPerS: x.samples_per_s, stepMs: x.step_ms, firstStepS: x.first_step_ms / 1000,
+    };
+    report(row);
+    return row;
+  });
+}
+
+console.error(`adapter: ${gpu.description}; batch ${B}, 26 fields × vocab ${VOCAB}, d ${D}; ${steps} timed steps after 1 warm-up`);
 const base = await ours(false);
 const withAux = await ours(true);
-const peerStep = values['no-peer'] ? null : await peer().catch((e: Error) => { results.push(`| TF.js | failed: ${e.message.split('\n')[0]} | | | | |`); return null; });
-console.log(`adapter: ${gpu.description}; batch ${B}; 26 fields × vocabulary ${V}; d = ${D}; ${steps} timed steps (median) after a warm-up step
-C2AL training overhead vs baseline: ${(100 * (withAux / base - 1)).toFixed(1)}%${peerStep ? `; ours (baseline) / TF.js step time: ${(peerStep / base).toFixed(2)}× faster` : ''}
+const webgpuPeer = values['no-peer'] ? null : await peer('webgpu').catch((e: Error) => { console.error(`  TF.js webgpu failed: ${e.message.split('\n')[0]}`); return null; });
+V = CPU_VOCAB;
+const smallOurs = await ours(false, false);
+const cpuPeer = values['no-peer'] ? null : await peer('cpu').catch((e: Error) => { console.error(`  TF.js cpu failed: ${e.message.split('\n')[0]}`); return null; });
+V = VOCAB;
+const torch = values['no-peer'] ? [] : await torchPeer();
+const torchSparse = torch.find((r) => r.name.includes('SparseAdam') && !r.name.includes('C2AL'));
+const fmt = (x: number | undefined, d = 0) => (x === undefined ? '—' : x.toFixed(d));
+console.log(`adapter: ${gpu.description}; batch ${B}; 26 fields; d = ${D}; ${steps} timed steps (median) after a warm-up step; ${new Date().toISOString().slice(0, 10)}
 
-| model | samples/s | step ms | forward ms | backward ms | optimizer ms |
-|---|---|---|---|---|---|
-${results.join('\n')}`);
+- C2AL training overhead vs baseline: ${(100 * (withAux.stepMs / base.stepMs - 1)).toFixed(1)}% per step; serving forward pass of the C2AL inference model vs the baseline's: ×${(withAux.servingMs! / base.servingMs!).toFixed(3)} (${fmt(withAux.servingMs, 1)} vs ${fmt(base.servingMs, 1)} ms)
+- host (JS) time per step: ${fmt(base.hostMs, 1)} ms of ${fmt(base.stepMs)} ms (${(100 * base.hostMs! / base.stepMs).toFixed(1)}%)${webgpuPeer ? `\n- ours / TF.js webgpu (vocab ${VOCAB}): ${(base.samplesPerS / webgpuPeer.samplesPerS).toFixed(2)}× the samples/s` : ''}${cpuPeer ? `\n- ours / TF.js cpu (vocab ${CPU_VOCAB}): ${(smallOurs.samplesPerS / cpuPeer.samplesPerS).toFixed(2)}×` : ''}${torchSparse ? `\n- ours / PyTorch CPU (sparse, vocab ${VOCAB}): ${(base.samplesPerS / torchSparse.samplesPerS).toFixed(2)}×` : ''}
+
+| model | vocab | samples/s | step ms | time to first step s | forward ms | backward ms | optimizer ms | serving forward ms |
+|---|---|---|---|---|---|---|---|---|
+${rows.map((r) => `| ${r.name} | ${r.vocab} | ${r.samplesPerS.toFixed(0)} | ${r.stepMs.toFixed(0)} | ${r.firstStepS === null ? '—' : r.firstStepS.toFixed(2)} | ${fmt(r.forward)} | ${fmt(r.backward)} | ${fmt(r.optimizer)} | ${fmt(r.servingMs, 1)} |`).join('\n')}`);
 gpu.destroy();
 gpu.ctx.destroy();
 process.exit(0);
