@@ -9,7 +9,8 @@
  * quoted fields are not supported, so a quoted delimiter is refused rather than split) is an error naming
  * the file and the line (the header is line 1), or is skipped and counted with skipBadRows. LF, CRLF and
  * CR line endings, a UTF-8 byte-order mark and blank lines are accepted; files must be UTF-8 (loadCsv
- * refuses other encodings instead of replacing bytes). The whole file is parsed in memory (no streaming yet).
+ * refuses other encodings instead of replacing bytes). loadCsv streams the file in chunks through a
+ * CsvParser, which keeps only the parsed columns (typed arrays), never the file's text.
  */
 import { DataError } from './movielens.js';
 import type { ClickData } from './synthetic.js';
@@ -64,106 +65,218 @@ function fnv1a(text: string): number {
   return h;
 }
 
-export function parseCsv(text: string, schema: CsvSchema, opts: { file?: string; skipBadRows?: boolean } = {}): ClickData & { skipped: number } {
-  const file = opts.file ?? 'data.csv';
-  validateSchema(schema, `${file} schema`);
-  if (typeof text !== 'string') throw new DataError(`${file}: expected the file's text, got ${typeof text}`);
-  const delim = schema.delimiter ?? (file.endsWith('.tsv') ? '\t' : ',');
-  const rawLines = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split(/\r\n|\r|\n/);
-  const first = rawLines.findIndex((l) => l.trim() !== '');
-  if (first < 0) throw new DataError(`${file}: the file is empty`);
-  const header = schema.header !== false;
-  const quoted = (line: string, n: number): void => {
-    if (line.includes('"')) throw new DataError(`${file}:${n}: quoted fields are not supported (the line holds a '"'); write the file without quoting`);
-  };
-  if (header) quoted(rawLines[first]!, first + 1);
-  const columns = header ? rawLines[first]!.split(delim).map((c) => c.trim()) : rawLines[first]!.split(delim).map((_, i) => `c${i}`);
-  const col = (name: string): number => {
-    const i = columns.indexOf(name);
-    if (i < 0) throw new DataError(`${file}:${first + 1}: column '${name}' named by the schema is not in the header (${columns.join(', ')})`);
-    if (columns.indexOf(name, i + 1) >= 0) throw new DataError(`${file}:${first + 1}: column '${name}' appears twice in the header`);
-    return i;
-  };
-  const labelCol = col(schema.label), catCols = schema.categorical.map(col), numCols = (schema.numeric ?? []).map(col), cohortCol = col(schema.cohort);
-  const dicts = schema.categorical.map(() => new Map<string, number>());
-  const good: { cats: number[]; nums: number[]; label: number; cohort: string }[] = [];
-  let skipped = 0;
-  for (let i = header ? first + 1 : first; i < rawLines.length; i++) {
-    if (rawLines[i]!.trim() === '') continue; // blank lines (and the final newline) are not rows
-    const line = i + 1, parts = rawLines[i]!.split(delim);
+/** A growable typed array (rows arrive one at a time while a file streams). */
+class Column<T extends Uint32Array | Uint8Array | Float64Array> {
+  length = 0;
+  constructor(private data: T) {}
+  push(...values: number[]): void {
+    if (this.length + values.length > this.data.length) {
+      const bigger = new (this.data.constructor as new (n: number) => T)(Math.max(64, 2 * (this.length + values.length)));
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    for (const v of values) this.data[this.length++] = v;
+  }
+  view(): T { return this.data.subarray(0, this.length) as T; }
+}
+
+/**
+ * Parses a CSV/TSV file line by line (feed `line()` in order, then `finish()`): only the parsed columns
+ * are kept, in typed arrays, so a file streams through without its text or per-row objects in memory.
+ */
+export class CsvParser {
+  private readonly file: string;
+  private readonly delim: string;
+  private readonly header: boolean;
+  private columns: string[] | null = null;
+  private headerLine = 0;
+  private labelCol = -1;
+  private catCols: number[] = [];
+  private numCols: number[] = [];
+  private cohortCol = -1;
+  private readonly dicts: Map<string, number>[];
+  private readonly ids = new Column(new Uint32Array(1024));
+  private readonly labels = new Column(new Uint8Array(1024));
+  private readonly nums = new Column(new Float64Array(1024));
+  private readonly cohortIds = new Column(new Uint32Array(1024));
+  private readonly cohortValues = new Map<string, number>();
+  skipped = 0;
+
+  constructor(private readonly schema: CsvSchema, private readonly opts: { file?: string; skipBadRows?: boolean } = {}) {
+    this.file = opts.file ?? 'data.csv';
+    validateSchema(schema, `${this.file} schema`);
+    this.delim = schema.delimiter ?? (this.file.endsWith('.tsv') ? '\t' : ',');
+    this.header = schema.header !== false;
+    this.dicts = schema.categorical.map(() => new Map<string, number>());
+  }
+
+  private quoted(text: string, n: number): void {
+    if (text.includes('"')) throw new DataError(`${this.file}:${n}: quoted fields are not supported (the line holds a '"'); write the file without quoting`);
+  }
+
+  private start(text: string, n: number): void {
+    const { schema, file } = this;
+    if (this.header) this.quoted(text, n);
+    const columns = this.header ? text.split(this.delim).map((c) => c.trim()) : text.split(this.delim).map((_, i) => `c${i}`);
+    const col = (name: string): number => {
+      const i = columns.indexOf(name);
+      if (i < 0) throw new DataError(`${file}:${n}: column '${name}' named by the schema is not in the header (${columns.join(', ')})`);
+      if (columns.indexOf(name, i + 1) >= 0) throw new DataError(`${file}:${n}: column '${name}' appears twice in the header`);
+      return i;
+    };
+    this.labelCol = col(schema.label);
+    this.catCols = schema.categorical.map(col);
+    this.numCols = (schema.numeric ?? []).map(col);
+    this.cohortCol = col(schema.cohort);
+    this.columns = columns;
+    this.headerLine = n;
+  }
+
+  /** One line of the file; `n` is its 1-based line number (the header is line 1). */
+  line(text: string, n: number): void {
+    if (text.trim() === '') return; // blank lines (and the final newline) are not rows
+    if (!this.columns) {
+      this.start(text, n);
+      if (this.header) return;
+    }
+    const { schema, file } = this, columns = this.columns!;
+    const parts = text.split(this.delim);
     try {
-      quoted(rawLines[i]!, line);
-      if (parts.length !== columns.length) throw new DataError(`${file}:${line}: expected ${columns.length} columns, got ${parts.length}`);
-      const labelText = parts[labelCol]!.trim();
-      if (labelText !== '0' && labelText !== '1') throw new DataError(`${file}:${line}: label '${schema.label}' must be 0 or 1, got '${labelText}'`);
-      const nums = numCols.map((c, k) => {
-        const text = parts[c]!.trim(), v = Number(text);
-        if (text === '' || !Number.isFinite(v) || /^[+-]?0[xob]/i.test(text)) throw new DataError(`${file}:${line}: numeric column '${schema.numeric![k]}' must be a finite number, got '${parts[c]}'`);
+      this.quoted(text, n);
+      if (parts.length !== columns.length) throw new DataError(`${file}:${n}: expected ${columns.length} columns, got ${parts.length}`);
+      const labelText = parts[this.labelCol]!.trim();
+      if (labelText !== '0' && labelText !== '1') throw new DataError(`${file}:${n}: label '${schema.label}' must be 0 or 1, got '${labelText}'`);
+      const nums = this.numCols.map((c, k) => {
+        const t = parts[c]!.trim(), v = Number(t);
+        if (t === '' || !Number.isFinite(v) || /^[+-]?0[xob]/i.test(t)) throw new DataError(`${file}:${n}: numeric column '${schema.numeric![k]}' must be a finite number, got '${parts[c]}'`);
         return v;
       });
-      const cats = catCols.map((c, k) => {
+      const cats = this.catCols.map((c, k) => {
         const value = parts[c]!.trim(), buckets = schema.hashBuckets?.[schema.categorical[k]!];
         if (buckets) return fnv1a(value) % buckets;
-        const d = dicts[k]!;
+        const d = this.dicts[k]!;
         if (!d.has(value)) d.set(value, d.size);
         return d.get(value)!;
       });
-      good.push({ cats, nums, label: Number(labelText), cohort: parts[cohortCol]!.trim() });
+      const cohortText = parts[this.cohortCol]!.trim();
+      let cohortId: number;
+      if (schema.cohortQuantiles) {
+        cohortId = Number(cohortText);
+        if (!Number.isFinite(cohortId)) throw new DataError(`${file}:${n}: cohort column '${schema.cohort}' must be numeric for cohortQuantiles, got '${cohortText}'`);
+      } else {
+        if (!this.cohortValues.has(cohortText)) this.cohortValues.set(cohortText, this.cohortValues.size);
+        cohortId = this.cohortValues.get(cohortText)!;
+      }
+      this.ids.push(...cats);
+      this.nums.push(...nums);
+      this.labels.push(Number(labelText));
+      if (schema.cohortQuantiles) this.nums.push(cohortId);
+      else this.cohortIds.push(cohortId);
     } catch (e) {
-      if (!opts.skipBadRows) throw e;
-      skipped++;
+      if (!this.opts.skipBadRows) throw e;
+      this.skipped++;
     }
   }
-  if (good.length === 0) throw new DataError(`${file}: no usable rows`);
-  const fields = schema.categorical.map((name, k) => ({ name, vocab: schema.hashBuckets?.[name] ?? Math.max(1, dicts[k]!.size) }));
-  const f = fields.length, nd = numCols.length, rows = good.length;
-  const ids = new Uint32Array(rows * f), labels = new Uint8Array(rows), dense = nd ? new Float32Array(rows * nd) : undefined;
-  // Standardize numeric features (mean 0, std 1) so one learning rate suits them all.
-  const mean = new Array<number>(nd).fill(0), sd = new Array<number>(nd).fill(0);
-  good.forEach((g) => g.nums.forEach((v, k) => { mean[k]! += v / rows; }));
-  good.forEach((g) => g.nums.forEach((v, k) => { sd[k]! += (v - mean[k]!) ** 2 / rows; }));
-  mean.forEach((m, k) => {
-    if (!Number.isFinite(m) || !Number.isFinite(sd[k]!)) throw new DataError(`${file}: numeric column '${schema.numeric![k]}' cannot be standardized: its values overflow (mean ${m}, variance ${sd[k]}); rescale the column`);
-  });
-  good.forEach((g, r) => {
-    ids.set(g.cats, r * f);
-    labels[r] = g.label;
-    g.nums.forEach((v, k) => { dense![r * nd + k] = (v - mean[k]!) / (Math.sqrt(sd[k]!) || 1); });
-  });
-  let cohortNames: string[];
-  const cohort = new Uint8Array(rows);
-  if (schema.cohortQuantiles) {
-    const q = schema.cohortQuantiles;
-    const values = good.map((g, r) => {
-      const v = Number(g.cohort);
-      if (!Number.isFinite(v)) throw new DataError(`${file}: cohort column '${schema.cohort}' must be numeric for cohortQuantiles (row ${r + 1} of the data has '${g.cohort}')`);
-      return v;
-    });
-    const sorted = [...values].sort((a, b) => a - b);
-    const cuts = Array.from({ length: q - 1 }, (_, i) => sorted[Math.floor(((i + 1) * rows) / q)]!);
-    values.forEach((v, r) => { cohort[r] = cuts.filter((c) => v >= c).length; });
-    cohortNames = Array.from({ length: q }, (_, i) => `${schema.cohort} q${i + 1}`);
-  } else {
-    const names = [...new Set(good.map((g) => g.cohort))].sort();
-    if (names.length > 255) throw new DataError(`${file}: cohort column '${schema.cohort}' has ${names.length} values; at most 255 (use cohortQuantiles for numbers)`);
-    good.forEach((g, r) => { cohort[r] = names.indexOf(g.cohort); });
-    cohortNames = names.map((n) => `${schema.cohort}=${n}`);
+
+  finish(): ClickData & { skipped: number } {
+    const { schema, file, skipped } = this;
+    if (!this.columns) throw new DataError(`${file}: the file is empty`);
+    const rows = this.labels.length;
+    if (rows === 0) throw new DataError(`${file}: no usable rows`);
+    const fields = schema.categorical.map((name, k) => ({ name, vocab: schema.hashBuckets?.[name] ?? Math.max(1, this.dicts[k]!.size) }));
+    const nd = this.numCols.length, stride = nd + (schema.cohortQuantiles ? 1 : 0), raw = this.nums.view();
+    const dense = nd ? new Float32Array(rows * nd) : undefined;
+    // Standardize numeric features (mean 0, std 1) so one learning rate suits them all.
+    for (let k = 0; k < nd; k++) {
+      let mean = 0, sd = 0;
+      for (let r = 0; r < rows; r++) mean += raw[r * stride + k]! / rows;
+      for (let r = 0; r < rows; r++) sd += (raw[r * stride + k]! - mean) ** 2 / rows;
+      if (!Number.isFinite(mean) || !Number.isFinite(sd)) throw new DataError(`${file}: numeric column '${schema.numeric![k]}' cannot be standardized: its values overflow (mean ${mean}, variance ${sd}); rescale the column`);
+      for (let r = 0; r < rows; r++) dense![r * nd + k] = (raw[r * stride + k]! - mean) / (Math.sqrt(sd) || 1);
+    }
+    let cohortNames: string[];
+    const cohort = new Uint8Array(rows);
+    if (schema.cohortQuantiles) {
+      const q = schema.cohortQuantiles;
+      const values = Float64Array.from({ length: rows }, (_, r) => raw[r * stride + nd]!);
+      const sorted = Float64Array.from(values).sort();
+      const cuts = Array.from({ length: q - 1 }, (_, i) => sorted[Math.floor(((i + 1) * rows) / q)]!);
+      values.forEach((v, r) => { cohort[r] = cuts.filter((c) => v >= c).length; });
+      cohortNames = Array.from({ length: q }, (_, i) => `${schema.cohort} q${i + 1}`);
+    } else {
+      const seen = [...this.cohortValues.keys()];
+      if (seen.length > 255) throw new DataError(`${file}: cohort column '${schema.cohort}' has ${seen.length} values; at most 255 (use cohortQuantiles for numbers)`);
+      const names = [...seen].sort();
+      const remap = seen.map((v) => names.indexOf(v));
+      const ids = this.cohortIds.view();
+      for (let r = 0; r < rows; r++) cohort[r] = remap[ids[r]!]!;
+      cohortNames = names.map((n) => `${schema.cohort}=${n}`);
+    }
+    return { fields, ids: Uint32Array.from(this.ids.view()), labels: Uint8Array.from(this.labels.view()), cohort, cohortNames, rows, skipped, ...(dense ? { dense, denseFeatures: nd } : {}) };
   }
-  return { fields, ids, labels, cohort, cohortNames, rows, skipped, ...(dense ? { dense, denseFeatures: nd } : {}) };
 }
 
-/** Reads a schema file and a data file (Node). */
-export async function loadCsv(dataFile: string, schemaFile: string, opts: { skipBadRows?: boolean } = {}): Promise<ClickData & { skipped: number }> {
+/** Splits text into lines (LF, CRLF or CR; a leading byte-order mark dropped) and feeds a CsvParser. */
+export function parseCsv(text: string, schema: CsvSchema, opts: { file?: string; skipBadRows?: boolean } = {}): ClickData & { skipped: number } {
+  const parser = new CsvParser(schema, opts);
+  if (typeof text !== 'string') throw new DataError(`${opts.file ?? 'data.csv'}: expected the file's text, got ${typeof text}`);
+  const lines = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split(/\r\n|\r|\n/);
+  lines.forEach((l, i) => parser.line(l, i + 1));
+  return parser.finish();
+}
+
+/**
+ * Reads a schema file and streams a data file through a CsvParser in chunks of `chunkBytes` (Node): the
+ * file's text is never held whole. Line numbers, line endings, the byte-order mark and UTF-8 checks
+ * behave exactly as parseCsv on the whole text.
+ */
+export async function loadCsv(dataFile: string, schemaFile: string, opts: { skipBadRows?: boolean; chunkBytes?: number } = {}): Promise<ClickData & { skipped: number }> {
   const name = 'node:fs/promises';
-  const fs = (await import(/* @vite-ignore */ name)) as { readFile(p: string): Promise<Uint8Array> };
-  const read = async (f: string): Promise<string> => {
-    let bytes: Uint8Array;
-    try { bytes = await fs.readFile(f); } catch (e) { throw new DataError(`cannot read ${f}: ${(e as Error).message.split('\n')[0]}`); }
-    return decodeUtf8(bytes, f);
+  const fs = (await import(/* @vite-ignore */ name)) as {
+    readFile(p: string): Promise<Uint8Array>;
+    open(p: string, flags: string): Promise<{ read(b: Uint8Array, off: number, len: number, pos: number | null): Promise<{ bytesRead: number }>; close(): Promise<void> }>;
   };
+  const cannot = (f: string, e: unknown) => new DataError(`cannot read ${f}: ${(e as Error).message.split('\n')[0]}`);
+  let schemaBytes: Uint8Array;
+  try { schemaBytes = await fs.readFile(schemaFile); } catch (e) { throw cannot(schemaFile, e); }
   let schema: unknown;
-  try { schema = JSON.parse(await read(schemaFile)); } catch (e) { throw e instanceof DataError ? e : new DataError(`${schemaFile}: not valid JSON (${(e as Error).message})`); }
-  return parseCsv(await read(dataFile), validateSchema(schema, schemaFile), { file: dataFile, skipBadRows: opts.skipBadRows });
+  try { schema = JSON.parse(decodeUtf8(schemaBytes, schemaFile)); } catch (e) { throw e instanceof DataError ? e : new DataError(`${schemaFile}: not valid JSON (${(e as Error).message})`); }
+  const parser = new CsvParser(validateSchema(schema, schemaFile), { file: dataFile, skipBadRows: opts.skipBadRows });
+  let handle: Awaited<ReturnType<typeof fs.open>>;
+  try { handle = await fs.open(dataFile, 'r'); } catch (e) { throw cannot(dataFile, e); }
+  try {
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    const buffer = new Uint8Array(opts.chunkBytes ?? 1 << 20);
+    let carry = '', lineNo = 1, newlinesBefore = 0, first = true;
+    for (;;) {
+      let bytesRead: number;
+      try { ({ bytesRead } = await handle.read(buffer, 0, buffer.length, null)); } catch (e) { throw cannot(dataFile, e); }
+      const chunk = buffer.subarray(0, bytesRead);
+      let text: string;
+      try {
+        text = decoder.decode(chunk, { stream: bytesRead > 0 });
+      } catch {
+        const at = Math.max(0, firstInvalidUtf8(chunk));
+        throw new DataError(`${dataFile}:${newlinesBefore + chunk.subarray(0, at).filter((b) => b === 10).length + 1}: not valid UTF-8 (a byte near offset ${at} of this chunk); convert the file to UTF-8`);
+      }
+      newlinesBefore += chunk.filter((b) => b === 10).length;
+      if (first && text) {
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+        first = false;
+      }
+      carry += text;
+      const end = bytesRead === 0;
+      // A line is complete at its terminator, except a final CR, which may be the first half of a CRLF.
+      const heldCr = !end && carry.endsWith('\r');
+      const parts = (heldCr ? carry.slice(0, -1) : carry).split(/\r\n|\r|\n/);
+      carry = end ? '' : `${parts.pop()!}${heldCr ? '\r' : ''}`;
+      for (const l of parts) parser.line(l, lineNo++);
+      if (end) break;
+    }
+  } finally {
+    await handle.close();
+  }
+  return parser.finish();
 }
 
 /**
