@@ -38,11 +38,11 @@ interface Row { name: string; vocab: number; samplesPerS: number; stepMs: number
 const rows: Row[] = [];
 const report = (r: Row) => { rows.push(r); console.error(`  ${r.name} (vocab ${r.vocab}): ${r.samplesPerS.toFixed(0)} samples/s, step ${r.stepMs.toFixed(0)} ms`); };
 
-async function ours(aux: boolean, split = true): Promise<Row> {
+async function ours(aux: boolean, split = true, auxHidden?: number[]): Promise<Row> {
   const config: c.DhenConfig = {
     fields: Array.from({ length: F }, (_, i) => ({ name: `f${i}`, vocab: V })), dim: D, seed: 1,
     layers: [0, 1].map(() => ({ modules: [{ type: 'fm' as const, k: K }, { type: 'linearCompress' as const }], ensemble: 'sum' as const })),
-    head: { hidden: [256, 128] }, auxHeads: aux ? ['head', 'tail'] : [],
+    head: { hidden: [256, 128] }, auxHeads: aux ? ['head', 'tail'] : [], ...(auxHidden ? { auxHead: { hidden: auxHidden } } : {}),
   };
   const model = new c.DhenModel(config, gpu);
   const opt = new c.Adam(model.namedParameters(), { lr: 1e-3 });
@@ -88,20 +88,10 @@ async function ours(aux: boolean, split = true): Promise<Row> {
       phases.optimizer.push(t4 - t3);
     }
   }
-  // Serving: the forward pass of the inference model (the C2AL model without its auxiliary heads).
-  const serving = aux ? model.forInference() : model;
-  serving.eval();
-  const serve: number[] = [];
-  for (let s = 0; s < steps + 1; s++) {
-    const t0 = performance.now();
-    c.noGrad(() => c.scope(() => { serving.forward(ids); }));
-    await sync();
-    if (s > 0) serve.push(performance.now() - t0);
-  }
   const step = median(phases.step);
   const row: Row = {
-    name: `ours${aux ? ' + C2AL heads (3 heads)' : ' (baseline, 1 head)'}`, vocab: V, samplesPerS: (B / step) * 1000, stepMs: step,
-    firstStepS: (createMs + first) / 1000, hostMs: median(phases.host), servingMs: median(serve),
+    name: `ours${aux ? ` + C2AL heads (3 heads${auxHidden ? `; aux heads ${auxHidden.length ? auxHidden.join('-') + '-1' : 'linear'}` : ', all 256-128-1'})` : ' (baseline, 1 head)'}`, vocab: V, samplesPerS: (B / step) * 1000, stepMs: step,
+    firstStepS: (createMs + first) / 1000, hostMs: median(phases.host),
     ...(split ? { forward: median(phases.forward), backward: median(phases.backward), optimizer: median(phases.optimizer) } : {}),
   };
   report(row);
@@ -109,6 +99,33 @@ async function ours(aux: boolean, split = true): Promise<Row> {
   opt.dispose();
   y.dispose();
   return row;
+}
+
+/**
+ * Serving cost: the forward pass of the baseline and of the C2AL model's inference view (auxiliary heads
+ * dropped), alternated so drift hits both alike; median of `reps`.
+ */
+async function servingCost(reps = 5): Promise<{ baseline: number; c2al: number }> {
+  const config = (aux: boolean): c.DhenConfig => ({
+    fields: Array.from({ length: F }, (_, i) => ({ name: `f${i}`, vocab: V })), dim: D, seed: 1,
+    layers: [0, 1].map(() => ({ modules: [{ type: 'fm' as const, k: K }, { type: 'linearCompress' as const }], ensemble: 'sum' as const })),
+    head: { hidden: [256, 128] }, auxHeads: aux ? ['head', 'tail'] : [],
+  });
+  const base = new c.DhenModel(config(false), gpu).eval(), withAux = new c.DhenModel(config(true), gpu);
+  const serving = withAux.forInference().eval();
+  const { ids } = dataBatch(7);
+  const times = { baseline: [] as number[], c2al: [] as number[] };
+  for (let r = 0; r < reps + 1; r++) {
+    for (const [name, m] of [['baseline', base], ['c2al', serving]] as const) {
+      const t0 = performance.now();
+      c.noGrad(() => c.scope(() => { m.forward(ids); }));
+      await gpu.done();
+      if (r > 0) times[name].push(performance.now() - t0);
+    }
+  }
+  base.dispose();
+  withAux.dispose();
+  return { baseline: median(times.baseline), c2al: median(times.c2al) };
 }
 
 type Tf = typeof import('@tensorflow/tfjs');
@@ -203,9 +220,16 @@ async function torchPeer(): Promise<Row[]> {
 console.error(`adapter: ${gpu.description}; batch ${B}, 26 fields × vocab ${VOCAB}, d ${D}; ${steps} timed steps after 1 warm-up`);
 const base = await ours(false);
 const withAux = await ours(true);
-const webgpuPeer = values['no-peer'] ? null : await peer('webgpu').catch((e: Error) => { console.error(`  TF.js webgpu failed: ${e.message.split('\n')[0]}`); return null; });
+const smallAux = await ours(true, true, [32]);
+const serving = await servingCost();
+base.servingMs = serving.baseline;
+withAux.servingMs = serving.c2al;
 V = CPU_VOCAB;
 const smallOurs = await ours(false, false);
+V = VOCAB;
+// Peers last: TF.js creates a second Dawn device in this process.
+const webgpuPeer = values['no-peer'] ? null : await peer('webgpu').catch((e: Error) => { console.error(`  TF.js webgpu failed: ${e.message.split('\n')[0]}`); return null; });
+V = CPU_VOCAB;
 const cpuPeer = values['no-peer'] ? null : await peer('cpu').catch((e: Error) => { console.error(`  TF.js cpu failed: ${e.message.split('\n')[0]}`); return null; });
 V = VOCAB;
 const torch = values['no-peer'] ? [] : await torchPeer();
@@ -213,7 +237,7 @@ const torchSparse = torch.find((r) => r.name.includes('SparseAdam') && !r.name.i
 const fmt = (x: number | undefined, d = 0) => (x === undefined ? '—' : x.toFixed(d));
 console.log(`adapter: ${gpu.description}; batch ${B}; 26 fields; d = ${D}; ${steps} timed steps (median) after a warm-up step; ${new Date().toISOString().slice(0, 10)}
 
-- C2AL training overhead vs baseline: ${(100 * (withAux.stepMs / base.stepMs - 1)).toFixed(1)}% per step; serving forward pass of the C2AL inference model vs the baseline's: ×${(withAux.servingMs! / base.servingMs!).toFixed(3)} (${fmt(withAux.servingMs, 1)} vs ${fmt(base.servingMs, 1)} ms)
+- C2AL training overhead vs baseline: ${(100 * (withAux.stepMs / base.stepMs - 1)).toFixed(1)}% per step with auxiliary heads as large as the primary (256-128-1), ${(100 * (smallAux.stepMs / base.stepMs - 1)).toFixed(1)}% with 32-1 auxiliary heads; serving forward pass of the C2AL inference model vs the baseline's (alternated, median of 5): ×${(serving.c2al / serving.baseline).toFixed(3)} (${serving.c2al.toFixed(1)} vs ${serving.baseline.toFixed(1)} ms)
 - host (JS) time per step: ${fmt(base.hostMs, 1)} ms of ${fmt(base.stepMs)} ms (${(100 * base.hostMs! / base.stepMs).toFixed(1)}%)${webgpuPeer ? `\n- ours / TF.js webgpu (vocab ${VOCAB}): ${(base.samplesPerS / webgpuPeer.samplesPerS).toFixed(2)}× the samples/s` : ''}${cpuPeer ? `\n- ours / TF.js cpu (vocab ${CPU_VOCAB}): ${(smallOurs.samplesPerS / cpuPeer.samplesPerS).toFixed(2)}×` : ''}${torchSparse ? `\n- ours / PyTorch CPU (sparse, vocab ${VOCAB}): ${(base.samplesPerS / torchSparse.samplesPerS).toFixed(2)}×` : ''}
 
 | model | vocab | samples/s | step ms | time to first step s | forward ms | backward ms | optimizer ms | serving forward ms |

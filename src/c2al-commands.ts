@@ -40,6 +40,8 @@ export interface C2alCliOptions {
   minShare: number;
   freezeY: boolean;
   finiteGuard: boolean;
+  /** Hidden sizes of the auxiliary heads (undefined: the primary head's; []: linear). */
+  auxHidden?: number[];
   method: 'baseline' | 'c2al';
   checkpoint?: string;
   /** train: save a resumable state every N steps (into OUT/train-state/seed-S). */
@@ -74,7 +76,7 @@ function logger(json: boolean): (line: string) => void {
 }
 
 function trainOptions(o: C2alCliOptions): TrainOptions {
-  return { steps: o.steps, epochs: o.epochs, batch: o.batch, freezeY: o.freezeY, finiteGuard: o.finiteGuard };
+  return { steps: o.steps, epochs: o.epochs, batch: o.batch, freezeY: o.freezeY, finiteGuard: o.finiteGuard, auxHidden: o.auxHidden };
 }
 
 export function experimentTable(r: ExperimentReport, v = 0): string {

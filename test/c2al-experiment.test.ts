@@ -153,6 +153,13 @@ test('options: frozen Y stays at its initial values, named and N > 2 auxiliary c
   expect([...three.model.heads.keys()]).toEqual(['primary', 'aux0', 'aux1', 'aux2']);
   expect(Object.keys(three.history.loss)).toEqual(['primary', ...[0, 2, 4].map((c) => data.cohortNames[c])]);
   three.model.dispose();
+  // Lighter auxiliary heads: their own MLP sizes; the serving model is the baseline's either way.
+  const light = await train(data, backend, { steps: 2, batch: 128, aux: [{ cohort: 1, lambda: 0.5 }], auxHidden: [] });
+  const shapes = (m: typeof light.model, prefix: string) => m.namedParameters().filter(([n]) => n.startsWith(prefix)).map(([n, t]) => [n, t.shape]);
+  expect(shapes(light.model, 'heads.aux0')).toEqual([['heads.aux0.layers.0.weight', [5 * 16, 1]], ['heads.aux0.layers.0.bias', [1]]]);
+  expect(shapes(light.model, 'heads.primary').length).toBe(6); // 64-32-1
+  expect(light.model.forInference().config.auxHead).toBeUndefined();
+  light.model.dispose();
   await expect(train(data, backend, { steps: 2, aux: [{ cohort: 9, lambda: 1 }] })).rejects.toThrow(/auxiliary cohort 9 is not one of 0 .. 4/);
   await expect(train(data, backend, { steps: 2, aux: [{ cohort: 1, lambda: -0.5 }] })).rejects.toThrow(/λ of cohort 'age 18-24' must be a finite number >= 0, got -0.5/);
   await expect(train(data, backend, { steps: 1.5 })).rejects.toThrow(/steps must be a positive integer, got 1.5/);

@@ -21,6 +21,8 @@ export interface TrainOptions {
   dim?: number;
   layers?: DhenLayerConfig[];
   headHidden?: number[];
+  /** Hidden sizes of the auxiliary heads' MLPs (default: the primary head's); [] makes them linear. */
+  auxHidden?: number[];
   /** Optimizer steps; `epochs` (passes over the training rows) wins when given. */
   steps?: number;
   epochs?: number;
@@ -74,6 +76,7 @@ export function modelConfig(data: ClickData, o: TrainOptions): DhenConfig {
     layers: o.layers ?? [{ modules: [{ type: 'fm', k: 8, hidden: [64] }, { type: 'linearCompress' }], ensemble: 'sum' }],
     head: { hidden: o.headHidden ?? [64, 32] },
     auxHeads: (o.aux ?? []).map((_, i) => `aux${i}`),
+    ...(o.auxHidden && o.aux?.length ? { auxHead: { hidden: o.auxHidden } } : {}),
   };
 }
 

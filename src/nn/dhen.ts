@@ -40,11 +40,13 @@ export interface DhenConfig {
   head: { hidden: number[]; activation?: Activation };
   /** Extra training-only heads (C2AL: ['head', 'tail']). */
   auxHeads?: string[];
+  /** The auxiliary heads' MLP (default: the same as `head`); smaller heads cost less to train. */
+  auxHead?: { hidden: number[]; activation?: Activation };
   seed?: number;
 }
 
 const CONFIG_KEYS: Record<string, readonly string[]> = {
-  model: ['fields', 'dim', 'dense', 'denseFields', 'layers', 'head', 'auxHeads', 'seed'],
+  model: ['fields', 'dim', 'dense', 'denseFields', 'layers', 'head', 'auxHeads', 'auxHead', 'seed'],
   layer: ['modules', 'ensemble', 'shortcut'],
   fm: ['type', 'k', 'y', 'y0', 'hidden', 'attentionHidden'],
   linearCompress: ['type', 'fields'],
@@ -129,6 +131,12 @@ export function validateConfig(c: DhenConfig): void {
   if (!Array.isArray(c.head.hidden)) fail(`head.hidden must be an array of positive integers (may be empty), got ${render(c.head.hidden)}`);
   sizes('head.hidden', c.head.hidden);
   oneOf('head.activation', c.head.activation, ['relu', 'gelu', 'silu', 'none']);
+  if (c.auxHead !== undefined) {
+    checkObject('auxHead', c.auxHead, CONFIG_KEYS.head!);
+    if (!Array.isArray(c.auxHead.hidden)) fail(`auxHead.hidden must be an array of positive integers (may be empty), got ${render(c.auxHead.hidden)}`);
+    sizes('auxHead.hidden', c.auxHead.hidden);
+    oneOf('auxHead.activation', c.auxHead.activation, ['relu', 'gelu', 'silu', 'none']);
+  }
   if (c.auxHeads !== undefined) {
     if (!Array.isArray(c.auxHeads) || Array.from(c.auxHeads).some((h) => typeof h !== 'string' || h === '')) fail(`auxHeads must be an array of head names, got ${render(c.auxHeads)}`);
     for (const name of c.auxHeads) if (name === 'primary') fail("auxHeads cannot be named 'primary'");
@@ -226,9 +234,9 @@ export class DhenModel extends Module {
       this.embeddings = this.child('embeddings', new Embeddings(config.fields, d, { backend: this.backend, seed }));
       this.denseProjection = config.dense ? this.child('dense', new Linear(config.dense, denseFields * d, { backend: this.backend, seed: seed + 1 })) : null;
       this.layers = config.layers.map((l, i) => this.child(`layers.${i}`, new DhenLayer(this.totalFields, d, l, seed + 10 + i, this.backend)));
-      const headSizes = [this.totalFields * d, ...config.head.hidden, 1];
+      const spec = (h: string) => (h !== 'primary' && config.auxHead ? config.auxHead : config.head);
       this.heads = new Map(['primary', ...(config.auxHeads ?? [])].map((h, i) => [h, this.child(`heads.${h}`,
-        new MLP(headSizes, { backend: this.backend, seed: seed + 100 + i, activation: config.head.activation ?? 'relu' }))]));
+        new MLP([this.totalFields * d, ...spec(h).hidden, 1], { backend: this.backend, seed: seed + 100 + i, activation: spec(h).activation ?? 'relu' }))]));
       built = true;
     } finally {
       endBuild(mark, built);
@@ -279,7 +287,8 @@ export class DhenModel extends Module {
 
   /** The serving model: the same parameters without auxiliary heads (its forward costs what the baseline's does). */
   forInference(): DhenModel {
-    return new DhenModel({ ...this.config, auxHeads: [] }, undefined, { from: this, heads: ['primary'] });
+    const { auxHead: _auxHead, ...config } = this.config;
+    return new DhenModel({ ...config, auxHeads: [] }, undefined, { from: this, heads: ['primary'] });
   }
 
   /** FM attention blocks, for attention-density diagnostics. */
