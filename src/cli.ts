@@ -213,13 +213,14 @@ async function gradcheck(json: boolean, backendName: string, only: string[], see
   return failed.length ? 1 : 0;
 }
 
-async function profile(json: boolean, o: { model: string; steps?: string; batch?: string; method?: string; trace?: string }, dawn: string[]): Promise<number> {
+async function profile(json: boolean, o: { model: string; steps?: string; batch?: string; method?: string; trace?: string; auxHidden?: string }, dawn: string[]): Promise<number> {
   const model = oneOf('model', o.model, ['small', 'reference'] as const);
   const c2al = oneOf('method', o.method ?? 'c2al', ['baseline', 'c2al'] as const) === 'c2al';
   const steps = positiveInt('steps', o.steps, 5), batch = o.batch === undefined ? undefined : positiveInt('batch', o.batch, 512);
   return withGpu('profile', dawn, async (gpu) => {
     if (!json) console.log(`profiling ${steps} steps of the ${model} DHEN${c2al ? ' + C2AL heads' : ''} on ${gpu.description}…`);
-    const report = await profileTraining(gpu, { model, steps, batch, c2al });
+    const auxHidden = o.auxHidden === undefined ? undefined : o.auxHidden === '0' || o.auxHidden === 'none' ? [] : o.auxHidden.split(',').map((x) => positiveInt('aux-hidden', x.trim(), 1));
+    const report = await profileTraining(gpu, { model, steps, batch, c2al, auxHidden });
     report.peaks = await measurePeaks(gpu);
     const trace = o.trace ?? `runs/profile-${new Date().toISOString().replace(/[:.]/g, '-')}.trace.json`;
     const { mkdir, writeFile } = await import('node:fs/promises');
@@ -371,7 +372,7 @@ async function main(argv: string[]): Promise<number> {
     case 'doctor': return doctor(!!v.json, dawn);
     case 'gradcheck': return v.module ? gradcheckModule(v.module, !!v.json, v.backend!, dawn) : gradcheck(!!v.json, v.backend!, v.op ?? [], seeds, dawn);
     case 'bench': return bench(!!v.json, v.filter, !!v.quick, dawn);
-    case 'profile': return profile(!!v.json, { model: v.model ?? 'small', steps: v.steps, batch: v.batch, method: v.method, trace: v.trace }, dawn);
+    case 'profile': return profile(!!v.json, { model: v.model ?? 'small', steps: v.steps, batch: v.batch, method: v.method, trace: v.trace, auxHidden: v['aux-hidden'] }, dawn);
     default:
       console.error(`c2al: unknown command '${command}'\n\n${USAGE}`);
       return 2;

@@ -23,6 +23,8 @@ export interface ProfileOptions {
   warmup?: number;
   /** Train with C2AL's two auxiliary heads. */
   c2al?: boolean;
+  /** Hidden sizes of the auxiliary heads (default: the primary head's). */
+  auxHidden?: number[];
 }
 
 export interface StepTiming { wallMs: number; hostMs: number }
@@ -47,12 +49,13 @@ export interface ProfileReport {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-function config(model: ProfileModel, c2al: boolean): DhenConfig {
+function config(model: ProfileModel, c2al: boolean, auxHidden?: number[]): DhenConfig {
   const big = model === 'reference';
   return {
     fields: Array.from({ length: big ? 26 : 5 }, (_, i) => ({ name: `f${i}`, vocab: big ? 100_000 : [500, 300, 20, 8, 5][i]! })), dim: 16, seed: 1,
     layers: (big ? [0, 1] : [0]).map(() => ({ modules: [{ type: 'fm' as const, k: big ? 16 : 8, ...(big ? {} : { hidden: [64] }) }, { type: 'linearCompress' as const }], ensemble: 'sum' as const })),
     head: { hidden: big ? [256, 128] : [64, 32] }, auxHeads: c2al ? ['head', 'tail'] : [],
+    ...(c2al && auxHidden ? { auxHead: { hidden: auxHidden } } : {}),
   };
 }
 
@@ -60,7 +63,7 @@ function config(model: ProfileModel, c2al: boolean): DhenConfig {
 export async function profileTraining(gpu: WebGpuBackend, o: ProfileOptions = {}): Promise<ProfileReport> {
   const model = o.model ?? 'small', c2al = !!o.c2al;
   const batch = o.batch ?? (model === 'reference' ? 2048 : 512), steps = o.steps ?? 5, warmup = o.warmup ?? 2;
-  const cfg = config(model, c2al);
+  const cfg = config(model, c2al, o.auxHidden);
   const net = new DhenModel(cfg, gpu);
   const opt = new Adam(net.namedParameters(), { lr: 1e-3 });
   const heads = c2al ? 3 : 1, next = mulberry32(3);
