@@ -86,7 +86,7 @@ function checkReport(r: ExperimentReport): void {
 }
 
 const REPORT_PLOTS = ['divergence-jsDistance', 'divergence-symmetricKL', 'divergence-wasserstein1', 'divergence-cosine', 'ne-per-cohort',
-  'training-curves', 'attention-over-training', 'attention-histogram'];
+  'training-curves', 'attention-over-training', 'attention-gini-over-training', 'attention-histogram'];
 
 test('report.html is self-contained and holds every plot, with finite coordinates', async () => {
   const data = syntheticClicks({ rows: 1500, seed: 3 });
