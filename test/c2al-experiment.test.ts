@@ -117,7 +117,7 @@ test('report.html is self-contained and holds every plot, with finite coordinate
     expect(box.width, plot).toBeGreaterThan(100);
     expect(box.height, plot).toBeGreaterThan(100);
     const marks = Array.from(svg.querySelectorAll<SVGGraphicsElement>('rect, polyline'));
-    expect(marks.length, plot).toBeGreaterThan(3);
+    expect(marks.length, plot).toBeGreaterThanOrEqual(2); // at least two series or bars
     // Bars and cells have area; a line (e.g. a flat metric) at least has length.
     expect(marks.some((m) => { const b = m.getBBox(); return m.tagName === 'polyline' ? b.width > 1 : b.width > 1 && b.height > 1; }), plot).toBe(true);
   }
