@@ -2,10 +2,15 @@
 // Deterministic: each thread folds a fixed strided subset, then a fixed-shape tree in workgroup memory.
 // Bindings: @group(0) 0 a: f32 (read), 1 out: f32 (read_write); @group(1) 0 Params.
 // Grid: one workgroup per row (rows workgroups, split over x and y when above 65535).
-// v1: WG threads per row; fast split reductions come with the kernels issue.
+// reduce_cols: column reduction of a contiguous [rows, len] matrix (a tensor's leading axes) into
+// [ceil(rows / CHUNK), len] partials: one invocation per (chunk, column) folds its rows in index order.
+// The op repeats it until one row is left: no permute copy, no barriers, deterministic.
+// Grid: ceil(ceil(rows / CHUNK) · len / WG) workgroups.
 
 override OP: u32;
 override WG: u32 = 64u;
+// reduce_cols: rows per partial sum (a fixed split, so results do not depend on the adapter).
+override CHUNK: u32 = 256u;
 
 struct Params { rows: u32, len: u32 }
 
@@ -39,4 +44,21 @@ fn reduce_rows(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) 
     workgroupBarrier();
   }
   if (lid.x == 0u && row < p.rows && row < arrayLength(&out)) { out[row] = partial[0]; }
+}
+
+@compute @workgroup_size(WG)
+fn reduce_cols(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let idx = gid.x + gid.y * nwg.x * WG;
+  let parts = (p.rows + CHUNK - 1u) / CHUNK;
+  if (idx >= parts * p.len || idx >= arrayLength(&out)) { return; }
+  let col = idx % p.len;
+  let r0 = (idx / p.len) * CHUNK;
+  let r1 = min(p.rows, r0 + CHUNK);
+  var neg_inf_bits = 0xff800000u;
+  var acc = select(0.0, bitcast<f32>(neg_inf_bits), OP == 1u);
+  for (var r = r0; r < r1; r++) {
+    let i = r * p.len + col;
+    if (i < arrayLength(&a)) { acc = combine(acc, a[i]); }
+  }
+  out[idx] = acc;
 }

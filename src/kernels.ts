@@ -6,7 +6,7 @@
 import type { ShaderName } from './backend/shaders.gen.js';
 import { MAX_RANK } from './shape.js';
 import {
-  BINARY, CAST, UNARY, sgdRef, adamRef, adamRowsRef, adagradRowsRef, peakFmaRef, bceRef, histogramRef, firstNonFiniteRef, divergencesRef, embeddingBagRef, embeddingBagBackwardRef, scatterRowsRef, layernormRef, layernormBackwardRef, binaryRef, castRef, copyRef, fillRef, matmulRef, reduceRef, unaryRef, whereRef,
+  BINARY, CAST, UNARY, sgdRef, adamRef, adamRowsRef, adagradRowsRef, peakFmaRef, bceRef, histogramRef, firstNonFiniteRef, divergencesRef, embeddingBagRef, embeddingBagBackwardRef, scatterRowsRef, layernormRef, layernormBackwardRef, binaryRef, castRef, copyRef, fillRef, matmulRef, reduceRef, reduceColsRef, unaryRef, whereRef,
   type AdamHyper, type BinaryKernel, type CastKernel, type Data, type MatmulLayout, type UnaryKernel,
 } from './reference.js';
 
@@ -105,6 +105,20 @@ function reduceKernel(op: 'sum' | 'max'): Kernel<RowsArgs> {
   };
 }
 
+/** Rows per partial of reduce_cols (the CHUNK override of reduce.wgsl). */
+export const REDUCE_COLS_CHUNK = 256;
+
+export interface ColsArgs { rows: number; cols: number }
+
+function reduceColsKernel(op: 'sum' | 'max'): Kernel<ColsArgs> {
+  return {
+    shader: 'reduce', entry: 'reduce_cols', inputs: 1, outputs: 1, constants: { OP: op === 'sum' ? 0 : 1, WG: 64, CHUNK: REDUCE_COLS_CHUNK },
+    params: (a) => [a.rows, a.cols],
+    grid: (a) => blocks(Math.ceil(a.rows / REDUCE_COLS_CHUNK) * a.cols, 64),
+    cpu: ([x], [y], a) => reduceColsRef(op, x!, y!, a.rows, a.cols, REDUCE_COLS_CHUNK),
+  };
+}
+
 function table<K extends string, A>(names: readonly K[], make: (k: K) => Kernel<A>): Record<K, Kernel<A>> {
   return Object.fromEntries(names.map((k) => [k, make(k)])) as Record<K, Kernel<A>>;
 }
@@ -117,6 +131,8 @@ export const kernels = {
   ...table(keys(CAST), castKernel),
   reduce_sum: reduceKernel('sum'),
   reduce_max: reduceKernel('max'),
+  reduce_cols_sum: reduceColsKernel('sum'),
+  reduce_cols_max: reduceColsKernel('max'),
   where: {
     shader: 'where', entry: 'where_select', inputs: 3, outputs: 1, constants: { WG },
     params: (a) => [a.n, a.shape.length, 0, 0, ...words(a.shape), ...a.strides.flatMap((s) => words(s))],

@@ -5,7 +5,7 @@
  */
 import { withOp } from './backend/profile-tags.js';
 import type { Backend, DType } from './backend/index.js';
-import { matmulVec4Applies, type ArgsOf, type KernelName } from './kernels.js';
+import { REDUCE_COLS_CHUNK, matmulVec4Applies, type ArgsOf, type KernelName } from './kernels.js';
 import { MAX_RANK, ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, collapseDims, fmt, normalizeAxes, numel, sameShape, strides, type Shape } from './shape.js';
 import { RowSparse, Tensor, TensorError, assertFits, disposeOnThrow, getBackend, isGradEnabled } from './tensor.js';
 import { BackendError } from './backend/index.js';
@@ -182,13 +182,38 @@ interface ReduceAttrs { axes: number[]; keepDims: boolean }
 
 function reduceForward(x: Tensor, { axes, keepDims }: ReduceAttrs, kind: 'sum' | 'max'): Tensor {
   const rest = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const outShape = keepDims ? keepDimsShape(x.shape, axes) : rest.map((i) => x.shape[i]!);
+  if (rest.length && axes.length && axes.every((a, i) => a === i)) {
+    // Leading axes (a bias gradient, LayerNorm's dgamma): column partials in place of a permute copy.
+    return reduceColumns(x, numel(axes.map((i) => x.shape[i]!)), numel(rest.map((i) => x.shape[i]!)), outShape, kind);
+  }
   const perm = [...rest, ...axes];
   const src = perm.every((p, i) => p === i) ? x : permuteForward(x, perm);
   const rows = numel(rest.map((i) => x.shape[i]!));
-  const out = Tensor.empty(x.backend, keepDims ? keepDimsShape(x.shape, axes) : rest.map((i) => x.shape[i]!));
+  const out = Tensor.empty(x.backend, outShape);
   run(kind === 'sum' ? 'reduce_sum' : 'reduce_max', [src], [out], { rows, len: numel(axes.map((i) => x.shape[i]!)) });
   if (src !== x) src.dispose();
   return out;
+}
+
+/** Reduces the leading `rows` of x viewed as [rows, cols]: chunked column partials, repeated until one row is left. */
+function reduceColumns(x: Tensor, rows: number, cols: number, outShape: Shape, kind: 'sum' | 'max'): Tensor {
+  let src = x, left = rows;
+  for (;;) {
+    const parts = Math.ceil(left / REDUCE_COLS_CHUNK);
+    const out = Tensor.empty(x.backend, parts === 1 ? outShape : [parts, cols]);
+    try {
+      run(kind === 'sum' ? 'reduce_cols_sum' : 'reduce_cols_max', [src], [out], { rows: left, cols });
+    } catch (e) {
+      out.dispose();
+      throw e;
+    } finally {
+      if (src !== x) src.dispose();
+    }
+    if (parts === 1) return out;
+    src = out;
+    left = parts;
+  }
 }
 
 function permuteForward(x: Tensor, perm: readonly number[]): Tensor {

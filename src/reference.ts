@@ -132,6 +132,21 @@ export function reduceRef(op: 'sum' | 'max', a: Data, out: Data, rows: number, l
   }
 }
 
+/** Column partials of a [rows, cols] matrix: out[part, c] folds rows part·chunk … (part+1)·chunk − 1. */
+export function reduceColsRef(op: 'sum' | 'max', a: Data, out: Data, rows: number, cols: number, chunk: number): void {
+  const parts = Math.ceil(rows / chunk);
+  for (let part = 0; part < parts; part++) {
+    for (let c = 0; c < cols; c++) {
+      let acc = op === 'sum' ? 0 : -Infinity;
+      for (let r = part * chunk; r < Math.min(rows, (part + 1) * chunk); r++) {
+        const v = a[r * cols + c]!;
+        acc = op === 'sum' ? acc + v : Math.max(acc, v);
+      }
+      out[part * cols + c] = acc;
+    }
+  }
+}
+
 export interface MatmulLayout {
   m: number; n: number; k: number;
   /** A(i, k) = a[aBatch + i*sam + k*sak]; B(k, j) = b[bBatch + k*sbk + j*sbn]. */

@@ -72,7 +72,7 @@ async function checkCase(kernel: KernelName, kc: KernelCase): Promise<void> {
   want.forEach((w, i) => expectClose(outputs[i]!, w, kc.atol, kc.rtol, `${kernel} output ${i}`));
 }
 
-const focus: KernelName[] = ['reduce_sum', 'reduce_max', 'embedding_bag', 'embedding_bag_backward', 'scatter_rows', 'bce_logits',
+const focus: KernelName[] = ['reduce_sum', 'reduce_max', 'reduce_cols_sum', 'reduce_cols_max', 'embedding_bag', 'embedding_bag_backward', 'scatter_rows', 'bce_logits',
   'layernorm', 'layernorm_backward', 'layernorm_rows', 'layernorm_backward_rows', 'histogram', 'divergences', 'copy', 'adam_rows', 'adagrad_rows'];
 
 describe.skipIf(!gpu)('kernels stay inside their tensors (guard regions around every binding)', () => {

@@ -57,6 +57,13 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
       return { inputs: [{ data: f32Values(rows * len, next), dtype: 'f32' }], outputs: [{ numel: rows, dtype: 'f32' }], args: { rows, len },
         atol: kernel === 'reduce_sum' ? 1e-6 * len : 0, rtol: 1e-6 };
     }
+    case 'reduce_cols_sum':
+    case 'reduce_cols_max': {
+      // Up to a few chunks of rows, so partials (and a short last chunk) are exercised.
+      const cols = 1 + int(24), rows = Math.max(1, Math.ceil(n / cols) + int(600));
+      return { inputs: [{ data: f32Values(rows * cols, next), dtype: 'f32' }], outputs: [{ numel: Math.ceil(rows / 256) * cols, dtype: 'f32' }], args: { rows, cols },
+        atol: kernel === 'reduce_cols_sum' ? 1e-6 * 256 : 0, rtol: 1e-6 };
+    }
     case 'where': {
       const shape = [Math.max(1, Math.ceil(n / 3)), 3];
       const total = shape[0]! * 3;
