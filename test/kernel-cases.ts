@@ -129,10 +129,20 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
       // The per-row variant also gets many short rows (more rows than a workgroup's 64 invocations).
       const dim = kernel.endsWith('_rows') && next() < 0.5 ? 1 + int(8) : 1 + int(200), rows = Math.max(1, Math.ceil(n / dim));
       const third = forward ? f32Values(dim, next) : f32Values(rows * dim, next);
+      const x = f32Values(rows * dim, next, -4, 6), gammaValues = f32Values(dim, next);
+      // A short row of nearly equal values has a tiny variance and a huge 1/std, which amplifies f32
+      // rounding in the backward's cancellations (g − mean(g) − x̂·mean(g·x̂)): the bound scales with
+      // 1/std·max|dy|·max|gamma|. Measured over 3,000 cases: at most 1.9e-5 of that (2-element rows).
+      let rstdMax = 0;
+      for (let r = 0; r < rows; r++) {
+        const row = x.slice(r * dim, (r + 1) * dim), mean = row.reduce((a, b) => a + b, 0) / dim;
+        rstdMax = Math.max(rstdMax, 1 / Math.sqrt(row.reduce((a, b) => a + (b - mean) ** 2, 0) / dim + 1e-5));
+      }
+      const maxAbs = (v: number[]) => v.reduce((m, a) => Math.max(m, Math.abs(a)), 0);
       return {
-        inputs: [{ data: f32Values(rows * dim, next, -4, 6), dtype: 'f32' }, { data: f32Values(dim, next), dtype: 'f32' }, { data: third, dtype: 'f32' }],
+        inputs: [{ data: x, dtype: 'f32' }, { data: gammaValues, dtype: 'f32' }, { data: third, dtype: 'f32' }],
         outputs: forward ? [{ numel: rows * dim, dtype: 'f32' }] : [{ numel: rows * dim, dtype: 'f32' }, { numel: rows * dim, dtype: 'f32' }],
-        args: { rows, dim, eps: 1e-5 }, atol: 2e-5, rtol: 2e-5,
+        args: { rows, dim, eps: 1e-5 }, atol: 2e-5 + (forward ? 0 : 5e-5 * rstdMax * maxAbs(third) * maxAbs(gammaValues)), rtol: 2e-5,
       };
     }
     case 'embedding_bag': {
