@@ -39,11 +39,7 @@ const rows: Row[] = [];
 const report = (r: Row) => { rows.push(r); console.error(`  ${r.name} (vocab ${r.vocab}): ${r.samplesPerS.toFixed(0)} samples/s, step ${r.stepMs.toFixed(0)} ms`); };
 
 async function ours(aux: boolean, split = true, auxHidden?: number[]): Promise<Row> {
-  const config: c.DhenConfig = {
-    fields: Array.from({ length: F }, (_, i) => ({ name: `f${i}`, vocab: V })), dim: D, seed: 1,
-    layers: [0, 1].map(() => ({ modules: [{ type: 'fm' as const, k: K }, { type: 'linearCompress' as const }], ensemble: 'sum' as const })),
-    head: { hidden: [256, 128] }, auxHeads: aux ? ['head', 'tail'] : [], ...(auxHidden ? { auxHead: { hidden: auxHidden } } : {}),
-  };
+  const config = c.benchModelConfig('reference', { c2al: aux, auxHidden, vocab: V });
   const model = new c.DhenModel(config, gpu);
   const opt = new c.Adam(model.namedParameters(), { lr: 1e-3 });
   const { ids, labels } = dataBatch(7);
@@ -106,11 +102,7 @@ async function ours(aux: boolean, split = true, auxHidden?: number[]): Promise<R
  * dropped), alternated so drift hits both alike; median of `reps`.
  */
 async function servingCost(reps = 5): Promise<{ baseline: number; c2al: number }> {
-  const config = (aux: boolean): c.DhenConfig => ({
-    fields: Array.from({ length: F }, (_, i) => ({ name: `f${i}`, vocab: V })), dim: D, seed: 1,
-    layers: [0, 1].map(() => ({ modules: [{ type: 'fm' as const, k: K }, { type: 'linearCompress' as const }], ensemble: 'sum' as const })),
-    head: { hidden: [256, 128] }, auxHeads: aux ? ['head', 'tail'] : [],
-  });
+  const config = (aux: boolean) => c.benchModelConfig('reference', { c2al: aux, vocab: V });
   const base = new c.DhenModel(config(false), gpu).eval(), withAux = new c.DhenModel(config(true), gpu);
   const serving = withAux.forInference().eval();
   const { ids } = dataBatch(7);

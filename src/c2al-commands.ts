@@ -3,19 +3,19 @@
  * discover, train and evaluate. Node only (files, the terminal); the library they call is not.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { WebGpuBackend } from './backend/webgpu.js';
 import { runExperiment, type ExperimentReport } from './c2al/experiment.js';
 import { discover, METRICS, selectCohorts, type DivergenceMetric, type Selection } from './c2al/discovery.js';
 import { cohortMetrics, type CohortMetrics } from './c2al/evaluate.js';
-import { fmWeights, predict, stepCount, train, type TrainOptions } from './c2al/train.js';
+import { auxWeights, fmWeights, predict, stepCount, train, type TrainOptions } from './c2al/train.js';
 import { attentionStats } from './c2al/attention.js';
 import { meanStd } from './c2al/metrics.js';
 import { syntheticClicks, splitRows, subset, type ClickData } from './data/synthetic.js';
 import { DataError, loadMovieLens, MOVIELENS_AXES, type MovieLensAxis } from './data/movielens.js';
 import { loadCsv } from './data/csv.js';
 import { DhenModel, type DhenConfig } from './nn/dhen.js';
-import { CheckpointError, decodeSafetensors, loadTrainState, restore, saveCheckpoint, saveTrainState, writeFileAtomic } from './nn/checkpoint.js';
+import { CheckpointError, loadCheckpoint, loadTrainState, saveCheckpoint, saveTrainState, writeFileAtomic } from './nn/checkpoint.js';
 import { DeviceLostError } from './backend/webgpu.js';
 import { progressReporter } from './progress.js';
 
@@ -129,18 +129,15 @@ function matrixText(names: string[], m: number[][]): string {
 export async function loadModel(path: string, gpu: WebGpuBackend): Promise<DhenModel> {
   const info = await stat(path).catch(() => { throw new CheckpointError(`${path}: no such file or folder`); });
   const dir = info.isDirectory() ? path : dirname(path);
-  const file = info.isDirectory() ? join(path, 'model.safetensors') : path;
   let config: DhenConfig;
   try {
     config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as DhenConfig;
   } catch (e) {
     throw new CheckpointError(`${join(dir, 'config.json')}: ${(e as Error).message} (a checkpoint folder holds model.safetensors and config.json)`);
   }
-  const bytes = await readFile(file).catch((e: Error) => { throw new CheckpointError(`${file}: ${e.message}`); });
-  const { tensors } = decodeSafetensors(bytes, file);
   const model = new DhenModel(config, gpu);
   try {
-    restore(model.namedParameters(), tensors, file);
+    await loadCheckpoint(dir, model, info.isDirectory() ? 'model.safetensors' : basename(path));
   } catch (e) {
     model.dispose();
     throw e;
@@ -230,7 +227,7 @@ export async function trainCommand(gpu: WebGpuBackend, o: C2alCliOptions): Promi
       cohorts = selectCohorts(d, o.auxCohorts ?? 2, o.select);
     }
     if (o.lambdas.length !== 1) throw new DataError('c2al train takes one --lambda (sweeps are an experiment option)');
-    aux = cohorts.map((cohort, i) => ({ cohort, lambda: (i === 0 ? o.lambdaHead : i === 1 ? o.lambdaTail : undefined) ?? o.lambdas[0]! }));
+    aux = auxWeights(cohorts, o.lambdas[0]!, o.lambdaHead, o.lambdaTail);
     log(`auxiliary heads: ${aux.map((a) => `${names[a.cohort]} (λ ${a.lambda})`).join(', ')}`);
   }
   const evals: { overall: CohortMetrics; cohorts: CohortMetrics[] }[] = [];

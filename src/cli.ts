@@ -219,8 +219,7 @@ async function profile(json: boolean, o: { model: string; steps?: string; batch?
   const steps = positiveInt('steps', o.steps, 5), batch = o.batch === undefined ? undefined : positiveInt('batch', o.batch, 512);
   return withGpu('profile', dawn, async (gpu) => {
     if (!json) console.log(`profiling ${steps} steps of the ${model} DHEN${c2al ? ' + C2AL heads' : ''} on ${gpu.description}…`);
-    const auxHidden = o.auxHidden === undefined ? undefined : o.auxHidden === '0' || o.auxHidden === 'none' ? [] : o.auxHidden.split(',').map((x) => positiveInt('aux-hidden', x.trim(), 1));
-    const report = await profileTraining(gpu, { model, steps, batch, c2al, auxHidden });
+    const report = await profileTraining(gpu, { model, steps, batch, c2al, auxHidden: auxHidden(o.auxHidden) });
     report.peaks = await measurePeaks(gpu);
     const trace = o.trace ?? `runs/profile-${new Date().toISOString().replace(/[:.]/g, '-')}.trace.json`;
     const { mkdir, writeFile } = await import('node:fs/promises');
@@ -294,6 +293,12 @@ function positiveInt(name: string, v: string | undefined, dflt: number): number 
   return n;
 }
 
+/** --aux-hidden: hidden sizes "64,32", or "0" / "none" for linear auxiliary heads. */
+function auxHidden(v: string | undefined): number[] | undefined {
+  if (v === undefined) return undefined;
+  return v === '0' || v === 'none' ? [] : v.split(',').map((x) => positiveInt('aux-hidden', x.trim(), 1));
+}
+
 function number(name: string, v: string | undefined, ok: (x: number) => boolean, want: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -331,7 +336,7 @@ function c2alOptions(command: string, v: Record<string, string | boolean | strin
     metric: oneOf<DivergenceMetric>('metric', s('metric') ?? 'jsDistance', METRICS),
     minShare: number('min-cohort-share', s('min-cohort-share'), (n) => n >= 0 && n < 1, 'a share in [0, 1)') ?? 0.01,
     checkpointEvery: s('checkpoint-every') === undefined ? undefined : positiveInt('checkpoint-every', s('checkpoint-every'), 1), resume: s('resume'),
-    auxHidden: s('aux-hidden') === undefined ? undefined : s('aux-hidden') === '0' || s('aux-hidden') === 'none' ? [] : s('aux-hidden')!.split(',').map((x) => positiveInt('aux-hidden', x.trim(), 1)),
+    auxHidden: auxHidden(s('aux-hidden')),
     freezeY: !!v['freeze-y'], finiteGuard: !!v['guard-finite'], method: oneOf('method', s('method') ?? 'baseline', ['baseline', 'c2al'] as const), checkpoint: s('checkpoint'), out: s('out'),
   };
 }

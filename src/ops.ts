@@ -146,7 +146,7 @@ export function opDef(name: string): OpDef<unknown> {
 export function apply<A>(name: OpName | (string & {}), xs: Tensor[], attrs: A): Tensor {
   const def = opDef(name) as OpDef<A>;
   // A forward that throws part-way (an output over the adapter's limits) frees what it had allocated.
-  const { out, saved = [] } = withOp(name, xs.map((x) => x.shape), () => disposeOnThrow(() => {
+  const { out, saved = [] } = withOp(name, xs, () => disposeOnThrow(() => {
     try {
       return def.forward(xs, attrs);
     } catch (e) {

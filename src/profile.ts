@@ -11,6 +11,7 @@ import { DhenModel, type DhenConfig } from './nn/dhen.js';
 import { Adam } from './train/optim.js';
 import { scope } from './tensor.js';
 import { mulberry32 } from './random.js';
+import { median } from './bench.js';
 
 export type ProfileModel = 'small' | 'reference';
 
@@ -47,15 +48,17 @@ export interface ProfileReport {
   peaks: { gflops: number; gbps: number } | null;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-function config(model: ProfileModel, c2al: boolean, auxHidden?: number[]): DhenConfig {
+/**
+ * The DHEN the profiler (and bench/step.bench.ts) trains: 'reference' is 26 fields × `vocab` (10⁵), d 16,
+ * 2 layers of {FM (k 16), linear compress}, head 256-128; 'small' is the experiment's model.
+ */
+export function benchModelConfig(model: ProfileModel, o: { c2al?: boolean; auxHidden?: number[]; vocab?: number } = {}): DhenConfig {
   const big = model === 'reference';
   return {
-    fields: Array.from({ length: big ? 26 : 5 }, (_, i) => ({ name: `f${i}`, vocab: big ? 100_000 : [500, 300, 20, 8, 5][i]! })), dim: 16, seed: 1,
+    fields: Array.from({ length: big ? 26 : 5 }, (_, i) => ({ name: `f${i}`, vocab: big ? o.vocab ?? 100_000 : [500, 300, 20, 8, 5][i]! })), dim: 16, seed: 1,
     layers: (big ? [0, 1] : [0]).map(() => ({ modules: [{ type: 'fm' as const, k: big ? 16 : 8, ...(big ? {} : { hidden: [64] }) }, { type: 'linearCompress' as const }], ensemble: 'sum' as const })),
-    head: { hidden: big ? [256, 128] : [64, 32] }, auxHeads: c2al ? ['head', 'tail'] : [],
-    ...(c2al && auxHidden ? { auxHead: { hidden: auxHidden } } : {}),
+    head: { hidden: big ? [256, 128] : [64, 32] }, auxHeads: o.c2al ? ['head', 'tail'] : [],
+    ...(o.c2al && o.auxHidden ? { auxHead: { hidden: o.auxHidden } } : {}),
   };
 }
 
@@ -63,7 +66,7 @@ function config(model: ProfileModel, c2al: boolean, auxHidden?: number[]): DhenC
 export async function profileTraining(gpu: WebGpuBackend, o: ProfileOptions = {}): Promise<ProfileReport> {
   const model = o.model ?? 'small', c2al = !!o.c2al;
   const batch = o.batch ?? (model === 'reference' ? 2048 : 512), steps = o.steps ?? 5, warmup = o.warmup ?? 2;
-  const cfg = config(model, c2al, o.auxHidden);
+  const cfg = benchModelConfig(model, { c2al, auxHidden: o.auxHidden });
   const net = new DhenModel(cfg, gpu);
   const opt = new Adam(net.namedParameters(), { lr: 1e-3 });
   const heads = c2al ? 3 : 1, next = mulberry32(3);

@@ -213,7 +213,7 @@ export class Tensor {
           t.saved.forEach((x) => x.assertUsable(`backward of ${t.op} (saved for backward)`));
           const rule = opDef(t.op).backward;
           if (!rule) continue;
-          const inGrads = withOp(`${t.op} backward`, t.inputs.map((x) => x.shape), () => rule(g, t.inputs, t.saved, t.attrs as never));
+          const inGrads = withOp(`${t.op} backward`, t.inputs, () => rule(g, t.inputs, t.saved, t.attrs as never));
           t.inputs.forEach((x, i) => {
             let gi = inGrads[i];
             if (!gi || !x.requiresGrad) return;

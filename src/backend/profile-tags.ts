@@ -6,12 +6,16 @@
 export type Phase = 'forward' | 'backward' | 'optimizer' | 'metrics';
 
 let phase: Phase = 'forward';
-const ops: { name: string; shapes: readonly (readonly number[])[] }[] = [];
+// The inputs themselves, not their shapes: reading shapes is left to a profiler, off the op hot path.
+const ops: { name: string; inputs: readonly { readonly shape: readonly number[] }[] }[] = [];
 
 export function currentPhase(): Phase { return phase; }
 
 /** The outermost op being run (backward rules that call other ops keep the op they differentiate). */
-export function currentOp(): { name: string; shapes: readonly (readonly number[])[] } | null { return ops[0] ?? null; }
+export function currentOp(): { name: string; shapes: number[][] } | null {
+  const op = ops[0];
+  return op ? { name: op.name, shapes: op.inputs.map((x) => [...x.shape]) } : null;
+}
 
 export function withPhase<T>(p: Phase, fn: () => T): T {
   const prev = phase;
@@ -23,8 +27,8 @@ export function withPhase<T>(p: Phase, fn: () => T): T {
   }
 }
 
-export function withOp<T>(name: string, shapes: readonly (readonly number[])[], fn: () => T): T {
-  ops.push({ name, shapes });
+export function withOp<T>(name: string, inputs: readonly { readonly shape: readonly number[] }[], fn: () => T): T {
+  ops.push({ name, inputs });
   try {
     return fn();
   } finally {

@@ -95,7 +95,7 @@ export class GpuProfiler {
     const op = currentOp();
     const inputElements = ins.map((s) => s.numel), outputElements = outs.map((s) => s.numel);
     this.pending.push({
-      slot, kernel, op: op?.name ?? null, phase: currentPhase(), step: this.step, shapes: op ? op.shapes.map((s) => [...s]) : [],
+      slot, kernel, op: op?.name ?? null, phase: currentPhase(), step: this.step, shapes: op?.shapes ?? [],
       inputElements, outputElements, bytes: kernelBytes(kernel, args, ins, outs),
       flops: kernelFlops(kernel, args, inputElements, outputElements), workgroups,
     });

@@ -14,12 +14,13 @@ import { attentionStats, type AttentionStats } from './attention.js';
 import { discover, selectCohorts, type Discovery, type DivergenceMetric, type Selection } from './discovery.js';
 import { evaluate, type CohortResult } from './evaluate.js';
 import { meanStd } from './metrics.js';
+import { median } from '../bench.js';
 import { renderReport } from './report.js';
-import { fmWeights, predict, stepCount, train, type AuxCohort, type TrainOptions, type TrainingHistory } from './train.js';
+import { auxWeights, fmWeights, predict, stepCount, train, type AuxCohort, type TrainOptions, type TrainingHistory } from './train.js';
 
 export { METRICS, discover, selectCohorts, type Discovery, type DivergenceMetric, type Selection } from './discovery.js';
 export { evaluate, cohortMetrics, type CohortResult, type CohortMetrics } from './evaluate.js';
-export { train, predict, modelConfig, stepCount, fmWeights, type TrainOptions, type TrainingHistory, type Trained, type AuxCohort, type TrainState } from './train.js';
+export { train, predict, modelConfig, stepCount, fmWeights, auxWeights, type TrainOptions, type TrainingHistory, type Trained, type AuxCohort, type TrainState } from './train.js';
 
 export interface ExperimentOptions extends Omit<TrainOptions, 'aux' | 'onStep' | 'onLog' | 'checkpoint' | 'resume'> {
   seeds?: number;
@@ -100,7 +101,7 @@ async function forwardCost(models: DhenModel[], data: ClickData, reps = 5): Prom
       times[i]!.push(performance.now() - t);
     }
   }
-  return times.map((ts) => ts.sort((x, y) => x - y)[Math.floor(ts.length / 2)]!);
+  return times.map(median);
 }
 
 function validateOptions(data: ClickData, o: ExperimentOptions): void {
@@ -139,9 +140,8 @@ export async function runExperiment(data: ClickData, backend: Backend, o: Experi
   let inference: ExperimentReport['inference'] | null = null;
   let found: Awaited<ReturnType<typeof discover>> | null = null;
   let chosen: number[] = [];
-  const auxFor = (lambda: number): AuxCohort[] => chosen.map((cohort, i) => ({
-    cohort, lambda: lambdas.length === 1 ? (i === 0 ? o.lambdaHead : i === 1 ? o.lambdaTail : undefined) ?? lambda : lambda,
-  }));
+  // lambdaHead / lambdaTail apply to a single λ only (validateOptions refuses them with a sweep).
+  const auxFor = (lambda: number): AuxCohort[] => auxWeights(chosen, lambda, o.lambdaHead, o.lambdaTail);
   const variantName = (lambda: number) => `C2AL λ=${lambda}`;
   for (let s = 1; s <= seeds; s++) {
     log(`seed ${s}/${seeds}: training the baseline (${steps} steps)`);

@@ -67,8 +67,8 @@ function range(values: number[], includeZero = false): [number, number] {
   let lo = Math.min(...finite, ...(includeZero ? [0] : [])), hi = Math.max(...finite, ...(includeZero ? [0] : []));
   if (!finite.length) { lo = 0; hi = 1; }
   if (hi === lo) { hi = lo + 1; }
-  const pad = includeZero ? 0 : (hi - lo) * 0.05;
-  return [lo - pad, hi + pad * (includeZero ? 0 : 1) + (includeZero ? (hi - lo) * 0.08 : 0)];
+  // Bars start at zero and get headroom above; lines get a margin on both sides.
+  return includeZero ? [lo, hi + (hi - lo) * 0.08] : [lo - (hi - lo) * 0.05, hi + (hi - lo) * 0.05];
 }
 
 export interface Series { label: string; x: number[]; y: number[]; dash?: boolean }

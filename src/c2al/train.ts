@@ -17,6 +17,11 @@ import { attentionStats, type AttentionStats } from './attention.js';
 
 export interface AuxCohort { cohort: number; lambda: number }
 
+/** Auxiliary cohorts with their λ: `lambda` for each, except the head (first) and tail (second) when given. */
+export function auxWeights(cohorts: readonly number[], lambda: number, head?: number, tail?: number): AuxCohort[] {
+  return cohorts.map((cohort, i) => ({ cohort, lambda: (i === 0 ? head : i === 1 ? tail : undefined) ?? lambda }));
+}
+
 export interface TrainOptions {
   dim?: number;
   layers?: DhenLayerConfig[];

@@ -99,6 +99,8 @@ export class CsvParser {
   private readonly labels = new Column(new Uint8Array(1024));
   private readonly nums = new Column(new Float64Array(1024));
   private readonly cohortIds = new Column(new Uint32Array(1024));
+  /** The cohort column's numbers, for cohortQuantiles. */
+  private readonly cohortNumbers = new Column(new Float64Array(1024));
   private readonly cohortValues = new Map<string, number>();
   skipped = 0;
 
@@ -170,7 +172,7 @@ export class CsvParser {
       this.ids.push(...cats);
       this.nums.push(...nums);
       this.labels.push(Number(labelText));
-      if (schema.cohortQuantiles) this.nums.push(cohortId);
+      if (schema.cohortQuantiles) this.cohortNumbers.push(cohortId);
       else this.cohortIds.push(cohortId);
     } catch (e) {
       if (!this.opts.skipBadRows) throw e;
@@ -184,21 +186,21 @@ export class CsvParser {
     const rows = this.labels.length;
     if (rows === 0) throw new DataError(`${file}: no usable rows`);
     const fields = schema.categorical.map((name, k) => ({ name, vocab: schema.hashBuckets?.[name] ?? Math.max(1, this.dicts[k]!.size) }));
-    const nd = this.numCols.length, stride = nd + (schema.cohortQuantiles ? 1 : 0), raw = this.nums.view();
+    const nd = this.numCols.length, raw = this.nums.view();
     const dense = nd ? new Float32Array(rows * nd) : undefined;
     // Standardize numeric features (mean 0, std 1) so one learning rate suits them all.
     for (let k = 0; k < nd; k++) {
       let mean = 0, sd = 0;
-      for (let r = 0; r < rows; r++) mean += raw[r * stride + k]! / rows;
-      for (let r = 0; r < rows; r++) sd += (raw[r * stride + k]! - mean) ** 2 / rows;
+      for (let r = 0; r < rows; r++) mean += raw[r * nd + k]! / rows;
+      for (let r = 0; r < rows; r++) sd += (raw[r * nd + k]! - mean) ** 2 / rows;
       if (!Number.isFinite(mean) || !Number.isFinite(sd)) throw new DataError(`${file}: numeric column '${schema.numeric![k]}' cannot be standardized: its values overflow (mean ${mean}, variance ${sd}); rescale the column`);
-      for (let r = 0; r < rows; r++) dense![r * nd + k] = (raw[r * stride + k]! - mean) / (Math.sqrt(sd) || 1);
+      for (let r = 0; r < rows; r++) dense![r * nd + k] = (raw[r * nd + k]! - mean) / (Math.sqrt(sd) || 1);
     }
     let cohortNames: string[];
     const cohort = new Uint8Array(rows);
     if (schema.cohortQuantiles) {
       const q = schema.cohortQuantiles;
-      const values = Float64Array.from({ length: rows }, (_, r) => raw[r * stride + nd]!);
+      const values = this.cohortNumbers.view();
       const sorted = Float64Array.from(values).sort();
       const cuts = Array.from({ length: q - 1 }, (_, i) => sorted[Math.floor(((i + 1) * rows) / q)]!);
       values.forEach((v, r) => { cohort[r] = cuts.filter((c) => v >= c).length; });

@@ -171,10 +171,10 @@ export async function readCheckpointFile(dir: string, name: string): Promise<Uin
   }
 }
 
-/** Loads `dir/model.safetensors` into model (validated first; the model is unchanged on error); returns its metadata. */
-export async function loadCheckpoint(dir: string, model: Module): Promise<Record<string, string>> {
+/** Loads `dir/<file>` (model.safetensors by default) into model (validated first; the model is unchanged on error); returns its metadata. */
+export async function loadCheckpoint(dir: string, model: Module, file = 'model.safetensors'): Promise<Record<string, string>> {
   const fs = await nodeFs();
-  const path = `${dir}/model.safetensors`;
+  const path = `${dir}/${file}`;
   let bytes: Uint8Array;
   try {
     bytes = await fs.readFile(path);
