@@ -13,6 +13,7 @@ import type { KernelName } from './kernels.js';
 import type { Data } from './reference.js';
 import { mulberry32 } from './random.js';
 import { sortedPlan } from './embedding-plan.js';
+import { median } from './stats.js';
 
 export interface Rate { ms: number; gpuMs: number | null; gflops?: number; gbps?: number }
 export interface BenchCase {
@@ -62,7 +63,7 @@ interface Tf {
   version_core: string;
 }
 
-export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+export { median } from './stats.js';
 
 function randomF32(n: number, seed: number, low = -1, high = 1): Float32Array {
   const next = mulberry32(seed);

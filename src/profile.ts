@@ -11,7 +11,7 @@ import { DhenModel, type DhenConfig } from './nn/dhen.js';
 import { Adam } from './train/optim.js';
 import { scope } from './tensor.js';
 import { mulberry32 } from './random.js';
-import { median } from './bench.js';
+import { median } from './stats.js';
 
 export type ProfileModel = 'small' | 'reference';
 

@@ -14,7 +14,7 @@ import { attentionStats, type AttentionStats } from './attention.js';
 import { discover, selectCohorts, type Discovery, type DivergenceMetric, type Selection } from './discovery.js';
 import { evaluate, type CohortResult } from './evaluate.js';
 import { meanStd } from './metrics.js';
-import { median } from '../bench.js';
+import { median } from '../stats.js';
 import { renderReport } from './report.js';
 import { auxWeights, fmWeights, predict, stepCount, train, type AuxCohort, type TrainOptions, type TrainingHistory } from './train.js';
 
