@@ -183,21 +183,24 @@ interface ReduceAttrs { axes: number[]; keepDims: boolean }
 function reduceForward(x: Tensor, { axes, keepDims }: ReduceAttrs, kind: 'sum' | 'max'): Tensor {
   const rest = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const outShape = keepDims ? keepDimsShape(x.shape, axes) : rest.map((i) => x.shape[i]!);
-  if (rest.length && axes.length && axes.every((a, i) => a === i)) {
-    // Leading axes (a bias gradient, LayerNorm's dgamma): column partials in place of a permute copy.
-    return reduceColumns(x, numel(axes.map((i) => x.shape[i]!)), numel(rest.map((i) => x.shape[i]!)), outShape, kind);
+  const reduced = numel(axes.map((i) => x.shape[i]!));
+  // Leading axes (a bias gradient, LayerNorm's dgamma): column partials in place of a permute copy. An empty
+  // reduction takes the row path, which writes the identity (0 or -inf); column partials would have no rows.
+  if (rest.length && axes.length && reduced > 0 && axes.every((a, i) => a === i)) {
+    return reduceColumns(x, reduced, numel(rest.map((i) => x.shape[i]!)), outShape, kind);
   }
   const perm = [...rest, ...axes];
   const src = perm.every((p, i) => p === i) ? x : permuteForward(x, perm);
   const rows = numel(rest.map((i) => x.shape[i]!));
   const out = Tensor.empty(x.backend, outShape);
-  run(kind === 'sum' ? 'reduce_sum' : 'reduce_max', [src], [out], { rows, len: numel(axes.map((i) => x.shape[i]!)) });
+  run(kind === 'sum' ? 'reduce_sum' : 'reduce_max', [src], [out], { rows, len: reduced });
   if (src !== x) src.dispose();
   return out;
 }
 
 /** Reduces the leading `rows` of x viewed as [rows, cols]: chunked column partials, repeated until one row is left. */
 function reduceColumns(x: Tensor, rows: number, cols: number, outShape: Shape, kind: 'sum' | 'max'): Tensor {
+  if (!(rows > 0)) throw new BackendError(`reduceColumns needs at least one row, got ${rows}`); // else it would never reach one partial
   let src = x, left = rows;
   for (;;) {
     const parts = Math.ceil(left / REDUCE_COLS_CHUNK);

@@ -46,6 +46,14 @@ describe.skipIf(!gpu)('ops on random shapes agree with the float64 reference', (
       await agree([s], seed, ([x]) => c2al[op](x!, axes, keep), 1e-5, 1e-5);
     });
 
+  // Empty dims: an empty sum is 0 and an empty mean NaN (max refuses an empty axis). A leading empty
+  // axis once sent the column-partials path into an endless loop.
+  test.prop([fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 4 }).chain((s) => fc.tuple(fc.constant(s), fc.subarray([...s.keys()]), fc.boolean())),
+    fc.nat(), fc.constantFrom('sum', 'mean')], opts)(
+    'reductions of tensors with empty dims', async ([s, axes, keep], seed, op) => {
+      await agree([s], seed, ([x]) => c2al[op](x!, axes, keep), 1e-5, 1e-5);
+    });
+
   test.prop([shapeArb.filter((s) => s.length > 0).chain((s) => fc.tuple(fc.constant(s), fc.shuffledSubarray([...s.keys()], { minLength: s.length }))), fc.nat()], opts)(
     'permute', async ([s, perm], seed) => {
       await agree([s], seed, ([x]) => c2al.permute(x!, perm), 0, 0);
