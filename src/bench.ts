@@ -48,14 +48,16 @@ interface Spec {
 }
 
 // The slice of the TF.js API the peers use (loaded dynamically: a devDependency).
-interface TfTensor { dispose(): void; data(): Promise<ArrayLike<number>> }
-interface Tf {
+export interface TfTensor { dispose(): void; data(): Promise<ArrayLike<number>> }
+export interface Tf {
   tensor(values: ArrayLike<number>, shape: number[], dtype?: string): TfTensor;
   matMul(a: TfTensor, b: TfTensor, ta?: boolean, tb?: boolean): TfTensor;
   gather(x: TfTensor, idx: TfTensor): TfTensor;
   unsortedSegmentSum(x: TfTensor, segmentIds: TfTensor, numSegments: number): TfTensor;
   tidy<T>(fn: () => T): T;
   grad(f: (x: TfTensor) => TfTensor): (x: TfTensor) => TfTensor;
+  grads(f: (...xs: TfTensor[]) => TfTensor): (xs: TfTensor[], dy?: TfTensor) => TfTensor[];
+  broadcastTo(x: TfTensor, shape: number[]): TfTensor;
   losses: { sigmoidCrossEntropy(labels: TfTensor, logits: TfTensor): TfTensor };
   setBackend(name: string): Promise<boolean>;
   ready(): Promise<void>;
@@ -111,6 +113,19 @@ function specs(quick: boolean): Spec[] {
   // FM interaction shapes (B = 1024, n = 32 fields, d = 64, k = 16): the two products of X·(Xᵀ·Y).
   out.push(matmulSpec(1024, 64, 32, 16, { transA: true, shareB: true, name: 'FM Xᵀ·Y (B=1024, n=32, d=64, k=16)' }));
   out.push(matmulSpec(1024, 32, 64, 16, { name: 'FM X·(XᵀY) (B=1024, n=32, d=64, k=16)' }));
+  // The same product fused (what fmInteraction runs): one dispatch, T = Xᵀ·Y in workgroup memory.
+  {
+    const [b, n, d, k] = [1024, 32, 64, 16];
+    const X = randomF32(b * n * d, 1), Y = randomF32(n * k, 2);
+    out.push({
+      name: `FM fused X·(XᵀY) (B=${b}, n=${n}, d=${d}, k=${k})`, shape: `X [${b}, ${n}, ${d}], Y [${n}, ${k}] shared`,
+      kernel: 'fm_pqr', inputs: [{ data: X, dtype: 'f32' }, { data: X, dtype: 'f32' }, { data: Y, dtype: 'f32' }], outputs: [b * n * k],
+      args: { batch: b, n, m: d, k, pStride: n * d, qStride: n * d, rStride: 0 },
+      flops: 4 * b * n * d * k, bytes: 4 * (X.length + Y.length + b * n * k),
+      tfInputs: (tf) => [tf.tensor(X, [b, n, d]), tf.tensor(Y, [n, k])],
+      tf: (tf, [x, y]) => tf.tidy(() => tf.matMul(x!, tf.matMul(x!, y!, true, false))),
+    });
+  }
   // Embedding gather: 4096 rows × 26 fields from stacked tables of 26 × 10⁴ rows, d = 16.
   {
     const rowsPerField = 10_000, fields = 26, batch = 4096, dim = 16;
@@ -166,7 +181,8 @@ function specs(quick: boolean): Spec[] {
   return out;
 }
 
-async function loadTf(gpu: WebGpuBackend, notes: string[]): Promise<Tf | null> {
+/** TF.js with its webgpu backend on a second device of gpu's Dawn adapter, or null (with a note) where it cannot load. */
+export async function loadTf(gpu: WebGpuBackend, notes: string[]): Promise<Tf | null> {
   if (gpu.ctx.runtime !== 'dawn') return null;
   try {
     // The union package's Node bundle registers every gradient (tfjs-core alone registers none).

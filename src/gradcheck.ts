@@ -97,6 +97,10 @@ export const gradcheckCases: Record<OpName, GradcheckCase[] | null> = {
   where: [
     { label: 'mask [3, 4], a [3, 4], b [4]', inputs: [inp([3, 4], 'mask', false), inp([3, 4]), inp([4])], fn: ([c, a, b]) => o.where(c!, a!, b!) },
   ],
+  fmInteraction: [
+    { label: 'x [3, 4, 5], y [4, 3] shared', inputs: [inp([3, 4, 5]), inp([4, 3])], fn: ([x, y]) => o.fmInteraction(x!, y!) },
+    { label: 'x [2, 3, 4], y [2, 3, 6] per sample', inputs: [inp([2, 3, 4]), inp([2, 3, 6])], fn: ([x, y]) => o.fmInteraction(x!, y!) },
+  ],
   matmul: [
     { label: '[3, 4] · [4, 5]', inputs: [inp([3, 4]), inp([4, 5])], fn: ([a, b]) => o.matmul(a!, b!) },
     { label: '[4, 3]ᵀ · [4, 5]', inputs: [inp([4, 3]), inp([4, 5])], fn: ([a, b]) => o.matmul(a!, b!, { transA: true }) },

@@ -38,7 +38,7 @@ export { CpuBackend } from './backend/cpu.js';
 export { WebGpuBackend, ShaderCompileError, DeviceLostError } from './backend/webgpu.js';
 export { requestGpuDevice, NoAdapterError, type GpuContext, type AdapterSummary } from './backend/device.js';
 export { BackendError, type Backend, type DType, type MemoryStats } from './backend/index.js';
-export { kernels, type KernelName } from './kernels.js';
+export { FM_FUSED_MAX_T, kernels, type KernelName } from './kernels.js';
 export { Module } from './nn/module.js';
 export { Linear, LayerNorm, MLP, type Activation } from './nn/layers.js';
 export { Embeddings, EmbeddingBag, groupFields } from './nn/embedding.js';

@@ -6,8 +6,8 @@
 import type { ShaderName } from './backend/shaders.gen.js';
 import { MAX_RANK } from './shape.js';
 import {
-  BINARY, CAST, UNARY, sgdRef, adamRef, adamRowsRef, adagradRowsRef, peakFmaRef, bceRef, histogramRef, firstNonFiniteRef, divergencesRef, embeddingBagRef, embeddingBagBackwardRef, scatterRowsRef, layernormRef, layernormBackwardRef, binaryRef, castRef, copyRef, fillRef, matmulRef, reduceRef, reduceColsRef, unaryRef, whereRef,
-  type AdamHyper, type BinaryKernel, type CastKernel, type Data, type MatmulLayout, type UnaryKernel,
+  BINARY, CAST, UNARY, sgdRef, adamRef, adamRowsRef, adagradRowsRef, peakFmaRef, bceRef, histogramRef, firstNonFiniteRef, divergencesRef, embeddingBagRef, embeddingBagBackwardRef, scatterRowsRef, layernormRef, layernormBackwardRef, binaryRef, castRef, copyRef, fillRef, matmulRef, reduceRef, reduceColsRef, unaryRef, whereRef, fmPqrRef,
+  type AdamHyper, type BinaryKernel, type CastKernel, type Data, type FmLayout, type MatmulLayout, type UnaryKernel,
 } from './reference.js';
 
 export interface Kernel<A> {
@@ -119,6 +119,18 @@ function reduceColsKernel(op: 'sum' | 'max'): Kernel<ColsArgs> {
   };
 }
 
+/** Floats of T = Qᵀ·R (rows and columns rounded up to 4) that fm_pqr keeps in workgroup memory (its TMAX: 16 KiB, WebGPU's default limit). */
+export const FM_FUSED_MAX_T = 4096;
+
+function fmKernel(accumulate: boolean): Kernel<FmLayout> {
+  return {
+    shader: 'fm', entry: 'fm_pqr', inputs: 3, outputs: 1, constants: { WG: 64, ACC: accumulate ? 1 : 0, TMAX: FM_FUSED_MAX_T },
+    params: (a) => [a.batch, a.n, a.m, a.k, a.pStride, a.qStride, a.rStride],
+    grid: (a) => a.batch,
+    cpu: ([pm, qm, rm], [out], a) => fmPqrRef(pm!, qm!, rm!, out!, a, accumulate),
+  };
+}
+
 function table<K extends string, A>(names: readonly K[], make: (k: K) => Kernel<A>): Record<K, Kernel<A>> {
   return Object.fromEntries(names.map((k) => [k, make(k)])) as Record<K, Kernel<A>>;
 }
@@ -133,6 +145,8 @@ export const kernels = {
   reduce_max: reduceKernel('max'),
   reduce_cols_sum: reduceColsKernel('sum'),
   reduce_cols_max: reduceColsKernel('max'),
+  fm_pqr: fmKernel(false),
+  fm_pqr_acc: fmKernel(true),
   where: {
     shader: 'where', entry: 'where_select', inputs: 3, outputs: 1, constants: { WG },
     params: (a) => [a.n, a.shape.length, 0, 0, ...words(a.shape), ...a.strides.flatMap((s) => words(s))],

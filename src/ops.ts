@@ -5,7 +5,7 @@
  */
 import { withOp } from './backend/profile-tags.js';
 import type { Backend, DType } from './backend/index.js';
-import { REDUCE_COLS_CHUNK, matmulVec4Applies, type ArgsOf, type KernelName } from './kernels.js';
+import { FM_FUSED_MAX_T, REDUCE_COLS_CHUNK, matmulVec4Applies, type ArgsOf, type KernelName } from './kernels.js';
 import { MAX_RANK, ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, collapseDims, fmt, normalizeAxes, numel, sameShape, strides, type Shape } from './shape.js';
 import { RowSparse, Tensor, TensorError, assertFits, disposeOnThrow, getBackend, isGradEnabled } from './tensor.js';
 import { BackendError } from './backend/index.js';
@@ -16,7 +16,7 @@ export type UnaryOpName = 'neg' | 'abs' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'si
 export type BinaryOpName = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
 export type OpName = UnaryOpName | BinaryOpName | 'powScalar' | 'mulScalar' | 'addScalar' | 'equal' | 'greater' | 'cast'
   | 'sum' | 'mean' | 'max' | 'reshape' | 'permute' | 'slice' | 'concat' | 'expand' | 'where' | 'matmul'
-  | 'bceWithLogits' | 'layerNorm' | 'embeddingBag' | 'histogram' | 'divergences';
+  | 'bceWithLogits' | 'layerNorm' | 'fmInteraction' | 'embeddingBag' | 'histogram' | 'divergences';
 
 type Grads = (Tensor | RowSparse | null)[];
 export interface OpDef<A> {
@@ -440,6 +440,20 @@ export const ops = {
       return [dx, sum(dyxhat, lead), sum(d, lead)];
     },
   }),
+  fmInteraction: def<Record<string, never>>({
+    forward: ([x, y]) => ({ out: fmProduct(x!, x!, y!) }),
+    // With T = Xᵀ·Y and dT = Xᵀ·dG: dX = dG·Tᵀ + Y·dTᵀ = dG·(Yᵀ·X) + Y·(dGᵀ·X), and dY = X·dT per sample,
+    // summed over the batch (leading-axis column partials, fixed order) when Y is shared.
+    backward: (d, [x, y]) => {
+      const dx = fmProduct(d, y!, x!);
+      fmProduct(y!, d, x!, dx);
+      const dyPerSample = fmProduct(x!, x!, d);
+      if (y!.rank === 3) return [dx, dyPerSample];
+      const dy = sum(dyPerSample, 0);
+      dyPerSample.dispose();
+      return [dx, dy];
+    },
+  }),
   embeddingBag: def({
     forward: ([table, rows, offsets], { plan, shape }: { plan: BagPlan; shape: number[] }) => {
       const dim = table!.shape[1]!;
@@ -704,10 +718,9 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 
 /**
  * Factorization-machine interaction G = X·(Xᵀ·Y) for X [B, n, d] and Y [n, k] (shared across the batch)
- * or [B, n, k] (per sample), as two batched matmuls: the n×n matrix X·Xᵀ is never formed. Returns
- * [B, n, k]. Gradients come from matmul's backward; the closed forms dY = X·(Xᵀ·dG) and
- * dX = dG·(Yᵀ·X) + Y·(dGᵀ·X) are checked in test/fm.test.ts. (A fused one-kernel version measured 2.4×
- * slower than this composition on lavapipe: see docs/kernels.md.)
+ * or [B, n, k] (per sample); the n×n matrix X·Xᵀ is never formed. Returns [B, n, k]. One fm_pqr dispatch
+ * forward and three backward (dX = dG·(Yᵀ·X) + Y·(dGᵀ·X), dY = X·(Xᵀ·dG)); when d·k exceeds
+ * FM_FUSED_MAX_T (each rounded up to 4), two batched matmuls and their backward. Both paths are checked in test/fm.test.ts.
  */
 export function fmInteraction(x: Tensor, y: Tensor): Tensor {
   check('fmInteraction', [x, y], ['x', 'y']);
@@ -715,7 +728,26 @@ export function fmInteraction(x: Tensor, y: Tensor): Tensor {
   const [batch, n] = x.shape as [number, number, number];
   const ok = (y.rank === 2 && y.shape[0] === n) || (y.rank === 3 && y.shape[0] === batch && y.shape[1] === n);
   if (!ok) throw new ShapeError(`fmInteraction: y ${y.describe()} must be [${n}, k] or [${batch}, ${n}, k] for x ${x.describe()}`);
+  const [, , d] = x.shape as [number, number, number];
+  const k = y.shape[y.rank - 1]!;
+  // T = Xᵀ·Y must fit fm_pqr's workgroup memory; wider products fall back to two batched matmuls.
+  const up4 = (v: number): number => 4 * Math.ceil(v / 4);
+  if (up4(d) * up4(k) <= FM_FUSED_MAX_T) return apply('fmInteraction', [x, y], {});
   return disposeOnThrow(() => matmul(x, matmul(x, y, { transA: true })));
+}
+
+/**
+ * out[b] = P[b]·(Q[b]ᵀ·R[b]) in one dispatch of fm_pqr (one workgroup per sample); a rank-2 operand is
+ * shared across the batch. With `into`, adds to it instead of allocating.
+ */
+function fmProduct(pm: Tensor, qm: Tensor, rm: Tensor, into?: Tensor): Tensor {
+  const batch = [pm, qm, rm].reduce((b, t) => (t.rank === 3 ? t.shape[0]! : b), 1);
+  const [n, m] = pm.shape.slice(-2) as [number, number];
+  const k = rm.shape[rm.rank - 1]!;
+  const stride = (t: Tensor): number => (t.rank === 3 ? numel(t.shape.slice(1)) : 0);
+  const out = into ?? Tensor.empty(pm.backend, [batch, n, k]);
+  run(into ? 'fm_pqr_acc' : 'fm_pqr', [pm, qm, rm], [out], { batch, n, m, k, pStride: stride(pm), qStride: stride(qm), rStride: stride(rm) });
+  return out;
 }
 
 /**

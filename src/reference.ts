@@ -190,6 +190,31 @@ function rowStats(x: Data, base: number, dim: number, eps: number): { mean: numb
   return { mean, rstd: 1 / Math.sqrt(v / dim + eps) };
 }
 
+/** Strides and sizes of out[b] = P[b]·(Q[b]ᵀ·R[b]) (fm.wgsl): P, Q [n, m], R [n, k]; batch stride 0 = shared. */
+export interface FmLayout { batch: number; n: number; m: number; k: number; pStride: number; qStride: number; rStride: number }
+
+/** out[b] (+)= P[b]·(Q[b]ᵀ·R[b]), with T = Qᵀ·R formed first, each sum in index order (as the kernel). */
+export function fmPqrRef(pm: Data, qm: Data, rm: Data, out: Data, l: FmLayout, accumulate: boolean): void {
+  const t = new Float64Array(l.m * l.k);
+  for (let b = 0; b < l.batch; b++) {
+    const p0 = b * l.pStride, q0 = b * l.qStride, r0 = b * l.rStride, o0 = b * l.n * l.k;
+    for (let c = 0; c < l.m; c++) {
+      for (let j = 0; j < l.k; j++) {
+        let acc = 0;
+        for (let i = 0; i < l.n; i++) acc += qm[q0 + i * l.m + c]! * rm[r0 + i * l.k + j]!;
+        t[c * l.k + j] = acc;
+      }
+    }
+    for (let i = 0; i < l.n; i++) {
+      for (let j = 0; j < l.k; j++) {
+        let acc = 0;
+        for (let c = 0; c < l.m; c++) acc += pm[p0 + i * l.m + c]! * t[c * l.k + j]!;
+        out[o0 + i * l.k + j] = (accumulate ? out[o0 + i * l.k + j]! : 0) + acc;
+      }
+    }
+  }
+}
+
 /** LayerNorm over the last axis (biased variance). */
 export function layernormRef(x: Data, gamma: Data, beta: Data, y: Data, rows: number, dim: number, eps: number): void {
   for (let r = 0; r < rows; r++) {

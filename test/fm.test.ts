@@ -1,7 +1,8 @@
+import { fc, test as propTest } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
 import * as c from '../src/index.js';
-import { CpuBackend, type Backend } from '../src/index.js';
-import { gpu } from './gpu.js';
+import { CpuBackend, FM_FUSED_MAX_T, type Backend } from '../src/index.js';
+import { gpu, propRuns } from './gpu.js';
 import { expectClose, randomArray } from './util.js';
 
 const ref = new CpuBackend('f64');
@@ -42,6 +43,40 @@ test.skipIf(!gpu)('FM interaction: the GPU forward matches the float64 reference
     return r;
   }));
   expectClose(out[1]!, out[0]!, 1e-5, 1e-5, 'G');
+});
+
+/** G and both gradients of sum(G ⊙ W) on `backend`, as host arrays. */
+async function fmForwardBackward(backend: Backend, [B, n, d, k]: number[], shared: boolean, seed: number): Promise<number[][]> {
+  const opts = { backend };
+  const x = c.tensor(randomArray(B! * n! * d!, seed), [B!, n!, d!], { ...opts, requiresGrad: true });
+  const y = c.tensor(randomArray((shared ? 1 : B!) * n! * k!, seed + 1), shared ? [n!, k!] : [B!, n!, k!], { ...opts, requiresGrad: true });
+  const w = c.tensor(randomArray(B! * n! * k!, seed + 2), [B!, n!, k!], opts);
+  const g = c.fmInteraction(x, y);
+  c.scope(() => c.sum(c.mul(g, w)).backward());
+  const out = [Array.from(await g.read()), Array.from(await x.grad!.read()), Array.from(await y.grad!.read())];
+  [x, y, w, g].forEach((t) => t.dispose());
+  return out;
+}
+
+describe.skipIf(!gpu)('FM interaction on random shapes', () => {
+  // Edge column and row blocks (sizes not multiples of 4), shared and per-sample Y: the fused fm_pqr path.
+  propTest.prop([fc.tuple(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 13 }), fc.integer({ min: 1, max: 11 })),
+    fc.boolean(), fc.nat({ max: 1000 })], { numRuns: propRuns })(
+    'forward, dX and dY match the float64 reference, and a second run gives the same bits', async (shape, shared, seed) => {
+      const want = await fmForwardBackward(ref, shape, shared, seed);
+      const got = await fmForwardBackward(gpu!, shape, shared, seed);
+      const [, n, d] = shape;
+      ['G', 'dX', 'dY'].forEach((what, i) => expectClose(got[i]!, want[i]!, 2e-5 * n! * d!, 1e-5, what));
+      expect(await fmForwardBackward(gpu!, shape, shared, seed)).toEqual(got);
+    });
+
+  test('T = Xᵀ·Y wider than the kernel holds falls back to two batched matmuls, with the same results', async () => {
+    const shape = [2, 3, 80, 56];
+    expect(80 * 56).toBeGreaterThan(FM_FUSED_MAX_T);
+    const want = await fmForwardBackward(ref, shape, true, 9);
+    const got = await fmForwardBackward(gpu!, shape, true, 9);
+    ['G', 'dX', 'dY'].forEach((what, i) => expectClose(got[i]!, want[i]!, 2e-5 * 3 * 80, 1e-5, what));
+  });
 });
 
 test('FM interaction: float64 finite differences agree with the analytic gradient', async () => {

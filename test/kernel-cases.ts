@@ -111,6 +111,19 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
         atol: 1e-6 * k, rtol: 1e-5,
       };
     }
+    case 'fm_pqr':
+    case 'fm_pqr_acc': {
+      // k not a multiple of 4 most of the time (edge column blocks); Q or R shared across the batch at random.
+      const nn = 1 + int(12), m = 1 + int(20), k = 1 + int(19), batch = Math.max(1, Math.min(40, Math.ceil(n / (nn * k))));
+      const shareQ = next() < 0.3, shareR = next() < 0.5;
+      return {
+        inputs: [{ data: f32Values(batch * nn * m, next), dtype: 'f32' }, { data: f32Values((shareQ ? 1 : batch) * nn * m, next), dtype: 'f32' },
+          { data: f32Values((shareR ? 1 : batch) * nn * k, next), dtype: 'f32' }],
+        outputs: [{ numel: batch * nn * k, dtype: 'f32', init: f32Values(batch * nn * k, next) }],
+        args: { batch, n: nn, m, k, pStride: nn * m, qStride: shareQ ? 0 : nn * m, rStride: shareR ? 0 : nn * k },
+        atol: 1e-5 * nn * m, rtol: 1e-5,
+      };
+    }
     case 'bce_logits': {
       const heads = 1 + int(4), rows = Math.max(1, Math.ceil(n / heads));
       // Logits up to ±60: the stable form must not overflow.
