@@ -1,8 +1,8 @@
 // fm.wgsl: the factorization-machine product out[b] = P[b]·(Q[b]ᵀ·R[b]) for small per-sample matrices,
 // P, Q: [n, m], R: [n, k], out: [n, k]. It is the FM interaction G = X·(Xᵀ·Y) (P = Q = X, R = Y) and every
 // product of its backward (dY = X·(Xᵀ·dG); dX = dG·(Yᵀ·X) + Y·(dGᵀ·X)), so one kernel serves all four.
-// One workgroup per sample: T = Qᵀ·R (m×k ≤ TMAX) goes to workgroup memory, then each invocation computes
-// rows × 4-column blocks of P·T. Two general batched matmuls would spend most of a tile on such small
+// One workgroup per sample: T = Qᵀ·R (m×k, rounded up to 4-blocks, ≤ TMAX) goes to workgroup memory,
+// then P·T; each invocation computes 4 × 4 output blocks in both products. Two general batched matmuls would spend most of a tile on such small
 // matrices and write T to global memory between them. Every output sums in index order: deterministic.
 // A shared operand has batch stride 0 (Y shared across the batch).
 // Bindings: @group(0) 0 p, 1 q, 2 r: f32 (read); 3 out: f32 (read_write); @group(1) 0 Params.

@@ -289,6 +289,11 @@ export function matmulVec4Applies(a: MatmulArgs): boolean {
   return a.n % 4 === 0 && a.sbn === 1 && a.sbk === a.n && a.bBatchStrides.every((s) => s % 4 === 0);
 }
 
+/** Whether fm_pqr holds T = Qᵀ·R (m × k, each rounded up to a 4-block) for these sizes; the kernel writes nothing otherwise. */
+export function fmFusedApplies(m: number, k: number): boolean {
+  return 16 * Math.ceil(m / 4) * Math.ceil(k / 4) <= FM_FUSED_MAX_T;
+}
+
 export type KernelName = keyof typeof kernels;
 
 /** What running a kernel needs; built-in kernels add the shaders/ file they live in. */

@@ -5,7 +5,7 @@
  */
 import { withOp } from './backend/profile-tags.js';
 import type { Backend, DType } from './backend/index.js';
-import { FM_FUSED_MAX_T, REDUCE_COLS_CHUNK, matmulVec4Applies, type ArgsOf, type KernelName } from './kernels.js';
+import { REDUCE_COLS_CHUNK, fmFusedApplies, matmulVec4Applies, type ArgsOf, type KernelName } from './kernels.js';
 import { MAX_RANK, ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, collapseDims, fmt, normalizeAxes, numel, sameShape, strides, type Shape } from './shape.js';
 import { RowSparse, Tensor, TensorError, assertFits, disposeOnThrow, getBackend, isGradEnabled } from './tensor.js';
 import { BackendError } from './backend/index.js';
@@ -719,20 +719,18 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 /**
  * Factorization-machine interaction G = X·(Xᵀ·Y) for X [B, n, d] and Y [n, k] (shared across the batch)
  * or [B, n, k] (per sample); the n×n matrix X·Xᵀ is never formed. Returns [B, n, k]. One fm_pqr dispatch
- * forward and three backward (dX = dG·(Yᵀ·X) + Y·(dGᵀ·X), dY = X·(Xᵀ·dG)); when d·k exceeds
- * FM_FUSED_MAX_T (each rounded up to 4), two batched matmuls and their backward. Both paths are checked in test/fm.test.ts.
+ * forward and three backward (dX = dG·(Yᵀ·X) + Y·(dGᵀ·X), dY = X·(Xᵀ·dG)); where T does not fit
+ * (fmFusedApplies), two batched matmuls and their backward. Both paths are checked in test/fm.test.ts.
  */
 export function fmInteraction(x: Tensor, y: Tensor): Tensor {
   check('fmInteraction', [x, y], ['x', 'y']);
   if (x.rank !== 3) throw new ShapeError(`fmInteraction: x must be [batch, fields, dim], got ${x.describe()}`);
-  const [batch, n] = x.shape as [number, number, number];
+  const [batch, n, d] = x.shape as [number, number, number];
   const ok = (y.rank === 2 && y.shape[0] === n) || (y.rank === 3 && y.shape[0] === batch && y.shape[1] === n);
   if (!ok) throw new ShapeError(`fmInteraction: y ${y.describe()} must be [${n}, k] or [${batch}, ${n}, k] for x ${x.describe()}`);
-  const [, , d] = x.shape as [number, number, number];
-  const k = y.shape[y.rank - 1]!;
-  // T = Xᵀ·Y must fit fm_pqr's workgroup memory; wider products fall back to two batched matmuls.
-  const up4 = (v: number): number => 4 * Math.ceil(v / 4);
-  if (up4(d) * up4(k) <= FM_FUSED_MAX_T) return apply('fmInteraction', [x, y], {});
+  // T = Xᵀ·Y (d × k; the backward's Yᵀ·X is its transpose) must fit fm_pqr's workgroup memory; wider
+  // products fall back to two batched matmuls.
+  if (fmFusedApplies(d, y.shape[y.rank - 1]!)) return apply('fmInteraction', [x, y], {});
   return disposeOnThrow(() => matmul(x, matmul(x, y, { transA: true })));
 }
 
