@@ -40,6 +40,8 @@ export interface C2alCliOptions {
   minShare: number;
   freezeY: boolean;
   finiteGuard: boolean;
+  /** Capture the training step after the first and replay it. */
+  capture?: boolean;
   /** Hidden sizes of the auxiliary heads (undefined: the primary head's; []: linear). */
   auxHidden?: number[];
   method: 'baseline' | 'c2al';
@@ -76,7 +78,7 @@ function logger(json: boolean): (line: string) => void {
 }
 
 function trainOptions(o: C2alCliOptions): TrainOptions {
-  return { steps: o.steps, epochs: o.epochs, batch: o.batch, freezeY: o.freezeY, finiteGuard: o.finiteGuard, auxHidden: o.auxHidden };
+  return { steps: o.steps, epochs: o.epochs, batch: o.batch, freezeY: o.freezeY, finiteGuard: o.finiteGuard, auxHidden: o.auxHidden, capture: o.capture };
 }
 
 export function experimentTable(r: ExperimentReport, v = 0): string {

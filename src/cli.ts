@@ -53,6 +53,7 @@ training and C2AL:
   --freeze-y          keep the FM attention weights Y at their initial values (ablation)
   --aux-hidden H[,H…] hidden sizes of the auxiliary heads' MLPs (default: the primary head's 64,32; 0 = linear)
   --guard-finite      check every step on the device for NaN/Inf; stop naming the step, tensor and layer
+  --capture           capture the training step after the first and replay it (one submit per step, same weights)
   --checkpoint-every N  train: save a resumable state (weights + optimizer) every N steps in OUT/train-state
   --resume DIR        train: continue the run in DIR from its last saved states (same flags as the first run)
   --checkpoint PATH   discover: the baseline to use; evaluate: a checkpoint folder, its .safetensors, or a run folder
@@ -337,7 +338,7 @@ function c2alOptions(command: string, v: Record<string, string | boolean | strin
     minShare: number('min-cohort-share', s('min-cohort-share'), (n) => n >= 0 && n < 1, 'a share in [0, 1)') ?? 0.01,
     checkpointEvery: s('checkpoint-every') === undefined ? undefined : positiveInt('checkpoint-every', s('checkpoint-every'), 1), resume: s('resume'),
     auxHidden: auxHidden(s('aux-hidden')),
-    freezeY: !!v['freeze-y'], finiteGuard: !!v['guard-finite'], method: oneOf('method', s('method') ?? 'baseline', ['baseline', 'c2al'] as const), checkpoint: s('checkpoint'), out: s('out'),
+    freezeY: !!v['freeze-y'], finiteGuard: !!v['guard-finite'], capture: !!v.capture, method: oneOf('method', s('method') ?? 'baseline', ['baseline', 'c2al'] as const), checkpoint: s('checkpoint'), out: s('out'),
   };
 }
 
@@ -351,7 +352,7 @@ async function main(argv: string[]): Promise<number> {
         seeds: { type: 'string' }, filter: { type: 'string' }, quick: { type: 'boolean' },
         rows: { type: 'string' }, steps: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
         lambda: { type: 'string' }, 'lambda-head': { type: 'string' }, 'lambda-tail': { type: 'string' }, 'aux-cohorts': { type: 'string' }, select: { type: 'string' },
-        metric: { type: 'string' }, 'min-cohort-share': { type: 'string' }, 'freeze-y': { type: 'boolean' }, 'guard-finite': { type: 'boolean' }, 'aux-hidden': { type: 'string' }, 'checkpoint-every': { type: 'string' }, resume: { type: 'string' }, method: { type: 'string' }, checkpoint: { type: 'string' },
+        metric: { type: 'string' }, 'min-cohort-share': { type: 'string' }, 'freeze-y': { type: 'boolean' }, 'guard-finite': { type: 'boolean' }, capture: { type: 'boolean' }, 'aux-hidden': { type: 'string' }, 'checkpoint-every': { type: 'string' }, resume: { type: 'string' }, method: { type: 'string' }, checkpoint: { type: 'string' },
         data: { type: 'string' }, cohort: { type: 'string' }, out: { type: 'string' }, schema: { type: 'string' }, 'skip-bad-rows': { type: 'boolean' },
         model: { type: 'string' }, trace: { type: 'string' },
         dawn: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },

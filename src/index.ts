@@ -36,12 +36,14 @@ export { registerOp, benchmarkOp, type CustomOp, type CustomKernel, type KernelR
 export { f32Bits } from './kernels.js';
 export { CpuBackend } from './backend/cpu.js';
 export { WebGpuBackend, ShaderCompileError, DeviceLostError } from './backend/webgpu.js';
+export { CapturedStep, CaptureError } from './backend/capture.js';
+export { LookupFeed } from './embedding-feed.js';
 export { requestGpuDevice, NoAdapterError, type GpuContext, type AdapterSummary } from './backend/device.js';
 export { BackendError, type Backend, type DType, type MemoryStats } from './backend/index.js';
 export { FM_FUSED_MAX_T, kernels, type KernelName } from './kernels.js';
 export { Module } from './nn/module.js';
 export { Linear, LayerNorm, MLP, type Activation } from './nn/layers.js';
-export { Embeddings, EmbeddingBag, groupFields } from './nn/embedding.js';
+export { Embeddings, EmbeddingsFeed, EmbeddingBag, groupFields } from './nn/embedding.js';
 export { FmAttention, LinearCompress, CrossNet, DotInteraction, FieldAttention, type Interaction, type FmAttentionOptions } from './nn/interactions.js';
 export { DhenLayer, DhenModel, validateConfig, type DhenConfig, type DhenLayerConfig, type InteractionConfig, type DhenOutput } from './nn/dhen.js';
 export { initValues, initTensor, type Init } from './nn/init.js';
@@ -50,7 +52,7 @@ export {
   writeFileAtomic, readCheckpointFile, crc32, saveTrainState, loadTrainState, type TensorData, type SavedTrainState,
 } from './nn/checkpoint.js';
 export { FiniteGuard, NonFiniteError, type NonFinite } from './train/finite-guard.js';
-export { SGD, Adam, AdamW, RowWiseAdagrad, Optimizer, clipGradNorm, learningRate, encodeOptimizerState, restoreOptimizerState, type Schedule } from './train/optim.js';
+export { SGD, Adam, AdamW, RowWiseAdagrad, Optimizer, clipGradNorm, learningRate, encodeOptimizerState, restoreOptimizerState, type Schedule, type NamedParams } from './train/optim.js';
 export {
   runExperiment, train as trainModel, predict, modelConfig, stepCount, fmWeights, discover, selectCohorts, METRICS, evaluate, cohortMetrics,
   type ExperimentOptions, type ExperimentReport, type Variant, type CohortRow, type Stat, type TrainOptions, type TrainingHistory, type Trained,

@@ -10,6 +10,7 @@ import { MAX_RANK, ShapeError, assertValidShape, broadcastShapes, broadcastStrid
 import { RowSparse, Tensor, TensorError, assertFits, disposeOnThrow, getBackend, isGradEnabled } from './tensor.js';
 import { BackendError } from './backend/index.js';
 import { bagPlan, lookupPlan, sortedPlan, type BagPlan, type EmbeddingField } from './embedding-plan.js';
+import { LookupFeed } from './embedding-feed.js';
 import type { Data, UnaryKernel } from './reference.js';
 
 export type UnaryOpName = 'neg' | 'abs' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'sigmoid' | 'tanh' | 'relu' | 'gelu' | 'silu';
@@ -455,15 +456,21 @@ export const ops = {
     },
   }),
   embeddingBag: def({
-    forward: ([table, rows, offsets], { plan, shape }: { plan: BagPlan; shape: number[] }) => {
+    forward: ([table, rows, offsets], { plan, shape }: { plan: BagPlan; shape: number[]; feed?: LookupFeed }) => {
       const dim = table!.shape[1]!;
       const out = Tensor.empty(table!.backend, shape);
       run('embedding_bag', [table!, rows!, offsets!], [out], { bags: plan.bags, dim, mean: plan.mean });
       return { out };
     },
-    backward: (d, [table, , offsets], _s, { plan }) => {
-      const { uniqueRows, seg, entryBag } = sortedPlan(plan);
+    backward: (d, [table, , offsets], _s, { plan, feed }) => {
       const dim = table!.shape[1]!, backend = table!.backend;
+      if (feed) {
+        // The feed's padded plan: every entry gets a segment, padding ones empty and past the table.
+        const values = Tensor.empty(backend, [feed.entries, dim]);
+        run('embedding_bag_backward', [d, feed.seg, feed.entryBag, offsets!], [values], { unique: feed.entries, dim, mean: false });
+        return [new RowSparse(feed.uniqueRows.detach(), values, table!.shape), null, null];
+      }
+      const { uniqueRows, seg, entryBag } = sortedPlan(plan);
       const u32 = (data: Uint32Array): Tensor => Tensor.fromData(backend, data, [data.length], 'u32');
       const values = Tensor.empty(backend, [uniqueRows.length, dim]);
       run('embedding_bag_backward', [d, u32(seg), u32(entryBag), offsets!], [values], { unique: uniqueRows.length, dim, mean: plan.mean });
@@ -834,14 +841,27 @@ function embeddingApply(what: string, table: Tensor, plan: BagPlan, shape: numbe
  * each field's vocabulary before anything is dispatched. The gradient is deterministic and row-sparse
  * (set `table.sparseGrad = true` to receive it in `table.rowGrads` instead of a dense `table.grad`).
  */
-export function embeddingLookup(table: Tensor, ids: ArrayLike<number>, fields: readonly EmbeddingField[]): Tensor {
+export function embeddingLookup(table: Tensor, ids: ArrayLike<number> | LookupFeed, fields: readonly EmbeddingField[]): Tensor {
   embeddingTable('embeddingLookup', table);
+  if (ids instanceof LookupFeed) return fedLookup(table, ids, fields);
   checkIds('embeddingLookup', 'ids', ids);
   if (!Array.isArray(fields) || fields.some((f) => !f || typeof f !== 'object' || !Number.isInteger(f.vocab) || f.vocab < 1)) {
     throw new TensorError(`embeddingLookup: fields must be an array of {name, vocab} with positive integer vocabularies, got ${show(fields)}`);
   }
   const plan = lookupPlan(ids, fields, table.shape[0]!);
   return embeddingApply('embeddingLookup', table, plan, [ids.length / fields.length, fields.length, table.shape[1]!]);
+}
+
+/** A lookup whose plan is already on the device (LookupFeed): nothing is uploaded, sizes never change. */
+function fedLookup(table: Tensor, feed: LookupFeed, fields: readonly EmbeddingField[]): Tensor {
+  const sameFields = feed.fields.length === fields.length && feed.fields.every((f, i) => f.name === fields[i]?.name && f.vocab === fields[i]?.vocab);
+  if (!sameFields || feed.tableRows !== table.shape[0] || feed.backend !== table.backend) {
+    throw new TensorError(`embeddingLookup: the LookupFeed was made for other fields, another table size (${feed.tableRows} rows) or another backend than ${table.describe()}`);
+  }
+  if (!feed.plan) throw new TensorError('embeddingLookup: the LookupFeed holds no batch yet (call feed.set(ids) first)');
+  const shape = [feed.batch, fields.length, table.shape[1]!];
+  assertFits(table.backend, shape, 'f32', `embeddingLookup: output f32 ${fmt(shape)}`);
+  return apply('embeddingBag', [table, feed.rows, feed.offsets], { plan: feed.plan, shape, feed });
 }
 
 /**

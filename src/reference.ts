@@ -269,8 +269,12 @@ export function embeddingBagBackwardRef(dout: Data, seg: Data, entryBag: Data, o
   }
 }
 
+// Row-sparse kernels skip rows past the table: a LookupFeed pads its gradient rows with them.
 export function scatterRowsRef(values: Data, rows: Data, dense: Data, unique: number, dim: number): void {
-  for (let u = 0; u < unique; u++) for (let d = 0; d < dim; d++) dense[rows[u]! * dim + d] = values[u * dim + d]!;
+  for (let u = 0; u < unique; u++) {
+    if ((rows[u]! + 1) * dim > dense.length) continue;
+    for (let d = 0; d < dim; d++) dense[rows[u]! * dim + d] = values[u * dim + d]!;
+  }
 }
 
 /** Per-cohort histograms of values in [0, 1] (see shaders/histogram.wgsl for the binning rules). */
@@ -364,13 +368,17 @@ export function adamRef(grad: Data, param: Data, m: Data, v: Data, n: number, h:
 
 /** Adam on the rows of a row-sparse gradient only. */
 export function adamRowsRef(values: Data, rows: Data, param: Data, m: Data, v: Data, n: number, dim: number, h: AdamHyper): void {
-  for (let j = 0; j < n; j++) adamElement(param, m, v, rows[Math.floor(j / dim)]! * dim + (j % dim), values[j]!, h);
+  for (let j = 0; j < n; j++) {
+    const i = rows[Math.floor(j / dim)]! * dim + (j % dim);
+    if (i < param.length) adamElement(param, m, v, i, values[j]!, h);
+  }
 }
 
 /** Row-wise Adagrad: one accumulator per row, updated with the row's mean squared gradient. */
 export function adagradRowsRef(values: Data, rows: Data, param: Data, state: Data, unique: number, dim: number, lr: number, eps: number): void {
   for (let u = 0; u < unique; u++) {
     const r = rows[u]!;
+    if (r >= state.length || (r + 1) * dim > param.length) continue;
     let sq = 0;
     for (let d = 0; d < dim; d++) sq += values[u * dim + d]! ** 2;
     state[r] = state[r]! + sq / dim;

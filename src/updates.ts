@@ -6,6 +6,7 @@
  */
 import { fmt, sameShape } from './shape.js';
 import { RowSparse, Tensor, TensorError } from './tensor.js';
+import type { AdamHyper } from './reference.js';
 
 export interface AdamOptions {
   lr: number;
@@ -43,20 +44,23 @@ export function adamUpdate(param: Tensor, grad: Tensor | RowSparse, state: AdamS
   if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) throw new TensorError(`${what}: betas must be in [0, 1), got ${beta1}, ${beta2}`);
   sameTensor(what, 'state.m', state.m, param);
   sameTensor(what, 'state.v', state.v, param);
-  const t = state.step + 1;
-  const h = {
+  const hyper = (t: number): AdamHyper => ({
     lr: positive(what, 'lr', opts.lr), beta1, beta2, eps: positive(what, 'eps', opts.eps ?? 1e-8),
     wd: positive(what, 'weightDecay', opts.weightDecay ?? 0, true), decoupled: !!opts.decoupled,
     bc1: 1 - beta1 ** t, bc2: 1 - beta2 ** t,
-  };
+  });
+  const t = state.step + 1;
+  const h = hyper(t);
   const outs = [param.storage, state.m.storage, state.v.storage];
+  // A replay of a captured step counts the step and reads `opts` again (a schedule may change lr).
   if (grad instanceof RowSparse) {
     if (param.rank < 1 || !sameShape(grad.shape, param.shape)) throw new TensorError(`${what}: row-sparse gradient of shape ${fmt(grad.shape)} does not match`);
-    const dim = param.size / Math.max(param.shape[0]!, 1);
-    param.backend.run('adam_rows', [grad.values.storage, grad.rows.storage], outs, { n: grad.values.size, dim, h });
+    const dim = param.size / Math.max(param.shape[0]!, 1), n = grad.values.size;
+    param.backend.run('adam_rows', [grad.values.storage, grad.rows.storage], outs, { n, dim, h }, () => ({ n, dim, h: hyper(++state.step) }));
   } else {
     sameTensor(what, 'gradient', grad, param);
-    param.backend.run('adam', [grad.storage], outs, { n: param.size, h });
+    const n = param.size;
+    param.backend.run('adam', [grad.storage], outs, { n, h }, () => ({ n, h: hyper(++state.step) }));
   }
   state.step = t;
 }
@@ -68,9 +72,8 @@ export function sgdUpdate(param: Tensor, grad: Tensor, velocity: Tensor, opts: {
   sameTensor(what, 'velocity', velocity, param);
   const momentum = opts.momentum ?? 0;
   if (!(momentum >= 0 && momentum < 1)) throw new TensorError(`${what}: momentum must be in [0, 1), got ${momentum}`);
-  param.backend.run('sgd', [grad.storage], [param.storage, velocity.storage], {
-    n: param.size, lr: positive(what, 'lr', opts.lr), momentum, wd: positive(what, 'weightDecay', opts.weightDecay ?? 0, true),
-  });
+  const args = () => ({ n: param.size, lr: positive(what, 'lr', opts.lr), momentum, wd: positive(what, 'weightDecay', opts.weightDecay ?? 0, true) });
+  param.backend.run('sgd', [grad.storage], [param.storage, velocity.storage], args(), args);
 }
 
 /** Row-wise Adagrad on the rows of a row-sparse gradient; `state` holds one accumulator per row ([rows]). */
@@ -78,7 +81,6 @@ export function adagradRowsUpdate(param: Tensor, grad: RowSparse, state: Tensor,
   const what = `adagradRowsUpdate of ${param.describe()}`;
   if (param.rank !== 2 || !sameShape(grad.shape, param.shape)) throw new TensorError(`${what}: needs a [rows, dim] parameter and its row-sparse gradient`);
   sameTensor(what, 'state', state, param, [param.shape[0]!]);
-  param.backend.run('adagrad_rows', [grad.values.storage, grad.rows.storage], [param.storage, state.storage], {
-    unique: grad.rows.size, dim: param.shape[1]!, lr: positive(what, 'lr', opts.lr), eps: positive(what, 'eps', opts.eps ?? 1e-10),
-  });
+  const args = () => ({ unique: grad.rows.size, dim: param.shape[1]!, lr: positive(what, 'lr', opts.lr), eps: positive(what, 'eps', opts.eps ?? 1e-10) });
+  param.backend.run('adagrad_rows', [grad.values.storage, grad.rows.storage], [param.storage, state.storage], args(), args);
 }

@@ -28,10 +28,15 @@ export class BufferPool {
 
   constructor(private device: GPUDevice, private maxFreeBytes = 512 * 2 ** 20) {}
 
+  /** The size of the buffer acquire() returns: its bucket, or the exact size where the bucket exceeds maxBufferSize. */
+  sizeFor(bytes: number, maxBufferSize = Infinity): number {
+    const bucket = bucketSize(bytes);
+    return bucket > maxBufferSize ? Math.max(4, Math.ceil(bytes / 4) * 4) : bucket;
+  }
+
   /** maxBufferSize: buckets never round a buffer past the adapter's limit (the exact size is used instead). */
   acquire(bytes: number, forUpload: boolean, label: string, maxBufferSize = Infinity): GPUBuffer {
-    const bucket = bucketSize(bytes);
-    const size = bucket > maxBufferSize ? Math.max(4, Math.ceil(bytes / 4) * 4) : bucket;
+    const size = this.sizeFor(bytes, maxBufferSize);
     const buf = this.take(this.clean, size) ?? (forUpload ? undefined : this.take(this.parked, size)) ?? this.create(size, label);
     this.inUse += size;
     this.live++;

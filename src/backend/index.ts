@@ -33,9 +33,15 @@ export interface Backend {
   readonly limitName: string;
   alloc(numel: number, dtype: DType, label?: string): Storage;
   upload(data: Data, dtype: DType, label?: string): Storage;
-  run<K extends KernelName>(kernel: K, inputs: readonly Storage[], outputs: readonly Storage[], args: ArgsOf<K>): void;
+  /**
+   * Runs a kernel. `refresh`, for args that change from step to step (Adam's bias correction), gives
+   * them anew at every replay of a captured step; without it a captured dispatch keeps its args.
+   */
+  run<K extends KernelName>(kernel: K, inputs: readonly Storage[], outputs: readonly Storage[], args: ArgsOf<K>, refresh?: () => ArgsOf<K>): void;
   /** Runs a kernel registered at run time (registerOp), by id. */
-  runUser(kernel: string, inputs: readonly Storage[], outputs: readonly Storage[], args: unknown): void;
+  runUser(kernel: string, inputs: readonly Storage[], outputs: readonly Storage[], args: unknown, refresh?: () => unknown): void;
+  /** Host work to repeat at every replay of the step being captured (step counters); a no-op when not capturing. */
+  onReplay?(fn: () => void): void;
   /** Makes a registered kernel runnable on this backend (compiles its pipeline on WebGPU). */
   prepareKernel(kernel: string): Promise<void>;
   /** Overwrites a storage's elements in place (after everything recorded so far has been submitted). */

@@ -11,6 +11,7 @@ import { requestGpuDevice, type DeviceOptions, type GpuContext } from './device.
 import { BackendError, type Backend, type DType, type MemoryStats, type Storage } from './index.js';
 import { shaders, type ShaderName } from './shaders.gen.js';
 import type { GpuProfiler } from './profiler.js';
+import { CaptureError, CaptureRecorder, CapturedStep, type CaptureHost } from './capture.js';
 
 export class ShaderCompileError extends Error {
   override name = 'ShaderCompileError';
@@ -59,6 +60,8 @@ export class WebGpuBackend implements Backend {
   private timing: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
   private timePass = false;
   private profiler: GpuProfiler | null = null;
+  private recorder: CaptureRecorder | null = null;
+  private captures = new Set<CapturedStep>();
 
   private constructor(readonly ctx: GpuContext) {
     const { device } = ctx;
@@ -202,11 +205,14 @@ export class WebGpuBackend implements Backend {
   alloc(numel: number, dtype: DType, label = 'tensor'): GpuStorage {
     this.checkAlive('alloc');
     const bytes = this.checkSize(numel, label);
-    return new GpuStorage(this.pool.acquire(bytes, false, label, this.ctx.limits.maxBufferSize), numel, dtype);
+    const fromPool = (): GPUBuffer => this.pool.acquire(bytes, false, label, this.ctx.limits.maxBufferSize);
+    const buffer = this.recorder ? this.recorder.acquire(this.pool.sizeFor(bytes, this.ctx.limits.maxBufferSize), fromPool) : fromPool();
+    return new GpuStorage(buffer, numel, dtype);
   }
 
   upload(data: Data, dtype: DType, label = 'tensor'): GpuStorage {
     this.checkAlive('upload');
+    this.refuseWhileCapturing(`upload of ${data.length} values (${label})`);
     const bytes = this.checkSize(data.length, label);
     const buffer = this.pool.acquire(bytes, true, label, this.ctx.limits.maxBufferSize);
     const words = dtype === 'f32' ? Float32Array.from(data) : dtype === 'i32' ? Int32Array.from(data) : Uint32Array.from(data);
@@ -214,17 +220,74 @@ export class WebGpuBackend implements Backend {
     return new GpuStorage(buffer, data.length, dtype);
   }
 
-  run<K extends KernelName>(kernel: K, inputs: readonly Storage[], outputs: readonly Storage[], args: ArgsOf<K>): void {
-    this.runUser(kernel, inputs, outputs, args);
+  run<K extends KernelName>(kernel: K, inputs: readonly Storage[], outputs: readonly Storage[], args: ArgsOf<K>, refresh?: () => ArgsOf<K>): void {
+    this.runUser(kernel, inputs, outputs, args, refresh);
   }
 
-  runUser(kernel: string, inputs: readonly Storage[], outputs: readonly Storage[], args: unknown): void {
+  runUser(kernel: string, inputs: readonly Storage[], outputs: readonly Storage[], args: unknown, refresh?: () => unknown): void {
     this.checkAlive(`kernel ${kernel}`);
     const k = kernelOf(kernel);
     if (!this.pipelines.has(kernel)) throw new BackendError(`kernel ${kernel} is not prepared on this backend: await registerOp(…, [backend]) or backend.prepareKernel('${kernel}')`);
     const groups = k.grid(args);
     if (groups === 0) return;
-    this.dispatch(kernel, k, inputs.map((s) => this.own(s)), outputs.map((s) => this.own(s)), k.params(args), groups, args);
+    this.dispatch(kernel, k, inputs.map((s) => this.own(s)), outputs.map((s) => this.own(s)), k.params(args), groups, args, refresh);
+  }
+
+  /**
+   * Runs `fn` (one static-shape step: forward, backward, optimizer) as usual while recording it, and
+   * returns its result with a CapturedStep that replays it. Inside `fn`, host data cannot enter (no
+   * upload, write or read: pass tensors made before), and the buffers it allocates stay with the capture.
+   */
+  capture<T>(fn: () => T): { step: CapturedStep; result: T } {
+    this.checkAlive('capture');
+    if (this.recorder) throw new CaptureError('capture: a capture is already recording on this backend (captures do not nest)');
+    if (this.profiler) throw new CaptureError('capture: a profiler is attached; profile uncaptured steps (setProfiler(null) first)');
+    const recorder = new CaptureRecorder();
+    this.recorder = recorder;
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      this.recorder = null;
+      for (const [buffer, held] of recorder.owned) if (!held) this.pool.release(buffer, this.encoder !== null);
+      throw e;
+    }
+    this.recorder = null;
+    const step = new CapturedStep(this.captureHost(), recorder);
+    this.captures.add(step);
+    return { step, result };
+  }
+
+  /** Registers host work to repeat at every replay of the step being captured (nothing when not capturing). */
+  onReplay(fn: () => void): void {
+    this.recorder?.hooks.push(fn);
+  }
+
+  get capturing(): boolean { return this.recorder !== null; }
+
+  private refuseWhileCapturing(what: string, waits = false): void {
+    if (!this.recorder) return;
+    throw new CaptureError(waits
+      ? `${what} while capturing a step: a captured step cannot wait for the device (read its results after capture() returns, or after a replay)`
+      : `${what} while capturing a step: host data enters a captured step only through tensors made before the capture (write them between replays)`);
+  }
+
+  private captureHost(): CaptureHost {
+    return {
+      device: this.ctx.device,
+      uniformLayout: this.uniformLayout,
+      paramsStride: Math.ceil(MAX_PARAMS_BYTES / this.alignment) * this.alignment,
+      paramsBytes: MAX_PARAMS_BYTES,
+      checkAlive: (what) => {
+        this.checkAlive(what);
+        if (this.recorder) throw new CaptureError(`${what}: a capture is recording on this backend`);
+        if (this.profiler) throw new CaptureError(`${what}: a profiler is attached; profile uncaptured steps`);
+      },
+      flush: () => this.flush(),
+      submitted: (dispatches) => { this.dispatches += dispatches; this.submits++; },
+      giveBack: (buffer) => this.pool.release(buffer, this.encoder !== null),
+      forget: (step) => this.captures.delete(step),
+    };
   }
 
   /**
@@ -232,6 +295,7 @@ export class WebGpuBackend implements Backend {
    * Work recorded so far is submitted first, so no pass mixes the two modes.
    */
   setProfiler(profiler: GpuProfiler | null): void {
+    if (profiler && this.recorder) throw new CaptureError('setProfiler: a capture is recording; attach the profiler before or after it');
     if (profiler && !this.ctx.features.includes('timestamp-query')) {
       throw new BackendError(`profiling needs the 'timestamp-query' feature, which ${this.description} does not offer`);
     }
@@ -239,7 +303,7 @@ export class WebGpuBackend implements Backend {
     this.profiler = profiler;
   }
 
-  private dispatch(name: string, k: KernelCore<unknown>, ins: GpuStorage[], outs: GpuStorage[], words: number[], groups: number, args?: unknown): void {
+  private dispatch(name: string, k: KernelCore<unknown>, ins: GpuStorage[], outs: GpuStorage[], words: number[], groups: number, args?: unknown, refresh?: () => unknown): void {
     const x = Math.min(groups, this.maxGroups);
     const y = Math.ceil(groups / x);
     if (y > this.maxGroups) throw new BackendError(`kernel ${name}: ${groups} workgroups exceed the adapter's ${this.maxGroups}² grid`);
@@ -265,6 +329,14 @@ export class WebGpuBackend implements Backend {
     this.pass.setBindGroup(1, this.arenaGroup, [offset]);
     this.pass.dispatchWorkgroups(x, y);
     this.dispatches++;
+    if (this.recorder) {
+      for (const s of ins) this.recorder.bound.add(s.buffer);
+      for (const s of outs) this.recorder.bound.add(s.buffer);
+      this.recorder.dispatches.push({
+        name, pipeline: this.pipelines.get(name)!, bindGroup, words, x, y, groups,
+        refresh: refresh ? () => { const a = refresh(); return { words: k.params(a), groups: k.grid(a) }; } : null,
+      });
+    }
     if (this.profiler) {
       // One pass per kernel while profiling: its timestamps bracket exactly this dispatch.
       this.pass.end();
@@ -318,6 +390,7 @@ export class WebGpuBackend implements Backend {
 
   async done(): Promise<void> {
     this.checkAlive('done');
+    this.refuseWhileCapturing('done()', true);
     this.flush();
     await this.ctx.device.queue.onSubmittedWorkDone();
   }
@@ -336,6 +409,7 @@ export class WebGpuBackend implements Backend {
 
   write(storage: Storage, data: Data): void {
     this.checkAlive('write');
+    this.refuseWhileCapturing(`write of ${data.length} values`);
     const s = this.own(storage);
     if (data.length !== s.numel) throw new BackendError(`write: ${data.length} values for a storage of ${s.numel}`);
     // queue.writeBuffer runs before commands still being recorded: submit those first.
@@ -346,6 +420,7 @@ export class WebGpuBackend implements Backend {
 
   async read(storage: Storage): Promise<Data> {
     this.checkAlive('read');
+    this.refuseWhileCapturing('read', true);
     const s = this.own(storage);
     this.flush();
     const { device } = this.ctx;
@@ -368,7 +443,13 @@ export class WebGpuBackend implements Backend {
 
   release(storage: Storage): void {
     if (this.destroyed) return;
-    this.pool.release(this.own(storage).buffer, this.encoder !== null);
+    const { buffer } = this.own(storage);
+    if (this.recorder) {
+      this.recorder.release(buffer);
+      return;
+    }
+    for (const step of this.captures) if (step.release(buffer, buffer.label) === 'kept') return;
+    this.pool.release(buffer, this.encoder !== null);
   }
 
   memory(): MemoryStats {
@@ -386,6 +467,8 @@ export class WebGpuBackend implements Backend {
 
   destroy(): void {
     if (this.destroyed) return;
+    this.recorder = null;
+    for (const step of [...this.captures]) step.dispose();
     this.flush();
     this.pool.destroyAll();
     this.arenaBuffer.destroy();

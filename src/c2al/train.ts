@@ -6,7 +6,10 @@
  * steps and read back once at the end, so recording it never stalls the step pipeline.
  */
 import type { Backend } from '../backend/index.js';
-import { bceWithLogits, concat, mul, mulScalar, reshape, sigmoid, sum, tensor } from '../ops.js';
+import { bceWithLogits, concat, mul, mulScalar, reshape, sigmoid, sum, tensor, zeros } from '../ops.js';
+import type { CapturedStep } from '../backend/capture.js';
+import type { WebGpuBackend } from '../backend/webgpu.js';
+import type { EmbeddingsFeed } from '../nn/embedding.js';
 import { DhenModel, type DhenConfig, type DhenLayerConfig } from '../nn/dhen.js';
 import { Adam, encodeOptimizerState, restoreOptimizerState } from '../train/optim.js';
 import { decodeSafetensors, encodeModule, restore } from '../nn/checkpoint.js';
@@ -49,6 +52,12 @@ export interface TrainOptions {
    * stop with a NonFiniteError naming the step, the tensor and the layer. Costs one small readback per step.
    */
   finiteGuard?: boolean;
+  /**
+   * Capture the training step after the first one and replay it (WebGPU only): the batch enters through
+   * fixed device buffers, and each later step is one submit with no per-op JS. Gives the weights the
+   * uncaptured loop gives, bit for bit. Not with finiteGuard or dropout.
+   */
+  capture?: boolean;
   /** Save a TrainState every `every` steps (e.g. saveTrainState to a folder in Node). */
   checkpoint?: { every: number; save: (state: TrainState) => Promise<void> };
   /**
@@ -99,6 +108,7 @@ function validate(data: ClickData, o: TrainOptions): void {
     if (v !== undefined && !(Number.isInteger(v) && v >= 1)) bad(`${name} must be a positive integer, got ${v}`);
   }
   if (o.epochs !== undefined && !(o.epochs > 0 && Number.isFinite(o.epochs))) bad(`epochs must be > 0, got ${o.epochs}`);
+  if (o.capture && o.finiteGuard) bad('capture and finiteGuard do not go together: the guard reads every step back (train uncaptured to guard)');
   if (o.checkpoint && !(Number.isInteger(o.checkpoint.every) && o.checkpoint.every >= 1)) bad(`checkpoint.every must be a positive integer, got ${o.checkpoint.every}`);
   if (o.resume && !(Number.isInteger(o.resume.step) && o.resume.step >= 0 && o.resume.step <= stepCount(data.rows, o))) {
     bad(`resume.step must be in 0 .. ${stepCount(data.rows, o)} (the run's steps), got ${o.resume.step}`);
@@ -107,6 +117,17 @@ function validate(data: ClickData, o: TrainOptions): void {
     if (!(Number.isInteger(a.cohort) && a.cohort >= 0 && a.cohort < data.cohortNames.length)) bad(`auxiliary cohort ${a.cohort} is not one of 0 .. ${data.cohortNames.length - 1}`);
     if (!(a.lambda >= 0 && Number.isFinite(a.lambda))) bad(`λ of cohort '${data.cohortNames[a.cohort]}' must be a finite number >= 0, got ${a.lambda}`);
   }
+}
+
+interface FedInputs { ids: EmbeddingsFeed; y: Tensor; dense: Tensor | null; dispose(): void }
+
+/** The fixed device buffers a captured step reads each batch from: ids, labels per head, dense features. */
+function captureInputs(model: DhenModel, backend: Backend, batch: number, heads: number, denseFeatures?: number): FedInputs {
+  if (!('capture' in backend)) throw new TensorError(`train: capture needs the webgpu backend (this is ${backend.name})`);
+  const ids = model.embeddings.feed(batch);
+  const y = keep(zeros([batch, heads], { backend }));
+  const dense = denseFeatures ? keep(zeros([batch, denseFeatures], { backend })) : null;
+  return { ids, y, dense, dispose: () => { ids.dispose(); y.dispose(); dense?.dispose(); } };
 }
 
 /** A copy of every learned Y, concatenated (one tiny dispatch per FM block; read back at the end). */
@@ -147,6 +168,8 @@ export async function train(data: ClickData, backend: Backend, o: TrainOptions =
   // queue (and the pool's parked buffers) cannot grow without bound; progress rates stay true.
   const inFlight: Promise<void>[] = [];
   const guard = o.finiteGuard ? new FiniteGuard(backend) : null;
+  const fed = o.capture ? captureInputs(model, backend, batch, heads, data.denseFeatures) : null;
+  let captured: { step: CapturedStep; perHead: Tensor } | null = null;
   try {
     for (let step = o.resume?.step ?? 0; step < steps; step++) {
       if (inFlight.length >= 2) await inFlight.shift();
@@ -160,24 +183,48 @@ export async function train(data: ClickData, backend: Backend, o: TrainOptions =
         aux.forEach((a, h) => { y[j * heads + 1 + h] = rows.cohort[j] === a.cohort ? rows.labels[j]! : 0; });
       }
       const log = step % logEvery === 0 || step === steps - 1;
-      const perHead = scope(() => {
-        const dense = rows.dense ? tensor(rows.dense, [b, rows.denseFeatures!], { backend }) : undefined;
-        const { logits } = model.forward(rows.ids, dense, guard ? (layer, out) => guard.watch(out, 'output', layer) : undefined);
-        const z = heads === 1 ? reshape(logits.primary!, [b, 1]) : concat(['primary', ...aux.map((_, i) => `aux${i}`)].map((h) => reshape(logits[h]!, [b, 1])), 1);
-        const losses = bceWithLogits(z, tensor(y, [b, heads], { backend }), b === batch ? ones : undefined);
-        const loss = mulScalar(sum(mul(losses, lambdas)), 1 / b);
-        guard?.watch(loss, 'loss');
-        loss.backward();
-        guard?.watchParameters(model.namedParameters(), { values: false });
-        return log ? keep(mulScalar(losses.detach(), 1 / b)) : null;
-      });
-      opt.step();
-      guard?.watchParameters(model.namedParameters(), { grads: false });
-      opt.zeroGrad();
-      if (perHead) {
+      if (fed) {
+        fed.ids.set(rows.ids);
+        backend.write(fed.y.storage, y);
+        if (fed.dense) backend.write(fed.dense.storage, rows.dense!);
+      }
+      // One training step; with `fed`, it reads the batch from the feed's buffers and always returns the losses.
+      const trainStep = (): Tensor | null => {
+        const perHead = scope(() => {
+          const dense = fed ? fed.dense ?? undefined : rows.dense ? tensor(rows.dense, [b, rows.denseFeatures!], { backend }) : undefined;
+          const { logits } = model.forward(fed ? fed.ids : rows.ids, dense, guard ? (layer, out) => guard.watch(out, 'output', layer) : undefined);
+          const z = heads === 1 ? reshape(logits.primary!, [b, 1]) : concat(['primary', ...aux.map((_, i) => `aux${i}`)].map((h) => reshape(logits[h]!, [b, 1])), 1);
+          const losses = bceWithLogits(z, fed ? fed.y : tensor(y, [b, heads], { backend }), b === batch ? ones : undefined);
+          const loss = mulScalar(sum(mul(losses, lambdas)), 1 / b);
+          guard?.watch(loss, 'loss');
+          loss.backward();
+          guard?.watchParameters(model.namedParameters(), { values: false });
+          return log || fed ? keep(mulScalar(losses.detach(), 1 / b)) : null;
+        });
+        opt.step();
+        guard?.watchParameters(model.namedParameters(), { grads: false });
+        opt.zeroGrad();
+        return perHead;
+      };
+      let perHead: Tensor | null;
+      if (captured) {
+        captured.step.replay();
+        perHead = captured.perHead;
+      } else if (fed && step > (o.resume?.step ?? 0)) {
+        // The first step ran uncaptured (it created the optimizer state); this one is recorded.
+        const { step: recorded, result } = (backend as WebGpuBackend).capture(trainStep);
+        captured = { step: recorded, perHead: result! };
+        perHead = result;
+      } else {
+        perHead = trainStep();
+      }
+      const owned = perHead !== captured?.perHead;
+      if (perHead && !log && owned) perHead.dispose();
+      if (perHead && log) {
+        const head = perHead;
         // Read without waiting: the values arrive when the device gets there, the loop goes on.
-        const loss = perHead.read().then((v) => {
-          perHead.dispose();
+        const loss = head.read().then((v) => {
+          if (owned) head.dispose();
           o.onLog?.(step, Object.fromEntries(names.map((n, h) => [n, v[h]!])));
           return v;
         });
@@ -200,6 +247,9 @@ export async function train(data: ClickData, backend: Backend, o: TrainOptions =
     throw e;
   } finally {
     guard?.dispose();
+    captured?.step.dispose();
+    captured?.perHead.dispose();
+    fed?.dispose();
     lambdas.dispose();
     ones.dispose();
     opt.dispose();

@@ -10,7 +10,7 @@
 import type { Backend } from '../backend/index.js';
 import { add, concat, mul, reshape, softmax, sum } from '../ops.js';
 import { Tensor, TensorError, disposeOnThrow } from '../tensor.js';
-import { Embeddings } from './embedding.js';
+import { Embeddings, EmbeddingsFeed } from './embedding.js';
 import { initTensor } from './init.js';
 import { LayerNorm, Linear, MLP, checkInput, type Activation } from './layers.js';
 import { Module, beginBuild, endBuild } from './module.js';
@@ -248,17 +248,19 @@ export class DhenModel extends Module {
    * is refused. `observe` sees each layer's output as it is made ('embeddings', 'dense', 'layers.i',
    * 'heads.<name>'), e.g. for a FiniteGuard.
    */
-  forward(ids: ArrayLike<number>, dense?: Tensor, observe?: (layer: string, output: Tensor) => void): DhenOutput {
+  forward(ids: ArrayLike<number> | EmbeddingsFeed, dense?: Tensor, observe?: (layer: string, output: Tensor) => void): DhenOutput {
     const f = this.config.fields.length;
-    if (!(Array.isArray(ids) || (ArrayBuffer.isView(ids) && !(ids instanceof DataView)))) throw new TensorError(`DhenModel: ids must be an array or typed array of [batch, ${f}] ids, got ${ids === null ? 'null' : typeof ids}`);
-    if (ids.length === 0) throw new TensorError(`DhenModel: empty batch (0 ids; expected [batch, ${f}] with batch >= 1)`);
-    if (ids.length % f !== 0) throw new TensorError(`DhenModel: ${ids.length} ids do not form rows of ${f} fields`);
-    const b = ids.length / f;
+    const fed = ids instanceof EmbeddingsFeed;
+    if (!fed && !(Array.isArray(ids) || (ArrayBuffer.isView(ids) && !(ids instanceof DataView)))) throw new TensorError(`DhenModel: ids must be an array or typed array of [batch, ${f}] ids, or a feed, got ${ids === null ? 'null' : typeof ids}`);
+    const count = fed ? ids.batch * f : ids.length;
+    if (count === 0) throw new TensorError(`DhenModel: empty batch (0 ids; expected [batch, ${f}] with batch >= 1)`);
+    if (count % f !== 0) throw new TensorError(`DhenModel: ${count} ids do not form rows of ${f} fields`);
+    const b = count / f;
     if (this.denseProjection) {
       if (dense === undefined) throw new TensorError(`DhenModel: the config has ${this.config.dense} dense features; pass them as [batch, ${this.config.dense}]`);
       checkInput('DhenModel: dense', dense);
       if (dense.rank !== 2 || dense.shape[0] !== b || dense.shape[1] !== this.config.dense) {
-        throw new TensorError(`DhenModel: dense must be [${b}, ${this.config.dense}] (batch ${b} from ${ids.length} ids), got ${dense.describe()}`);
+        throw new TensorError(`DhenModel: dense must be [${b}, ${this.config.dense}] (batch ${b} from ${count} ids), got ${dense.describe()}`);
       }
     } else if (dense !== undefined) {
       throw new TensorError(`DhenModel: dense features given (${dense instanceof Tensor ? dense.describe() : typeof dense}), but the config has none (set config.dense)`);

@@ -8,6 +8,7 @@
 import { concat, embeddingBag, embeddingLookup } from '../ops.js';
 import type { EmbeddingField } from '../embedding-plan.js';
 import { TensorError, type Tensor } from '../tensor.js';
+import { LookupFeed } from '../embedding-feed.js';
 import { initTensor } from './init.js';
 import { Module, beginBuild, endBuild } from './module.js';
 import type { LayerOptions } from './layers.js';
@@ -53,8 +54,21 @@ export class Embeddings extends Module {
     }
   }
 
-  /** ids: [batch, fields] row-major host array. Returns X [batch, fields, dim]. */
-  forward(ids: ArrayLike<number>): Tensor {
+  /**
+   * Fixed device buffers for batches of `batch` rows (set(ids) per batch, forward(feed)): what a
+   * captured training step reads its ids from. The caller disposes the feed.
+   */
+  feed(batch: number): EmbeddingsFeed {
+    return new EmbeddingsFeed(this, batch);
+  }
+
+  /** ids: [batch, fields] row-major host array, or a feed holding a batch. Returns X [batch, fields, dim]. */
+  forward(ids: ArrayLike<number> | EmbeddingsFeed): Tensor {
+    if (ids instanceof EmbeddingsFeed) {
+      if (ids.embeddings !== this) throw new TensorError('Embeddings: the feed belongs to another Embeddings module');
+      const parts = ids.groups.map((feed, i) => embeddingLookup(this.tables[i]!, feed, this.groups[i]!));
+      return parts.length === 1 ? parts[0]! : concat(parts, 1);
+    }
     const n = this.fields.length;
     if (!(Array.isArray(ids) || (ArrayBuffer.isView(ids) && !(ids instanceof DataView)))) throw new TensorError(`Embeddings: ids must be an array or typed array of [batch, ${n}] ids, got ${ids === null ? 'null' : typeof ids}`);
     if (ids.length % n !== 0) throw new TensorError(`Embeddings: ${ids.length} ids do not form rows of ${n} fields`);
@@ -68,6 +82,38 @@ export class Embeddings extends Module {
       return embeddingLookup(this.tables[i]!, cols, g);
     });
     return concat(parts, 1);
+  }
+}
+
+/** One LookupFeed per table group of an Embeddings module; set(ids) takes [batch, fields] ids as forward does. */
+export class EmbeddingsFeed {
+  readonly groups: LookupFeed[];
+  constructor(readonly embeddings: Embeddings, readonly batch: number) {
+    this.groups = [];
+    try {
+      for (const [i, g] of embeddings.groups.entries()) this.groups.push(new LookupFeed(embeddings.backend, g, embeddings.tables[i]!.shape[0]!, batch));
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+  }
+
+  set(ids: ArrayLike<number>): void {
+    const n = this.embeddings.fields.length;
+    if (ids.length !== this.batch * n) throw new TensorError(`EmbeddingsFeed.set: ${ids.length} ids for a feed of batch ${this.batch} × ${n} fields`);
+    if (this.groups.length === 1) return this.groups[0]!.set(ids);
+    let first = 0;
+    for (const [i, feed] of this.groups.entries()) {
+      const g = feed.fields.length;
+      const cols = new Uint32Array(this.batch * g);
+      for (let r = 0; r < this.batch; r++) for (let j = 0; j < g; j++) cols[r * g + j] = ids[r * n + first + j]!;
+      first += g;
+      this.groups[i]!.set(cols);
+    }
+  }
+
+  dispose(): void {
+    for (const feed of this.groups) feed.dispose();
   }
 }
 

@@ -42,6 +42,13 @@ export abstract class Optimizer {
       }
     }));
     this.steps++;
+    this.params[0]?.[1].backend.onReplay?.(() => { this.steps++; });
+  }
+
+  /** Options whose lr is read when used, so replays of a captured step follow a schedule that sets `lr`. */
+  protected withLiveLr<T extends object>(opts: T): T & { lr: number } {
+    const optimizer = this;
+    return { ...opts, get lr() { return optimizer.lr; } };
   }
 
   zeroGrad(): void {
@@ -95,7 +102,7 @@ export class SGD extends Optimizer {
   protected update(name: string, p: Tensor, g: Tensor | RowSparse): void {
     const dense = g instanceof RowSparse ? densifyRows(g) : g;
     this.ensureState(name, p);
-    sgdUpdate(p, dense, this.velocity.get(name)!, { lr: this.lr, momentum: this.momentum, weightDecay: this.weightDecay });
+    sgdUpdate(p, dense, this.velocity.get(name)!, this.withLiveLr({ momentum: this.momentum, weightDecay: this.weightDecay }));
   }
 
   state(): [string, Tensor][] {
@@ -115,7 +122,7 @@ export class Adam extends Optimizer {
 
   protected update(name: string, p: Tensor, g: Tensor | RowSparse): void {
     this.ensureState(name, p);
-    adamUpdate(p, g, this.moments.get(name)!, { ...this.opts, lr: this.lr });
+    adamUpdate(p, g, this.moments.get(name)!, this.withLiveLr(this.opts));
   }
 
   override stateMetadata(): Record<string, string> {
@@ -159,7 +166,7 @@ export class RowWiseAdagrad extends Optimizer {
     // A dense gradient updates every row.
     const rows = g instanceof RowSparse ? g
       : new RowSparse(Tensor.fromData(p.backend, Uint32Array.from({ length: p.shape[0]! }, (_, i) => i), [p.shape[0]!], 'u32'), g, p.shape);
-    adagradRowsUpdate(p, rows, s, { lr: this.lr, eps: this.opts.eps });
+    adagradRowsUpdate(p, rows, s, this.withLiveLr({ eps: this.opts.eps }));
   }
 
   state(): [string, Tensor][] {

@@ -1,0 +1,62 @@
+/**
+ * Embedding ids fed through fixed device buffers. A captured step cannot upload a batch's lookup plan,
+ * and its sizes must not change from batch to batch; a LookupFeed keeps the plan of a [batch, fields]
+ * lookup in tensors of fixed size and rewrites them for each batch (set). The sorted plan of the
+ * deterministic backward is padded to one segment per entry: padding segments are empty (zero
+ * gradient rows) and point one row past the table, which every row-sparse kernel skips. So a fed
+ * lookup gives the same forward values, gradient rows and optimizer updates as a host lookup.
+ */
+import type { Backend } from './backend/index.js';
+import { lookupPlan, sortedPlan, type BagPlan, type EmbeddingField } from './embedding-plan.js';
+import { keep, Tensor, TensorError } from './tensor.js';
+
+export class LookupFeed {
+  /** Lookups per batch (batch · fields): the padded number of gradient rows. */
+  readonly entries: number;
+  /** Stacked-table row of every entry, the CSR offsets (one entry per bag), the sorted plan. */
+  readonly rows: Tensor;
+  readonly offsets: Tensor;
+  readonly seg: Tensor;
+  readonly entryBag: Tensor;
+  /** Touched rows ascending, then `tableRows` (past the table) as padding. */
+  readonly uniqueRows: Tensor;
+  /** The host plan of the last batch set (null before the first). */
+  plan: BagPlan | null = null;
+  private disposed = false;
+
+  constructor(readonly backend: Backend, readonly fields: readonly EmbeddingField[], readonly tableRows: number, readonly batch: number) {
+    if (!Number.isInteger(batch) || batch < 1) throw new TensorError(`LookupFeed: batch must be a positive integer, got ${batch}`);
+    this.entries = batch * fields.length;
+    const n = this.entries;
+    const u32 = (data: Uint32Array): Tensor => keep(Tensor.fromData(backend, data, [data.length], 'u32'));
+    this.rows = u32(new Uint32Array(n));
+    this.offsets = u32(Uint32Array.from({ length: n + 1 }, (_, i) => i));
+    this.seg = u32(new Uint32Array(n + 1).fill(n));
+    this.entryBag = u32(new Uint32Array(n));
+    this.uniqueRows = u32(new Uint32Array(n).fill(tableRows));
+  }
+
+  /** Validates a batch of ids [batch, fields] (the errors of embeddingLookup) and writes its plan. */
+  set(ids: ArrayLike<number>): void {
+    if (this.disposed) throw new TensorError('LookupFeed.set: the feed was disposed');
+    if (ids.length !== this.entries) throw new TensorError(`LookupFeed.set: ${ids.length} ids for a feed of batch ${this.batch} × ${this.fields.length} fields (${this.entries})`);
+    const plan = lookupPlan(ids, this.fields, this.tableRows);
+    const { uniqueRows, seg, entryBag } = sortedPlan(plan);
+    const n = this.entries;
+    const paddedRows = new Uint32Array(n).fill(this.tableRows);
+    paddedRows.set(uniqueRows);
+    const paddedSeg = new Uint32Array(n + 1).fill(n);
+    paddedSeg.set(seg);
+    this.backend.write(this.rows.storage, plan.rows);
+    this.backend.write(this.seg.storage, paddedSeg);
+    this.backend.write(this.entryBag.storage, entryBag);
+    this.backend.write(this.uniqueRows.storage, paddedRows);
+    this.plan = plan;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const t of [this.rows, this.offsets, this.seg, this.entryBag, this.uniqueRows]) t.dispose();
+  }
+}
