@@ -31,11 +31,7 @@ async function compare(aux: boolean) {
   const y = c.zeros([B, heads], { backend: gpu });
   const feed = model.embeddings.feed(B);
   const trainStep = (ids: number[] | c.EmbeddingsFeed) => () => {
-    c.scope(() => {
-      const { logits } = model.forward(ids);
-      const z = heads === 1 ? c.reshape(logits.primary!, [B, 1]) : c.concat(['primary', 'head', 'tail'].map((h) => c.reshape(logits[h]!, [B, 1])), 1);
-      c.mulScalar(c.sum(c.bceWithLogits(z, y)), 1 / B).backward();
-    });
+    c.scope(() => c.benchLoss(model, ids, y).backward());
     opt.step();
     opt.zeroGrad();
   };

@@ -46,11 +46,7 @@ async function ours(aux: boolean, split = true, auxHidden?: number[]): Promise<R
   const heads = aux ? 3 : 1;
   const y = c.tensor(Array.from({ length: B * heads }, (_, i) => labels[Math.floor(i / heads)]!), [B, heads], { backend: gpu });
   const sync = () => gpu.done();
-  const lossOf = () => {
-    const { logits } = model.forward(ids);
-    const z = heads === 1 ? c.reshape(logits.primary!, [B, 1]) : c.concat(['primary', 'head', 'tail'].map((h) => c.reshape(logits[h]!, [B, 1])), 1);
-    return c.mulScalar(c.sum(c.bceWithLogits(z, y)), 1 / B);
-  };
+  const lossOf = () => c.benchLoss(model, ids, y);
   const phases = { forward: [] as number[], backward: [] as number[], optimizer: [] as number[], step: [] as number[], host: [] as number[] };
   let first = 0;
   for (let s = 0; s < steps + 1; s++) {
@@ -112,11 +108,7 @@ async function captured(aux: boolean): Promise<Row> {
   const y = c.tensor(yData, [B, heads], { backend: gpu });
   const feed = model.embeddings.feed(B);
   const trainStep = () => {
-    c.scope(() => {
-      const { logits } = model.forward(feed);
-      const z = heads === 1 ? c.reshape(logits.primary!, [B, 1]) : c.concat(['primary', 'head', 'tail'].map((h) => c.reshape(logits[h]!, [B, 1])), 1);
-      c.mulScalar(c.sum(c.bceWithLogits(z, y)), 1 / B).backward();
-    });
+    c.scope(() => c.benchLoss(model, feed, y).backward());
     opt.step();
     opt.zeroGrad();
   };

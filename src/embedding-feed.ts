@@ -10,6 +10,13 @@ import type { Backend } from './backend/index.js';
 import { lookupPlan, sortedPlan, type BagPlan, type EmbeddingField } from './embedding-plan.js';
 import { keep, Tensor, TensorError } from './tensor.js';
 
+/** `values`, then `fill` up to `length`. */
+function padded(values: ArrayLike<number>, length: number, fill: number): Uint32Array {
+  const out = new Uint32Array(length).fill(fill);
+  out.set(values);
+  return out;
+}
+
 export class LookupFeed {
   /** Lookups per batch (batch · fields): the padded number of gradient rows. */
   readonly entries: number;
@@ -31,9 +38,9 @@ export class LookupFeed {
     const u32 = (data: Uint32Array): Tensor => keep(Tensor.fromData(backend, data, [data.length], 'u32'));
     this.rows = u32(new Uint32Array(n));
     this.offsets = u32(Uint32Array.from({ length: n + 1 }, (_, i) => i));
-    this.seg = u32(new Uint32Array(n + 1).fill(n));
+    this.seg = u32(padded([], n + 1, n));
     this.entryBag = u32(new Uint32Array(n));
-    this.uniqueRows = u32(new Uint32Array(n).fill(tableRows));
+    this.uniqueRows = u32(padded([], n, tableRows));
   }
 
   /** Validates a batch of ids [batch, fields] (the errors of embeddingLookup) and writes its plan. */
@@ -43,14 +50,10 @@ export class LookupFeed {
     const plan = lookupPlan(ids, this.fields, this.tableRows);
     const { uniqueRows, seg, entryBag } = sortedPlan(plan);
     const n = this.entries;
-    const paddedRows = new Uint32Array(n).fill(this.tableRows);
-    paddedRows.set(uniqueRows);
-    const paddedSeg = new Uint32Array(n + 1).fill(n);
-    paddedSeg.set(seg);
     this.backend.write(this.rows.storage, plan.rows);
-    this.backend.write(this.seg.storage, paddedSeg);
+    this.backend.write(this.seg.storage, padded(seg, n + 1, n));
     this.backend.write(this.entryBag.storage, entryBag);
-    this.backend.write(this.uniqueRows.storage, paddedRows);
+    this.backend.write(this.uniqueRows.storage, padded(uniqueRows, n, this.tableRows));
     this.plan = plan;
   }
 

@@ -68,4 +68,4 @@ export { parseCsv, loadCsv, validateSchema, type CsvSchema } from './data/csv.js
 export { progressLine, progressReporter } from './progress.js';
 export { GpuProfiler, kernelFlops, kernelBytes, type KernelEvent } from './backend/profiler.js';
 export { withPhase, withOp, type Phase } from './backend/profile-tags.js';
-export { profileTraining, benchModelConfig, chromeTrace, summarize as summarizeProfile, formatProfile, type ProfileReport, type ProfileOptions, type KernelSummary } from './profile.js';
+export { profileTraining, benchModelConfig, benchLoss, chromeTrace, summarize as summarizeProfile, formatProfile, type ProfileReport, type ProfileOptions, type KernelSummary } from './profile.js';

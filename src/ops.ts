@@ -464,17 +464,14 @@ export const ops = {
     },
     backward: (d, [table, , offsets], _s, { plan, feed }) => {
       const dim = table!.shape[1]!, backend = table!.backend;
-      if (feed) {
-        // The feed's padded plan: every entry gets a segment, padding ones empty and past the table.
-        const values = Tensor.empty(backend, [feed.entries, dim]);
-        run('embedding_bag_backward', [d, feed.seg, feed.entryBag, offsets!], [values], { unique: feed.entries, dim, mean: false });
-        return [new RowSparse(feed.uniqueRows.detach(), values, table!.shape), null, null];
-      }
-      const { uniqueRows, seg, entryBag } = sortedPlan(plan);
       const u32 = (data: Uint32Array): Tensor => Tensor.fromData(backend, data, [data.length], 'u32');
-      const values = Tensor.empty(backend, [uniqueRows.length, dim]);
-      run('embedding_bag_backward', [d, u32(seg), u32(entryBag), offsets!], [values], { unique: uniqueRows.length, dim, mean: plan.mean });
-      return [new RowSparse(u32(uniqueRows), values, table!.shape), null, null];
+      // A feed's sorted plan is already on the device, padded to one segment per entry (padding segments
+      // empty and past the table); a host lookup uploads its own.
+      const sorted = feed ? null : sortedPlan(plan);
+      const [rows, seg, entryBag] = sorted ? [u32(sorted.uniqueRows), u32(sorted.seg), u32(sorted.entryBag)] : [feed!.uniqueRows.detach(), feed!.seg, feed!.entryBag];
+      const values = Tensor.empty(backend, [rows.size, dim]);
+      run('embedding_bag_backward', [d, seg, entryBag, offsets!], [values], { unique: rows.size, dim, mean: plan.mean });
+      return [new RowSparse(rows, values, table!.shape), null, null];
     },
   }),
   histogram: def({

@@ -9,7 +9,8 @@ import type { Phase } from './backend/profile-tags.js';
 import { bceWithLogits, concat, mulScalar, reshape, sum, tensor } from './ops.js';
 import { DhenModel, type DhenConfig } from './nn/dhen.js';
 import { Adam } from './train/optim.js';
-import { scope } from './tensor.js';
+import { scope, type Tensor } from './tensor.js';
+import type { EmbeddingsFeed } from './nn/embedding.js';
 import { mulberry32 } from './random.js';
 import { median } from './stats.js';
 
@@ -62,6 +63,17 @@ export function benchModelConfig(model: ProfileModel, o: { c2al?: boolean; auxHi
   };
 }
 
+/**
+ * The bench models' training loss: mean BCE of the primary head, and of the 'head' and 'tail' auxiliary
+ * heads when `labels` ([batch, heads]) has 3 columns.
+ */
+export function benchLoss(model: DhenModel, ids: ArrayLike<number> | EmbeddingsFeed, labels: Tensor): Tensor {
+  const [batch, heads] = labels.shape as [number, number];
+  const { logits } = model.forward(ids);
+  const z = heads === 1 ? reshape(logits.primary!, [batch, 1]) : concat(['primary', 'head', 'tail'].map((h) => reshape(logits[h]!, [batch, 1])), 1);
+  return mulScalar(sum(bceWithLogits(z, labels)), 1 / batch);
+}
+
 /** Runs warm-up steps, then `steps` timed steps without and `steps` with the profiler attached. */
 export async function profileTraining(gpu: WebGpuBackend, o: ProfileOptions = {}): Promise<ProfileReport> {
   const model = o.model ?? 'small', c2al = !!o.c2al;
@@ -74,11 +86,7 @@ export async function profileTraining(gpu: WebGpuBackend, o: ProfileOptions = {}
   const labels = tensor(Array.from({ length: batch * heads }, () => (next() < 0.25 ? 1 : 0)), [batch, heads], { backend: gpu });
   const step = async (): Promise<StepTiming> => {
     const t0 = performance.now();
-    scope(() => {
-      const { logits } = net.forward(ids);
-      const z = heads === 1 ? reshape(logits.primary!, [batch, 1]) : concat(['primary', 'head', 'tail'].map((h) => reshape(logits[h]!, [batch, 1])), 1);
-      mulScalar(sum(bceWithLogits(z, labels)), 1 / batch).backward();
-    });
+    scope(() => benchLoss(net, ids, labels).backward());
     opt.step();
     opt.zeroGrad();
     const t1 = performance.now();

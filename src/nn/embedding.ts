@@ -29,6 +29,14 @@ export function groupFields(fields: readonly EmbeddingField[], maxRows: number, 
   return groups;
 }
 
+/** The columns first .. first + width of [batch, fields] row-major ids, as [batch, width]. */
+function idColumns(ids: ArrayLike<number>, fields: number, first: number, width: number): Uint32Array {
+  const batch = ids.length / fields;
+  const cols = new Uint32Array(batch * width);
+  for (let r = 0; r < batch; r++) for (let j = 0; j < width; j++) cols[r * width + j] = ids[r * fields + first + j]!;
+  return cols;
+}
+
 export class Embeddings extends Module {
   readonly tables: Tensor[];
   readonly groups: EmbeddingField[][];
@@ -73,11 +81,9 @@ export class Embeddings extends Module {
     if (!(Array.isArray(ids) || (ArrayBuffer.isView(ids) && !(ids instanceof DataView)))) throw new TensorError(`Embeddings: ids must be an array or typed array of [batch, ${n}] ids, got ${ids === null ? 'null' : typeof ids}`);
     if (ids.length % n !== 0) throw new TensorError(`Embeddings: ${ids.length} ids do not form rows of ${n} fields`);
     if (this.groups.length === 1) return embeddingLookup(this.tables[0]!, ids, this.fields);
-    const batch = ids.length / n;
     let first = 0;
     const parts = this.groups.map((g, i) => {
-      const cols = new Uint32Array(batch * g.length);
-      for (let r = 0; r < batch; r++) for (let j = 0; j < g.length; j++) cols[r * g.length + j] = ids[r * n + first + j]!;
+      const cols = idColumns(ids, n, first, g.length);
       first += g.length;
       return embeddingLookup(this.tables[i]!, cols, g);
     });
@@ -103,12 +109,9 @@ export class EmbeddingsFeed {
     if (ids.length !== this.batch * n) throw new TensorError(`EmbeddingsFeed.set: ${ids.length} ids for a feed of batch ${this.batch} × ${n} fields`);
     if (this.groups.length === 1) return this.groups[0]!.set(ids);
     let first = 0;
-    for (const [i, feed] of this.groups.entries()) {
-      const g = feed.fields.length;
-      const cols = new Uint32Array(this.batch * g);
-      for (let r = 0; r < this.batch; r++) for (let j = 0; j < g; j++) cols[r * g + j] = ids[r * n + first + j]!;
-      first += g;
-      this.groups[i]!.set(cols);
+    for (const feed of this.groups) {
+      feed.set(idColumns(ids, n, first, feed.fields.length));
+      first += feed.fields.length;
     }
   }
 
