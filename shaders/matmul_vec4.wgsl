@@ -3,7 +3,8 @@
 // workgroup memory. On CPU adapters (lavapipe runs invocations as SIMD lanes) this measured 13 GFLOP/s
 // at 1024³ against 8.4 for a 128×64 workgroup-memory tile and ~1 for one output per thread.
 // A(i, k) = a[a_batch + i*sam + k*sak] (any layout, so transA is free); B(k, j4) = b[b_batch4 + k*n4 + j4].
-// Edge rows and the second column vec4 are clamped for loads and skipped for stores.
+// Edge rows and the second column vec4 are clamped for loads and skipped for stores. With ktotal > 0 it
+// writes split-K partials (see MatmulLayout.kTotal); a fixed-order column sum finishes them (ops.ts).
 // Bindings: @group(0) 0 a: f32, 1 b: vec4f (read), 2 out: vec4f (read_write); @group(1) 0 Params.
 // Grid: batch * ceil(ceil(M/16) / TY) * ceil(ceil(N/8) / TX) workgroups of TX*TY, split over x and y above 65535.
 // v2 of matmul (v1: matmul.wgsl, one output per thread, any layout).
@@ -14,7 +15,7 @@ const TM: u32 = 16u;
 
 struct Params {
   m: u32, n4: u32, k: u32, batch: u32,
-  brank: u32, sam: u32, sak: u32, _pad0: u32,
+  brank: u32, sam: u32, sak: u32, ktotal: u32,
   bshape: vec4u,
   abs: vec4u,
   bbs4: vec4u,
@@ -51,6 +52,9 @@ fn matmul_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
     oa += q * p.abs[d];
     ob += q * p.bbs4[d];
   }
+  // Split-K partials (ktotal > 0): the leading batch dim is the split, and the last split may be short.
+  var kcount = p.k;
+  if (p.ktotal > 0u) { kcount = min(p.k, p.ktotal - (bi / (p.batch / p.bshape[0])) * p.k); }
   let c1 = min(c0 + 1u, p.n4 - 1u);
   // Row offsets of A, clamped so edge blocks load valid memory (their results are not stored).
   let last = p.m - 1u;
@@ -66,7 +70,7 @@ fn matmul_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
   // GFLOP/s). Column j of acc_q_c holds output row 4q + j, columns 4c..4c+3 of this block.
   var acc00 = mat4x4f(); var acc10 = mat4x4f(); var acc20 = mat4x4f(); var acc30 = mat4x4f();
   var acc01 = mat4x4f(); var acc11 = mat4x4f(); var acc21 = mat4x4f(); var acc31 = mat4x4f();
-  for (var k = 0u; k < p.k; k++) {
+  for (var k = 0u; k < kcount; k++) {
     let b0 = b[ob + k * p.n4 + c0];
     let b1 = b[ob + k * p.n4 + c1];
     let ka = k * p.sak;

@@ -174,9 +174,9 @@ export const kernels = {
   } satisfies Kernel<MatmulArgs>,
   matmul_vec4: {
     shader: 'matmul_vec4', entry: 'matmul_vec4', inputs: 2, outputs: 1, constants: matmulTile,
-    params: (a) => [a.m, a.n / 4, a.k, a.batch, a.batchShape.length, a.sam, a.sak, 0,
+    params: (a) => [a.m, a.n / 4, a.k, a.batch, a.batchShape.length, a.sam, a.sak, a.kTotal ?? 0,
       ...words(a.batchShape, 4), ...words(a.aBatchStrides, 4), ...words(a.bBatchStrides.map((s) => s / 4), 4)],
-    grid: (a) => a.batch * Math.ceil(Math.ceil(a.m / 16) / matmulTile.TY) * Math.ceil(Math.ceil(a.n / 8) / matmulTile.TX),
+    grid: (a) => matmulVec4Workgroups(a),
     cpu: ([x, y], [z], a) => matmulRef(x!, y!, z!, a),
   } satisfies Kernel<MatmulArgs>,
   bce_logits: {
@@ -287,6 +287,28 @@ export const kernels = {
 /** matmul_vec4 applies when B is row-major with N % 4 == 0 (its rows load as vec4). */
 export function matmulVec4Applies(a: MatmulArgs): boolean {
   return a.n % 4 === 0 && a.sbn === 1 && a.sbk === a.n && a.bBatchStrides.every((s) => s % 4 === 0);
+}
+
+/**
+ * When to split the reduction of a matmul_vec4 product (split-K): an output that fills fewer than
+ * `minWorkgroups` workgroups leaves most of the device idle while one workgroup walks a long K. Splits of at
+ * least `minChunk` k each write partials [splits, …batch, M, N], and a fixed-order column sum adds them, so
+ * results stay bit-identical from run to run (no atomics). Tests lower the thresholds to force splits.
+ */
+export const matmulSplit = { minWorkgroups: 32, minK: 1024, minChunk: 256, maxSplits: 32 };
+
+/** Workgroups matmul_vec4 launches for these args (without splitting). */
+export function matmulVec4Workgroups(a: Pick<MatmulArgs, 'm' | 'n' | 'batch'>): number {
+  return a.batch * Math.ceil(Math.ceil(a.m / 16) / matmulTile.TY) * Math.ceil(Math.ceil(a.n / 8) / matmulTile.TX);
+}
+
+/** How many K splits a matmul_vec4 product takes (1: none); the kernel's Params carry at most 4 batch dims, one for the split. */
+export function matmulSplitK(a: MatmulArgs): number {
+  const { minWorkgroups, minK, minChunk, maxSplits } = matmulSplit;
+  const groups = matmulVec4Workgroups(a);
+  if (a.k < minK || groups >= minWorkgroups || a.batchShape.length > 3 || a.kTotal) return 1;
+  const splits = Math.min(maxSplits, Math.floor(a.k / minChunk), Math.ceil(minWorkgroups / groups));
+  return splits >= 2 ? Math.ceil(a.k / Math.ceil(a.k / splits)) : 1;
 }
 
 /** Whether fm_pqr holds T = Qᵀ·R (m × k, each rounded up to a 4-block) for these sizes; the kernel writes nothing otherwise. */

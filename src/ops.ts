@@ -5,7 +5,7 @@
  */
 import { withOp } from './backend/profile-tags.js';
 import type { Backend, DType } from './backend/index.js';
-import { REDUCE_COLS_CHUNK, fmFusedApplies, matmulVec4Applies, type ArgsOf, type KernelName } from './kernels.js';
+import { REDUCE_COLS_CHUNK, fmFusedApplies, matmulSplitK, matmulVec4Applies, type ArgsOf, type KernelName, type MatmulArgs } from './kernels.js';
 import { MAX_RANK, ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, collapseDims, fmt, normalizeAxes, numel, sameShape, strides, type Shape } from './shape.js';
 import { RowSparse, Tensor, TensorError, assertFits, disposeOnThrow, getBackend, isGradEnabled } from './tensor.js';
 import { BackendError } from './backend/index.js';
@@ -529,7 +529,7 @@ function matmulForward(a: Tensor, b: Tensor, attrs: MatmulAttrs): Tensor {
   }
   const [a0, a1] = a.shape.slice(-2) as [number, number];
   const [b0, b1] = b.shape.slice(-2) as [number, number];
-  const out = Tensor.empty(a.backend, [...batchShape, m, n]);
+  const outShape = [...batchShape, m, n];
   const args = {
     m, n, k, batch: numel(batchShape), batchShape,
     sam: attrs.transA ? 1 : a1, sak: attrs.transA ? a1 : 1,
@@ -537,8 +537,27 @@ function matmulForward(a: Tensor, b: Tensor, attrs: MatmulAttrs): Tensor {
     aBatchStrides: broadcastStrides(a.shape.slice(0, -2), batchShape).map((s) => s * a0 * a1),
     bBatchStrides: broadcastStrides(b.shape.slice(0, -2), batchShape).map((s) => s * b0 * b1),
   };
-  run(matmulVec4Applies(args) ? 'matmul_vec4' : 'matmul', [a, b], [out], args);
+  const vec4 = matmulVec4Applies(args);
+  const splits = vec4 ? matmulSplitK(args) : 1;
+  if (splits > 1) return matmulSplitKForward(a, b, args, splits, outShape);
+  const out = Tensor.empty(a.backend, outShape);
+  run(vec4 ? 'matmul_vec4' : 'matmul', [a, b], [out], args);
   return out;
+}
+
+/** Split-K: partial products over consecutive k ranges, then their fixed-order sum (deterministic, no atomics). */
+function matmulSplitKForward(a: Tensor, b: Tensor, args: MatmulArgs, splits: number, outShape: Shape): Tensor {
+  const chunk = Math.ceil(args.k / splits);
+  const partials = Tensor.empty(a.backend, [splits, ...outShape]);
+  try {
+    run('matmul_vec4', [a, b], [partials], {
+      ...args, k: chunk, kTotal: args.k, batch: splits * args.batch, batchShape: [splits, ...args.batchShape],
+      aBatchStrides: [chunk * args.sak, ...args.aBatchStrides], bBatchStrides: [chunk * args.sbk, ...args.bBatchStrides],
+    });
+    return reduceColumns(partials, splits, numel(outShape), outShape, 'sum');
+  } finally {
+    partials.dispose();
+  }
 }
 
 // ---------- public op functions (validate, then apply) ----------

@@ -153,15 +153,22 @@ export interface MatmulLayout {
   sam: number; sak: number; sbk: number; sbn: number;
   /** Output batch dims and each operand's stride per batch dim (0 where broadcast). */
   batchShape: readonly number[]; aBatchStrides: readonly number[]; bBatchStrides: readonly number[];
+  /**
+   * Split-K partials: when set, the leading batch dim indexes splits of a reduction this long, and split s
+   * sums k over [s·k, min(kTotal, (s+1)·k)) only (its A/B batch strides step k along the reduction).
+   */
+  kTotal?: number;
 }
 
 export function matmulRef(a: Data, b: Data, out: Data, l: MatmulLayout): void {
   let o = 0;
-  forEachStrided(l.batchShape, [l.aBatchStrides, l.bBatchStrides], [], (_, [oa, ob]) => {
+  const perSplit = l.batchShape.slice(1).reduce((p, d) => p * d, 1);
+  forEachStrided(l.batchShape, [l.aBatchStrides, l.bBatchStrides], [], (bi, [oa, ob]) => {
+    const kCount = l.kTotal ? Math.min(l.k, l.kTotal - Math.floor(bi / perSplit) * l.k) : l.k;
     for (let i = 0; i < l.m; i++) {
       for (let j = 0; j < l.n; j++) {
         let acc = 0;
-        for (let kk = 0; kk < l.k; kk++) acc += a[oa! + i * l.sam + kk * l.sak]! * b[ob! + kk * l.sbk + j * l.sbn]!;
+        for (let kk = 0; kk < kCount; kk++) acc += a[oa! + i * l.sam + kk * l.sak]! * b[ob! + kk * l.sbk + j * l.sbn]!;
         out[o++] = acc;
       }
     }

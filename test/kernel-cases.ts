@@ -102,6 +102,18 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
       };
     }
     case 'matmul_vec4': {
+      if (next() < 0.4) {
+        // Split-K partials: 3 k-splits (the last one short) of a product whose A and B are followed by more
+        // data, so a split summing past its range shows.
+        const m = 1 + int(20), nn = 4 * (1 + int(4)), k = 7 + int(40), chunk = Math.ceil(k / 3), transA = next() < 0.5;
+        return {
+          inputs: [{ data: f32Values(m * k + 5 * m, next), dtype: 'f32' }, { data: f32Values(k * nn + 2 * nn, next), dtype: 'f32' }],
+          outputs: [{ numel: 3 * m * nn, dtype: 'f32' }],
+          args: { m, n: nn, k: chunk, kTotal: k, batch: 3, batchShape: [3], aBatchStrides: [chunk * (transA ? m : 1)], bBatchStrides: [chunk * nn],
+            sam: transA ? 1 : k, sak: transA ? m : 1, sbk: nn, sbn: 1 },
+          atol: 1e-6 * k, rtol: 1e-5,
+        };
+      }
       // Edge blocks on purpose: M not a multiple of 16, N/4 odd half the time; A transposed half the time.
       const m = 1 + int(37), n4 = 1 + int(Math.max(1, Math.ceil(n / m / 4))), nn = 4 * n4, k = 1 + int(40), transA = next() < 0.5;
       return {
