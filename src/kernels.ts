@@ -24,6 +24,12 @@ export interface Kernel<A> {
   /** Workgroups to launch; the backend splits counts above 65535 over x and y. */
   grid: (a: A) => number;
   cpu: (ins: Data[], outs: Data[], a: A) => void;
+  /**
+   * A device capability the WGSL needs: 'subgroups' means the 'subgroups' feature with one fixed subgroup
+   * size, which the backend writes into the shader's `const SG` before compiling. Backends without it
+   * build no pipeline for the kernel, and ops choose another (Backend.subgroupSize says which applies).
+   */
+  requires?: 'subgroups';
 }
 
 const f32Scratch = new Float32Array(1);
@@ -47,7 +53,11 @@ export interface StridedArgs { n: number; shape: readonly number[]; strides: rea
 export interface CopyArgs extends StridedArgs { aOff: number; oOff: number }
 export interface FillArgs { n: number; value: number; dtype: 'f32' | 'i32' | 'u32' }
 export interface RowsArgs { rows: number; len: number }
-export interface MatmulArgs extends MatmulLayout { batch: number }
+export interface MatmulArgs extends MatmulLayout {
+  batch: number;
+  /** matmul_sg only: the subgroup size its pipeline was built for (its grid depends on it). */
+  sg?: number;
+}
 export interface BceArgs { rows: number; heads: number }
 export interface NormArgs { rows: number; dim: number; eps: number }
 export interface HistogramArgs { n: number; cohorts: number; bins: number }
@@ -179,6 +189,13 @@ export const kernels = {
     grid: (a) => matmulVec4Workgroups(a),
     cpu: ([x, y], [z], a) => matmulRef(x!, y!, z!, a),
   } satisfies Kernel<MatmulArgs>,
+  matmul_sg: {
+    shader: 'matmul_sg', entry: 'matmul_sg', inputs: 2, outputs: 1, constants: {}, requires: 'subgroups',
+    params: (a) => [a.m, a.n / 4, a.k, a.batch, a.batchShape.length, a.sam / 4, a.kTotal ?? 0, 0,
+      ...words(a.batchShape, 4), ...words(a.aBatchStrides.map((s) => s / 4), 4), ...words(a.bBatchStrides.map((s) => s / 4), 4)],
+    grid: (a) => matmulSgWorkgroups(a),
+    cpu: ([x, y], [z], a) => matmulRef(x!, y!, z!, a),
+  } satisfies Kernel<MatmulArgs>,
   bce_logits: {
     shader: 'bce', entry: 'bce_logits', inputs: 3, outputs: 2, constants: { WG },
     params: (a) => [a.rows, a.heads],
@@ -287,6 +304,20 @@ export const kernels = {
 /** matmul_vec4 applies when B is row-major with N % 4 == 0 (its rows load as vec4). */
 export function matmulVec4Applies(a: MatmulArgs): boolean {
   return a.n % 4 === 0 && a.sbn === 1 && a.sbk === a.n && a.bBatchStrides.every((s) => s % 4 === 0);
+}
+
+/**
+ * matmul_sg applies on top of matmul_vec4's conditions when A's rows load as vec4 along k: A row-major
+ * (k stride 1) with K, its row stride and its batch strides multiples of 4.
+ */
+export function matmulSgApplies(a: MatmulArgs): boolean {
+  return matmulVec4Applies(a) && a.sak === 1 && a.k % 4 === 0 && a.sam % 4 === 0 && a.aBatchStrides.every((s) => s % 4 === 0);
+}
+
+/** Workgroups (one subgroup each) matmul_sg launches: 16 rows × 2·SG column vec4s per workgroup. */
+export function matmulSgWorkgroups(a: Pick<MatmulArgs, 'm' | 'n' | 'batch' | 'sg'>): number {
+  if (!a.sg) throw new Error('matmul_sg args need the subgroup size (sg)');
+  return a.batch * Math.ceil(a.m / 16) * Math.ceil(Math.ceil(a.n / 8) / a.sg);
 }
 
 /**

@@ -15,7 +15,7 @@ import { GpuStorage } from '../src/backend/webgpu.js';
 import { matmulTile } from '../src/kernels.js';
 import type { Data } from '../src/reference.js';
 import { gpu, project, propRuns } from './gpu.js';
-import { kernelCase, kernelNames, reference, runKernel, f32Values, type KernelCase } from './kernel-cases.js';
+import { argsOn, kernelCase, kernelNames, reference, runKernel, runnable, f32Values, type KernelCase } from './kernel-cases.js';
 import { expectClose } from './util.js';
 
 const FRONT = 64; // elements = 256 bytes, the storage-offset alignment
@@ -48,7 +48,7 @@ async function runGuarded(kernel: KernelName, kc: KernelCase): Promise<{ outputs
   };
   const ins = kc.inputs.map((x, i) => storage(x.data.length, x.dtype, x.data, POISON[x.dtype], false, i));
   const outs = kc.outputs.map((o, i) => storage(o.numel, o.dtype, o.init ?? null, SENTINEL[o.dtype], true, i));
-  g.run(kernel, ins, outs, kc.args as never);
+  g.run(kernel, ins, outs, argsOn(g, kernel, kc) as never);
   const damage: string[] = [];
   const outputs: Data[] = [];
   for (const m of made) {
@@ -77,7 +77,7 @@ const focus: KernelName[] = ['reduce_sum', 'reduce_max', 'reduce_cols_sum', 'red
 
 describe.skipIf(!gpu)('kernels stay inside their tensors (guard regions around every binding)', () => {
   test('every kernel of the table, at 1, 255 and 257 elements', async () => {
-    for (const kernel of kernelNames) {
+    for (const kernel of kernelNames.filter((k) => runnable(gpu, k))) {
       for (const n of [1, 255, 257]) await checkCase(kernel, kernelCase(kernel, n, n * 13 + kernel.length));
     }
   });
@@ -110,6 +110,25 @@ describe.skipIf(!gpu)('kernels stay inside their tensors (guard regions around e
           atol: 1e-6 * k, rtol: 1e-5,
         };
         await checkCase('matmul_vec4', kc);
+      }), { numRuns: propRuns });
+  });
+
+  // matmul_sg: a workgroup (one subgroup of SG lanes) owns 16 rows × 8·SG columns.
+  test.skipIf(!gpu?.subgroupSize)('matmul_sg at tile edges (16 rows × 8·SG columns), batch broadcasting, split-K partials', async () => {
+    const colTile = 8 * (gpu?.subgroupSize ?? 8);
+    await fc.assert(fc.asyncProperty(fc.constantFrom(1, 15, 16, 17, 33), fc.constantFrom(...[4, colTile - 4, colTile, colTile + 4, 2 * colTile + 4]), fc.constantFrom(4, 16, 20),
+      fc.boolean(), fc.boolean(), fc.nat(), async (m, n, k, shareB, split, seed) => {
+        const next = c.mulberry32(seed);
+        const chunk = split ? 4 * Math.ceil(k / 8) : k, batch = split ? Math.ceil(k / chunk) : 2;
+        const kc: KernelCase = {
+          inputs: [{ data: f32Values((split ? 1 : 2) * m * k, next), dtype: 'f32' }, { data: f32Values((shareB || split ? 1 : 2) * k * n, next), dtype: 'f32' }],
+          outputs: [{ numel: batch * m * n, dtype: 'f32' }],
+          args: split
+            ? { m, n, k: chunk, kTotal: k, batch, batchShape: [batch], aBatchStrides: [chunk], bBatchStrides: [chunk * n], sam: k, sak: 1, sbk: n, sbn: 1 }
+            : { m, n, k, batch, batchShape: [batch], aBatchStrides: [m * k], bBatchStrides: [shareB ? 0 : k * n], sam: k, sak: 1, sbk: n, sbn: 1 },
+          atol: 1e-6 * k, rtol: 1e-5,
+        };
+        await checkCase('matmul_sg', kc);
       }), { numRuns: propRuns });
   });
 

@@ -123,6 +123,27 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
         atol: 1e-6 * k, rtol: 1e-5,
       };
     }
+    case 'matmul_sg': {
+      // A's rows load as vec4 along k (K % 4 == 0); M past a 16-row block and N/4 odd half the time; B shared
+      // or batched; split-K partials (3 splits of a multiple of 4, the last one short) a third of the time.
+      const m = 1 + int(37), n4 = 1 + int(Math.max(1, Math.ceil(n / m / 4))), nn = 4 * n4, k = 4 * (1 + int(12)), shareB = next() < 0.5;
+      if (next() < 0.35 && k >= 12) {
+        const chunk = 4 * Math.ceil(k / 12), splits = Math.ceil(k / chunk);
+        return {
+          inputs: [{ data: f32Values(m * k + 4 * m, next), dtype: 'f32' }, { data: f32Values(k * nn + 2 * nn, next), dtype: 'f32' }],
+          outputs: [{ numel: splits * m * nn, dtype: 'f32' }],
+          args: { m, n: nn, k: chunk, kTotal: k, batch: splits, batchShape: [splits], aBatchStrides: [chunk], bBatchStrides: [chunk * nn],
+            sam: k, sak: 1, sbk: nn, sbn: 1, sg: 0 },
+          atol: 1e-6 * k, rtol: 1e-5,
+        };
+      }
+      return {
+        inputs: [{ data: f32Values(2 * m * k, next), dtype: 'f32' }, { data: f32Values((shareB ? 1 : 2) * k * nn, next), dtype: 'f32' }],
+        outputs: [{ numel: 2 * m * nn, dtype: 'f32' }],
+        args: { m, n: nn, k, batch: 2, batchShape: [2], aBatchStrides: [m * k], bBatchStrides: [shareB ? 0 : k * nn], sam: k, sak: 1, sbk: nn, sbn: 1, sg: 0 },
+        atol: 1e-6 * k, rtol: 1e-5,
+      };
+    }
     case 'fm_pqr':
     case 'fm_pqr_acc': {
       // k not a multiple of 4 most of the time (edge column blocks); Q or R shared across the batch at random.
@@ -266,10 +287,21 @@ function typed(data: number[], dtype: DType): Data {
   return dtype === 'f32' ? Float64Array.from(data) : dtype === 'i32' ? Int32Array.from(data) : Uint32Array.from(data);
 }
 
+/** A case's args for this backend: matmul_sg's grid needs the subgroup size its pipeline was built for. */
+export function argsOn(backend: Backend, kernel: KernelName, c: KernelCase): unknown {
+  return kernel === 'matmul_sg' ? { ...(c.args as object), sg: backend.subgroupSize ?? 8 } : c.args;
+}
+
+/** Kernels this backend can run: the CPU twins all, WebGPU those its device has the capabilities for. */
+export function runnable(backend: Backend | null, kernel: KernelName): boolean {
+  if (!backend) return false;
+  return (kernels[kernel] as { requires?: string }).requires === undefined || backend.subgroupSize !== null;
+}
+
 export async function runKernel(backend: Backend, kernel: KernelName, c: KernelCase): Promise<Data[]> {
   const ins = c.inputs.map((x) => backend.upload(typed(x.data, x.dtype), x.dtype));
   const outs = c.outputs.map((o) => (o.init ? backend.upload(typed(o.init, o.dtype), o.dtype) : backend.alloc(o.numel, o.dtype)));
-  backend.run(kernel, ins, outs, c.args as never);
+  backend.run(kernel, ins, outs, argsOn(backend, kernel, c) as never);
   const result = await Promise.all(outs.map((s) => backend.read(s)));
   [...ins, ...outs].forEach((s) => backend.release(s));
   return result;

@@ -18,6 +18,7 @@ export class CpuBackend implements Backend {
   /** Typed arrays of up to 2³¹ − 1 elements work everywhere; keep storages below 2 GiB. */
   readonly maxStorageBytes = 2 ** 31 - 1;
   readonly limitName = 'the cpu backend\'s typed-array limit';
+  readonly subgroupSize = null;
   private live = new Set<CpuStorage>();
   private high = 0;
 

@@ -28,6 +28,11 @@ export interface GpuContext {
   /** Features enabled on the device (what the engine asked for and got). */
   features: string[];
   limits: Record<string, number>;
+  /**
+   * The subgroup size when the device has the 'subgroups' feature and the adapter runs one fixed size
+   * (subgroupMinSize == subgroupMaxSize), else null: kernels that assume a size (matmul_sg) need it.
+   */
+  subgroupSize: number | null;
   /** Messages of uncaptured GPU errors, oldest first. Tests assert it stays empty. */
   errors: string[];
   /** Set once the device is lost, with Dawn's reason and message. */
@@ -96,9 +101,11 @@ export async function requestGpuDevice(opts: DeviceOptions = {}): Promise<GpuCon
     const v = (adapter.limits as unknown as Record<string, number>)[name];
     if (typeof v === 'number') requiredLimits[name] = v;
   }
-  const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+  const requiredFeatures = (['timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ label: 'c2al device', requiredLimits, requiredFeatures });
   const info = adapter.info;
+  const { subgroupMinSize: sgMin, subgroupMaxSize: sgMax } = info as { subgroupMinSize?: number; subgroupMaxSize?: number };
+  const subgroupSize = device.features.has('subgroups') && sgMin && sgMin === sgMax && [4, 8, 16, 32, 64, 128].includes(sgMin) ? sgMin : null;
   const ctx: GpuContext = {
     device,
     adapter: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description },
@@ -106,6 +113,7 @@ export async function requestGpuDevice(opts: DeviceOptions = {}): Promise<GpuCon
     adapterFeatures: [...adapter.features].map(String).sort(),
     features: [...device.features].map(String).sort(),
     limits: readLimits(device.limits),
+    subgroupSize,
     errors: [],
     lost: null,
     destroy: () => { device.destroy(); release(); },

@@ -31,6 +31,8 @@ export interface Backend {
   readonly maxStorageBytes: number;
   /** The limit maxStorageBytes comes from, for error messages ('maxStorageBufferBindingSize', …). */
   readonly limitName: string;
+  /** The fixed subgroup size kernels marked `requires: 'subgroups'` were built for; null where they are not available. */
+  readonly subgroupSize: number | null;
   alloc(numel: number, dtype: DType, label?: string): Storage;
   upload(data: Data, dtype: DType, label?: string): Storage;
   /**

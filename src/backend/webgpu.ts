@@ -94,6 +94,13 @@ export class WebGpuBackend implements Backend {
 
   get device(): GPUDevice { return this.ctx.device; }
 
+  get subgroupSize(): number | null { return this.ctx.subgroupSize; }
+
+  /** Whether this device can run a built-in kernel (a kernel that `requires` a capability may not). */
+  available(kernel: KernelName): boolean {
+    return (kernels[kernel] as Kernel<unknown>).requires !== 'subgroups' || this.subgroupSize !== null;
+  }
+
   /** Compiles WGSL and throws ShaderCompileError with file:line:col for each error message. */
   async compileShader(name: string, code: string, file = `shaders/${name}.wgsl`): Promise<GPUShaderModule> {
     const { device } = this.ctx;
@@ -128,13 +135,14 @@ export class WebGpuBackend implements Backend {
 
   private async compileAll(): Promise<void> {
     const modules = new Map<ShaderName, Promise<GPUShaderModule>>();
-    const module = (s: ShaderName): Promise<GPUShaderModule> => {
+    const module = (s: ShaderName, k: Kernel<unknown>): Promise<GPUShaderModule> => {
       let m = modules.get(s);
-      if (!m) modules.set(s, (m = this.compileShader(s, shaders[s])));
+      if (!m) modules.set(s, (m = this.compileShader(s, k.requires === 'subgroups' ? withSubgroupSize(s, shaders[s], this.subgroupSize!) : shaders[s])));
       return m;
     };
-    await Promise.all((Object.keys(kernels) as KernelName[]).map(async (name) => {
-      this.pipelines.set(name, await this.buildPipeline(name, kernels[name] as Kernel<unknown>, await module(kernels[name].shader)));
+    await Promise.all((Object.keys(kernels) as KernelName[]).filter((name) => this.available(name)).map(async (name) => {
+      const k = kernels[name] as Kernel<unknown>;
+      this.pipelines.set(name, await this.buildPipeline(name, k, await module(k.shader, k)));
     }));
     // Kernels registered before this backend existed.
     await Promise.all([...userKernels.keys()].map((name) => this.prepareKernel(name)));
@@ -227,7 +235,12 @@ export class WebGpuBackend implements Backend {
   runUser(kernel: string, inputs: readonly Storage[], outputs: readonly Storage[], args: unknown, refresh?: () => unknown): void {
     this.checkAlive(`kernel ${kernel}`);
     const k = kernelOf(kernel);
-    if (!this.pipelines.has(kernel)) throw new BackendError(`kernel ${kernel} is not prepared on this backend: await registerOp(…, [backend]) or backend.prepareKernel('${kernel}')`);
+    if (!this.pipelines.has(kernel)) {
+      if (kernel in kernels && !this.available(kernel as KernelName)) {
+        throw new BackendError(`kernel ${kernel} needs the 'subgroups' feature with one fixed subgroup size, which ${this.description} does not offer`);
+      }
+      throw new BackendError(`kernel ${kernel} is not prepared on this backend: await registerOp(…, [backend]) or backend.prepareKernel('${kernel}')`);
+    }
     const groups = k.grid(args);
     if (groups === 0) return;
     this.dispatch(kernel, k, inputs.map((s) => this.own(s)), outputs.map((s) => this.own(s)), k.params(args), groups, args, refresh);
@@ -484,4 +497,11 @@ export class WebGpuBackend implements Backend {
     if (!(s instanceof GpuStorage)) throw new BackendError('webgpu backend was given storage that belongs to another backend');
     return s;
   }
+}
+
+/** A `requires: 'subgroups'` shader with its `const SG` set to the device's subgroup size. */
+function withSubgroupSize(name: string, code: string, size: number): string {
+  const marker = /^const SG: u32 = \d+u;$/m;
+  if (!marker.test(code)) throw new ShaderCompileError(`shaders/${name}.wgsl: a kernel that requires subgroups must declare \`const SG: u32 = <n>u;\` on a line of its own`);
+  return code.replace(marker, `const SG: u32 = ${size}u;`);
 }

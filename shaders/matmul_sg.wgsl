@@ -1,0 +1,119 @@
+// matmul_sg.wgsl: batched C[b] = A[b] · B[b] for A with vec4 rows along k (row-major, K % 4 == 0) and B
+// row-major with N % 4 == 0, on adapters with subgroups of a fixed size SG. A workgroup is one subgroup; it
+// covers 16 rows (the same for every lane) and 2·SG column vec4s (two per lane, 16×8 outputs per lane).
+// Why: on CPU adapters (lavapipe) every storage load whose address differs across lanes becomes a per-lane
+// scalar loop (about 15 instructions per float and lane), so the 16 A values a lane needs per k dominated
+// matmul_vec4. Here the lanes load the 16 rows' next 4 k once between them (one vec4 each, SG ≥ 16; two or
+// four at SG = 8 or 4) and hand them to every lane with subgroupBroadcast, which is a register move.
+// A(i, k4) = a[a_batch4 + i*sam4 + k4]; B(k, j4) = b[b_batch4 + k*n4 + j4]; edge rows and the second column
+// vec4 are clamped for loads and skipped for stores. With ktotal > 0 it writes split-K partials (the leading
+// batch dim is the split, the last one short), as matmul_vec4 does.
+// SG is the adapter's subgroup size: the backend compiles this file with the const below set to it.
+// Bindings: @group(0) 0 a: vec4f (read), 1 b: vec4f (read), 2 out: vec4f (read_write); @group(1) 0 Params.
+// Grid: batch * ceil(M/16) * ceil(ceil(N/8) / SG) workgroups of SG, split over x and y above 65535.
+
+enable subgroups;
+
+const SG: u32 = 8u;
+const TM: u32 = 16u;
+
+struct Params {
+  m: u32, n4: u32, k: u32, batch: u32,
+  brank: u32, sam4: u32, ktotal: u32, _pad0: u32,
+  bshape: vec4u,
+  abs4: vec4u,
+  bbs4: vec4u,
+}
+
+@group(0) @binding(0) var<storage, read> a: array<vec4f>;
+@group(0) @binding(1) var<storage, read> b: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> out: array<vec4f>;
+@group(1) @binding(0) var<uniform> p: Params;
+
+// Lanes f..f+3 of v, as one vec4 (subgroupBroadcast takes a constant lane).
+fn lanes0(v: f32) -> vec4f { return vec4f(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u)); }
+fn lanes4(v: f32) -> vec4f { return vec4f(subgroupBroadcast(v, 4u), subgroupBroadcast(v, 5u), subgroupBroadcast(v, 6u), subgroupBroadcast(v, 7u)); }
+fn lanes8(v: f32) -> vec4f { return vec4f(subgroupBroadcast(v, 8u), subgroupBroadcast(v, 9u), subgroupBroadcast(v, 10u), subgroupBroadcast(v, 11u)); }
+fn lanes12(v: f32) -> vec4f { return vec4f(subgroupBroadcast(v, 12u), subgroupBroadcast(v, 13u), subgroupBroadcast(v, 14u), subgroupBroadcast(v, 15u)); }
+
+// A(row0 + r, k + j) for r = 0..15 as four row quads, from the lanes' loads: row r sits in register
+// r / SG of lane r % SG.
+fn rows(j: u32, g0: vec4f, g1: vec4f, g2: vec4f, g3: vec4f) -> mat4x4f {
+  if (SG == 4u) { return mat4x4f(lanes0(g0[j]), lanes0(g1[j]), lanes0(g2[j]), lanes0(g3[j])); }
+  if (SG == 8u) { return mat4x4f(lanes0(g0[j]), lanes4(g0[j]), lanes0(g1[j]), lanes4(g1[j])); }
+  return mat4x4f(lanes0(g0[j]), lanes4(g0[j]), lanes8(g0[j]), lanes12(g0[j]));
+}
+
+// Outer-product update of a 4-row × 4-column block: column i of the result is row i of the block.
+fn outer(acc: mat4x4f, bv: vec4f, av: vec4f) -> mat4x4f {
+  return acc + mat4x4f(bv * av.x, bv * av.y, bv * av.z, bv * av.w);
+}
+
+@compute @workgroup_size(SG)
+fn matmul_sg(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane: u32,
+             @builtin(num_workgroups) nwg: vec3u) {
+  // Workgroups walk row blocks fastest (the lanes' B columns stay in cache across them), then column
+  // tiles, then the batch. Every exit before the stores is uniform across the subgroup.
+  let w = wid.x + wid.y * nwg.x;
+  let row_tiles = (p.m + TM - 1u) / TM;
+  let col_tiles = ((p.n4 + 1u) / 2u + SG - 1u) / SG;
+  if (w >= p.batch * row_tiles * col_tiles) { return; }
+  let row0 = (w % row_tiles) * TM;
+  let c0 = min(((w / row_tiles) % col_tiles * SG + lane) * 2u, p.n4 - 1u);
+  let c1 = min(c0 + 1u, p.n4 - 1u);
+  var rem = w / (row_tiles * col_tiles);
+  let bi = rem;
+  var oa = 0u;
+  var ob = 0u;
+  for (var d = i32(p.brank) - 1; d >= 0; d--) {
+    let q = rem % p.bshape[d];
+    rem = rem / p.bshape[d];
+    oa += q * p.abs4[d];
+    ob += q * p.bbs4[d];
+  }
+  var kcount = p.k;
+  if (p.ktotal > 0u) { kcount = min(p.k, p.ktotal - (bi / (p.batch / p.bshape[0])) * p.k); }
+  // This lane's A rows: row0 + lane + g·SG for register g (clamped at the last row; lanes past 16 load row 15).
+  let last = p.m - 1u;
+  let ra0 = oa + min(row0 + min(lane, TM - 1u), last) * p.sam4;
+  let ra1 = oa + min(row0 + min(lane + SG, TM - 1u), last) * p.sam4;
+  let ra2 = oa + min(row0 + min(lane + 2u * SG, TM - 1u), last) * p.sam4;
+  let ra3 = oa + min(row0 + min(lane + 3u * SG, TM - 1u), last) * p.sam4;
+  var acc00 = mat4x4f(); var acc10 = mat4x4f(); var acc20 = mat4x4f(); var acc30 = mat4x4f();
+  var acc01 = mat4x4f(); var acc11 = mat4x4f(); var acc21 = mat4x4f(); var acc31 = mat4x4f();
+  for (var k = 0u; k < kcount; k += 4u) {
+    let k4 = k / 4u;
+    let g0 = a[ra0 + k4];
+    var g1 = vec4f();
+    var g2 = vec4f();
+    var g3 = vec4f();
+    if (SG < 16u) { g1 = a[ra1 + k4]; }
+    if (SG < 8u) { g2 = a[ra2 + k4]; g3 = a[ra3 + k4]; }
+    for (var j = 0u; j < 4u; j++) {
+      let av = rows(j, g0, g1, g2, g3);
+      let b0 = b[ob + (k + j) * p.n4 + c0];
+      let b1 = b[ob + (k + j) * p.n4 + c1];
+      acc00 = outer(acc00, b0, av[0]); acc01 = outer(acc01, b1, av[0]);
+      acc10 = outer(acc10, b0, av[1]); acc11 = outer(acc11, b1, av[1]);
+      acc20 = outer(acc20, b0, av[2]); acc21 = outer(acc21, b1, av[2]);
+      acc30 = outer(acc30, b0, av[3]); acc31 = outer(acc31, b1, av[3]);
+    }
+  }
+  // Lanes whose columns lie past N computed clamped copies: only in-range columns are stored.
+  let cs = ((w / row_tiles) % col_tiles * SG + lane) * 2u;
+  if (cs >= p.n4) { return; }
+  let base = bi * p.m * p.n4;
+  store(base, row0, cs, acc00, acc01);
+  store(base, row0 + 4u, cs, acc10, acc11);
+  store(base, row0 + 8u, cs, acc20, acc21);
+  store(base, row0 + 12u, cs, acc30, acc31);
+}
+
+fn store(base: u32, row: u32, c0: u32, left: mat4x4f, right: mat4x4f) {
+  for (var j = 0u; j < 4u; j++) {
+    if (row + j < p.m) {
+      out[base + (row + j) * p.n4 + c0] = left[j];
+      if (c0 + 1u < p.n4) { out[base + (row + j) * p.n4 + c0 + 1u] = right[j]; }
+    }
+  }
+}

@@ -1,0 +1,88 @@
+// matmul_sg: the subgroup-broadcast matmul that row-major products take on adapters with one fixed
+// subgroup size (lavapipe 8, SwiftShader 4), and the fallback to matmul_vec4 everywhere else.
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect } from 'vitest';
+import * as c2al from '../src/index.js';
+import { BackendError, CpuBackend, WebGpuBackend, type Backend, type Tensor } from '../src/index.js';
+import { numel } from '../src/shape.js';
+import { gpu, propRuns } from './gpu.js';
+import { expectClose, randomArray } from './util.js';
+
+const ref = new CpuBackend('f64');
+const sg = gpu?.subgroupSize ?? null;
+
+/** Kernel ids `fn` dispatches on `backend`. */
+function kernelsRun(backend: WebGpuBackend, fn: () => void): string[] {
+  const names: string[] = [];
+  const original = backend.runUser.bind(backend);
+  backend.runUser = (kernel, ...rest) => { names.push(kernel); original(kernel, ...rest); };
+  try {
+    fn();
+  } finally {
+    backend.runUser = original;
+  }
+  return names;
+}
+
+async function product(backend: Backend, a: number[], b: number[], da: number[], db: number[], transA = false): Promise<Float32Array | Float64Array> {
+  const out = c2al.scope(() => c2al.matmul(c2al.tensor(da, a, { backend }), c2al.tensor(db, b, { backend }), { transA }));
+  const values = await out.read();
+  out.dispose();
+  return values as Float32Array | Float64Array;
+}
+
+describe.skipIf(!gpu || sg === null)('matmul_sg on this adapter (fixed subgroup size)', () => {
+  test('row-major A with K % 4 == 0 takes matmul_sg; A transposed or K % 4 != 0 keep matmul_vec4', () => {
+    const g = gpu!;
+    const run = (a: number[], b: number[], transA = false): string[] => kernelsRun(g, () => {
+      c2al.noGrad(() => c2al.scope(() => { c2al.matmul(c2al.zeros(a, { backend: g }), c2al.zeros(b, { backend: g }), { transA }); }));
+    });
+    expect(run([20, 32], [32, 12])).toEqual(['fill', 'fill', 'matmul_sg']);
+    expect(run([3, 20, 8], [8, 16])).toContain('matmul_sg');
+    expect(run([32, 20], [32, 12], true)).toContain('matmul_vec4');
+    expect(run([20, 30], [30, 12])).toContain('matmul_vec4');
+    expect(run([20, 32], [32, 6])).toContain('matmul');
+  });
+
+  test.prop([fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 24 }), fc.integer({ min: 1, max: 12 }),
+    fc.constantFrom<[number[], number[]]>([[], []], [[3], []], [[2], [2]], [[2, 1], [1, 3]]), fc.nat()], { numRuns: propRuns })(
+    'random shapes, batched and broadcast, agree with the float64 reference and rerun bit for bit', async (m, k4, n4, [ba, bb], seed) => {
+      const k = 4 * k4, n = 4 * n4;
+      const a = [...ba, m, k], b = [...bb, k, n];
+      const da = randomArray(numel(a), seed).map(Math.fround), db = randomArray(numel(b), seed + 1).map(Math.fround);
+      const want = await product(ref, a, b, da, db);
+      const got = await product(gpu!, a, b, da, db);
+      expectClose(got, want, 1e-5 * k, 1e-5, 'matmul_sg vs reference');
+      expect(Array.from(await product(gpu!, a, b, da, db))).toEqual(Array.from(got));
+    });
+
+  test('gradients through matmul_sg pass gradcheck', async () => {
+    const f = (xs: Tensor[]): Tensor => c2al.matmul(xs[0]!, xs[1]!);
+    const names = kernelsRun(gpu!, () => c2al.noGrad(() => c2al.scope(() => { f([c2al.zeros([2, 5, 12], { backend: gpu! }), c2al.zeros([12, 8], { backend: gpu! })]); })));
+    expect(names).toContain('matmul_sg');
+    const report = await c2al.gradcheck(f, [{ shape: [2, 5, 12] }, { shape: [12, 8] }], { backend: gpu! });
+    expect(report.failure).toBeUndefined();
+    expect(report.pass).toBe(true);
+  });
+});
+
+describe.skipIf(!gpu)('without a fixed subgroup size', () => {
+  test('matmul falls back to matmul_vec4 with the same results, and running matmul_sg says why it cannot', async () => {
+    const g = gpu!;
+    // A second backend on the same device that was told the adapter has no fixed subgroup size.
+    const plain = await WebGpuBackend.create({ context: { ...g.ctx, subgroupSize: null } });
+    expect(plain.subgroupSize).toBeNull();
+    const [m, k, n] = [19, 64, 24];
+    const da = randomArray(m * k, 5).map(Math.fround), db = randomArray(k * n, 6).map(Math.fround);
+    const names = kernelsRun(plain, () => c2al.noGrad(() => c2al.scope(() => { c2al.matmul(c2al.zeros([m, k], { backend: plain }), c2al.zeros([k, n], { backend: plain })); })));
+    expect(names).toContain('matmul_vec4');
+    expect(names).not.toContain('matmul_sg');
+    const want = await product(ref, [m, k], [k, n], da, db);
+    expectClose(await product(plain, [m, k], [k, n], da, db), want, 1e-5 * k, 1e-5, 'fallback vs reference');
+    const x = plain.alloc(4, 'f32'), y = plain.alloc(4, 'f32'), z = plain.alloc(4, 'f32');
+    const args = { m: 1, n: 4, k: 4, batch: 1, batchShape: [], aBatchStrides: [], bBatchStrides: [], sam: 4, sak: 1, sbk: 4, sbn: 1, sg: 8 };
+    expect(() => plain.run('matmul_sg', [x, y], [z], args)).toThrow(BackendError);
+    expect(() => plain.run('matmul_sg', [x, y], [z], args)).toThrow(/needs the 'subgroups' feature with one fixed subgroup size/);
+    [x, y, z].forEach((s) => plain.release(s));
+  });
+});
