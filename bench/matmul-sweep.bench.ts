@@ -1,9 +1,10 @@
 /**
- * Sweeps the workgroup tile of matmul_vec4 (override constants TX × TY) on this adapter, at a square and
+ * Sweeps the workgroup tile of matmul_vec4 (override constants TX × TY) on this adapter (matmul_sg, which
+ * takes row-major products where subgroups have a fixed size, is switched off), at a square and
  * an FM-like batched shape, validating each variant first. Usage: npx tsx bench/matmul-sweep.bench.ts
  * The chosen tile is recorded in src/kernels.ts (matmulTile) and docs/kernels.md.
  */
-import { WebGpuBackend, matmul, randomUniform, noGrad, scope, type Tensor } from '../src/index.js';
+import { WebGpuBackend, matmul, randomUniform, noGrad, scope, requestGpuDevice, type Tensor } from '../src/index.js';
 import { matmulTile } from '../src/kernels.js';
 
 const shapes: { name: string; a: number[]; b: number[]; flops: number }[] = [
@@ -16,7 +17,8 @@ let reference: Float32Array[] | null = null;
 for (const [TX, TY] of variants) {
   matmulTile.TX = TX;
   matmulTile.TY = TY;
-  const gpu = await WebGpuBackend.create({ warm: true });
+  // Told there is no fixed subgroup size, matmul() runs matmul_vec4 (the kernel this sweep tunes) instead of matmul_sg.
+  const gpu = await WebGpuBackend.create({ warm: true, context: { ...(await requestGpuDevice()), subgroupSize: null } });
   const cells: string[] = [];
   const results: Float32Array[] = [];
   for (const s of shapes) {

@@ -9,7 +9,7 @@
 import { CpuBackend } from './backend/cpu.js';
 import type { Backend, Storage } from './backend/index.js';
 import type { WebGpuBackend } from './backend/webgpu.js';
-import type { KernelName } from './kernels.js';
+import { matmulSgApplies, type KernelName } from './kernels.js';
 import type { Data } from './reference.js';
 import { mulberry32 } from './random.js';
 import { sortedPlan } from './embedding-plan.js';
@@ -72,7 +72,7 @@ function randomF32(n: number, seed: number, low = -1, high = 1): Float32Array {
   return Float32Array.from({ length: n }, () => low + (high - low) * next());
 }
 
-function matmulSpec(b: number, m: number, k: number, n: number, opts: { shareB?: boolean; transA?: boolean; name?: string } = {}): Spec {
+function matmulSpec(b: number, m: number, k: number, n: number, sg: number | null, opts: { shareB?: boolean; transA?: boolean; name?: string } = {}): Spec {
   const A = randomF32(b * m * k, 1), B = randomF32((opts.shareB ? 1 : b) * k * n, 2);
   const args = {
     m, n, k, batch: b, batchShape: b > 1 ? [b] : [], aBatchStrides: b > 1 ? [m * k] : [], bBatchStrides: b > 1 ? [opts.shareB ? 0 : k * n] : [],
@@ -82,7 +82,9 @@ function matmulSpec(b: number, m: number, k: number, n: number, opts: { shareB?:
   const indices = Array.from({ length: 64 }, () => Math.floor(next() * b * m * n));
   return {
     name: opts.name ?? `matmul ${b > 1 ? `${b}×` : ''}${m}×${k}·${k}×${n}`, shape: `[${b > 1 ? `${b}, ` : ''}${m}, ${k}]·[${opts.shareB || b === 1 ? '' : `${b}, `}${k}, ${n}]${opts.transA ? ' (A transposed)' : ''}`,
-    kernel: 'matmul_vec4', inputs: [{ data: A, dtype: 'f32' }, { data: B, dtype: 'f32' }], outputs: [b * m * n], args,
+    // The kernel matmul() runs for this layout on this adapter.
+    kernel: sg && matmulSgApplies(args) ? 'matmul_sg' : 'matmul_vec4', inputs: [{ data: A, dtype: 'f32' }, { data: B, dtype: 'f32' }], outputs: [b * m * n],
+    args: sg && matmulSgApplies(args) ? { ...args, sg } : args,
     flops: 2 * b * m * n * k, bytes: 4 * (A.length + B.length + b * m * n),
     check: {
       indices,
@@ -102,17 +104,17 @@ function matmulSpec(b: number, m: number, k: number, n: number, opts: { shareB?:
 /** Host-side work some cases need before dispatch (reported in the notes). */
 const hostMs: { embeddingSort?: number } = {};
 
-function specs(quick: boolean): Spec[] {
+function specs(quick: boolean, sg: number | null): Spec[] {
   const out: Spec[] = [];
   for (const s of quick ? [256, 512] : [256, 512, 1024, 2048]) {
-    const spec = matmulSpec(1, s, s, s);
+    const spec = matmulSpec(1, s, s, s, sg);
     spec.reps = s >= 2048 ? 2 : s >= 1024 ? 3 : 5;
     out.push(spec);
   }
-  out.push(matmulSpec(1, 4096, 64, 64));
+  out.push(matmulSpec(1, 4096, 64, 64, sg));
   // FM interaction shapes (B = 1024, n = 32 fields, d = 64, k = 16): the two products of X·(Xᵀ·Y).
-  out.push(matmulSpec(1024, 64, 32, 16, { transA: true, shareB: true, name: 'FM Xᵀ·Y (B=1024, n=32, d=64, k=16)' }));
-  out.push(matmulSpec(1024, 32, 64, 16, { name: 'FM X·(XᵀY) (B=1024, n=32, d=64, k=16)' }));
+  out.push(matmulSpec(1024, 64, 32, 16, sg, { transA: true, shareB: true, name: 'FM Xᵀ·Y (B=1024, n=32, d=64, k=16)' }));
+  out.push(matmulSpec(1024, 32, 64, 16, sg, { name: 'FM X·(XᵀY) (B=1024, n=32, d=64, k=16)' }));
   // The same product fused (what fmInteraction runs): one dispatch, T = Xᵀ·Y in workgroup memory.
   {
     const [b, n, d, k] = [1024, 32, 64, 16];
@@ -293,7 +295,7 @@ export async function runBench(gpu: WebGpuBackend, opts: BenchOptions = {}): Pro
   log(`adapter: ${gpu.description}; measured peaks: ${peaks.gflops.toFixed(1)} GFLOP/s (FMA), ${peaks.gbps.toFixed(1)} GB/s (copy)`);
   const tf = await loadTf(gpu, notes);
   const cases: BenchCase[] = [];
-  for (const spec of specs(!!opts.quick).filter((s) => !opts.filter || s.name.toLowerCase().includes(opts.filter.toLowerCase()))) {
+  for (const spec of specs(!!opts.quick, gpu.subgroupSize).filter((s) => !opts.filter || s.name.toLowerCase().includes(opts.filter.toLowerCase()))) {
     const maxAbsErr = await validate(gpu, spec);
     const k = spec.reps ?? 5, reps = 3;
     const ins = spec.inputs.map((i) => gpu.upload(i.data, i.dtype));
