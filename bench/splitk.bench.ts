@@ -7,7 +7,7 @@
  */
 import * as c from '../src/index.js';
 import { loadTf } from '../src/bench.js';
-import { matmulSgApplies, matmulSgWorkgroups, matmulSplit, matmulSplitK, matmulVec4Workgroups } from '../src/kernels.js';
+import { matmulSgApplies, matmulSgPreferred, matmulSgWorkgroups, matmulSplit, matmulSplitK, matmulVec4Workgroups } from '../src/kernels.js';
 import { median } from '../src/stats.js';
 
 const argv = process.argv.slice(2);
@@ -30,9 +30,9 @@ for (const [m, k, n, transA] of shapes) {
   const a = c.keep(c.tensor(aData, transA ? [k, m] : [m, k], { backend: gpu }));
   const b = c.keep(c.tensor(bData, [k, n], { backend: gpu }));
   const layout = { m, n, k, batch: 1, batchShape: [], aBatchStrides: [], bBatchStrides: [], sam: transA ? 1 : k, sak: transA ? m : 1, sbk: n, sbn: 1 };
-  const sg = gpu.subgroupSize && matmulSgApplies(layout) ? gpu.subgroupSize : 0;
+  const sg = matmulSgPreferred(gpu.subgroupSize) && matmulSgApplies(layout) ? gpu.subgroupSize : 0;
   const workgroups = sg ? matmulSgWorkgroups({ ...layout, sg }) : matmulVec4Workgroups(layout);
-  const splits = matmulSplitK(layout);
+  const splits = matmulSplitK(sg ? { ...layout, sg } : layout);
   const ours = (split: boolean) => async (): Promise<void> => {
     Object.assign(matmulSplit, split ? defaults : { minK: Infinity });
     c.noGrad(() => c.scope(() => { c.matmul(a, b, { transA }); }));

@@ -314,6 +314,19 @@ export function matmulSgApplies(a: MatmulArgs): boolean {
   return matmulVec4Applies(a) && a.sak === 1 && a.k % 4 === 0 && a.sam % 4 === 0 && a.aBatchStrides.every((s) => s % 4 === 0);
 }
 
+/**
+ * The smallest subgroup size at which matmul() prefers matmul_sg. Measured with bench-style alternation
+ * (docs/kernels.md): at 8 lanes (lavapipe) it ran 1.4–1.9× matmul_vec4's speed from 256³ to 1024³; at 4
+ * (SwiftShader) 0.77–0.98×, where each lane loads four A vec4s per 4 k and shares less. The kernel still
+ * builds at 4 (and is tested there); only the op's choice changes. Tests lower it to run matmul_sg at 4.
+ */
+export const matmulSgChoice = { minSubgroup: 8 };
+
+/** Whether matmul() runs matmul_sg on a device with this fixed subgroup size (null: none). */
+export function matmulSgPreferred(subgroupSize: number | null): subgroupSize is number {
+  return subgroupSize !== null && subgroupSize >= matmulSgChoice.minSubgroup;
+}
+
 /** Workgroups (one subgroup each) matmul_sg launches: 16 rows × 2·SG column vec4s per workgroup. */
 export function matmulSgWorkgroups(a: Pick<MatmulArgs, 'm' | 'n' | 'batch' | 'sg'>): number {
   if (!a.sg) throw new Error('matmul_sg args need the subgroup size (sg)');
@@ -333,10 +346,13 @@ export function matmulVec4Workgroups(a: Pick<MatmulArgs, 'm' | 'n' | 'batch'>): 
   return a.batch * Math.ceil(Math.ceil(a.m / 16) / matmulTile.TY) * Math.ceil(Math.ceil(a.n / 8) / matmulTile.TX);
 }
 
-/** How many K splits a matmul_vec4 product takes (1: none); the kernel's Params carry at most 4 batch dims, one for the split. */
+/**
+ * How many K splits a matmul_vec4 product (or a matmul_sg one, when `sg` is set) takes (1: none); the
+ * kernels' Params carry at most 4 batch dims, one for the split.
+ */
 export function matmulSplitK(a: MatmulArgs): number {
   const { minWorkgroups, minK, minChunk, maxSplits } = matmulSplit;
-  const groups = matmulVec4Workgroups(a);
+  const groups = a.sg ? matmulSgWorkgroups(a) : matmulVec4Workgroups(a);
   if (a.k < minK || groups >= minWorkgroups || a.batchShape.length > 3 || a.kTotal) return 1;
   const splits = Math.min(maxSplits, Math.floor(a.k / minChunk), Math.ceil(minWorkgroups / groups));
   return splits >= 2 ? Math.ceil(a.k / Math.ceil(a.k / splits)) : 1;

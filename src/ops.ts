@@ -5,7 +5,7 @@
  */
 import { withOp } from './backend/profile-tags.js';
 import type { Backend, DType } from './backend/index.js';
-import { REDUCE_COLS_CHUNK, fmFusedApplies, matmulSgApplies, matmulSplitK, matmulVec4Applies, type ArgsOf, type KernelName, type MatmulArgs } from './kernels.js';
+import { REDUCE_COLS_CHUNK, fmFusedApplies, matmulSgApplies, matmulSgPreferred, matmulSplitK, matmulVec4Applies, type ArgsOf, type KernelName, type MatmulArgs } from './kernels.js';
 import { MAX_RANK, ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, collapseDims, fmt, normalizeAxes, numel, sameShape, strides, type Shape } from './shape.js';
 import { RowSparse, Tensor, TensorError, assertFits, disposeOnThrow, getBackend, isGradEnabled } from './tensor.js';
 import { BackendError } from './backend/index.js';
@@ -540,9 +540,9 @@ function matmulForward(a: Tensor, b: Tensor, attrs: MatmulAttrs): Tensor {
     bBatchStrides: broadcastStrides(b.shape.slice(0, -2), batchShape).map((s) => s * b0 * b1),
   };
   const sg = a.backend.subgroupSize;
-  const kernel = sg && matmulSgApplies(args) ? 'matmul_sg' : matmulVec4Applies(args) ? 'matmul_vec4' : 'matmul';
-  const splits = kernel === 'matmul' ? 1 : matmulSplitK(args);
-  const full = sg && kernel === 'matmul_sg' ? { ...args, sg } : args;
+  const kernel = matmulSgPreferred(sg) && matmulSgApplies(args) ? 'matmul_sg' : matmulVec4Applies(args) ? 'matmul_vec4' : 'matmul';
+  const full = kernel === 'matmul_sg' ? { ...args, sg: sg! } : args;
+  const splits = kernel === 'matmul' ? 1 : matmulSplitK(full);
   if (splits > 1) return matmulSplitKForward(a, b, full, kernel as 'matmul_sg' | 'matmul_vec4', splits, outShape);
   const out = Tensor.empty(a.backend, outShape);
   run(kernel, [a, b], [out], full);

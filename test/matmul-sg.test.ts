@@ -1,9 +1,10 @@
 // matmul_sg: the subgroup-broadcast matmul that row-major products take on adapters with one fixed
 // subgroup size (lavapipe 8, SwiftShader 4), and the fallback to matmul_vec4 everywhere else.
 import { fc, test } from '@fast-check/vitest';
-import { describe, expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import * as c2al from '../src/index.js';
 import { BackendError, CpuBackend, WebGpuBackend, type Backend, type Tensor } from '../src/index.js';
+import { matmulSgChoice, matmulSgPreferred } from '../src/kernels.js';
 import { numel } from '../src/shape.js';
 import { gpu, propRuns } from './gpu.js';
 import { expectClose, randomArray } from './util.js';
@@ -31,18 +32,26 @@ async function product(backend: Backend, a: number[], b: number[], da: number[],
   return values as Float32Array | Float64Array;
 }
 
-describe.skipIf(!gpu || sg === null)('matmul_sg on this adapter (fixed subgroup size)', () => {
-  test('row-major A with K % 4 == 0 takes matmul_sg; A transposed or K % 4 != 0 keep matmul_vec4', () => {
+describe.skipIf(!gpu || sg === null)('matmul() picks matmul_sg where it measured faster', () => {
+  test(`row-major A with K % 4 == 0 takes matmul_sg at subgroup size ≥ ${matmulSgChoice.minSubgroup} (here ${sg}); A transposed or K % 4 != 0 keep matmul_vec4`, () => {
     const g = gpu!;
+    const want = matmulSgPreferred(sg) ? 'matmul_sg' : 'matmul_vec4';
     const run = (a: number[], b: number[], transA = false): string[] => kernelsRun(g, () => {
       c2al.noGrad(() => c2al.scope(() => { c2al.matmul(c2al.zeros(a, { backend: g }), c2al.zeros(b, { backend: g }), { transA }); }));
     });
-    expect(run([20, 32], [32, 12])).toEqual(['fill', 'fill', 'matmul_sg']);
-    expect(run([3, 20, 8], [8, 16])).toContain('matmul_sg');
+    expect(run([20, 32], [32, 12])).toEqual(['fill', 'fill', want]);
+    expect(run([3, 20, 8], [8, 16])).toContain(want);
     expect(run([32, 20], [32, 12], true)).toContain('matmul_vec4');
     expect(run([20, 30], [30, 12])).toContain('matmul_vec4');
     expect(run([20, 32], [32, 6])).toContain('matmul');
   });
+});
+
+// Through the op at any fixed subgroup size: the choice is lowered so that 4 (SwiftShader) runs it too.
+describe.skipIf(!gpu || sg === null)('matmul_sg through matmul() on this adapter', () => {
+  const saved = matmulSgChoice.minSubgroup;
+  beforeAll(() => { matmulSgChoice.minSubgroup = 1; });
+  afterAll(() => { matmulSgChoice.minSubgroup = saved; });
 
   test.prop([fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 24 }), fc.integer({ min: 1, max: 12 }),
     fc.constantFrom<[number[], number[]]>([[], []], [[3], []], [[2], [2]], [[2, 1], [1, 3]]), fc.nat()], { numRuns: propRuns })(
