@@ -17,6 +17,7 @@ import { chromeTrace, formatProfile, profileTraining, summarize } from './profil
 import { discoverCommand, evaluateCommand, experimentCommand, trainCommand, type C2alCliOptions } from './c2al-commands.js';
 import { METRICS, type DivergenceMetric } from './c2al/discovery.js';
 import { IMPORTANT_LIMITS, NO_ADAPTER_HINT, REQUIRED_LIMITS, parseDawnFlags } from './backend/device.js';
+import { matmulSgPreferred, type KernelName } from './kernels.js';
 
 const USAGE = `usage: c2al <command> [options]
 
@@ -126,7 +127,14 @@ async function doctor(json: boolean, dawn: string[]): Promise<number> {
     const have = ctx.limits[name] ?? 0;
     return { name, ok: have >= need, detail: `${have} (needs >= ${need})` };
   });
-  checks.push({ name: 'pipelines', ok: true, detail: `${Object.keys(kernels).length} kernels compiled and warmed in ${gpu.compileMs.toFixed(0)} ms` });
+  const built = (Object.keys(kernels) as KernelName[]).filter((k) => gpu.available(k)).length;
+  checks.push({ name: 'pipelines', ok: true, detail: `${built} of ${Object.keys(kernels).length} kernels compiled and warmed in ${gpu.compileMs.toFixed(0)} ms` });
+  const sg = ctx.subgroupSize;
+  checks.push({
+    name: 'subgroups', ok: true,
+    detail: sg === null ? 'no fixed subgroup size (matmul uses matmul_vec4)'
+      : matmulSgPreferred(sg) ? `fixed size ${sg} (row-major matmuls use matmul_sg)` : `fixed size ${sg} (matmul_sg built; matmul_vec4 chosen, measured faster at this size)`,
+  });
   checks.push({ name: 'timestamp-query', ok: true, detail: ctx.features.includes('timestamp-query') ? 'available (profiler can time kernels)' : 'not offered (profiler falls back to CPU timing)' });
   // A real dispatch, compared with the float64 reference.
   const ref = new CpuBackend('f64');
