@@ -7,7 +7,7 @@
  */
 import * as c from '../src/index.js';
 import { loadTf } from '../src/bench.js';
-import { matmulSgApplies, matmulSgPreferred, matmulSgWorkgroups, matmulSplit, matmulSplitK, matmulVec4Workgroups } from '../src/kernels.js';
+import { matmulKernelFor, matmulSgWorkgroups, matmulSplit, matmulSplitK, matmulVec4Workgroups } from '../src/kernels.js';
 import { median } from '../src/stats.js';
 
 const argv = process.argv.slice(2);
@@ -30,9 +30,9 @@ for (const [m, k, n, transA] of shapes) {
   const a = c.keep(c.tensor(aData, transA ? [k, m] : [m, k], { backend: gpu }));
   const b = c.keep(c.tensor(bData, [k, n], { backend: gpu }));
   const layout = { m, n, k, batch: 1, batchShape: [], aBatchStrides: [], bBatchStrides: [], sam: transA ? 1 : k, sak: transA ? m : 1, sbk: n, sbn: 1 };
-  const sg = matmulSgPreferred(gpu.subgroupSize) && matmulSgApplies(layout) ? gpu.subgroupSize : 0;
-  const workgroups = sg ? matmulSgWorkgroups({ ...layout, sg }) : matmulVec4Workgroups(layout);
-  const splits = matmulSplitK(sg ? { ...layout, sg } : layout);
+  const { kernel, args } = matmulKernelFor(layout, gpu.subgroupSize);
+  const workgroups = kernel === 'matmul_sg' ? matmulSgWorkgroups(args) : matmulVec4Workgroups(args);
+  const splits = matmulSplitK(args);
   const ours = (split: boolean) => async (): Promise<void> => {
     Object.assign(matmulSplit, split ? defaults : { minK: Infinity });
     c.noGrad(() => c.scope(() => { c.matmul(a, b, { transA }); }));
@@ -61,7 +61,7 @@ for (const [m, k, n, transA] of shapes) {
   }
   const [split, whole, peerMs] = times.map((t) => median(t));
   const gflops = (2 * m * n * k) / split! / 1e6;
-  console.log(`| ${transA ? `[${k}, ${m}]ᵀ` : `[${m}, ${k}]`}·[${k}, ${n}] | ${workgroups}${sg ? ' (matmul_sg)' : ''} | ${splits} | ${split!.toFixed(1)} | ${whole!.toFixed(1)} | ${peerMs?.toFixed(1) ?? '—'} | ${gflops.toFixed(2)} | ${(whole! / split!).toFixed(2)}× | ${peerMs ? `${(peerMs / split!).toFixed(2)}×` : '—'} |`);
+  console.log(`| ${transA ? `[${k}, ${m}]ᵀ` : `[${m}, ${k}]`}·[${k}, ${n}] | ${workgroups} (${kernel}) | ${splits} | ${split!.toFixed(1)} | ${whole!.toFixed(1)} | ${peerMs?.toFixed(1) ?? '—'} | ${gflops.toFixed(2)} | ${(whole! / split!).toFixed(2)}× | ${peerMs ? `${(peerMs / split!).toFixed(2)}×` : '—'} |`);
   a.dispose();
   b.dispose();
 }

@@ -59,7 +59,9 @@ fn matmul_sg(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id)
   let col_tiles = ((p.n4 + 1u) / 2u + SG - 1u) / SG;
   if (w >= p.batch * row_tiles * col_tiles) { return; }
   let row0 = (w % row_tiles) * TM;
-  let c0 = min(((w / row_tiles) % col_tiles * SG + lane) * 2u, p.n4 - 1u);
+  // This lane's first column vec4 (stored only if inside N; loads clamp it).
+  let cs = ((w / row_tiles) % col_tiles * SG + lane) * 2u;
+  let c0 = min(cs, p.n4 - 1u);
   let c1 = min(c0 + 1u, p.n4 - 1u);
   var rem = w / (row_tiles * col_tiles);
   let bi = rem;
@@ -100,7 +102,6 @@ fn matmul_sg(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id)
     }
   }
   // Lanes whose columns lie past N computed clamped copies: only in-range columns are stored.
-  let cs = ((w / row_tiles) % col_tiles * SG + lane) * 2u;
   if (cs >= p.n4) { return; }
   let base = bi * p.m * p.n4;
   store(base, row0, cs, acc00, acc01);

@@ -9,7 +9,7 @@
 import { CpuBackend } from './backend/cpu.js';
 import type { Backend, Storage } from './backend/index.js';
 import type { WebGpuBackend } from './backend/webgpu.js';
-import { matmulSgApplies, matmulSgPreferred, type KernelName } from './kernels.js';
+import { matmulKernelFor, type KernelName } from './kernels.js';
 import type { Data } from './reference.js';
 import { mulberry32 } from './random.js';
 import { sortedPlan } from './embedding-plan.js';
@@ -83,8 +83,7 @@ function matmulSpec(b: number, m: number, k: number, n: number, sg: number | nul
   return {
     name: opts.name ?? `matmul ${b > 1 ? `${b}×` : ''}${m}×${k}·${k}×${n}`, shape: `[${b > 1 ? `${b}, ` : ''}${m}, ${k}]·[${opts.shareB || b === 1 ? '' : `${b}, `}${k}, ${n}]${opts.transA ? ' (A transposed)' : ''}`,
     // The kernel matmul() runs for this layout on this adapter.
-    kernel: matmulSgPreferred(sg) && matmulSgApplies(args) ? 'matmul_sg' : 'matmul_vec4', inputs: [{ data: A, dtype: 'f32' }, { data: B, dtype: 'f32' }], outputs: [b * m * n],
-    args: matmulSgPreferred(sg) && matmulSgApplies(args) ? { ...args, sg } : args,
+    ...matmulKernelFor(args, sg), inputs: [{ data: A, dtype: 'f32' }, { data: B, dtype: 'f32' }], outputs: [b * m * n],
     flops: 2 * b * m * n * k, bytes: 4 * (A.length + B.length + b * m * n),
     check: {
       indices,

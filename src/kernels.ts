@@ -347,15 +347,32 @@ export function matmulVec4Workgroups(a: Pick<MatmulArgs, 'm' | 'n' | 'batch'>): 
 }
 
 /**
+ * The matmul kernel for these args on a device with this fixed subgroup size (null: none): matmul_sg where
+ * it applies and measured faster, else matmul_vec4 where B's rows load as vec4, else the v1 kernel.
+ * With matmul_sg, the args gain the subgroup size its grid needs.
+ */
+export function matmulKernelFor(a: MatmulArgs, subgroupSize: number | null): { kernel: 'matmul_sg' | 'matmul_vec4' | 'matmul'; args: MatmulArgs } {
+  if (matmulSgPreferred(subgroupSize) && matmulSgApplies(a)) return { kernel: 'matmul_sg', args: { ...a, sg: subgroupSize } };
+  return { kernel: matmulVec4Applies(a) ? 'matmul_vec4' : 'matmul', args: a };
+}
+
+/**
  * How many K splits a matmul_vec4 product (or a matmul_sg one, when `sg` is set) takes (1: none); the
- * kernels' Params carry at most 4 batch dims, one for the split.
+ * kernels' Params carry at most 4 batch dims, one for the split. The count is the one matmulSplitChunk's
+ * chunks give, so no split is empty.
  */
 export function matmulSplitK(a: MatmulArgs): number {
   const { minWorkgroups, minK, minChunk, maxSplits } = matmulSplit;
   const groups = a.sg ? matmulSgWorkgroups(a) : matmulVec4Workgroups(a);
   if (a.k < minK || groups >= minWorkgroups || a.batchShape.length > 3 || a.kTotal) return 1;
   const splits = Math.min(maxSplits, Math.floor(a.k / minChunk), Math.ceil(minWorkgroups / groups));
-  return splits >= 2 ? Math.ceil(a.k / Math.ceil(a.k / splits)) : 1;
+  return splits >= 2 ? Math.ceil(a.k / matmulSplitChunk(a, splits)) : 1;
+}
+
+/** The k each of `splits` splits sums (the last one fewer); matmul_sg steps k by 4, so its chunks are multiples of 4. */
+export function matmulSplitChunk(a: Pick<MatmulArgs, 'k' | 'sg'>, splits: number): number {
+  const step = a.sg ? 4 : 1;
+  return step * Math.ceil(a.k / splits / step);
 }
 
 /** Whether fm_pqr holds T = Qᵀ·R (m × k, each rounded up to a 4-block) for these sizes; the kernel writes nothing otherwise. */

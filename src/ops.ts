@@ -5,7 +5,7 @@
  */
 import { withOp } from './backend/profile-tags.js';
 import type { Backend, DType } from './backend/index.js';
-import { REDUCE_COLS_CHUNK, fmFusedApplies, matmulSgApplies, matmulSgPreferred, matmulSplitK, matmulVec4Applies, type ArgsOf, type KernelName, type MatmulArgs } from './kernels.js';
+import { REDUCE_COLS_CHUNK, fmFusedApplies, matmulKernelFor, matmulSplitChunk, matmulSplitK, type ArgsOf, type KernelName, type MatmulArgs } from './kernels.js';
 import { MAX_RANK, ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, collapseDims, fmt, normalizeAxes, numel, sameShape, strides, type Shape } from './shape.js';
 import { RowSparse, Tensor, TensorError, assertFits, disposeOnThrow, getBackend, isGradEnabled } from './tensor.js';
 import { BackendError } from './backend/index.js';
@@ -539,11 +539,11 @@ function matmulForward(a: Tensor, b: Tensor, attrs: MatmulAttrs): Tensor {
     aBatchStrides: broadcastStrides(a.shape.slice(0, -2), batchShape).map((s) => s * a0 * a1),
     bBatchStrides: broadcastStrides(b.shape.slice(0, -2), batchShape).map((s) => s * b0 * b1),
   };
-  const sg = a.backend.subgroupSize;
-  const kernel = matmulSgPreferred(sg) && matmulSgApplies(args) ? 'matmul_sg' : matmulVec4Applies(args) ? 'matmul_vec4' : 'matmul';
-  const full = kernel === 'matmul_sg' ? { ...args, sg: sg! } : args;
-  const splits = kernel === 'matmul' ? 1 : matmulSplitK(full);
-  if (splits > 1) return matmulSplitKForward(a, b, full, kernel as 'matmul_sg' | 'matmul_vec4', splits, outShape);
+  const { kernel, args: full } = matmulKernelFor(args, a.backend.subgroupSize);
+  if (kernel !== 'matmul') {
+    const splits = matmulSplitK(full);
+    if (splits > 1) return matmulSplitKForward(a, b, full, kernel, splits, outShape);
+  }
   const out = Tensor.empty(a.backend, outShape);
   run(kernel, [a, b], [out], full);
   return out;
@@ -551,10 +551,7 @@ function matmulForward(a: Tensor, b: Tensor, attrs: MatmulAttrs): Tensor {
 
 /** Split-K: partial products over consecutive k ranges, then their fixed-order sum (deterministic, no atomics). */
 function matmulSplitKForward(a: Tensor, b: Tensor, args: MatmulArgs, kernel: 'matmul_sg' | 'matmul_vec4', splits: number, outShape: Shape): Tensor {
-  // matmul_sg steps k by 4: its splits start on multiples of 4 (K itself is one).
-  const step = kernel === 'matmul_sg' ? 4 : 1;
-  const chunk = step * Math.ceil(args.k / splits / step);
-  splits = Math.ceil(args.k / chunk);
+  const chunk = matmulSplitChunk(args, splits);
   const partials = Tensor.empty(a.backend, [splits, ...outShape]);
   try {
     run(kernel, [a, b], [partials], {

@@ -2,7 +2,7 @@
  * Input builders for every kernel in the table, shared by the edge-shape and property suites, which
  * iterate over the whole table: a kernel added to src/kernels.ts without a case here fails them.
  */
-import { CpuBackend, kernels, mulberry32, type Backend, type DType, type KernelName } from '../src/index.js';
+import { CpuBackend, kernels, mulberry32, type Backend, type DType, type KernelName, type WebGpuBackend } from '../src/index.js';
 import { strides } from '../src/shape.js';
 import type { Data } from '../src/reference.js';
 
@@ -292,10 +292,9 @@ export function argsOn(backend: Backend, kernel: KernelName, c: KernelCase): unk
   return kernel === 'matmul_sg' ? { ...(c.args as object), sg: backend.subgroupSize ?? 8 } : c.args;
 }
 
-/** Kernels this backend can run: the CPU twins all, WebGPU those its device has the capabilities for. */
-export function runnable(backend: Backend | null, kernel: KernelName): boolean {
-  if (!backend) return false;
-  return (kernels[kernel] as { requires?: string }).requires === undefined || backend.subgroupSize !== null;
+/** Whether the test project's WebGPU backend (null: none) built this kernel (its device may lack a capability it requires). */
+export function runnable(backend: WebGpuBackend | null, kernel: KernelName): boolean {
+  return backend?.available(kernel) ?? false;
 }
 
 export async function runKernel(backend: Backend, kernel: KernelName, c: KernelCase): Promise<Data[]> {
