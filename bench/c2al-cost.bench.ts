@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import * as c from '../src/index.js';
-import { median } from '../src/bench.js';
+import { median } from '../src/cli/bench.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, steps: { type: 'string', default: '3' } } });
 const rounds = Number(values.rounds), steps = Number(values.steps);

@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import * as c from '../src/index.js';
-import { median } from '../src/stats.js';
+import { median } from '../src/c2al/stats.js';
 
 const { values } = parseArgs({ options: { steps: { type: 'string', default: '6' }, batch: { type: 'string', default: '2048' }, vocab: { type: 'string', default: '100000' } } });
 const steps = Number(values.steps), B = Number(values.batch), V = Number(values.vocab), F = 26;

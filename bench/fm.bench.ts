@@ -6,8 +6,8 @@
  * forward + backward (submit to onSubmittedWorkDone). Usage: npx tsx bench/fm.bench.ts [--reps N] [--quick]
  */
 import * as c from '../src/index.js';
-import { loadTf } from '../src/bench.js';
-import { median } from '../src/stats.js';
+import { loadTf } from '../src/cli/bench.js';
+import { median } from '../src/c2al/stats.js';
 
 const args = process.argv.slice(2);
 const reps = Number(args[args.indexOf('--reps') + 1]) || 7;

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { WebGpuBackend } from '../src/index.js';
-import { formatReport, runBench } from '../src/bench.js';
+import { formatReport, runBench } from '../src/cli/bench.js';
 
 const { values } = parseArgs({ options: { filter: { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'boolean' } }, strict: false });
 if (values.filter === 'train') {

@@ -5,7 +5,7 @@
  * length from this measurement (docs/kernels.md). Usage: npx tsx bench/layernorm.bench.ts
  */
 import * as c from '../src/index.js';
-import { timeKernel } from '../src/bench.js';
+import { timeKernel } from '../src/cli/bench.js';
 
 const gpu = await c.WebGpuBackend.create({ warm: true });
 const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed));

@@ -6,9 +6,9 @@
  * medians of wall time (submit to onSubmittedWorkDone). Usage: npx tsx bench/splitk.bench.ts [--reps N]
  */
 import * as c from '../src/index.js';
-import { loadTf } from '../src/bench.js';
+import { loadTf } from '../src/cli/bench.js';
 import { matmulKernelFor, matmulSgWorkgroups, matmulSplit, matmulSplitK, matmulVec4Workgroups } from '../src/kernels.js';
-import { median } from '../src/stats.js';
+import { median } from '../src/c2al/stats.js';
 
 const argv = process.argv.slice(2);
 const reps = Number(argv[argv.indexOf('--reps') + 1]) || 5;

@@ -13,7 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import * as c from '../src/index.js';
-import { median } from '../src/bench.js';
+import { median } from '../src/cli/bench.js';
 
 const { values } = parseArgs({ options: {
   steps: { type: 'string', default: '3' }, batch: { type: 'string', default: '2048' }, vocab: { type: 'string', default: '100000' },

@@ -7,7 +7,8 @@
 import type { Backend } from './backend/index.js';
 import type { Data } from './reference.js';
 import { kernelOf, kernels, userKernels, type UserKernel } from './kernels.js';
-import { apply, ops, tensor, userOps } from './ops.js';
+import { apply, ops, userOps } from './ops.js';
+import { tensor } from './create.js';
 import { CpuBackend } from './backend/cpu.js';
 import { getBackend, noGrad, scope, Tensor, TensorError } from './tensor.js';
 import { fmt, sameShape, type Shape } from './shape.js';

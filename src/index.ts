@@ -22,16 +22,12 @@ export async function init(opts: InitOptions = {}): Promise<Backend> {
 
 export type { EmbeddingField } from './embedding-plan.js';
 export { Tensor, TensorError, RowSparse, noGrad, scope, keep, liveTensors, setDebug, getBackend, setBackend } from './tensor.js';
-export {
-  neg, abs, exp, log, log1p, sqrt, sigmoid, tanh, relu, gelu, silu, powScalar, mulScalar, addScalar,
-  add, sub, mul, div, maximum, minimum, equal, greater, cast, sum, mean, max, reshape, permute, transpose,
-  slice, concat, expand, where, matmul, bceWithLogits, layerNorm, embeddingLookup, embeddingBag, densifyRows, histogram, divergences, fmInteraction, softmax, sumTo, tensor, full, zeros, ones, onesLike, ops,
-  type OpName, type CreateOptions,
-} from './ops.js';
+export { neg, abs, exp, log, log1p, sqrt, sigmoid, tanh, relu, gelu, silu, powScalar, mulScalar, addScalar, add, sub, mul, div, maximum, minimum, equal, greater, cast, sum, mean, max, reshape, permute, transpose, slice, concat, expand, where, matmul, bceWithLogits, layerNorm, embeddingLookup, embeddingBag, densifyRows, histogram, divergences, fmInteraction, softmax, sumTo, ops, type OpName } from './ops.js';
+export { tensor, full, zeros, ones, onesLike, type CreateOptions } from './create.js';
 export { ShapeError, type Shape } from './shape.js';
 export { adamUpdate, adagradRowsUpdate, sgdUpdate, type AdamOptions, type AdamState } from './updates.js';
 export { randomUniform, randomNormal, mulberry32 } from './random.js';
-export { gradcheck, gradcheckOps, gradcheckCases, gradcheckTolerance, type GradcheckResult, type GradcheckOptions, type GradcheckReport, type GradcheckInput } from './gradcheck.js';
+export { gradcheck, gradcheckOps, gradcheckCases, gradcheckTolerance, type GradcheckResult, type GradcheckOptions, type GradcheckReport, type GradcheckInput } from './testing/gradcheck.js';
 export { registerOp, benchmarkOp, type CustomOp, type CustomKernel, type KernelRunner, type OpBenchmark } from './custom.js';
 export { f32Bits } from './kernels.js';
 export { CpuBackend } from './backend/cpu.js';
@@ -62,10 +58,12 @@ export { renderReport } from './c2al/report.js';
 export { lineChart, barChart, heatMap, type Series, type BarGroup } from './c2al/svg.js';
 export { metrics, bayesNE, meanStd, type Metrics } from './c2al/metrics.js';
 export { attentionStats, type AttentionStats } from './c2al/attention.js';
-export { syntheticClicks, splitRows, subset, cohortsByField, type ClickData, type SyntheticOptions } from './data/synthetic.js';
-export { parseMovieLens, loadMovieLens, DataError, MOVIELENS_AXES, type MovieLensAxis } from './data/movielens.js';
+export { syntheticClicks, type SyntheticOptions } from './data/synthetic.js';
+export { splitRows, subset, cohortsByField, type ClickData } from './data/schema.js';
+export { parseMovieLens, loadMovieLens, MOVIELENS_AXES, type MovieLensAxis } from './data/movielens.js';
+export { DataError } from './data/schema.js';
 export { parseCsv, loadCsv, validateSchema, type CsvSchema } from './data/csv.js';
-export { progressLine, progressReporter } from './progress.js';
+export { progressLine, progressReporter } from './cli/progress.js';
 export { GpuProfiler, kernelFlops, kernelBytes, type KernelEvent } from './backend/profiler.js';
 export { withPhase, withOp, type Phase } from './backend/profile-tags.js';
-export { profileTraining, benchModelConfig, benchLoss, chromeTrace, summarize as summarizeProfile, formatProfile, type ProfileReport, type ProfileOptions, type KernelSummary } from './profile.js';
+export { profileTraining, benchModelConfig, benchLoss, chromeTrace, summarize as summarizeProfile, formatProfile, type ProfileReport, type ProfileOptions, type KernelSummary } from './cli/profile.js';

@@ -4,14 +4,16 @@
  * missing op a compile error. Exported functions validate their inputs before anything is dispatched.
  */
 import { withOp } from './backend/profile-tags.js';
-import type { Backend, DType } from './backend/index.js';
-import { REDUCE_COLS_CHUNK, fmFusedApplies, matmulKernelFor, matmulSplitChunk, matmulSplitK, type ArgsOf, type KernelName, type MatmulArgs } from './kernels.js';
-import { MAX_RANK, ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, collapseDims, fmt, normalizeAxes, numel, sameShape, strides, type Shape } from './shape.js';
-import { RowSparse, Tensor, TensorError, assertFits, disposeOnThrow, getBackend, isGradEnabled } from './tensor.js';
+import type { DType } from './backend/index.js';
+import { REDUCE_COLS_CHUNK, fmFusedApplies, matmulKernelFor, matmulSplitChunk, matmulSplitK, type MatmulArgs } from './kernels.js';
+import { ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, collapseDims, fmt, normalizeAxes, numel, sameShape, strides, type Shape } from './shape.js';
+import { RowSparse, Tensor, TensorError, assertFits, disposeOnThrow, isGradEnabled, runKernel } from './tensor.js';
+import { check, checkIds, checkList, checkNumber, checkDType, checkOptions, show } from './validate.js';
+import { full, tensor } from './create.js';
 import { BackendError } from './backend/index.js';
 import { bagPlan, lookupPlan, sortedPlan, type BagPlan, type EmbeddingField } from './embedding-plan.js';
 import { LookupFeed } from './embedding-feed.js';
-import type { Data, UnaryKernel } from './reference.js';
+import type { UnaryKernel } from './reference.js';
 
 export type UnaryOpName = 'neg' | 'abs' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'sigmoid' | 'tanh' | 'relu' | 'gelu' | 'silu';
 export type BinaryOpName = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
@@ -36,14 +38,10 @@ export const LAYERNORM_ROW_KERNEL_MAX_DIM = 512;
 
 // ---------- kernel plumbing ----------
 
-function run<K extends KernelName>(kernel: K, ins: Tensor[], outs: Tensor[], args: ArgsOf<K>): void {
-  const backend = outs[0]!.backend;
-  backend.run(kernel, ins.map((t) => t.storage), outs.map((t) => t.storage), args);
-}
 
 function unaryKernel(kernel: UnaryKernel, x: Tensor, alpha = 0): Tensor {
   const out = Tensor.empty(x.backend, x.shape);
-  run(kernel, [x], [out], { n: x.size, alpha });
+  runKernel(kernel, [x], [out], { n: x.size, alpha });
   return out;
 }
 
@@ -51,7 +49,7 @@ function binaryKernel(kernel: 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minim
   const shape = broadcastShapes([a.shape, b.shape], [`${kernel} input a`, `${kernel} input b`]);
   const out = Tensor.empty(a.backend, shape);
   const walk = collapseDims(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)]);
-  run(kernel, [a, b], [out], { n: out.size, shape: walk.shape, strides: walk.strides });
+  runKernel(kernel, [a, b], [out], { n: out.size, shape: walk.shape, strides: walk.strides });
   return out;
 }
 
@@ -59,78 +57,18 @@ function binaryKernel(kernel: 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minim
 function gather(x: Tensor, shape: Shape, sa: readonly number[], aOff = 0): Tensor {
   const out = Tensor.empty(x.backend, shape, x.dtype);
   const walk = collapseDims(shape, [sa, strides(shape)]);
-  run('copy', [x], [out], { n: out.size, shape: walk.shape, strides: walk.strides, aOff, oOff: 0 });
+  runKernel('copy', [x], [out], { n: out.size, shape: walk.shape, strides: walk.strides, aOff, oOff: 0 });
   return out;
 }
 
 /** Writes all of `src` into `dst` (contiguous) at element offset oOff with dst's strides (concat, slice backward). */
 function scatterInto(dst: Tensor, src: Tensor, oOff: number): void {
   const walk = collapseDims(src.shape, [strides(src.shape), strides(dst.shape)]);
-  run('copy', [src], [dst], { n: src.size, shape: walk.shape, strides: walk.strides, aOff: 0, oOff });
+  runKernel('copy', [src], [dst], { n: src.size, shape: walk.shape, strides: walk.strides, aOff: 0, oOff });
 }
 
 export function copyOf(x: Tensor): Tensor {
   return gather(x, x.shape, strides(x.shape));
-}
-
-// ---------- validation ----------
-
-function check(op: string, xs: Tensor[], names: readonly string[], dtype: DType | null = 'f32'): Backend {
-  xs.forEach((x, i) => {
-    if (!(x instanceof Tensor)) throw new TensorError(`${op}: ${names[i] ?? `input ${i}`} must be a Tensor, got ${typeof x}`);
-    x.assertUsable(`${op}: ${names[i] ?? `input ${i}`}`);
-    if (dtype && x.dtype !== dtype) {
-      throw new TensorError(`${op}: ${names[i] ?? `input ${i}`} must be ${dtype}, got ${x.describe()}`);
-    }
-    if (x.backend !== xs[0]!.backend) {
-      throw new TensorError(`${op}: ${x.describe()} is on ${x.backend.description}, but ${xs[0]!.describe()} is on ${xs[0]!.backend.description}`);
-    }
-  });
-  return xs[0]!.backend;
-}
-
-function checkNumber(op: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new TensorError(`${op}: ${name} must be a finite number, got ${show(v)}`);
-  return v;
-}
-
-/** A short rendering of any user value for error messages (never throws). */
-function show(v: unknown): string {
-  if (v instanceof Tensor) return v.describe();
-  if (typeof v === 'string') return `'${v.slice(0, 40)}'`;
-  if (typeof v === 'symbol' || typeof v === 'function') return typeof v;
-  if (Array.isArray(v)) return v.length > 8 ? `an array of ${v.length}` : `[${v.map(show).join(', ')}]`;
-  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as unknown as ArrayLike<number>).length})`;
-  if (v && typeof v === 'object') return `an object (${Object.keys(v).slice(0, 4).join(', ') || 'no keys'})`;
-  return String(v);
-}
-
-/** An array of numbers (shape, begin, size, perm); other values are a ShapeError naming the argument. */
-function checkList(op: string, name: string, v: unknown): readonly number[] {
-  if (!Array.isArray(v) || v.some((d) => typeof d !== 'number')) throw new ShapeError(`${op}: ${name} must be an array of integers, got ${show(v)}`);
-  return v as readonly number[];
-}
-
-/** Host ids / offsets: an array or typed array of numbers. */
-function checkIds(op: string, name: string, v: unknown): ArrayLike<number> {
-  const typed = ArrayBuffer.isView(v) && !(v instanceof DataView);
-  if (!typed && !(Array.isArray(v) && v.every((x) => typeof x === 'number'))) {
-    throw new TensorError(`${op}: ${name} must be an array or typed array of integers, got ${show(v)}`);
-  }
-  return v as ArrayLike<number>;
-}
-
-const DTYPES: readonly DType[] = ['f32', 'i32', 'u32'];
-function checkDType(op: string, v: unknown): DType {
-  if (!DTYPES.includes(v as DType)) throw new TensorError(`${op}: dtype must be one of ${DTYPES.join(', ')}, got ${show(v)}`);
-  return v as DType;
-}
-
-/** An options bag: undefined or a plain object. */
-function checkOptions<T extends object>(op: string, v: unknown): Partial<T> {
-  if (v === undefined) return {};
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new TensorError(`${op}: options must be an object, got ${show(v)}`);
-  return v as Partial<T>;
 }
 
 /** Ops registered at run time (registerOp), by name. */
@@ -194,7 +132,7 @@ function reduceForward(x: Tensor, { axes, keepDims }: ReduceAttrs, kind: 'sum' |
   const src = perm.every((p, i) => p === i) ? x : permuteForward(x, perm);
   const rows = numel(rest.map((i) => x.shape[i]!));
   const out = Tensor.empty(x.backend, outShape);
-  run(kind === 'sum' ? 'reduce_sum' : 'reduce_max', [src], [out], { rows, len: reduced });
+  runKernel(kind === 'sum' ? 'reduce_sum' : 'reduce_max', [src], [out], { rows, len: reduced });
   if (src !== x) src.dispose();
   return out;
 }
@@ -207,7 +145,7 @@ function reduceColumns(x: Tensor, rows: number, cols: number, outShape: Shape, k
     const parts = Math.ceil(left / REDUCE_COLS_CHUNK);
     const out = Tensor.empty(x.backend, parts === 1 ? outShape : [parts, cols]);
     try {
-      run(kind === 'sum' ? 'reduce_cols_sum' : 'reduce_cols_max', [src], [out], { rows: left, cols });
+      runKernel(kind === 'sum' ? 'reduce_cols_sum' : 'reduce_cols_max', [src], [out], { rows: left, cols });
     } catch (e) {
       out.dispose();
       throw e;
@@ -311,7 +249,7 @@ export const ops = {
         throw new TensorError(`cast: ${x!.dtype} -> ${dtype} is not supported (go through f32)`);
       }
       const out = Tensor.empty(x!.backend, x!.shape, dtype);
-      run(k, [x!], [out], { n: x!.size });
+      runKernel(k, [x!], [out], { n: x!.size });
       return { out };
     },
     backward: null,
@@ -397,7 +335,7 @@ export const ops = {
       const shape = broadcastShapes([c!.shape, a!.shape, b!.shape], ['where condition', 'where a', 'where b']);
       const out = Tensor.empty(a!.backend, shape);
       const walk = collapseDims(shape, [c!, a!, b!].map((t) => broadcastStrides(t.shape, shape)));
-      run('where', [c!, a!, b!], [out], { n: out.size, shape: walk.shape, strides: walk.strides });
+      runKernel('where', [c!, a!, b!], [out], { n: out.size, shape: walk.shape, strides: walk.strides });
       return { out };
     },
     backward: (d, [c, a, b]) => {
@@ -420,7 +358,7 @@ export const ops = {
       const [rows, heads] = x!.shape as [number, number];
       const loss = Tensor.empty(x!.backend, [heads]);
       const dlogits = Tensor.empty(x!.backend, [rows, heads]);
-      run('bce_logits', [x!, y!, w!], [loss, dlogits], { rows, heads });
+      runKernel('bce_logits', [x!, y!, w!], [loss, dlogits], { rows, heads });
       return { out: loss, saved: [dlogits] };
     },
     // dlogits came out of the forward dispatch; labels and weights get no gradient.
@@ -430,13 +368,13 @@ export const ops = {
     forward: ([x, gamma, beta], { eps }: { eps: number }) => {
       const dim = x!.shape[x!.rank - 1]!;
       const out = Tensor.empty(x!.backend, x!.shape);
-      run(dim <= LAYERNORM_ROW_KERNEL_MAX_DIM ? 'layernorm_rows' : 'layernorm', [x!, gamma!, beta!], [out], { rows: dim ? x!.size / dim : 0, dim, eps });
+      runKernel(dim <= LAYERNORM_ROW_KERNEL_MAX_DIM ? 'layernorm_rows' : 'layernorm', [x!, gamma!, beta!], [out], { rows: dim ? x!.size / dim : 0, dim, eps });
       return { out };
     },
     backward: (d, [x, gamma], _s, { eps }) => {
       const dim = x!.shape[x!.rank - 1]!;
       const dx = Tensor.empty(x!.backend, x!.shape), dyxhat = Tensor.empty(x!.backend, x!.shape);
-      run(dim <= LAYERNORM_ROW_KERNEL_MAX_DIM ? 'layernorm_backward_rows' : 'layernorm_backward', [x!, gamma!, d], [dx, dyxhat], { rows: dim ? x!.size / dim : 0, dim, eps });
+      runKernel(dim <= LAYERNORM_ROW_KERNEL_MAX_DIM ? 'layernorm_backward_rows' : 'layernorm_backward', [x!, gamma!, d], [dx, dyxhat], { rows: dim ? x!.size / dim : 0, dim, eps });
       const lead = [...Array(x!.rank - 1).keys()];
       return [dx, sum(dyxhat, lead), sum(d, lead)];
     },
@@ -459,7 +397,7 @@ export const ops = {
     forward: ([table, rows, offsets], { plan, shape }: { plan: BagPlan; shape: number[]; feed?: LookupFeed }) => {
       const dim = table!.shape[1]!;
       const out = Tensor.empty(table!.backend, shape);
-      run('embedding_bag', [table!, rows!, offsets!], [out], { bags: plan.bags, dim, mean: plan.mean });
+      runKernel('embedding_bag', [table!, rows!, offsets!], [out], { bags: plan.bags, dim, mean: plan.mean });
       return { out };
     },
     backward: (d, [table, , offsets], _s, { plan, feed }) => {
@@ -470,14 +408,14 @@ export const ops = {
       const sorted = feed ? null : sortedPlan(plan);
       const [rows, seg, entryBag] = sorted ? [u32(sorted.uniqueRows), u32(sorted.seg), u32(sorted.entryBag)] : [feed!.uniqueRows.detach(), feed!.seg, feed!.entryBag];
       const values = Tensor.empty(backend, [rows.size, dim]);
-      run('embedding_bag_backward', [d, seg, entryBag, offsets!], [values], { unique: rows.size, dim, mean: plan.mean });
+      runKernel('embedding_bag_backward', [d, seg, entryBag, offsets!], [values], { unique: rows.size, dim, mean: plan.mean });
       return [new RowSparse(rows, values, table!.shape), null, null];
     },
   }),
   histogram: def({
     forward: ([values, cohorts], { numCohorts, bins }: { numCohorts: number; bins: number }) => {
       const counts = full([numCohorts, bins], 0, { backend: values!.backend, dtype: 'u32' });
-      run('histogram', [values!, cohorts!], [counts], { n: values!.size, cohorts: numCohorts, bins });
+      runKernel('histogram', [values!, cohorts!], [counts], { n: values!.size, cohorts: numCohorts, bins });
       return { out: counts };
     },
     backward: null,
@@ -486,7 +424,7 @@ export const ops = {
     forward: ([counts], { eps }: { eps: number }) => {
       const [numCohorts, bins] = counts!.shape as [number, number];
       const out = Tensor.empty(counts!.backend, [4, numCohorts, numCohorts]);
-      run('divergences', [counts!], [out], { cohorts: numCohorts, bins, eps });
+      runKernel('divergences', [counts!], [out], { cohorts: numCohorts, bins, eps });
       return { out };
     },
     backward: null,
@@ -497,7 +435,7 @@ export const ops = {
 export function densifyRows(g: RowSparse): Tensor {
   const dense = full(g.shape, 0, { backend: g.values.backend });
   const dim = numel(g.shape.slice(1));
-  run('scatter_rows', [g.values, g.rows], [dense], { unique: g.rows.size, dim, mean: false });
+  runKernel('scatter_rows', [g.values, g.rows], [dense], { unique: g.rows.size, dim, mean: false });
   return dense;
 }
 
@@ -545,7 +483,7 @@ function matmulForward(a: Tensor, b: Tensor, attrs: MatmulAttrs): Tensor {
     if (splits > 1) return matmulSplitKForward(a, b, full, kernel, splits, outShape);
   }
   const out = Tensor.empty(a.backend, outShape);
-  run(kernel, [a, b], [out], full);
+  runKernel(kernel, [a, b], [out], full);
   return out;
 }
 
@@ -554,7 +492,7 @@ function matmulSplitKForward(a: Tensor, b: Tensor, args: MatmulArgs, kernel: 'ma
   const chunk = matmulSplitChunk(args, splits);
   const partials = Tensor.empty(a.backend, [splits, ...outShape]);
   try {
-    run(kernel, [a, b], [partials], {
+    runKernel(kernel, [a, b], [partials], {
       ...args, k: chunk, kTotal: args.k, batch: splits * args.batch, batchShape: [splits, ...args.batchShape],
       aBatchStrides: [chunk * args.sak, ...args.aBatchStrides], bBatchStrides: [chunk * args.sbk, ...args.bBatchStrides],
     });
@@ -771,7 +709,7 @@ function fmProduct(pm: Tensor, qm: Tensor, rm: Tensor, into?: Tensor): Tensor {
   const k = rm.shape[rm.rank - 1]!;
   const stride = (t: Tensor): number => (t.rank === 3 ? numel(t.shape.slice(1)) : 0);
   const out = into ?? Tensor.empty(pm.backend, [batch, n, k]);
-  run(into ? 'fm_pqr_acc' : 'fm_pqr', [pm, qm, rm], [out], { batch, n, m, k, pStride: stride(pm), qStride: stride(qm), rStride: stride(rm) });
+  runKernel(into ? 'fm_pqr_acc' : 'fm_pqr', [pm, qm, rm], [out], { batch, n, m, k, pStride: stride(pm), qStride: stride(qm), rStride: stride(rm) });
   return out;
 }
 
@@ -947,83 +885,3 @@ export function divergences(counts: Tensor, eps = 1e-6): Tensor {
   if (!(eps > 0)) throw new TensorError(`divergences: eps must be > 0, got ${eps}`);
   return apply('divergences', [counts], { eps });
 }
-
-// ---------- creation ----------
-
-export interface CreateOptions { dtype?: DType; requiresGrad?: boolean; name?: string; backend?: Backend }
-
-type Nested = number | readonly Nested[];
-
-function inferShape(values: Nested): number[] {
-  const shape: number[] = [];
-  let v: Nested = values;
-  while (Array.isArray(v)) {
-    shape.push(v.length);
-    v = (v as readonly Nested[])[0] ?? 0;
-  }
-  return shape;
-}
-
-/** Checks creation options before anything is allocated; returns the backend and dtype. */
-function createOptions(what: string, opts: unknown): { backend: Backend; dtype: DType; o: CreateOptions } {
-  const o = checkOptions<CreateOptions>(what, opts) as CreateOptions;
-  const dtype = o.dtype === undefined ? 'f32' : checkDType(what, o.dtype);
-  if (o.requiresGrad && dtype !== 'f32') throw new TensorError(`${what}: only f32 tensors can require grad, got dtype ${dtype}`);
-  if (o.name !== undefined && typeof o.name !== 'string') throw new TensorError(`${what}: name must be a string, got ${show(o.name)}`);
-  return { backend: o.backend ?? getBackend(), dtype, o };
-}
-
-function finish(t: Tensor, opts: CreateOptions): Tensor {
-  if (opts.name) t.name = opts.name;
-  if (opts.requiresGrad) t.requiresGrad = true;
-  return t;
-}
-
-/** A tensor from numbers: nested arrays, or a flat array / typed array with an explicit shape. */
-export function tensor(values: Nested | Data, shape?: readonly number[], opts: CreateOptions = {}): Tensor {
-  const what = `tensor${typeof opts?.name === 'string' ? ` '${opts.name}'` : ''}`;
-  const { backend, dtype } = createOptions(what, opts);
-  const isTyped = ArrayBuffer.isView(values) && !(values instanceof DataView);
-  if (!isTyped && typeof values !== 'number' && !Array.isArray(values)) throw new TensorError(`${what}: values must be a number, a (nested) array or a typed array, got ${show(values)}`);
-  if (shape !== undefined) checkList(what, 'shape', shape);
-  const flat: ArrayLike<number> = isTyped ? (values as Data)
-    : typeof values === 'number' ? [values] : (values as readonly Nested[]).flat(Infinity as 1) as number[];
-  const s = shape ? [...shape] : isTyped ? [flat.length] : inferShape(values as Nested);
-  assertValidShape(s, what);
-  if (flat.length !== numel(s)) throw new ShapeError(`${what}: ${flat.length} values do not fill shape ${fmt(s)} (${numel(s)} elements)`);
-  if (!isTyped) for (let i = 0; i < flat.length; i++) if (typeof flat[i] !== 'number') throw new TensorError(`${what}: element ${i} is ${show(flat[i])}, not a number`);
-  assertFits(backend, s, dtype, what);
-  const data = dtype === 'f32' ? (backend.name === 'cpu' ? Float64Array.from(flat) : Float32Array.from(flat))
-    : dtype === 'i32' ? new Int32Array(flat.length) : new Uint32Array(flat.length);
-  if (dtype !== 'f32') {
-    const [lo, hi] = dtype === 'i32' ? [-(2 ** 31), 2 ** 31 - 1] : [0, 2 ** 32 - 1];
-    for (let i = 0; i < flat.length; i++) {
-      const v = flat[i]!;
-      if (!Number.isInteger(v) || v < lo || v > hi) throw new TensorError(`${what}: element ${i} is ${v}, not a ${dtype} value`);
-      data[i] = v;
-    }
-  }
-  return finish(Tensor.fromData(backend, data, s, dtype), opts);
-}
-
-export function full(shape: readonly number[], value: number, opts: CreateOptions = {}): Tensor {
-  const { backend, dtype } = createOptions('full', opts);
-  assertValidShape(shape, 'full');
-  if (typeof value !== 'number') throw new TensorError(`full: value must be a number, got ${show(value)}`);
-  if (dtype !== 'f32') {
-    const [lo, hi] = dtype === 'i32' ? [-(2 ** 31), 2 ** 31 - 1] : [0, 2 ** 32 - 1];
-    if (!Number.isInteger(value) || value < lo || value > hi) throw new TensorError(`full: value ${value} is not a ${dtype} value`);
-  }
-  const t = Tensor.empty(backend, shape, dtype);
-  run('fill', [], [t], { n: t.size, value, dtype });
-  return finish(t, opts);
-}
-
-export const zeros = (shape: readonly number[], opts: CreateOptions = {}): Tensor => full(shape, 0, opts);
-export const ones = (shape: readonly number[], opts: CreateOptions = {}): Tensor => full(shape, 1, opts);
-export function onesLike(x: Tensor): Tensor {
-  check('onesLike', [x], ['x'], null);
-  return full(x.shape, 1, { backend: x.backend, dtype: x.dtype });
-}
-
-export { MAX_RANK };

@@ -2,7 +2,7 @@
  * Seeded randomness: mulberry32 streams, so one seed gives the same numbers in Node and browsers.
  * Host-side generation, uploaded once; GPU-side generators come with dropout.
  */
-import { tensor, type CreateOptions } from './ops.js';
+import { tensor, type CreateOptions } from './create.js';
 import type { Tensor } from './tensor.js';
 import { numel } from './shape.js';
 

@@ -5,9 +5,11 @@
  * created except what it returns and kept tensors; dispose() releases one; views share refcounted storage.
  */
 import { BackendError, type Backend, type DType, type Storage } from './backend/index.js';
+import type { ArgsOf, KernelName } from './kernels.js';
 import type { Data } from './reference.js';
 import { fmt, numel, type Shape } from './shape.js';
-import { opDef, copyOf, onesLike, add, densifyRows } from './ops.js';
+import { opDef, copyOf, add, densifyRows } from './ops.js';
+import { onesLike } from './create.js';
 import { withOp, withPhase } from './backend/profile-tags.js';
 
 export class TensorError extends Error {
@@ -259,6 +261,11 @@ function topologicalOrder(root: Tensor): Tensor[] {
     for (const x of t.inputs) if (!seen.has(x)) stack.push([x, false]);
   }
   return order.reverse();
+}
+
+/** Runs a kernel of the table on the tensors' storages (on the outputs' backend). */
+export function runKernel<K extends KernelName>(kernel: K, ins: readonly Tensor[], outs: readonly Tensor[], args: ArgsOf<K>): void {
+  outs[0]!.backend.run(kernel, ins.map((t) => t.storage), outs.map((t) => t.storage), args);
 }
 
 /**

@@ -10,7 +10,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
 import * as c from '../src/index.js';
-import { BackendError, CpuBackend, kernels, type Backend, type DType, type KernelName } from '../src/index.js';
+import { BackendError, CpuBackend, type Backend, type DType, type KernelName } from '../src/index.js';
 import { GpuStorage } from '../src/backend/webgpu.js';
 import { matmulTile } from '../src/kernels.js';
 import type { Data } from '../src/reference.js';

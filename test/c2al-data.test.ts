@@ -1,6 +1,7 @@
 import { expect, test } from 'vitest';
 import { bayesNE, meanStd, metrics } from '../src/c2al/metrics.js';
-import { splitRows, subset, syntheticClicks } from '../src/data/synthetic.js';
+import { syntheticClicks } from '../src/data/synthetic.js';
+import { splitRows, subset } from '../src/data/schema.js';
 
 test('NE, log loss, AUC and calibration on hand-computed cases', () => {
   const m = metrics([0.9, 0.2, 0.6, 0.4], [1, 0, 1, 0]);

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import * as c from '../src/index.js';
 import { CaptureError, CpuBackend, LookupFeed, TensorError, type Backend, type Tensor } from '../src/index.js';
-import { train } from '../src/c2al/train.js';
+import { train } from '../src/train/loop.js';
 import { gpu } from './gpu.js';
 import { randomArray } from './util.js';
 

@@ -2,7 +2,7 @@ import { expect, test } from 'vitest';
 import { CpuBackend } from '../src/index.js';
 import { loadCsv, parseCsv, validateSchema } from '../src/data/csv.js';
 import fc from 'fast-check';
-import { DataError } from '../src/data/movielens.js';
+import { DataError } from '../src/data/schema.js';
 import { runExperiment } from '../src/c2al/experiment.js';
 import { mulberry32 } from '../src/random.js';
 import { gpu, project } from './gpu.js';

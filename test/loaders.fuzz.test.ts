@@ -8,8 +8,9 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
 import { decodeUtf8, firstInvalidUtf8, parseCsv, validateSchema, type CsvSchema } from '../src/data/csv.js';
-import { DataError, parseMovieLens } from '../src/data/movielens.js';
-import { validateClickData, type ClickData } from '../src/data/synthetic.js';
+import { parseMovieLens } from '../src/data/movielens.js';
+import { DataError } from '../src/data/schema.js';
+import { validateClickData, type ClickData } from '../src/data/schema.js';
 import { project } from './gpu.js';
 
 const runs = project === 'browser' ? 60 : 300;

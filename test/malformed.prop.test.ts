@@ -9,8 +9,9 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
 import * as c from '../src/index.js';
 import { BackendError, CpuBackend, ShapeError, TensorError, type Backend, type DhenConfig, type Tensor } from '../src/index.js';
-import { DataError } from '../src/data/movielens.js';
-import { syntheticClicks, validateClickData } from '../src/data/synthetic.js';
+import { DataError } from '../src/data/schema.js';
+import { syntheticClicks } from '../src/data/synthetic.js';
+import { validateClickData } from '../src/data/schema.js';
 import { gpu, project } from './gpu.js';
 
 const TYPED: (new (...a: never[]) => Error)[] = [ShapeError, TensorError, BackendError, DataError];

@@ -1,5 +1,6 @@
 import { expect, test } from 'vitest';
-import { DataError, parseMovieLens } from '../src/data/movielens.js';
+import { parseMovieLens } from '../src/data/movielens.js';
+import { DataError } from '../src/data/schema.js';
 import { project } from './gpu.js';
 
 // A synthetic fixture in the MovieLens-100K format (3 users, 3 items, 6 ratings).

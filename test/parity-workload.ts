@@ -4,7 +4,7 @@
  * float32 bits, so two runs compare exactly.
  */
 import * as c from '../src/index.js';
-import { predict, train } from '../src/c2al/train.js';
+import { predict, train } from '../src/train/loop.js';
 import { syntheticClicks } from '../src/data/synthetic.js';
 import { metrics } from '../src/c2al/metrics.js';
 import { embeddingLookup } from '../src/ops.js';

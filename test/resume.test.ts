@@ -5,7 +5,7 @@
  */
 import { expect, test } from 'vitest';
 import { DeviceLostError, WebGpuBackend } from '../src/index.js';
-import { train, type TrainState } from '../src/c2al/train.js';
+import { train, type TrainState } from '../src/train/loop.js';
 import { syntheticClicks } from '../src/data/synthetic.js';
 import { gpu } from './gpu.js';
 

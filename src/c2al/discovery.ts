@@ -3,7 +3,8 @@
  * (GPU kernels), then the choice of the cohorts that get auxiliary heads.
  */
 import type { Backend } from '../backend/index.js';
-import { divergences, histogram, tensor } from '../ops.js';
+import { divergences, histogram } from '../ops.js';
+import { tensor } from '../create.js';
 import { noGrad, scope, TensorError } from '../tensor.js';
 import { withPhase } from '../backend/profile-tags.js';
 import { mulberry32 } from '../random.js';

@@ -1,5 +1,5 @@
 /** NE (and AUC, calibration) overall and per cohort for one model's predictions, or a baseline/C2AL pair. */
-import type { ClickData } from '../data/synthetic.js';
+import type { ClickData } from '../data/schema.js';
 import { bayesNE, metrics, type Metrics } from './metrics.js';
 
 export interface CohortMetrics { name: string; share: number; metrics: Metrics; bayes: number | null }

@@ -5,8 +5,8 @@
  * options: random cohorts instead of divergent ones, N > 2 auxiliary cohorts, a λ sweep, frozen Y.
  */
 import type { Backend } from '../backend/index.js';
-import { DataError } from '../data/movielens.js';
-import { splitRows, subset, type ClickData } from '../data/synthetic.js';
+import { DataError } from '../data/schema.js';
+import { splitRows, subset, type ClickData } from '../data/schema.js';
 import { saveCheckpoint, writeFileAtomic } from '../nn/checkpoint.js';
 import type { DhenModel } from '../nn/dhen.js';
 import { TensorError } from '../tensor.js';
@@ -14,13 +14,13 @@ import { attentionStats, type AttentionStats } from './attention.js';
 import { discover, selectCohorts, type Discovery, type DivergenceMetric, type Selection } from './discovery.js';
 import { evaluate, type CohortResult } from './evaluate.js';
 import { meanStd } from './metrics.js';
-import { median } from '../stats.js';
+import { median } from './stats.js';
 import { renderReport } from './report.js';
-import { auxWeights, fmWeights, predict, stepCount, train, type AuxCohort, type TrainOptions, type TrainingHistory } from './train.js';
+import { auxWeights, fmWeights, predict, stepCount, train, type AuxCohort, type TrainOptions, type TrainingHistory } from '../train/loop.js';
 
 export { METRICS, discover, selectCohorts, type Discovery, type DivergenceMetric, type Selection } from './discovery.js';
 export { evaluate, cohortMetrics, type CohortResult, type CohortMetrics } from './evaluate.js';
-export { train, predict, modelConfig, stepCount, fmWeights, auxWeights, type TrainOptions, type TrainingHistory, type Trained, type AuxCohort, type TrainState } from './train.js';
+export { train, predict, modelConfig, stepCount, fmWeights, auxWeights, type TrainOptions, type TrainingHistory, type Trained, type AuxCohort, type TrainState } from '../train/loop.js';
 
 export interface ExperimentOptions extends Omit<TrainOptions, 'aux' | 'onStep' | 'onLog' | 'checkpoint' | 'resume'> {
   seeds?: number;

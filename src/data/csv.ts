@@ -12,8 +12,7 @@
  * refuses other encodings instead of replacing bytes). loadCsv streams the file in chunks through a
  * CsvParser, which keeps only the parsed columns (typed arrays), never the file's text.
  */
-import { DataError } from './movielens.js';
-import type { ClickData } from './synthetic.js';
+import { DataError, type ClickData } from './schema.js';
 
 export interface CsvSchema {
   label: string;
@@ -89,7 +88,6 @@ export class CsvParser {
   private readonly delim: string;
   private readonly header: boolean;
   private columns: string[] | null = null;
-  private headerLine = 0;
   private labelCol = -1;
   private catCols: number[] = [];
   private numCols: number[] = [];
@@ -131,7 +129,6 @@ export class CsvParser {
     this.numCols = (schema.numeric ?? []).map(col);
     this.cohortCol = col(schema.cohort);
     this.columns = columns;
-    this.headerLine = n;
   }
 
   /** One line of the file; `n` is its 1-based line number (the header is line 1). */

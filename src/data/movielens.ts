@@ -6,14 +6,10 @@
  * on file contents (browsers, tests); loadMovieLens() reads a directory (Node). A malformed row is an
  * error naming the file and the line.
  */
-import type { ClickData } from './synthetic.js';
+import { DataError, type ClickData } from './schema.js';
 
 export type MovieLensAxis = 'age' | 'gender' | 'occupation' | 'activity';
 export const MOVIELENS_AXES: readonly MovieLensAxis[] = ['age', 'gender', 'occupation', 'activity'];
-
-export class DataError extends Error {
-  override name = 'DataError';
-}
 
 const AGE_BUCKETS = ['under 18', '18-24', '25-34', '35-44', '45-49', '50-55', '56+'];
 const ageBucket = (age: number): number => (age < 18 ? 0 : age < 25 ? 1 : age < 35 ? 2 : age < 45 ? 3 : age < 50 ? 4 : age < 56 ? 5 : 6);

@@ -3,7 +3,7 @@
  * Node and in browsers, on every backend).
  */
 import type { Backend } from '../backend/index.js';
-import { tensor } from '../ops.js';
+import { tensor } from '../create.js';
 import { mulberry32, normalSampler } from '../random.js';
 import { assertValidShape, fmt, numel } from '../shape.js';
 import { assertFits, type Tensor } from '../tensor.js';

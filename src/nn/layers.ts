@@ -2,7 +2,8 @@
  * Basic layers: Linear, LayerNorm, MLP. Inputs are [..., features]; the leading axes are batch axes.
  */
 import type { Backend } from '../backend/index.js';
-import { add, gelu, layerNorm, matmul, mul, relu, silu, tensor } from '../ops.js';
+import { add, gelu, layerNorm, matmul, mul, relu, silu } from '../ops.js';
+import { tensor } from '../create.js';
 import { mulberry32 } from '../random.js';
 import { Tensor, TensorError } from '../tensor.js';
 import { initTensor, type Init } from './init.js';

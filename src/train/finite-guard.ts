@@ -12,7 +12,7 @@
  *   const bad = await guard.check(step);                 // null when everything was finite
  */
 import type { Backend } from '../backend/index.js';
-import { full } from '../ops.js';
+import { full } from '../create.js';
 import { keep, Tensor, TensorError } from '../tensor.js';
 
 const CHUNK = 1024;

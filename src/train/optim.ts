@@ -5,7 +5,8 @@
  * Optimizer state tensors are named `<param>.<slot>` for checkpoints.
  */
 import { withPhase } from '../backend/profile-tags.js';
-import { add, densifyRows, div, full, maximum, mul, sqrt, sum } from '../ops.js';
+import { add, densifyRows, div, maximum, mul, sqrt, sum } from '../ops.js';
+import { full } from '../create.js';
 import { adagradRowsUpdate, adamUpdate, sgdUpdate, type AdamState } from '../updates.js';
 import { keep, noGrad, scope, RowSparse, Tensor, TensorError } from '../tensor.js';
 import { CheckpointError, decodeSafetensors, encodeSafetensors, restore, snapshot } from '../nn/checkpoint.js';

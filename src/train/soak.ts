@@ -9,7 +9,8 @@ import type { Backend } from '../backend/index.js';
 import { bceWithLogits, concat, mulScalar, reshape, sum } from '../ops.js';
 import { DhenModel } from '../nn/dhen.js';
 import { liveTensors, scope } from '../tensor.js';
-import { splitRows, subset, syntheticClicks, validateClickData } from '../data/synthetic.js';
+import { syntheticClicks } from '../data/synthetic.js';
+import { splitRows, subset, validateClickData } from '../data/schema.js';
 import { Adam } from './optim.js';
 import { FiniteGuard } from './finite-guard.js';
 

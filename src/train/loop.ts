@@ -6,17 +6,18 @@
  * steps and read back once at the end, so recording it never stalls the step pipeline.
  */
 import type { Backend } from '../backend/index.js';
-import { bceWithLogits, concat, mul, mulScalar, reshape, sigmoid, sum, tensor, zeros } from '../ops.js';
+import { bceWithLogits, concat, mul, mulScalar, reshape, sigmoid, sum } from '../ops.js';
+import { tensor, zeros } from '../create.js';
 import type { CapturedStep } from '../backend/capture.js';
 import type { WebGpuBackend } from '../backend/webgpu.js';
 import type { EmbeddingsFeed } from '../nn/embedding.js';
 import { DhenModel, type DhenConfig, type DhenLayerConfig } from '../nn/dhen.js';
-import { Adam, encodeOptimizerState, restoreOptimizerState } from '../train/optim.js';
+import { Adam, encodeOptimizerState, restoreOptimizerState } from './optim.js';
 import { decodeSafetensors, encodeModule, restore } from '../nn/checkpoint.js';
 import { keep, noGrad, scope, TensorError, type Tensor } from '../tensor.js';
-import { splitRows, subset, validateClickData, type ClickData } from '../data/synthetic.js';
-import { FiniteGuard } from '../train/finite-guard.js';
-import { attentionStats, type AttentionStats } from './attention.js';
+import { splitRows, subset, validateClickData, type ClickData } from '../data/schema.js';
+import { FiniteGuard } from './finite-guard.js';
+import { attentionStats, type AttentionStats } from '../c2al/attention.js';
 
 export interface AuxCohort { cohort: number; lambda: number }
 

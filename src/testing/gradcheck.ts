@@ -4,13 +4,14 @@
  * L = sum(f(x) * w) with fixed random weights w, so every output element's gradient is exercised.
  * gradcheckCases is typed over OpName: a new op without an entry does not compile.
  */
-import type { Backend } from './backend/index.js';
-import { CpuBackend } from './backend/cpu.js';
-import * as o from './ops.js';
-import type { OpName } from './ops.js';
-import { mulberry32, normalSampler } from './random.js';
-import { numel, fmt } from './shape.js';
-import { getBackend, scope, Tensor } from './tensor.js';
+import type { Backend } from '../backend/index.js';
+import { CpuBackend } from '../backend/cpu.js';
+import * as o from '../ops.js';
+import type { OpName } from '../ops.js';
+import { tensor } from '../create.js';
+import { mulberry32, normalSampler } from '../random.js';
+import { numel, fmt } from '../shape.js';
+import { getBackend, scope, Tensor } from '../tensor.js';
 
 type Domain = 'any' | 'positive' | 'nonzero' | 'mask' | 'aboveMinusOne' | 'unit';
 interface InputSpec { shape: number[]; domain?: Domain; grad?: boolean }
@@ -162,9 +163,9 @@ function sample(domain: Domain, next: () => number): number {
 
 async function analyticGrads(backend: Backend, c: GradcheckCase, values: number[][], weights: number[]): Promise<{ grads: (number[] | null)[]; outShape: number[] }> {
   const { xs, outShape } = scope(() => {
-    const xs = c.inputs.map((spec, i) => o.tensor(values[i]!, spec.shape, { backend, requiresGrad: spec.grad !== false }));
+    const xs = c.inputs.map((spec, i) => tensor(values[i]!, spec.shape, { backend, requiresGrad: spec.grad !== false }));
     const out = c.fn(xs);
-    const w = o.tensor(weights.slice(0, out.size), out.shape, { backend });
+    const w = tensor(weights.slice(0, out.size), out.shape, { backend });
     o.sum(o.mul(out, w)).backward();
     return { xs, outShape: [...out.shape] };
   });
@@ -175,7 +176,7 @@ async function analyticGrads(backend: Backend, c: GradcheckCase, values: number[
 
 function lossAt(ref: CpuBackend, c: GradcheckCase, values: number[][], weights: number[]): number {
   return scope(() => {
-    const xs = c.inputs.map((spec, i) => o.tensor(values[i]!, spec.shape, { backend: ref }));
+    const xs = c.inputs.map((spec, i) => tensor(values[i]!, spec.shape, { backend: ref }));
     const out = ref.readSync(c.fn(xs).storage);
     if (out.length > weights.length) throw new Error(`gradcheck: the output has ${out.length} elements; at most ${weights.length} are supported`);
     let l = 0;

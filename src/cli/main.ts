@@ -11,13 +11,13 @@ import { pathToFileURL } from 'node:url';
 import {
   CpuBackend, WebGpuBackend, gradcheck as gradcheckFn, gradcheckOps, gradcheckCases, gradcheckTolerance, type GradcheckInput, type GradcheckOptions, type Tensor, kernels, matmul, noGrad, randomUniform, scope,
   type Backend, type GradcheckResult, type OpName,
-} from './index.js';
+} from '../index.js';
 import { formatReport, measurePeaks, runBench } from './bench.js';
 import { chromeTrace, formatProfile, profileTraining, summarize } from './profile.js';
-import { discoverCommand, evaluateCommand, experimentCommand, trainCommand, type C2alCliOptions } from './c2al-commands.js';
-import { METRICS, type DivergenceMetric } from './c2al/discovery.js';
-import { IMPORTANT_LIMITS, NO_ADAPTER_HINT, REQUIRED_LIMITS, parseDawnFlags } from './backend/device.js';
-import { matmulSgPreferred, type KernelName } from './kernels.js';
+import { discoverCommand, evaluateCommand, experimentCommand, trainCommand, type C2alCliOptions } from './c2al.js';
+import { METRICS, type DivergenceMetric } from '../c2al/discovery.js';
+import { IMPORTANT_LIMITS, NO_ADAPTER_HINT, REQUIRED_LIMITS, parseDawnFlags } from '../backend/device.js';
+import { matmulSgPreferred, type KernelName } from '../kernels.js';
 
 const USAGE = `usage: c2al <command> [options]
 

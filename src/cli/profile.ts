@@ -3,16 +3,17 @@
  * profiled steps with its GPU time, a Chrome trace (chrome://tracing, Perfetto) and a text summary:
  * top kernels, share per phase, GFLOP/s and GB/s per kernel against the adapter's measured peaks.
  */
-import type { WebGpuBackend } from './backend/webgpu.js';
-import { GpuProfiler, type KernelEvent } from './backend/profiler.js';
-import type { Phase } from './backend/profile-tags.js';
-import { bceWithLogits, concat, mulScalar, reshape, sum, tensor } from './ops.js';
-import { DhenModel, type DhenConfig } from './nn/dhen.js';
-import { Adam } from './train/optim.js';
-import { scope, type Tensor } from './tensor.js';
-import type { EmbeddingsFeed } from './nn/embedding.js';
-import { mulberry32 } from './random.js';
-import { median } from './stats.js';
+import type { WebGpuBackend } from '../backend/webgpu.js';
+import { GpuProfiler, type KernelEvent } from '../backend/profiler.js';
+import type { Phase } from '../backend/profile-tags.js';
+import { bceWithLogits, concat, mulScalar, reshape, sum } from '../ops.js';
+import { tensor } from '../create.js';
+import { DhenModel, type DhenConfig } from '../nn/dhen.js';
+import { Adam } from '../train/optim.js';
+import { scope, type Tensor } from '../tensor.js';
+import type { EmbeddingsFeed } from '../nn/embedding.js';
+import { mulberry32 } from '../random.js';
+import { median } from '../c2al/stats.js';
 
 export type ProfileModel = 'small' | 'reference';
 

@@ -6,14 +6,14 @@
  * kernel, a vec4 copy). Peers in the same process: TensorFlow.js webgpu on the same Dawn adapter (when
  * its packages are installed), and our v1 kernel as the floor.
  */
-import { CpuBackend } from './backend/cpu.js';
-import type { Backend, Storage } from './backend/index.js';
-import type { WebGpuBackend } from './backend/webgpu.js';
-import { matmulKernelFor, type KernelName } from './kernels.js';
-import type { Data } from './reference.js';
-import { mulberry32 } from './random.js';
-import { sortedPlan } from './embedding-plan.js';
-import { median } from './stats.js';
+import { CpuBackend } from '../backend/cpu.js';
+import type { Storage } from '../backend/index.js';
+import type { WebGpuBackend } from '../backend/webgpu.js';
+import { matmulKernelFor, type KernelName } from '../kernels.js';
+import type { Data } from '../reference.js';
+import { mulberry32 } from '../random.js';
+import { sortedPlan } from '../embedding-plan.js';
+import { median } from '../c2al/stats.js';
 
 export interface Rate { ms: number; gpuMs: number | null; gflops?: number; gbps?: number }
 export interface BenchCase {
@@ -65,7 +65,7 @@ export interface Tf {
   version_core: string;
 }
 
-export { median } from './stats.js';
+export { median } from '../c2al/stats.js';
 
 function randomF32(n: number, seed: number, low = -1, high = 1): Float32Array {
   const next = mulberry32(seed);

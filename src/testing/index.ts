@@ -5,13 +5,13 @@
  *   await expect((xs) => myOp(xs)).toMatchReference([{ shape: [4, 8] }], { atol: 1e-5 })
  * Both are async: await them.
  */
-import { CpuBackend } from './backend/cpu.js';
-import type { Backend } from './backend/index.js';
+import { CpuBackend } from '../backend/cpu.js';
+import type { Backend } from '../backend/index.js';
 import { gradcheck, type GradcheckInput, type GradcheckOptions } from './gradcheck.js';
-import { tensor } from './ops.js';
-import { mulberry32 } from './random.js';
-import { numel } from './shape.js';
-import { getBackend, noGrad, scope, type Tensor } from './tensor.js';
+import { tensor } from '../create.js';
+import { mulberry32 } from '../random.js';
+import { numel } from '../shape.js';
+import { getBackend, noGrad, scope, type Tensor } from '../tensor.js';
 
 type Fn = (xs: Tensor[]) => Tensor;
 interface MatcherResult { pass: boolean; message: () => string }

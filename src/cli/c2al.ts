@@ -4,19 +4,21 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { WebGpuBackend } from './backend/webgpu.js';
-import { runExperiment, type ExperimentReport } from './c2al/experiment.js';
-import { discover, METRICS, selectCohorts, type DivergenceMetric, type Selection } from './c2al/discovery.js';
-import { cohortMetrics, type CohortMetrics } from './c2al/evaluate.js';
-import { auxWeights, fmWeights, predict, stepCount, train, type TrainOptions } from './c2al/train.js';
-import { attentionStats } from './c2al/attention.js';
-import { meanStd } from './c2al/metrics.js';
-import { syntheticClicks, splitRows, subset, type ClickData } from './data/synthetic.js';
-import { DataError, loadMovieLens, MOVIELENS_AXES, type MovieLensAxis } from './data/movielens.js';
-import { loadCsv } from './data/csv.js';
-import { DhenModel, type DhenConfig } from './nn/dhen.js';
-import { CheckpointError, loadCheckpoint, loadTrainState, saveCheckpoint, saveTrainState, writeFileAtomic } from './nn/checkpoint.js';
-import { DeviceLostError } from './backend/webgpu.js';
+import type { WebGpuBackend } from '../backend/webgpu.js';
+import { runExperiment, type ExperimentReport } from '../c2al/experiment.js';
+import { discover, METRICS, selectCohorts, type DivergenceMetric, type Selection } from '../c2al/discovery.js';
+import { cohortMetrics, type CohortMetrics } from '../c2al/evaluate.js';
+import { auxWeights, fmWeights, predict, stepCount, train, type TrainOptions } from '../train/loop.js';
+import { attentionStats } from '../c2al/attention.js';
+import { meanStd } from '../c2al/metrics.js';
+import { syntheticClicks } from '../data/synthetic.js';
+import { splitRows, subset, type ClickData } from '../data/schema.js';
+import { loadMovieLens, MOVIELENS_AXES, type MovieLensAxis } from '../data/movielens.js';
+import { DataError } from '../data/schema.js';
+import { loadCsv } from '../data/csv.js';
+import { DhenModel, type DhenConfig } from '../nn/dhen.js';
+import { CheckpointError, loadCheckpoint, loadTrainState, saveCheckpoint, saveTrainState, writeFileAtomic } from '../nn/checkpoint.js';
+import { DeviceLostError } from '../backend/webgpu.js';
 import { progressReporter } from './progress.js';
 
 /** Options shared by the C2AL commands, already validated by the CLI. */
