@@ -81,7 +81,6 @@ environment:
 
 interface Check { name: string; ok: boolean; detail: string }
 
-/** The package version; package.json sits two levels up in dist/src, one level up when run from src/. */
 /**
  * Runs `fn` with a warmed WebGPU backend and always releases it. A missing adapter prints one line and
  * gives exit code 1.
@@ -103,7 +102,8 @@ async function withGpu(command: string, dawn: string[], fn: (gpu: WebGpuBackend)
 }
 
 function version(): string {
-  for (const rel of ['../../package.json', '../package.json']) {
+  // package.json sits three levels up from dist/src/cli, two from src/cli.
+  for (const rel of ['../../../package.json', '../../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version: string };
       if (pkg.name === 'c2al') return pkg.version;
