@@ -2,10 +2,9 @@
  * Sweeps the workgroup tile of matmul_vec4 (override constants TX × TY) on this adapter (matmul_sg, which
  * takes row-major products where subgroups have a fixed size, is switched off), at a square and
  * an FM-like batched shape, validating each variant first. Usage: npx tsx bench/matmul-sweep.bench.ts
- * The chosen tile is recorded in src/kernels.ts (matmulTile) and docs/kernels.md.
+ * The chosen tile is the default plan's (src/kernel-plan.ts, DEFAULT_PLAN.matmul.tile), recorded in docs/kernels.md.
  */
 import { WebGpuBackend, matmul, randomUniform, noGrad, scope, requestGpuDevice, type Tensor } from '../src/index.js';
-import { matmulTile } from '../src/kernels.js';
 
 const shapes: { name: string; a: number[]; b: number[]; flops: number }[] = [
   { name: '1024³', a: [1024, 1024], b: [1024, 1024], flops: 2 * 1024 ** 3 },
@@ -15,10 +14,8 @@ const variants = [[8, 4], [4, 8], [8, 8], [16, 4], [8, 2], [16, 2], [4, 4], [32,
 const rows: string[] = [];
 let reference: Float32Array[] | null = null;
 for (const [TX, TY] of variants) {
-  matmulTile.TX = TX;
-  matmulTile.TY = TY;
   // Told there is no fixed subgroup size, matmul() runs matmul_vec4 (the kernel this sweep tunes) instead of matmul_sg.
-  const gpu = await WebGpuBackend.create({ warm: true, context: { ...(await requestGpuDevice()), subgroupSize: null } });
+  const gpu = await WebGpuBackend.create({ warm: true, plan: { matmul: { tile: { TX, TY } } }, context: { ...(await requestGpuDevice()), subgroupSize: null } });
   const cells: string[] = [];
   const results: Float32Array[] = [];
   for (const s of shapes) {

@@ -7,16 +7,18 @@
  */
 import * as c from '../src/index.js';
 import { loadTf } from '../src/cli/bench.js';
-import { matmulKernelFor, matmulSgWorkgroups, matmulSplit, matmulSplitK, matmulVec4Workgroups } from '../src/kernels.js';
+import { matmulSgWorkgroups, matmulVec4Workgroups } from '../src/kernels.js';
+import { matmulKernelFor, matmulSplitK } from '../src/kernel-plan.js';
 import { median } from '../src/c2al/stats.js';
 
 const argv = process.argv.slice(2);
 const reps = Number(argv[argv.indexOf('--reps') + 1]) || 5;
 const gpu = await c.WebGpuBackend.create({ warm: true });
+// The same device with split-K off: the unsplit product of the same kernel.
+const unsplit = await c.WebGpuBackend.create({ context: gpu.ctx, plan: { matmul: { split: { minK: Infinity } } } });
 const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed) * 0.5);
 const notes: string[] = [];
 const tf = await loadTf(gpu, notes);
-const defaults = { ...matmulSplit };
 
 console.log(`adapter: ${gpu.description}; ${notes.join('; ')}`);
 console.log(`median wall ms of ${reps} alternating repetitions`);
@@ -27,18 +29,17 @@ console.log('|---|---|---|---|---|---|---|---|---|');
 const shapes: [number, number, number, boolean][] = [[416, 8192, 256, true], [64, 65536, 64, false], [128, 16384, 128, false], [16, 131072, 32, true]];
 for (const [m, k, n, transA] of shapes) {
   const aData = rand(m * k, 1), bData = rand(k * n, 2);
-  const a = c.keep(c.tensor(aData, transA ? [k, m] : [m, k], { backend: gpu }));
-  const b = c.keep(c.tensor(bData, [k, n], { backend: gpu }));
+  const on = (backend: c.WebGpuBackend) => [c.keep(c.tensor(aData, transA ? [k, m] : [m, k], { backend })), c.keep(c.tensor(bData, [k, n], { backend }))] as const;
+  const inputs = [on(gpu), on(unsplit)];
   const layout = { m, n, k, batch: 1, batchShape: [], aBatchStrides: [], bBatchStrides: [], sam: transA ? 1 : k, sak: transA ? m : 1, sbk: n, sbn: 1 };
-  const { kernel, args } = matmulKernelFor(layout, gpu.subgroupSize);
+  const { kernel, args } = matmulKernelFor(layout, gpu.plan, gpu.subgroupSize);
   const workgroups = kernel === 'matmul_sg' ? matmulSgWorkgroups(args) : matmulVec4Workgroups(args);
-  const splits = matmulSplitK(args);
+  const splits = matmulSplitK(args, gpu.plan.matmul.split);
   const ours = (split: boolean) => async (): Promise<void> => {
-    Object.assign(matmulSplit, split ? defaults : { minK: Infinity });
+    const [backend, [a, b]] = split ? [gpu, inputs[0]!] : [unsplit, inputs[1]!];
     c.noGrad(() => c.scope(() => { c.matmul(a, b, { transA }); }));
-    gpu.flush();
-    await gpu.device.queue.onSubmittedWorkDone();
-    Object.assign(matmulSplit, defaults);
+    backend.flush();
+    await backend.device.queue.onSubmittedWorkDone();
   };
   let peer: (() => Promise<void>) | null = null;
   if (tf) {
@@ -62,7 +63,6 @@ for (const [m, k, n, transA] of shapes) {
   const [split, whole, peerMs] = times.map((t) => median(t));
   const gflops = (2 * m * n * k) / split! / 1e6;
   console.log(`| ${transA ? `[${k}, ${m}]ᵀ` : `[${m}, ${k}]`}·[${k}, ${n}] | ${workgroups} (${kernel}) | ${splits} | ${split!.toFixed(1)} | ${whole!.toFixed(1)} | ${peerMs?.toFixed(1) ?? '—'} | ${gflops.toFixed(2)} | ${(whole! / split!).toFixed(2)}× | ${peerMs ? `${(peerMs / split!).toFixed(2)}×` : '—'} |`);
-  a.dispose();
-  b.dispose();
+  for (const t of inputs.flat()) t.dispose();
 }
 process.exit(0);

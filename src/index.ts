@@ -15,7 +15,7 @@ export interface InitOptions extends WebGpuOptions {
 
 /** Creates a backend, makes it the default for new tensors, and returns it. */
 export async function init(opts: InitOptions = {}): Promise<Backend> {
-  const backend = opts.backend === 'cpu' ? new CpuBackend(opts.precision ?? 'f64') : await WebGpuBackend.create(opts);
+  const backend = opts.backend === 'cpu' ? new CpuBackend(opts.precision ?? 'f64', opts.plan) : await WebGpuBackend.create(opts);
   setBackend(backend);
   return backend;
 }
@@ -37,6 +37,7 @@ export { LookupFeed } from './embedding-feed.js';
 export { requestGpuDevice, NoAdapterError, type GpuContext, type AdapterSummary } from './backend/device.js';
 export { BackendError, type Backend, type DType, type MemoryStats } from './backend/index.js';
 export { FM_FUSED_MAX_T, kernels, type KernelName } from './kernels.js';
+export { DEFAULT_PLAN, kernelPlan, type KernelPlan, type PlanOverrides } from './kernel-plan.js';
 export { Module } from './nn/module.js';
 export { Linear, LayerNorm, MLP, type Activation } from './nn/layers.js';
 export { Embeddings, EmbeddingsFeed, EmbeddingBag, groupFields } from './nn/embedding.js';

@@ -17,8 +17,8 @@ export interface Kernel<A> {
   /** @group(0) bindings 0..inputs-1 are read-only storage; the next `outputs` are read_write. */
   inputs: number;
   outputs: number;
-  /** WGSL `override` values (workgroup size, tile, variant). */
-  constants: Record<string, number>;
+  /** WGSL `override` values (workgroup size, tile, variant); a function of the backend's plan where tuned (the matmul_vec4 tile). */
+  constants: Record<string, number> | ((plan: { matmul: { tile: MatmulTile } }) => Record<string, number>);
   /** @group(1) @binding(0) uniform words, one 4-byte word per Params field in declaration order. */
   params: (a: A) => number[];
   /** Workgroups to launch; the backend splits counts above 65535 over x and y. */
@@ -53,10 +53,15 @@ export interface StridedArgs { n: number; shape: readonly number[]; strides: rea
 export interface CopyArgs extends StridedArgs { aOff: number; oOff: number }
 export interface FillArgs { n: number; value: number; dtype: 'f32' | 'i32' | 'u32' }
 export interface RowsArgs { rows: number; len: number }
+export interface MatmulTile { TX: number; TY: number }
+/** matmul_vec4.wgsl's override defaults: TX column blocks (of 8 columns) × TY row blocks (of 16 rows) per workgroup. */
+export const MATMUL_VEC4_TILE: Readonly<MatmulTile> = Object.freeze({ TX: 8, TY: 4 });
 export interface MatmulArgs extends MatmulLayout {
   batch: number;
   /** matmul_sg only: the subgroup size its pipeline was built for (its grid depends on it). */
   sg?: number;
+  /** matmul_vec4 only: the tile its pipeline was built with (default MATMUL_VEC4_TILE). */
+  tile?: MatmulTile;
 }
 export interface BceArgs { rows: number; heads: number }
 export interface NormArgs { rows: number; dim: number; eps: number }
@@ -72,13 +77,6 @@ export interface BagArgs { bags: number; dim: number; mean: boolean }
 export interface RowsOfArgs { unique: number; dim: number; mean: boolean }
 
 const WG = 256;
-/**
- * matmul_vec4 workgroup tile: TX column blocks (of 8 columns) × TY row blocks (of 16 rows), chosen by
- * bench/matmul-sweep.bench.ts on lavapipe (docs/kernels.md). Pipelines read it at create(); the grid
- * reads it at dispatch, so the sweep can change it between backends.
- */
-export const matmulTile = { TX: 8, TY: 4 };
-
 function unaryKernel(op: UnaryKernel): Kernel<UnaryArgs> {
   return {
     shader: 'unary', entry: 'unary', inputs: 1, outputs: 1, constants: { OP: UNARY[op], WG },
@@ -183,7 +181,7 @@ export const kernels = {
     cpu: ([x, y], [z], a) => matmulRef(x!, y!, z!, a),
   } satisfies Kernel<MatmulArgs>,
   matmul_vec4: {
-    shader: 'matmul_vec4', entry: 'matmul_vec4', inputs: 2, outputs: 1, constants: matmulTile,
+    shader: 'matmul_vec4', entry: 'matmul_vec4', inputs: 2, outputs: 1, constants: (plan) => ({ ...plan.matmul.tile }),
     params: (a) => [a.m, a.n / 4, a.k, a.batch, a.batchShape.length, a.sam, a.sak, a.kTotal ?? 0,
       ...words(a.batchShape, 4), ...words(a.aBatchStrides, 4), ...words(a.bBatchStrides.map((s) => s / 4), 4)],
     grid: (a) => matmulVec4Workgroups(a),
@@ -301,83 +299,16 @@ export const kernels = {
   } satisfies Kernel<PeakArgs>,
 };
 
-/** matmul_vec4 applies when B is row-major with N % 4 == 0 (its rows load as vec4). */
-export function matmulVec4Applies(a: MatmulArgs): boolean {
-  return a.n % 4 === 0 && a.sbn === 1 && a.sbk === a.n && a.bBatchStrides.every((s) => s % 4 === 0);
-}
-
-/**
- * matmul_sg applies on top of matmul_vec4's conditions when A's rows load as vec4 along k: A row-major
- * (k stride 1) with K, its row stride and its batch strides multiples of 4.
- */
-export function matmulSgApplies(a: MatmulArgs): boolean {
-  return matmulVec4Applies(a) && a.sak === 1 && a.k % 4 === 0 && a.sam % 4 === 0 && a.aBatchStrides.every((s) => s % 4 === 0);
-}
-
-/**
- * The smallest subgroup size at which matmul() prefers matmul_sg. Measured with bench-style alternation
- * (docs/kernels.md): at 8 lanes (lavapipe) it ran 1.4–1.9× matmul_vec4's speed from 256³ to 1024³; at 4
- * (SwiftShader) 0.77–0.98×, where each lane loads four A vec4s per 4 k and shares less. The kernel still
- * builds at 4 (and is tested there); only the op's choice changes. Tests lower it to run matmul_sg at 4.
- */
-export const matmulSgChoice = { minSubgroup: 8 };
-
-/** Whether matmul() runs matmul_sg on a device with this fixed subgroup size (null: none). */
-export function matmulSgPreferred(subgroupSize: number | null): subgroupSize is number {
-  return subgroupSize !== null && subgroupSize >= matmulSgChoice.minSubgroup;
-}
-
 /** Workgroups (one subgroup each) matmul_sg launches: 16 rows × 2·SG column vec4s per workgroup. */
 export function matmulSgWorkgroups(a: Pick<MatmulArgs, 'm' | 'n' | 'batch' | 'sg'>): number {
   if (!a.sg) throw new Error('matmul_sg args need the subgroup size (sg)');
   return a.batch * Math.ceil(a.m / 16) * Math.ceil(Math.ceil(a.n / 8) / a.sg);
 }
 
-/**
- * When to split the reduction of a matmul_vec4 product (split-K): an output that fills fewer than
- * `minWorkgroups` workgroups leaves most of the device idle while one workgroup walks a long K. Splits of at
- * least `minChunk` k each write partials [splits, …batch, M, N], and a fixed-order column sum adds them, so
- * results stay bit-identical from run to run (no atomics). Tests lower the thresholds to force splits.
- */
-export const matmulSplit = { minWorkgroups: 32, minK: 1024, minChunk: 256, maxSplits: 32 };
-
-/** Workgroups matmul_vec4 launches for these args (without splitting). */
-export function matmulVec4Workgroups(a: Pick<MatmulArgs, 'm' | 'n' | 'batch'>): number {
-  return a.batch * Math.ceil(Math.ceil(a.m / 16) / matmulTile.TY) * Math.ceil(Math.ceil(a.n / 8) / matmulTile.TX);
-}
-
-/**
- * The matmul kernel for these args on a device with this fixed subgroup size (null: none): matmul_sg where
- * it applies and measured faster, else matmul_vec4 where B's rows load as vec4, else the v1 kernel.
- * With matmul_sg, the args gain the subgroup size its grid needs.
- */
-export function matmulKernelFor(a: MatmulArgs, subgroupSize: number | null): { kernel: 'matmul_sg' | 'matmul_vec4' | 'matmul'; args: MatmulArgs } {
-  if (matmulSgPreferred(subgroupSize) && matmulSgApplies(a)) return { kernel: 'matmul_sg', args: { ...a, sg: subgroupSize } };
-  return { kernel: matmulVec4Applies(a) ? 'matmul_vec4' : 'matmul', args: a };
-}
-
-/**
- * How many K splits a matmul_vec4 product (or a matmul_sg one, when `sg` is set) takes (1: none); the
- * kernels' Params carry at most 4 batch dims, one for the split. The count is the one matmulSplitChunk's
- * chunks give, so no split is empty.
- */
-export function matmulSplitK(a: MatmulArgs): number {
-  const { minWorkgroups, minK, minChunk, maxSplits } = matmulSplit;
-  const groups = a.sg ? matmulSgWorkgroups(a) : matmulVec4Workgroups(a);
-  if (a.k < minK || groups >= minWorkgroups || a.batchShape.length > 3 || a.kTotal) return 1;
-  const splits = Math.min(maxSplits, Math.floor(a.k / minChunk), Math.ceil(minWorkgroups / groups));
-  return splits >= 2 ? Math.ceil(a.k / matmulSplitChunk(a, splits)) : 1;
-}
-
-/** The k each of `splits` splits sums (the last one fewer); matmul_sg steps k by 4, so its chunks are multiples of 4. */
-export function matmulSplitChunk(a: Pick<MatmulArgs, 'k' | 'sg'>, splits: number): number {
-  const step = a.sg ? 4 : 1;
-  return step * Math.ceil(a.k / splits / step);
-}
-
-/** Whether fm_pqr holds T = Qᵀ·R (m × k, each rounded up to a 4-block) for these sizes; the kernel writes nothing otherwise. */
-export function fmFusedApplies(m: number, k: number): boolean {
-  return 16 * Math.ceil(m / 4) * Math.ceil(k / 4) <= FM_FUSED_MAX_T;
+/** Workgroups matmul_vec4 launches for these args (without splitting), with their tile. */
+export function matmulVec4Workgroups(a: Pick<MatmulArgs, 'm' | 'n' | 'batch' | 'tile'>): number {
+  const { TX, TY } = a.tile ?? MATMUL_VEC4_TILE;
+  return a.batch * Math.ceil(Math.ceil(a.m / 16) / TY) * Math.ceil(Math.ceil(a.n / 8) / TX);
 }
 
 export type KernelName = keyof typeof kernels;

@@ -5,7 +5,8 @@
  */
 import { withOp } from './backend/profile-tags.js';
 import type { DType } from './backend/index.js';
-import { REDUCE_COLS_CHUNK, fmFusedApplies, matmulKernelFor, matmulSplitChunk, matmulSplitK, type MatmulArgs } from './kernels.js';
+import { REDUCE_COLS_CHUNK, type MatmulArgs } from './kernels.js';
+import { fmFusedApplies, matmulKernelFor, matmulSplitChunk, matmulSplitK } from './kernel-plan.js';
 import { ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, collapseDims, fmt, normalizeAxes, numel, sameShape, strides, type Shape } from './shape.js';
 import { RowSparse, Tensor, TensorError, assertFits, disposeOnThrow, isGradEnabled, runKernel } from './tensor.js';
 import { check, checkIds, checkList, checkNumber, checkDType, checkOptions, show } from './validate.js';
@@ -29,12 +30,6 @@ export interface OpDef<A> {
   backward: ((d: Tensor, xs: Tensor[], saved: Tensor[], attrs: A) => Grads) | null;
 }
 
-/**
- * LayerNorm rows up to this length run one invocation per row (sequential sums); longer rows one
- * workgroup per row (tree sums). On lavapipe the per-row kernel is 15–30× faster at 16–64 and ~3× at
- * 256–416 (bench/layernorm.bench.ts, docs/kernels.md); re-measure on a real GPU.
- */
-export const LAYERNORM_ROW_KERNEL_MAX_DIM = 512;
 
 // ---------- kernel plumbing ----------
 
@@ -368,13 +363,13 @@ export const ops = {
     forward: ([x, gamma, beta], { eps }: { eps: number }) => {
       const dim = x!.shape[x!.rank - 1]!;
       const out = Tensor.empty(x!.backend, x!.shape);
-      runKernel(dim <= LAYERNORM_ROW_KERNEL_MAX_DIM ? 'layernorm_rows' : 'layernorm', [x!, gamma!, beta!], [out], { rows: dim ? x!.size / dim : 0, dim, eps });
+      runKernel(dim <= x!.backend.plan.layerNormRowMaxDim ? 'layernorm_rows' : 'layernorm', [x!, gamma!, beta!], [out], { rows: dim ? x!.size / dim : 0, dim, eps });
       return { out };
     },
     backward: (d, [x, gamma], _s, { eps }) => {
       const dim = x!.shape[x!.rank - 1]!;
       const dx = Tensor.empty(x!.backend, x!.shape), dyxhat = Tensor.empty(x!.backend, x!.shape);
-      runKernel(dim <= LAYERNORM_ROW_KERNEL_MAX_DIM ? 'layernorm_backward_rows' : 'layernorm_backward', [x!, gamma!, d], [dx, dyxhat], { rows: dim ? x!.size / dim : 0, dim, eps });
+      runKernel(dim <= x!.backend.plan.layerNormRowMaxDim ? 'layernorm_backward_rows' : 'layernorm_backward', [x!, gamma!, d], [dx, dyxhat], { rows: dim ? x!.size / dim : 0, dim, eps });
       const lead = [...Array(x!.rank - 1).keys()];
       return [dx, sum(dyxhat, lead), sum(d, lead)];
     },
@@ -477,9 +472,9 @@ function matmulForward(a: Tensor, b: Tensor, attrs: MatmulAttrs): Tensor {
     aBatchStrides: broadcastStrides(a.shape.slice(0, -2), batchShape).map((s) => s * a0 * a1),
     bBatchStrides: broadcastStrides(b.shape.slice(0, -2), batchShape).map((s) => s * b0 * b1),
   };
-  const { kernel, args: full } = matmulKernelFor(args, a.backend.subgroupSize);
+  const { kernel, args: full } = matmulKernelFor(args, a.backend.plan, a.backend.subgroupSize);
   if (kernel !== 'matmul') {
-    const splits = matmulSplitK(full);
+    const splits = matmulSplitK(full, a.backend.plan.matmul.split);
     if (splits > 1) return matmulSplitKForward(a, b, full, kernel, splits, outShape);
   }
   const out = Tensor.empty(a.backend, outShape);

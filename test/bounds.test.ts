@@ -12,7 +12,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import * as c from '../src/index.js';
 import { BackendError, CpuBackend, type Backend, type DType, type KernelName } from '../src/index.js';
 import { GpuStorage } from '../src/backend/webgpu.js';
-import { matmulTile } from '../src/kernels.js';
+import { DEFAULT_PLAN } from '../src/kernel-plan.js';
 import type { Data } from '../src/reference.js';
 import { gpu, project, propRuns } from './gpu.js';
 import { argsOn, kernelCase, kernelNames, reference, runKernel, runnable, f32Values, type KernelCase } from './kernel-cases.js';
@@ -87,7 +87,8 @@ describe.skipIf(!gpu)('kernels stay inside their tensors (guard regions around e
   });
 
   // matmul_vec4 tiles: each invocation owns 16 rows × 8 columns, a workgroup TY × TX of those.
-  const rowTile = 16 * matmulTile.TY, colTile = 8 * matmulTile.TX;
+  const { tile } = DEFAULT_PLAN.matmul;
+  const rowTile = 16 * tile.TY, colTile = 8 * tile.TX;
   const edges = (tile: number) => [1, 15, 16, 17, tile - 1, tile, tile + 1, 2 * tile + 1];
 
   test(`matmul_vec4 at tile edges (tile ${rowTile} rows × ${colTile} columns), transA, batch broadcasting`, async () => {

@@ -1,10 +1,10 @@
 // matmul_sg: the subgroup-broadcast matmul that row-major products take on adapters with one fixed
 // subgroup size (lavapipe 8, SwiftShader 4), and the fallback to matmul_vec4 everywhere else.
 import { fc, test } from '@fast-check/vitest';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import * as c2al from '../src/index.js';
 import { BackendError, CpuBackend, WebGpuBackend, type Backend, type Tensor } from '../src/index.js';
-import { matmulSgChoice, matmulSgPreferred } from '../src/kernels.js';
+import { DEFAULT_PLAN, matmulSgPreferred } from '../src/kernel-plan.js';
 import { numel } from '../src/shape.js';
 import { gpu, propRuns } from './gpu.js';
 import { expectClose, randomArray } from './util.js';
@@ -33,9 +33,9 @@ async function product(backend: Backend, a: number[], b: number[], da: number[],
 }
 
 describe.skipIf(!gpu || sg === null)('matmul() picks matmul_sg where it measured faster', () => {
-  test(`row-major A with K % 4 == 0 takes matmul_sg at subgroup size ≥ ${matmulSgChoice.minSubgroup} (here ${sg}); A transposed or K % 4 != 0 keep matmul_vec4`, () => {
+  test(`row-major A with K % 4 == 0 takes matmul_sg at subgroup size ≥ ${DEFAULT_PLAN.matmul.minSubgroup} (here ${sg}); A transposed or K % 4 != 0 keep matmul_vec4`, () => {
     const g = gpu!;
-    const want = matmulSgPreferred(sg) ? 'matmul_sg' : 'matmul_vec4';
+    const want = matmulSgPreferred(g.plan, sg) ? 'matmul_sg' : 'matmul_vec4';
     const run = (a: number[], b: number[], transA = false): string[] => kernelsRun(g, () => {
       c2al.noGrad(() => c2al.scope(() => { c2al.matmul(c2al.zeros(a, { backend: g }), c2al.zeros(b, { backend: g }), { transA }); }));
     });
@@ -47,12 +47,10 @@ describe.skipIf(!gpu || sg === null)('matmul() picks matmul_sg where it measured
   });
 });
 
-// Through the op at any fixed subgroup size: the choice is lowered so that 4 (SwiftShader) runs it too.
-describe.skipIf(!gpu || sg === null)('matmul_sg through matmul() on this adapter', () => {
-  const saved = matmulSgChoice.minSubgroup;
-  beforeAll(() => { matmulSgChoice.minSubgroup = 1; });
-  afterAll(() => { matmulSgChoice.minSubgroup = saved; });
-
+// Through the op at any fixed subgroup size: a backend on the same device whose plan prefers matmul_sg
+// from 1 lane up, so that 4 (SwiftShader) runs it too.
+const sgAlways = gpu && sg !== null ? await WebGpuBackend.create({ context: gpu.ctx, plan: { matmul: { minSubgroup: 1 } } }) : null;
+describe.skipIf(!sgAlways)('matmul_sg through matmul() on this adapter', () => {
   test.prop([fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 24 }), fc.integer({ min: 1, max: 12 }),
     fc.constantFrom<[number[], number[]]>([[], []], [[3], []], [[2], [2]], [[2, 1], [1, 3]]), fc.nat()], { numRuns: propRuns })(
     'random shapes, batched and broadcast, agree with the float64 reference and rerun bit for bit', async (m, k4, n4, [ba, bb], seed) => {
@@ -60,16 +58,16 @@ describe.skipIf(!gpu || sg === null)('matmul_sg through matmul() on this adapter
       const a = [...ba, m, k], b = [...bb, k, n];
       const da = randomArray(numel(a), seed).map(Math.fround), db = randomArray(numel(b), seed + 1).map(Math.fround);
       const want = await product(ref, a, b, da, db);
-      const got = await product(gpu!, a, b, da, db);
+      const got = await product(sgAlways!, a, b, da, db);
       expectClose(got, want, 1e-5 * k, 1e-5, 'matmul_sg vs reference');
-      expect(Array.from(await product(gpu!, a, b, da, db))).toEqual(Array.from(got));
+      expect(Array.from(await product(sgAlways!, a, b, da, db))).toEqual(Array.from(got));
     });
 
   test('gradients through matmul_sg pass gradcheck', async () => {
     const f = (xs: Tensor[]): Tensor => c2al.matmul(xs[0]!, xs[1]!);
-    const names = kernelsRun(gpu!, () => c2al.noGrad(() => c2al.scope(() => { f([c2al.zeros([2, 5, 12], { backend: gpu! }), c2al.zeros([12, 8], { backend: gpu! })]); })));
+    const names = kernelsRun(sgAlways!, () => c2al.noGrad(() => c2al.scope(() => { f([c2al.zeros([2, 5, 12], { backend: sgAlways! }), c2al.zeros([12, 8], { backend: sgAlways! })]); })));
     expect(names).toContain('matmul_sg');
-    const report = await c2al.gradcheck(f, [{ shape: [2, 5, 12] }, { shape: [12, 8] }], { backend: gpu! });
+    const report = await c2al.gradcheck(f, [{ shape: [2, 5, 12] }, { shape: [12, 8] }], { backend: sgAlways! });
     expect(report.failure).toBeUndefined();
     expect(report.pass).toBe(true);
   });

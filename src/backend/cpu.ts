@@ -3,6 +3,7 @@
  * it is the float64 specification used by gradcheck; in 'f32' it rounds every stored value like the GPU.
  * Always available; slow on purpose (plain loops).
  */
+import { kernelPlan, type KernelPlan, type PlanOverrides } from '../kernel-plan.js';
 import { kernelOf, type ArgsOf, type KernelName } from '../kernels.js';
 import type { Data } from '../reference.js';
 import { BackendError, type Backend, type DType, type MemoryStats, type Storage } from './index.js';
@@ -22,7 +23,10 @@ export class CpuBackend implements Backend {
   private live = new Set<CpuStorage>();
   private high = 0;
 
-  constructor(readonly precision: 'f32' | 'f64' = 'f64') {
+  readonly plan: Readonly<KernelPlan>;
+
+  constructor(readonly precision: 'f32' | 'f64' = 'f64', plan: PlanOverrides = {}) {
+    this.plan = kernelPlan(plan);
     this.description = `cpu reference (${precision === 'f64' ? 'float64' : 'float32'})`;
   }
 

@@ -2,6 +2,7 @@
  * The Backend contract: allocate untyped 32-bit storage, run a kernel from the table on storages,
  * read back, release. Backends share no semantics beyond this; ops never see which one they run on.
  */
+import type { KernelPlan } from '../kernel-plan.js';
 import type { ArgsOf, KernelName } from '../kernels.js';
 import type { Data } from '../reference.js';
 
@@ -33,6 +34,8 @@ export interface Backend {
   readonly limitName: string;
   /** The fixed subgroup size kernels marked `requires: 'subgroups'` were built for; null where they are not available. */
   readonly subgroupSize: number | null;
+  /** Which kernel ops choose and how they launch it (matmul variant, split-K, tiles): fixed at creation. */
+  readonly plan: Readonly<KernelPlan>;
   alloc(numel: number, dtype: DType, label?: string): Storage;
   upload(data: Data, dtype: DType, label?: string): Storage;
   /**

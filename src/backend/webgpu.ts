@@ -4,6 +4,7 @@
  * dispatches into one open compute pass, packs Params into one uniform arena bound with dynamic
  * offsets, submits on flush(), and reads back asynchronously through staging buffers.
  */
+import { kernelPlan, type KernelPlan, type PlanOverrides } from '../kernel-plan.js';
 import { kernelOf, kernels, userKernels, MAX_PARAMS_BYTES, type ArgsOf, type Kernel, type KernelCore, type KernelName } from '../kernels.js';
 import type { Data } from '../reference.js';
 import { BufferPool } from './buffers.js';
@@ -35,11 +36,20 @@ export interface WebGpuOptions extends DeviceOptions {
   warm?: boolean;
   /** An existing context (tests share one device between backends). */
   context?: GpuContext;
+  /** Kernel choices and launch shapes (matmul tile, split-K, matmul_sg threshold); the defaults are measured ones. */
+  plan?: PlanOverrides;
 }
+
+/**
+ * Pipelines already built on a device, by kernel and override constants: a second backend on the same
+ * context (tests with another plan, the tile sweep) builds only what differs.
+ */
+const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
 
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu';
   readonly description: string;
+  readonly plan: Readonly<KernelPlan>;
   /** Milliseconds spent compiling pipelines (and warming them, if asked) in create(). */
   compileMs = 0;
   private pipelines = new Map<string, GPUComputePipeline>();
@@ -63,8 +73,9 @@ export class WebGpuBackend implements Backend {
   private recorder: CaptureRecorder | null = null;
   private captures = new Set<CapturedStep>();
 
-  private constructor(readonly ctx: GpuContext) {
+  private constructor(readonly ctx: GpuContext, plan: PlanOverrides) {
     const { device } = ctx;
+    this.plan = kernelPlan(plan);
     this.description = ctx.adapter.description || `${ctx.adapter.vendor} ${ctx.adapter.architecture}`.trim() || 'unknown adapter';
     this.pool = new BufferPool(device);
     this.alignment = Math.max(ctx.limits.minUniformBufferOffsetAlignment ?? 256, 16);
@@ -84,7 +95,7 @@ export class WebGpuBackend implements Backend {
 
   static async create(opts: WebGpuOptions = {}): Promise<WebGpuBackend> {
     const ctx = opts.context ?? (await requestGpuDevice(opts));
-    const backend = new WebGpuBackend(ctx);
+    const backend = new WebGpuBackend(ctx, opts.plan ?? {});
     const t0 = performance.now();
     await backend.compileAll();
     if (opts.warm) await backend.warm();
@@ -140,9 +151,18 @@ export class WebGpuBackend implements Backend {
       if (!m) modules.set(s, (m = this.compileShader(s, k.requires === 'subgroups' ? withSubgroupSize(s, shaders[s], this.subgroupSize!) : shaders[s])));
       return m;
     };
+    let cache = pipelineCache.get(this.ctx.device);
+    if (!cache) pipelineCache.set(this.ctx.device, (cache = new Map()));
     await Promise.all((Object.keys(kernels) as KernelName[]).filter((name) => this.available(name)).map(async (name) => {
       const k = kernels[name] as Kernel<unknown>;
-      this.pipelines.set(name, await this.buildPipeline(name, k, await module(k.shader, k)));
+      const key = `${name} ${JSON.stringify(this.constantsOf(k))}`;
+      let built = cache.get(key);
+      if (!built) {
+        built = module(k.shader, k).then((m) => this.buildPipeline(name, k, m));
+        cache.set(key, built);
+        built.catch(() => cache.delete(key));
+      }
+      this.pipelines.set(name, await built);
     }));
     // Kernels registered before this backend existed.
     await Promise.all([...userKernels.keys()].map((name) => this.prepareKernel(name)));
@@ -164,13 +184,18 @@ export class WebGpuBackend implements Backend {
     const where = `kernel ${name} (${k.file ?? `shaders/${k.shader}.wgsl`}, entry ${k.entry})`;
     device.pushErrorScope('validation');
     const pipeline = device.createComputePipelineAsync({
-      label: `kernel ${name}`, layout, compute: { module, entryPoint: k.entry, constants: k.constants },
+      label: `kernel ${name}`, layout, compute: { module, entryPoint: k.entry, constants: this.constantsOf(k) },
     });
     const scope = device.popErrorScope();
     const [built, scopeError] = await Promise.allSettled([pipeline, scope]);
     if (scopeError.status === 'fulfilled' && scopeError.value) throw new ShaderCompileError(`${where}: ${scopeError.value.message}`);
     if (built.status === 'rejected') throw new ShaderCompileError(`${where}: ${(built.reason as Error).message}`);
     return built.value;
+  }
+
+  /** A kernel's override constants on this backend (tuned kernels read the plan). */
+  private constantsOf(k: KernelCore<unknown>): Record<string, number> {
+    return typeof k.constants === 'function' ? k.constants(this.plan) : k.constants;
   }
 
   /** One single-workgroup dispatch per pipeline with n = 0, so lazily compiling drivers compile now. */

@@ -7,9 +7,10 @@
  * its packages are installed), and our v1 kernel as the floor.
  */
 import { CpuBackend } from '../backend/cpu.js';
-import type { Storage } from '../backend/index.js';
+import type { Backend, Storage } from '../backend/index.js';
 import type { WebGpuBackend } from '../backend/webgpu.js';
-import { matmulKernelFor, type KernelName } from '../kernels.js';
+import type { KernelName } from '../kernels.js';
+import { matmulKernelFor } from '../kernel-plan.js';
 import type { Data } from '../reference.js';
 import { mulberry32 } from '../random.js';
 import { sortedPlan } from '../embedding-plan.js';
@@ -72,7 +73,7 @@ function randomF32(n: number, seed: number, low = -1, high = 1): Float32Array {
   return Float32Array.from({ length: n }, () => low + (high - low) * next());
 }
 
-function matmulSpec(b: number, m: number, k: number, n: number, sg: number | null, opts: { shareB?: boolean; transA?: boolean; name?: string } = {}): Spec {
+function matmulSpec(b: number, m: number, k: number, n: number, on: Planner, opts: { shareB?: boolean; transA?: boolean; name?: string } = {}): Spec {
   const A = randomF32(b * m * k, 1), B = randomF32((opts.shareB ? 1 : b) * k * n, 2);
   const args = {
     m, n, k, batch: b, batchShape: b > 1 ? [b] : [], aBatchStrides: b > 1 ? [m * k] : [], bBatchStrides: b > 1 ? [opts.shareB ? 0 : k * n] : [],
@@ -83,7 +84,7 @@ function matmulSpec(b: number, m: number, k: number, n: number, sg: number | nul
   return {
     name: opts.name ?? `matmul ${b > 1 ? `${b}×` : ''}${m}×${k}·${k}×${n}`, shape: `[${b > 1 ? `${b}, ` : ''}${m}, ${k}]·[${opts.shareB || b === 1 ? '' : `${b}, `}${k}, ${n}]${opts.transA ? ' (A transposed)' : ''}`,
     // The kernel matmul() runs for this layout on this adapter.
-    ...matmulKernelFor(args, sg), inputs: [{ data: A, dtype: 'f32' }, { data: B, dtype: 'f32' }], outputs: [b * m * n],
+    ...matmulKernelFor(args, on.plan, on.subgroupSize), inputs: [{ data: A, dtype: 'f32' }, { data: B, dtype: 'f32' }], outputs: [b * m * n],
     flops: 2 * b * m * n * k, bytes: 4 * (A.length + B.length + b * m * n),
     check: {
       indices,
@@ -103,17 +104,20 @@ function matmulSpec(b: number, m: number, k: number, n: number, sg: number | nul
 /** Host-side work some cases need before dispatch (reported in the notes). */
 const hostMs: { embeddingSort?: number } = {};
 
-function specs(quick: boolean, sg: number | null): Spec[] {
+/** What chooses a matmul kernel: the backend's plan and subgroup size. */
+type Planner = Pick<Backend, 'plan' | 'subgroupSize'>;
+
+function specs(quick: boolean, on: Planner): Spec[] {
   const out: Spec[] = [];
   for (const s of quick ? [256, 512] : [256, 512, 1024, 2048]) {
-    const spec = matmulSpec(1, s, s, s, sg);
+    const spec = matmulSpec(1, s, s, s, on);
     spec.reps = s >= 2048 ? 2 : s >= 1024 ? 3 : 5;
     out.push(spec);
   }
-  out.push(matmulSpec(1, 4096, 64, 64, sg));
+  out.push(matmulSpec(1, 4096, 64, 64, on));
   // FM interaction shapes (B = 1024, n = 32 fields, d = 64, k = 16): the two products of X·(Xᵀ·Y).
-  out.push(matmulSpec(1024, 64, 32, 16, sg, { transA: true, shareB: true, name: 'FM Xᵀ·Y (B=1024, n=32, d=64, k=16)' }));
-  out.push(matmulSpec(1024, 32, 64, 16, sg, { name: 'FM X·(XᵀY) (B=1024, n=32, d=64, k=16)' }));
+  out.push(matmulSpec(1024, 64, 32, 16, on, { transA: true, shareB: true, name: 'FM Xᵀ·Y (B=1024, n=32, d=64, k=16)' }));
+  out.push(matmulSpec(1024, 32, 64, 16, on, { name: 'FM X·(XᵀY) (B=1024, n=32, d=64, k=16)' }));
   // The same product fused (what fmInteraction runs): one dispatch, T = Xᵀ·Y in workgroup memory.
   {
     const [b, n, d, k] = [1024, 32, 64, 16];
@@ -294,7 +298,7 @@ export async function runBench(gpu: WebGpuBackend, opts: BenchOptions = {}): Pro
   log(`adapter: ${gpu.description}; measured peaks: ${peaks.gflops.toFixed(1)} GFLOP/s (FMA), ${peaks.gbps.toFixed(1)} GB/s (copy)`);
   const tf = await loadTf(gpu, notes);
   const cases: BenchCase[] = [];
-  for (const spec of specs(!!opts.quick, gpu.subgroupSize).filter((s) => !opts.filter || s.name.toLowerCase().includes(opts.filter.toLowerCase()))) {
+  for (const spec of specs(!!opts.quick, gpu).filter((s) => !opts.filter || s.name.toLowerCase().includes(opts.filter.toLowerCase()))) {
     const maxAbsErr = await validate(gpu, spec);
     const k = spec.reps ?? 5, reps = 3;
     const ins = spec.inputs.map((i) => gpu.upload(i.data, i.dtype));

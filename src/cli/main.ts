@@ -17,7 +17,8 @@ import { chromeTrace, formatProfile, profileTraining, summarize } from './profil
 import { discoverCommand, evaluateCommand, experimentCommand, trainCommand, type C2alCliOptions } from './c2al.js';
 import { METRICS, type DivergenceMetric } from '../c2al/discovery.js';
 import { IMPORTANT_LIMITS, NO_ADAPTER_HINT, REQUIRED_LIMITS, parseDawnFlags } from '../backend/device.js';
-import { matmulSgPreferred, type KernelName } from '../kernels.js';
+import type { KernelName } from '../kernels.js';
+import { matmulSgPreferred } from '../kernel-plan.js';
 
 const USAGE = `usage: c2al <command> [options]
 
@@ -133,7 +134,7 @@ async function doctor(json: boolean, dawn: string[]): Promise<number> {
   checks.push({
     name: 'subgroups', ok: true,
     detail: sg === null ? 'no fixed subgroup size (matmul uses matmul_vec4)'
-      : matmulSgPreferred(sg) ? `fixed size ${sg} (row-major matmuls use matmul_sg)` : `fixed size ${sg} (matmul_sg built; matmul_vec4 chosen, measured faster at this size)`,
+      : matmulSgPreferred(gpu.plan, sg) ? `fixed size ${sg} (row-major matmuls use matmul_sg)` : `fixed size ${sg} (matmul_sg built; matmul_vec4 chosen, measured faster at this size)`,
   });
   checks.push({ name: 'timestamp-query', ok: true, detail: ctx.features.includes('timestamp-query') ? 'available (profiler can time kernels)' : 'not offered (profiler falls back to CPU timing)' });
   // A real dispatch, compared with the float64 reference.

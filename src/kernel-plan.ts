@@ -1,0 +1,120 @@
+/**
+ * Which kernel runs an op, and with what launch shape: the matmul variant (matmul_sg, matmul_vec4 or the
+ * v1 kernel) and whether it splits K, the matmul_vec4 tile, whether fm_interaction's T fits workgroup
+ * memory, and which LayerNorm kernel a row length takes. Every threshold lives in a KernelPlan that a
+ * backend is created with (`init({ plan })`, `new CpuBackend(precision, plan)`): tests and benchmarks
+ * pass their own instead of overwriting shared settings. The numbers behind the defaults are in
+ * docs/kernels.md.
+ */
+import { FM_FUSED_MAX_T, MATMUL_VEC4_TILE, matmulSgWorkgroups, matmulVec4Workgroups, type MatmulArgs, type MatmulTile } from './kernels.js';
+
+export interface MatmulSplitRule {
+  /** Split only outputs that fill fewer workgroups than this… */
+  minWorkgroups: number;
+  /** …with at least this long a reduction… */
+  minK: number;
+  /** …into splits of at least this many k… */
+  minChunk: number;
+  /** …and at most this many of them. */
+  maxSplits: number;
+}
+
+export interface KernelPlan {
+  matmul: {
+    /** matmul_vec4's workgroup: TX column blocks (of 8 columns) × TY row blocks (of 16 rows); pipeline constants. */
+    tile: MatmulTile;
+    /** The smallest fixed subgroup size at which matmul() prefers matmul_sg over matmul_vec4. */
+    minSubgroup: number;
+    split: MatmulSplitRule;
+  };
+  /** LayerNorm rows up to this length run one invocation per row; longer rows one workgroup per row. */
+  layerNormRowMaxDim: number;
+}
+
+/**
+ * The defaults, measured on lavapipe (docs/kernels.md): the tile by bench/matmul-sweep.bench.ts; matmul_sg
+ * ran 1.4–1.9× matmul_vec4 at 8 lanes and 0.77–0.98× at 4 (SwiftShader); split-K as described there; the
+ * per-row LayerNorm kernel 15–30× faster at 16–64 and ~3× at 256–416 than the workgroup one.
+ */
+export const DEFAULT_PLAN: Readonly<KernelPlan> = deepFreeze({
+  matmul: { tile: { ...MATMUL_VEC4_TILE }, minSubgroup: 8, split: { minWorkgroups: 32, minK: 1024, minChunk: 256, maxSplits: 32 } },
+  layerNormRowMaxDim: 512,
+});
+
+/** A plan with `overrides` merged over the defaults (one level of nesting per section). */
+export interface PlanOverrides {
+  matmul?: { tile?: Partial<MatmulTile>; minSubgroup?: number; split?: Partial<MatmulSplitRule> };
+  layerNormRowMaxDim?: number;
+}
+
+export function kernelPlan(overrides: PlanOverrides = {}): Readonly<KernelPlan> {
+  const m = overrides.matmul ?? {};
+  return deepFreeze({
+    matmul: {
+      tile: { ...DEFAULT_PLAN.matmul.tile, ...m.tile },
+      minSubgroup: m.minSubgroup ?? DEFAULT_PLAN.matmul.minSubgroup,
+      split: { ...DEFAULT_PLAN.matmul.split, ...m.split },
+    },
+    layerNormRowMaxDim: overrides.layerNormRowMaxDim ?? DEFAULT_PLAN.layerNormRowMaxDim,
+  });
+}
+
+function deepFreeze<T extends object>(o: T): T {
+  for (const v of Object.values(o)) if (v && typeof v === 'object') deepFreeze(v as object);
+  return Object.freeze(o);
+}
+
+/** matmul_vec4 applies when B is row-major with N % 4 == 0 (its rows load as vec4). */
+export function matmulVec4Applies(a: MatmulArgs): boolean {
+  return a.n % 4 === 0 && a.sbn === 1 && a.sbk === a.n && a.bBatchStrides.every((s) => s % 4 === 0);
+}
+
+/**
+ * matmul_sg applies on top of matmul_vec4's conditions when A's rows load as vec4 along k: A row-major
+ * (k stride 1) with K, its row stride and its batch strides multiples of 4.
+ */
+export function matmulSgApplies(a: MatmulArgs): boolean {
+  return matmulVec4Applies(a) && a.sak === 1 && a.k % 4 === 0 && a.sam % 4 === 0 && a.aBatchStrides.every((s) => s % 4 === 0);
+}
+
+/** Whether matmul() runs matmul_sg on a device with this fixed subgroup size (null: none). */
+export function matmulSgPreferred(plan: KernelPlan, subgroupSize: number | null): subgroupSize is number {
+  return subgroupSize !== null && subgroupSize >= plan.matmul.minSubgroup;
+}
+
+export type MatmulKernel = 'matmul_sg' | 'matmul_vec4' | 'matmul';
+
+/**
+ * The matmul kernel for these args on a backend with this plan and fixed subgroup size (null: none):
+ * matmul_sg where it applies and measured faster, else matmul_vec4 where B's rows load as vec4, else the
+ * v1 kernel. The args gain what the chosen kernel's grid needs (the subgroup size, the tile).
+ */
+export function matmulKernelFor(a: MatmulArgs, plan: KernelPlan, subgroupSize: number | null): { kernel: MatmulKernel; args: MatmulArgs } {
+  if (matmulSgPreferred(plan, subgroupSize) && matmulSgApplies(a)) return { kernel: 'matmul_sg', args: { ...a, sg: subgroupSize } };
+  return matmulVec4Applies(a) ? { kernel: 'matmul_vec4', args: { ...a, tile: plan.matmul.tile } } : { kernel: 'matmul', args: a };
+}
+
+/**
+ * How many K splits a matmul_vec4 or matmul_sg product takes (1: none). An output that fills fewer than
+ * `minWorkgroups` workgroups leaves most of the device idle while one workgroup walks a long K; splits
+ * write partials [splits, …batch, M, N] and a fixed-order column sum adds them (bit-identical reruns, no
+ * atomics). The kernels' Params carry at most 4 batch dims, one for the split. The count is the one
+ * matmulSplitChunk's chunks give, so no split is empty.
+ */
+export function matmulSplitK(a: MatmulArgs, rule: MatmulSplitRule): number {
+  const groups = a.sg ? matmulSgWorkgroups(a) : matmulVec4Workgroups(a);
+  if (a.k < rule.minK || groups >= rule.minWorkgroups || a.batchShape.length > 3 || a.kTotal) return 1;
+  const splits = Math.min(rule.maxSplits, Math.floor(a.k / rule.minChunk), Math.ceil(rule.minWorkgroups / groups));
+  return splits >= 2 ? Math.ceil(a.k / matmulSplitChunk(a, splits)) : 1;
+}
+
+/** The k each of `splits` splits sums (the last one fewer); matmul_sg steps k by 4, so its chunks are multiples of 4. */
+export function matmulSplitChunk(a: Pick<MatmulArgs, 'k' | 'sg'>, splits: number): number {
+  const step = a.sg ? 4 : 1;
+  return step * Math.ceil(a.k / splits / step);
+}
+
+/** Whether fm_interaction holds T = Qᵀ·R (m × k, each rounded up to a 4-block) for these sizes; the kernel writes nothing otherwise. */
+export function fmFusedApplies(m: number, k: number): boolean {
+  return 16 * Math.ceil(m / 4) * Math.ceil(k / 4) <= FM_FUSED_MAX_T;
+}
