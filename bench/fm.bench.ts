@@ -1,5 +1,5 @@
 /**
- * FM interaction G = X·(Xᵀ·Y), forward + backward (dX and dY), at the issue's shapes: the fused fm_pqr
+ * FM interaction G = X·(Xᵀ·Y), forward + backward (dX and dY), at the issue's shapes: the fused fm_interaction
  * kernel (what fmInteraction runs), the same op composed from two batched matmuls, and TensorFlow.js's
  * webgpu backend composing its matMuls (tf.grads), in one process on the same Dawn adapter. Variants
  * alternate within each repetition so machine noise hits them alike; medians of wall time per

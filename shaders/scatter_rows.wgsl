@@ -1,6 +1,6 @@
 // scatter_rows.wgsl: writes a row-sparse gradient into a dense [R, dim] tensor that the caller zeroed:
 //   dense[rows[u], d] = values[u, d]
-// Rows are unique (see embedding_backward.wgsl), so no two invocations write one element: no atomics.
+// Rows are unique (see embedding_bag_backward.wgsl), so no two invocations write one element: no atomics.
 // Bindings: @group(0) 0 values: f32 [unique, dim], 1 rows: u32 [unique] (read); 2 dense: f32 [R, dim]
 // (read_write); @group(1) 0 Params.
 // Grid: ceil(unique * dim / WG), split over x and y above 65535.

@@ -6,7 +6,7 @@
 import type { ShaderName } from './backend/shaders.gen.js';
 import { MAX_RANK } from './shape.js';
 import {
-  BINARY, CAST, UNARY, sgdRef, adamRef, adamRowsRef, adagradRowsRef, peakFmaRef, bceRef, histogramRef, firstNonFiniteRef, divergencesRef, embeddingBagRef, embeddingBagBackwardRef, scatterRowsRef, layernormRef, layernormBackwardRef, binaryRef, castRef, copyRef, fillRef, matmulRef, reduceRef, reduceColsRef, unaryRef, whereRef, fmPqrRef,
+  BINARY, CAST, UNARY, sgdRef, adamRef, adamRowsRef, adagradRowsRef, peakFmaRef, bceWithLogitsRef, histogramRef, firstNonFiniteRef, divergencesRef, embeddingBagRef, embeddingBagBackwardRef, scatterRowsRef, layerNormRef, layerNormBackwardRef, binaryRef, castRef, copyRef, fillRef, matmulRef, reduceRef, reduceColsRef, unaryRef, whereRef, fmInteractionRef,
   type AdamHyper, type BinaryKernel, type CastKernel, type Data, type FmLayout, type MatmulLayout, type UnaryKernel,
 } from './reference.js';
 
@@ -127,15 +127,15 @@ function reduceColsKernel(op: 'sum' | 'max'): Kernel<ColsArgs> {
   };
 }
 
-/** Floats of T = Qᵀ·R (rows and columns rounded up to 4) that fm_pqr keeps in workgroup memory (its TMAX: 16 KiB, WebGPU's default limit). */
+/** Floats of T = Qᵀ·R (rows and columns rounded up to 4) that fm_interaction keeps in workgroup memory (its TMAX: 16 KiB, WebGPU's default limit). */
 export const FM_FUSED_MAX_T = 4096;
 
 function fmKernel(accumulate: boolean): Kernel<FmLayout> {
   return {
-    shader: 'fm', entry: 'fm_pqr', inputs: 3, outputs: 1, constants: { WG: 64, ACC: accumulate ? 1 : 0, TMAX: FM_FUSED_MAX_T },
+    shader: 'fm_interaction', entry: 'fm_interaction', inputs: 3, outputs: 1, constants: { WG: 64, ACC: accumulate ? 1 : 0, TMAX: FM_FUSED_MAX_T },
     params: (a) => [a.batch, a.n, a.m, a.k, a.pStride, a.qStride, a.rStride],
     grid: (a) => a.batch,
-    cpu: ([pm, qm, rm], [out], a) => fmPqrRef(pm!, qm!, rm!, out!, a, accumulate),
+    cpu: ([pm, qm, rm], [out], a) => fmInteractionRef(pm!, qm!, rm!, out!, a, accumulate),
   };
 }
 
@@ -153,8 +153,8 @@ export const kernels = {
   reduce_max: reduceKernel('max'),
   reduce_cols_sum: reduceColsKernel('sum'),
   reduce_cols_max: reduceColsKernel('max'),
-  fm_pqr: fmKernel(false),
-  fm_pqr_acc: fmKernel(true),
+  fm_interaction: fmKernel(false),
+  fm_interaction_acc: fmKernel(true),
   where: {
     shader: 'where', entry: 'where_select', inputs: 3, outputs: 1, constants: { WG },
     params: (a) => [a.n, a.shape.length, 0, 0, ...words(a.shape), ...a.strides.flatMap((s) => words(s))],
@@ -194,44 +194,44 @@ export const kernels = {
     grid: (a) => matmulSgWorkgroups(a),
     cpu: ([x, y], [z], a) => matmulRef(x!, y!, z!, a),
   } satisfies Kernel<MatmulArgs>,
-  bce_logits: {
-    shader: 'bce', entry: 'bce_logits', inputs: 3, outputs: 2, constants: { WG },
+  bce_with_logits: {
+    shader: 'bce_with_logits', entry: 'bce_with_logits', inputs: 3, outputs: 2, constants: { WG },
     params: (a) => [a.rows, a.heads],
     grid: (a) => a.heads,
-    cpu: ([x, y, w], [l, d], a) => bceRef(x!, y!, w!, l!, d!, a.rows, a.heads),
+    cpu: ([x, y, w], [l, d], a) => bceWithLogitsRef(x!, y!, w!, l!, d!, a.rows, a.heads),
   } satisfies Kernel<BceArgs>,
-  layernorm: {
-    shader: 'layernorm', entry: 'layernorm', inputs: 3, outputs: 1, constants: { WG: 64 },
+  layer_norm: {
+    shader: 'layer_norm', entry: 'layer_norm', inputs: 3, outputs: 1, constants: { WG: 64 },
     params: (a) => [a.rows, a.dim, f32Bits(a.eps)],
     grid: (a) => a.rows,
-    cpu: ([x, g, b], [y], a) => layernormRef(x!, g!, b!, y!, a.rows, a.dim, a.eps),
+    cpu: ([x, g, b], [y], a) => layerNormRef(x!, g!, b!, y!, a.rows, a.dim, a.eps),
   } satisfies Kernel<NormArgs>,
-  layernorm_backward: {
-    shader: 'layernorm_backward', entry: 'layernorm_backward', inputs: 3, outputs: 2, constants: { WG: 64 },
+  layer_norm_backward: {
+    shader: 'layer_norm_backward', entry: 'layer_norm_backward', inputs: 3, outputs: 2, constants: { WG: 64 },
     params: (a) => [a.rows, a.dim, f32Bits(a.eps)],
     grid: (a) => a.rows,
-    cpu: ([x, g, dy], [dx, dyx], a) => layernormBackwardRef(x!, g!, dy!, dx!, dyx!, a.rows, a.dim, a.eps),
+    cpu: ([x, g, dy], [dx, dyx], a) => layerNormBackwardRef(x!, g!, dy!, dx!, dyx!, a.rows, a.dim, a.eps),
   } satisfies Kernel<NormArgs>,
-  layernorm_rows: {
-    shader: 'layernorm', entry: 'layernorm_rows', inputs: 3, outputs: 1, constants: { WG: 64 },
+  layer_norm_rows: {
+    shader: 'layer_norm', entry: 'layer_norm_rows', inputs: 3, outputs: 1, constants: { WG: 64 },
     params: (a) => [a.rows, a.dim, f32Bits(a.eps)],
     grid: (a) => blocks(a.rows, 64),
-    cpu: ([x, g, b], [y], a) => layernormRef(x!, g!, b!, y!, a.rows, a.dim, a.eps),
+    cpu: ([x, g, b], [y], a) => layerNormRef(x!, g!, b!, y!, a.rows, a.dim, a.eps),
   } satisfies Kernel<NormArgs>,
-  layernorm_backward_rows: {
-    shader: 'layernorm_backward', entry: 'layernorm_backward_rows', inputs: 3, outputs: 2, constants: { WG: 64 },
+  layer_norm_backward_rows: {
+    shader: 'layer_norm_backward', entry: 'layer_norm_backward_rows', inputs: 3, outputs: 2, constants: { WG: 64 },
     params: (a) => [a.rows, a.dim, f32Bits(a.eps)],
     grid: (a) => blocks(a.rows, 64),
-    cpu: ([x, g, dy], [dx, dyx], a) => layernormBackwardRef(x!, g!, dy!, dx!, dyx!, a.rows, a.dim, a.eps),
+    cpu: ([x, g, dy], [dx, dyx], a) => layerNormBackwardRef(x!, g!, dy!, dx!, dyx!, a.rows, a.dim, a.eps),
   } satisfies Kernel<NormArgs>,
   embedding_bag: {
-    shader: 'embedding', entry: 'embedding_bag', inputs: 3, outputs: 1, constants: { WG },
+    shader: 'embedding_bag', entry: 'embedding_bag', inputs: 3, outputs: 1, constants: { WG },
     params: (a) => [a.bags, a.dim, a.mean ? 1 : 0],
     grid: (a) => blocks(a.bags * a.dim, WG),
     cpu: ([t, r, o], [y], a) => embeddingBagRef(t!, r!, o!, y!, a.bags, a.dim, a.mean),
   } satisfies Kernel<BagArgs>,
   embedding_bag_backward: {
-    shader: 'embedding_backward', entry: 'embedding_bag_backward', inputs: 4, outputs: 1, constants: { WG },
+    shader: 'embedding_bag_backward', entry: 'embedding_bag_backward', inputs: 4, outputs: 1, constants: { WG },
     params: (a) => [a.unique, a.dim, a.mean ? 1 : 0],
     grid: (a) => blocks(a.unique * a.dim, WG),
     cpu: ([g, s, e, o], [v], a) => embeddingBagBackwardRef(g!, s!, e!, o!, v!, a.unique, a.dim, a.mean),
@@ -249,13 +249,13 @@ export const kernels = {
     cpu: ([v, c], [h], a) => histogramRef(v!, c!, h!, a.n, a.cohorts, a.bins),
   } satisfies Kernel<HistogramArgs>,
   first_nonfinite: {
-    shader: 'finite', entry: 'first_nonfinite', inputs: 1, outputs: 1, constants: { WG },
+    shader: 'first_nonfinite', entry: 'first_nonfinite', inputs: 1, outputs: 1, constants: { WG },
     params: (a) => [a.n, a.slot],
     grid: (a) => blocks(a.n, WG),
     cpu: ([x], [flags], a) => firstNonFiniteRef(x!, flags!, a.n, a.slot),
   } satisfies Kernel<FiniteArgs>,
   divergences: {
-    shader: 'divergence', entry: 'divergences', inputs: 1, outputs: 1, constants: { WG: 64 },
+    shader: 'divergences', entry: 'divergences', inputs: 1, outputs: 1, constants: { WG: 64 },
     params: (a) => [a.cohorts, a.bins, f32Bits(a.eps)],
     grid: (a) => blocks(a.cohorts * a.cohorts, 64),
     cpu: ([h], [d], a) => divergencesRef(h!, d!, a.cohorts, a.bins, a.eps),

@@ -353,7 +353,7 @@ export const ops = {
       const [rows, heads] = x!.shape as [number, number];
       const loss = Tensor.empty(x!.backend, [heads]);
       const dlogits = Tensor.empty(x!.backend, [rows, heads]);
-      runKernel('bce_logits', [x!, y!, w!], [loss, dlogits], { rows, heads });
+      runKernel('bce_with_logits', [x!, y!, w!], [loss, dlogits], { rows, heads });
       return { out: loss, saved: [dlogits] };
     },
     // dlogits came out of the forward dispatch; labels and weights get no gradient.
@@ -363,13 +363,13 @@ export const ops = {
     forward: ([x, gamma, beta], { eps }: { eps: number }) => {
       const dim = x!.shape[x!.rank - 1]!;
       const out = Tensor.empty(x!.backend, x!.shape);
-      runKernel(dim <= x!.backend.plan.layerNormRowMaxDim ? 'layernorm_rows' : 'layernorm', [x!, gamma!, beta!], [out], { rows: dim ? x!.size / dim : 0, dim, eps });
+      runKernel(dim <= x!.backend.plan.layerNormRowMaxDim ? 'layer_norm_rows' : 'layer_norm', [x!, gamma!, beta!], [out], { rows: dim ? x!.size / dim : 0, dim, eps });
       return { out };
     },
     backward: (d, [x, gamma], _s, { eps }) => {
       const dim = x!.shape[x!.rank - 1]!;
       const dx = Tensor.empty(x!.backend, x!.shape), dyxhat = Tensor.empty(x!.backend, x!.shape);
-      runKernel(dim <= x!.backend.plan.layerNormRowMaxDim ? 'layernorm_backward_rows' : 'layernorm_backward', [x!, gamma!, d], [dx, dyxhat], { rows: dim ? x!.size / dim : 0, dim, eps });
+      runKernel(dim <= x!.backend.plan.layerNormRowMaxDim ? 'layer_norm_backward_rows' : 'layer_norm_backward', [x!, gamma!, d], [dx, dyxhat], { rows: dim ? x!.size / dim : 0, dim, eps });
       const lead = [...Array(x!.rank - 1).keys()];
       return [dx, sum(dyxhat, lead), sum(d, lead)];
     },
@@ -678,7 +678,7 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 
 /**
  * Factorization-machine interaction G = X·(Xᵀ·Y) for X [B, n, d] and Y [n, k] (shared across the batch)
- * or [B, n, k] (per sample); the n×n matrix X·Xᵀ is never formed. Returns [B, n, k]. One fm_pqr dispatch
+ * or [B, n, k] (per sample); the n×n matrix X·Xᵀ is never formed. Returns [B, n, k]. One fm_interaction dispatch
  * forward and three backward (dX = dG·(Yᵀ·X) + Y·(dGᵀ·X), dY = X·(Xᵀ·dG)); where T does not fit
  * (fmFusedApplies), two batched matmuls and their backward. Both paths are checked in test/fm.test.ts.
  */
@@ -688,14 +688,14 @@ export function fmInteraction(x: Tensor, y: Tensor): Tensor {
   const [batch, n, d] = x.shape as [number, number, number];
   const ok = (y.rank === 2 && y.shape[0] === n) || (y.rank === 3 && y.shape[0] === batch && y.shape[1] === n);
   if (!ok) throw new ShapeError(`fmInteraction: y ${y.describe()} must be [${n}, k] or [${batch}, ${n}, k] for x ${x.describe()}`);
-  // T = Xᵀ·Y (d × k; the backward's Yᵀ·X is its transpose) must fit fm_pqr's workgroup memory; wider
+  // T = Xᵀ·Y (d × k; the backward's Yᵀ·X is its transpose) must fit fm_interaction's workgroup memory; wider
   // products fall back to two batched matmuls.
   if (fmFusedApplies(d, y.shape[y.rank - 1]!)) return apply('fmInteraction', [x, y], {});
   return disposeOnThrow(() => matmul(x, matmul(x, y, { transA: true })));
 }
 
 /**
- * out[b] = P[b]·(Q[b]ᵀ·R[b]) in one dispatch of fm_pqr (one workgroup per sample); a rank-2 operand is
+ * out[b] = P[b]·(Q[b]ᵀ·R[b]) in one dispatch of fm_interaction (one workgroup per sample); a rank-2 operand is
  * shared across the batch. With `into`, adds to it instead of allocating.
  */
 function fmProduct(pm: Tensor, qm: Tensor, rm: Tensor, into?: Tensor): Tensor {
@@ -704,7 +704,7 @@ function fmProduct(pm: Tensor, qm: Tensor, rm: Tensor, into?: Tensor): Tensor {
   const k = rm.shape[rm.rank - 1]!;
   const stride = (t: Tensor): number => (t.rank === 3 ? numel(t.shape.slice(1)) : 0);
   const out = into ?? Tensor.empty(pm.backend, [batch, n, k]);
-  runKernel(into ? 'fm_pqr_acc' : 'fm_pqr', [pm, qm, rm], [out], { batch, n, m, k, pStride: stride(pm), qStride: stride(qm), rStride: stride(rm) });
+  runKernel(into ? 'fm_interaction_acc' : 'fm_interaction', [pm, qm, rm], [out], { batch, n, m, k, pStride: stride(pm), qStride: stride(qm), rStride: stride(rm) });
   return out;
 }
 

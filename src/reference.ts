@@ -176,7 +176,7 @@ export function matmulRef(a: Data, b: Data, out: Data, l: MatmulLayout): void {
 }
 
 /** Fused sigmoid + BCE from logits over [rows, heads]: per-head weighted loss sums and dlogits. */
-export function bceRef(x: Data, y: Data, w: Data, lossSum: Data, dlogits: Data, rows: number, heads: number): void {
+export function bceWithLogitsRef(x: Data, y: Data, w: Data, lossSum: Data, dlogits: Data, rows: number, heads: number): void {
   for (let h = 0; h < heads; h++) {
     let acc = 0;
     for (let b = 0; b < rows; b++) {
@@ -197,11 +197,11 @@ function rowStats(x: Data, base: number, dim: number, eps: number): { mean: numb
   return { mean, rstd: 1 / Math.sqrt(v / dim + eps) };
 }
 
-/** Strides and sizes of out[b] = P[b]·(Q[b]ᵀ·R[b]) (fm.wgsl): P, Q [n, m], R [n, k]; batch stride 0 = shared. */
+/** Strides and sizes of out[b] = P[b]·(Q[b]ᵀ·R[b]) (fm_interaction.wgsl): P, Q [n, m], R [n, k]; batch stride 0 = shared. */
 export interface FmLayout { batch: number; n: number; m: number; k: number; pStride: number; qStride: number; rStride: number }
 
 /** out[b] (+)= P[b]·(Q[b]ᵀ·R[b]), with T = Qᵀ·R formed first, each sum in index order (as the kernel). */
-export function fmPqrRef(pm: Data, qm: Data, rm: Data, out: Data, l: FmLayout, accumulate: boolean): void {
+export function fmInteractionRef(pm: Data, qm: Data, rm: Data, out: Data, l: FmLayout, accumulate: boolean): void {
   const t = new Float64Array(l.m * l.k);
   for (let b = 0; b < l.batch; b++) {
     const p0 = b * l.pStride, q0 = b * l.qStride, r0 = b * l.rStride, o0 = b * l.n * l.k;
@@ -223,7 +223,7 @@ export function fmPqrRef(pm: Data, qm: Data, rm: Data, out: Data, l: FmLayout, a
 }
 
 /** LayerNorm over the last axis (biased variance). */
-export function layernormRef(x: Data, gamma: Data, beta: Data, y: Data, rows: number, dim: number, eps: number): void {
+export function layerNormRef(x: Data, gamma: Data, beta: Data, y: Data, rows: number, dim: number, eps: number): void {
   for (let r = 0; r < rows; r++) {
     const { mean, rstd } = rowStats(x, r * dim, dim, eps);
     for (let j = 0; j < dim; j++) y[r * dim + j] = (x[r * dim + j]! - mean) * rstd * gamma[j]! + beta[j]!;
@@ -231,7 +231,7 @@ export function layernormRef(x: Data, gamma: Data, beta: Data, y: Data, rows: nu
 }
 
 /** dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·gamma; dyxhat = dy·x̂. */
-export function layernormBackwardRef(x: Data, gamma: Data, dy: Data, dx: Data, dyxhat: Data, rows: number, dim: number, eps: number): void {
+export function layerNormBackwardRef(x: Data, gamma: Data, dy: Data, dx: Data, dyxhat: Data, rows: number, dim: number, eps: number): void {
   for (let r = 0; r < rows; r++) {
     const base = r * dim;
     const { mean, rstd } = rowStats(x, base, dim, eps);

@@ -59,7 +59,7 @@ async function fmForwardBackward(backend: Backend, [B, n, d, k]: number[], share
 }
 
 describe.skipIf(!gpu)('FM interaction on random shapes', () => {
-  // Edge column and row blocks (sizes not multiples of 4), shared and per-sample Y: the fused fm_pqr path.
+  // Edge column and row blocks (sizes not multiples of 4), shared and per-sample Y: the fused fm_interaction path.
   propTest.prop([fc.tuple(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 13 }), fc.integer({ min: 1, max: 11 })),
     fc.boolean(), fc.nat({ max: 1000 })], { numRuns: propRuns })(
     'forward, dX and dY match the float64 reference, and a second run gives the same bits', async (shape, shared, seed) => {

@@ -144,8 +144,8 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
         atol: 1e-6 * k, rtol: 1e-5,
       };
     }
-    case 'fm_pqr':
-    case 'fm_pqr_acc': {
+    case 'fm_interaction':
+    case 'fm_interaction_acc': {
       // k not a multiple of 4 most of the time (edge column blocks); Q or R shared across the batch at random.
       const nn = 1 + int(12), m = 1 + int(20), k = 1 + int(19), batch = Math.max(1, Math.min(40, Math.ceil(n / (nn * k))));
       const shareQ = next() < 0.3, shareR = next() < 0.5;
@@ -157,7 +157,7 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
         atol: 1e-5 * nn * m, rtol: 1e-5,
       };
     }
-    case 'bce_logits': {
+    case 'bce_with_logits': {
       const heads = 1 + int(4), rows = Math.max(1, Math.ceil(n / heads));
       // Logits up to ±60: the stable form must not overflow.
       return {
@@ -167,11 +167,11 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
         args: { rows, heads }, atol: 1e-5 * rows, rtol: 1e-5,
       };
     }
-    case 'layernorm':
-    case 'layernorm_rows':
-    case 'layernorm_backward':
-    case 'layernorm_backward_rows': {
-      const forward = kernel === 'layernorm' || kernel === 'layernorm_rows';
+    case 'layer_norm':
+    case 'layer_norm_rows':
+    case 'layer_norm_backward':
+    case 'layer_norm_backward_rows': {
+      const forward = kernel === 'layer_norm' || kernel === 'layer_norm_rows';
       // The per-row variant also gets many short rows (more rows than a workgroup's 64 invocations).
       const dim = kernel.endsWith('_rows') && next() < 0.5 ? 1 + int(8) : 1 + int(200), rows = Math.max(1, Math.ceil(n / dim));
       const third = forward ? f32Values(dim, next) : f32Values(rows * dim, next);

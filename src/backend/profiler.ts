@@ -41,16 +41,16 @@ export function kernelFlops(kernel: string, args: unknown, inputElements: number
     const m = args as MatmulArgs;
     return 2 * m.batch * m.m * m.n * m.k;
   }
-  if (kernel === 'fm_pqr' || kernel === 'fm_pqr_acc') {
+  if (kernel === 'fm_interaction' || kernel === 'fm_interaction_acc') {
     // T = Qᵀ·R (m·k dots of length n), then P·T (n·k dots of length m).
     const f = args as { batch: number; n: number; m: number; k: number };
     return 4 * f.batch * f.n * f.m * f.k;
   }
   const outs = outputElements.reduce((x, y) => x + y, 0);
   if (kernel.startsWith('reduce_')) return inputElements[0] ?? 0;
-  if (kernel === 'bce_logits') return 12 * (a.rows ?? 0) * (a.heads ?? 0);
-  if (kernel === 'layernorm') return 8 * (a.rows ?? 0) * (a.dim ?? 0);
-  if (kernel === 'layernorm_backward') return 14 * (a.rows ?? 0) * (a.dim ?? 0);
+  if (kernel === 'bce_with_logits') return 12 * (a.rows ?? 0) * (a.heads ?? 0);
+  if (kernel === 'layer_norm') return 8 * (a.rows ?? 0) * (a.dim ?? 0);
+  if (kernel === 'layer_norm_backward') return 14 * (a.rows ?? 0) * (a.dim ?? 0);
   if (kernel === 'adam' || kernel === 'adam_rows') return 14 * (inputElements[0] ?? 0);
   if (kernel === 'sgd') return 4 * (inputElements[0] ?? 0);
   if (kernel === 'adagrad_rows') return 6 * (inputElements[0] ?? 0);

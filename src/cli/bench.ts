@@ -124,7 +124,7 @@ function specs(quick: boolean, on: Planner): Spec[] {
     const X = randomF32(b * n * d, 1), Y = randomF32(n * k, 2);
     out.push({
       name: `FM fused X·(XᵀY) (B=${b}, n=${n}, d=${d}, k=${k})`, shape: `X [${b}, ${n}, ${d}], Y [${n}, ${k}] shared`,
-      kernel: 'fm_pqr', inputs: [{ data: X, dtype: 'f32' }, { data: X, dtype: 'f32' }, { data: Y, dtype: 'f32' }], outputs: [b * n * k],
+      kernel: 'fm_interaction', inputs: [{ data: X, dtype: 'f32' }, { data: X, dtype: 'f32' }, { data: Y, dtype: 'f32' }], outputs: [b * n * k],
       args: { batch: b, n, m: d, k, pStride: n * d, qStride: n * d, rStride: 0 },
       flops: 4 * b * n * d * k, bytes: 4 * (X.length + Y.length + b * n * k),
       tfInputs: (tf) => [tf.tensor(X, [b, n, d]), tf.tensor(Y, [n, k])],
@@ -172,7 +172,7 @@ function specs(quick: boolean, on: Planner): Spec[] {
     const x = randomF32(rows * heads, 6, -8, 8), y = Float32Array.from(randomF32(rows * heads, 7, 0, 1), (u) => (u < 0.3 ? 1 : 0));
     const w = new Float32Array(rows * heads).fill(1);
     out.push({
-      name: 'sigmoid-BCE fwd+bwd (8192×3)', shape: `[${rows}, ${heads}]`, kernel: 'bce_logits',
+      name: 'sigmoid-BCE fwd+bwd (8192×3)', shape: `[${rows}, ${heads}]`, kernel: 'bce_with_logits',
       inputs: [{ data: x, dtype: 'f32' }, { data: y, dtype: 'f32' }, { data: w, dtype: 'f32' }], outputs: [heads, rows * heads],
       args: { rows, heads }, bytes: 4 * 4 * rows * heads,
       tfInputs: (tf) => [tf.tensor(y, [rows, heads]), tf.tensor(x, [rows, heads])],

@@ -1,4 +1,4 @@
-// embedding_backward.wgsl: deterministic embedding-bag backward into a row-sparse gradient. The host sorts
+// embedding_bag_backward.wgsl: deterministic embedding-bag backward into a row-sparse gradient. The host sorts
 // the batch's entries by (table row, position) once per batch; segment u of that order holds every entry
 // that reads unique row u, and entry_bag[e] is the bag of sorted entry e. Each output element sums its
 // segment in that fixed order, so two runs give identical bits (no atomics).

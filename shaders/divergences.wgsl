@@ -1,4 +1,4 @@
-// divergence.wgsl: from per-cohort histograms counts [C, K] (bins of equal width on [0, 1]), the C×C
+// divergences.wgsl: from per-cohort histograms counts [C, K] (bins of equal width on [0, 1]), the C×C
 // matrices of four divergences between cohorts' distributions P_i = counts_i / total_i:
 //   out[0, i, j] symmetric KL  KL(P'‖Q') + KL(Q'‖P'), with ε smoothing P' = (P + ε) / (1 + K·ε)
 //   out[1, i, j] Jensen-Shannon distance  sqrt(JS(P, Q)), natural log (so at most sqrt(ln 2))

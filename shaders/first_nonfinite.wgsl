@@ -1,4 +1,4 @@
-// finite.wgsl: finds non-finite values for the NaN/Inf guard: flags[slot] = min(flags[slot], i) over every
+// first_nonfinite.wgsl: finds non-finite values for the NaN/Inf guard: flags[slot] = min(flags[slot], i) over every
 // element i of x that is NaN or ±Inf. Tested on the bits (exponent all ones): WGSL lets compilers assume
 // finite math, which may fold isnan-style comparisons away. Integer atomicMin: the result (the first bad
 // index, or 0xffffffff when all are finite) does not depend on scheduling. Callers fill flags with

@@ -1,9 +1,9 @@
-// layernorm.wgsl: fused LayerNorm forward over the last axis of a contiguous [rows, dim] matrix:
+// layer_norm.wgsl: fused LayerNorm forward over the last axis of a contiguous [rows, dim] matrix:
 //   y = (x − mean)·rstd·gamma + beta,  rstd = 1/sqrt(var + eps)  (biased variance, as in PyTorch).
 // One workgroup per row; two passes (mean, then centred variance) with fixed-shape trees: deterministic.
-// The backward (layernorm_backward.wgsl) recomputes mean and rstd rather than storing them.
+// The backward (layer_norm_backward.wgsl) recomputes mean and rstd rather than storing them.
 // Bindings: @group(0) 0 x, 1 gamma [dim], 2 beta [dim]: f32 (read); 3 y: f32 (read_write); @group(1) 0 Params.
-// Grid: rows workgroups (split over x and y above 65535). layernorm_rows (short rows): one invocation per
+// Grid: rows workgroups (split over x and y above 65535). layer_norm_rows (short rows): one invocation per
 // row, sequential sums in index order (also deterministic); grid ceil(rows / WG) workgroups.
 
 override WG: u32 = 64u;
@@ -32,7 +32,7 @@ fn workgroup_sum(v: f32, lane: u32) -> f32 {
 }
 
 @compute @workgroup_size(WG)
-fn layernorm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+fn layer_norm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
              @builtin(num_workgroups) nwg: vec3u) {
   let row = wid.x + wid.y * nwg.x;
   let valid = row < p.rows && (row + 1u) * p.dim <= arrayLength(&x);
@@ -50,7 +50,7 @@ fn layernorm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) li
 }
 
 @compute @workgroup_size(WG)
-fn layernorm_rows(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+fn layer_norm_rows(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
                   @builtin(num_workgroups) nwg: vec3u) {
   let row = (wid.x + wid.y * nwg.x) * WG + lid.x;
   if (row >= p.rows || (row + 1u) * p.dim > arrayLength(&x)) { return; }

@@ -1,9 +1,9 @@
-// layernorm_backward.wgsl: fused LayerNorm backward for one row per workgroup. With x̂ = (x − mean)·rstd
-// (recomputed, as in layernorm.wgsl) and g = dy·gamma:
+// layer_norm_backward.wgsl: fused LayerNorm backward for one row per workgroup. With x̂ = (x − mean)·rstd
+// (recomputed, as in layer_norm.wgsl) and g = dy·gamma:
 //   dx = rstd·(g − mean(g) − x̂·mean(g·x̂)),   dyxhat = dy·x̂   (summed over rows by the op: dgamma)
 // dbeta is the row sum of dy, also taken by the op. Fixed-shape trees: deterministic.
 // Bindings: @group(0) 0 x, 1 gamma [dim], 2 dy: f32 (read); 3 dx, 4 dyxhat: f32 (read_write); @group(1) 0 Params.
-// Grid: rows workgroups (split over x and y above 65535). layernorm_backward_rows (short rows): one
+// Grid: rows workgroups (split over x and y above 65535). layer_norm_backward_rows (short rows): one
 // invocation per row, sequential sums in index order; grid ceil(rows / WG) workgroups.
 
 override WG: u32 = 64u;
@@ -33,7 +33,7 @@ fn workgroup_sum(v: f32, lane: u32) -> f32 {
 }
 
 @compute @workgroup_size(WG)
-fn layernorm_backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+fn layer_norm_backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
                       @builtin(num_workgroups) nwg: vec3u) {
   let row = wid.x + wid.y * nwg.x;
   let valid = row < p.rows && (row + 1u) * p.dim <= min(arrayLength(&x), arrayLength(&dy));
@@ -65,7 +65,7 @@ fn layernorm_backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocati
 }
 
 @compute @workgroup_size(WG)
-fn layernorm_backward_rows(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+fn layer_norm_backward_rows(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
                            @builtin(num_workgroups) nwg: vec3u) {
   let row = (wid.x + wid.y * nwg.x) * WG + lid.x;
   if (row >= p.rows || (row + 1u) * p.dim > min(arrayLength(&x), arrayLength(&dy))) { return; }

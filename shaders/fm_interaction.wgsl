@@ -1,4 +1,4 @@
-// fm.wgsl: the factorization-machine product out[b] = P[b]·(Q[b]ᵀ·R[b]) for small per-sample matrices,
+// fm_interaction.wgsl: the factorization-machine product out[b] = P[b]·(Q[b]ᵀ·R[b]) for small per-sample matrices,
 // P, Q: [n, m], R: [n, k], out: [n, k]. It is the FM interaction G = X·(Xᵀ·Y) (P = Q = X, R = Y) and every
 // product of its backward (dY = X·(Xᵀ·dG); dX = dG·(Yᵀ·X) + Y·(dGᵀ·X)), so one kernel serves all four.
 // One workgroup per sample: T = Qᵀ·R (m×k, rounded up to 4-blocks, ≤ TMAX) goes to workgroup memory,
@@ -35,7 +35,7 @@ fn r4(i: u32) -> vec4f {
 // Each invocation computes 4 × 4 blocks (16 accumulators) in both products: on CPU adapters, where
 // invocations are SIMD lanes and every lane-varying load is a gather, reuse per load is what counts.
 @compute @workgroup_size(WG)
-fn fm_pqr(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+fn fm_interaction(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
           @builtin(num_workgroups) nwg: vec3u) {
   let b = wid.x + wid.y * nwg.x;
   let kb = (p.k + 3u) / 4u;

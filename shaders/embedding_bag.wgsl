@@ -1,4 +1,4 @@
-// embedding.wgsl: embedding-bag gather. Bags are CSR: bag i pools table rows rows[offsets[i] .. offsets[i+1]]
+// embedding_bag.wgsl: embedding-bag gather. Bags are CSR: bag i pools table rows rows[offsets[i] .. offsets[i+1]]
 // by sum, or by mean when p.mean = 1 (an empty bag gives zeros). A single-hot lookup is a bag of one.
 //   out[i, d] = scale_i · sum_e table[rows[e], d]
 // Bindings: @group(0) 0 table: f32 [R, dim], 1 rows: u32 [nnz], 2 offsets: u32 [bags + 1] (read);

@@ -1,4 +1,4 @@
-// bce.wgsl: fused sigmoid + binary cross-entropy from logits for H heads at once, forward and backward in
+// bce_with_logits.wgsl: fused sigmoid + binary cross-entropy from logits for H heads at once, forward and backward in
 // one dispatch. For logits x, labels y, weights w (all [B, H], row-major):
 //   loss_sum[h] = sum_b w·(max(x, 0) − x·y + log1p(exp(−|x|)))    (stable for any |x|)
 //   dlogits[b, h] = w·(sigmoid(x) − y)                               (gradient of loss_sum[h])
@@ -34,7 +34,7 @@ fn log1p(x: f32) -> f32 {
 }
 
 @compute @workgroup_size(WG)
-fn bce_logits(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+fn bce_with_logits(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
               @builtin(num_workgroups) nwg: vec3u) {
   let h = wid.x + wid.y * nwg.x;
   var acc = 0.0;
