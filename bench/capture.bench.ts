@@ -30,11 +30,7 @@ async function compare(aux: boolean) {
   const heads = aux ? 3 : 1;
   const y = c.zeros([B, heads], { backend: gpu });
   const feed = model.embeddings.feed(B);
-  const trainStep = (ids: number[] | c.EmbeddingsFeed) => () => {
-    c.scope(() => c.benchLoss(model, ids, y).backward());
-    opt.step();
-    opt.zeroGrad();
-  };
+  const trainStep = (ids: number[] | c.EmbeddingsFeed) => () => { c.trainStep(model, opt, { ids, labels: y }); };
   const labelsOf = (b: { labels: number[] }) => Float32Array.from({ length: B * heads }, (_, i) => b.labels[Math.floor(i / heads)]!);
   const first = batchOf(1);
   gpu.write(y.storage, labelsOf(first));

@@ -46,15 +46,13 @@ async function ours(aux: boolean, split = true, auxHidden?: number[]): Promise<R
   const heads = aux ? 3 : 1;
   const y = c.tensor(Array.from({ length: B * heads }, (_, i) => labels[Math.floor(i / heads)]!), [B, heads], { backend: gpu });
   const sync = () => gpu.done();
-  const lossOf = () => c.benchLoss(model, ids, y);
+  const lossOf = () => c.c2alLoss(model, model.forward(ids).logits, y).loss;
   const phases = { forward: [] as number[], backward: [] as number[], optimizer: [] as number[], step: [] as number[], host: [] as number[] };
   let first = 0;
   for (let s = 0; s < steps + 1; s++) {
     // The whole step, one submit at the end; host = the time JS spends recording it.
     const t0 = performance.now();
-    c.scope(() => lossOf().backward());
-    opt.step();
-    opt.zeroGrad();
+    c.trainStep(model, opt, { ids, labels: y });
     const th = performance.now();
     await sync();
     const t1 = performance.now();
@@ -107,11 +105,7 @@ async function captured(aux: boolean): Promise<Row> {
   const yData = Float32Array.from({ length: B * heads }, (_, i) => labels[Math.floor(i / heads)]!);
   const y = c.tensor(yData, [B, heads], { backend: gpu });
   const feed = model.embeddings.feed(B);
-  const trainStep = () => {
-    c.scope(() => c.benchLoss(model, feed, y).backward());
-    opt.step();
-    opt.zeroGrad();
-  };
+  const trainStep = () => { c.trainStep(model, opt, { ids: feed, labels: y }); };
   const t0 = performance.now();
   feed.set(ids);
   trainStep();

@@ -49,6 +49,8 @@ export {
   writeFileAtomic, readCheckpointFile, crc32, saveTrainState, loadTrainState, type TensorData, type SavedTrainState,
 } from './nn/checkpoint.js';
 export { FiniteGuard, NonFiniteError, type NonFinite } from './train/finite-guard.js';
+export { c2alLoss, headLabels, headNames, type Loss } from './train/loss.js';
+export { trainStep, type StepBatch, type StepOptions } from './train/step.js';
 export { SGD, Adam, AdamW, RowWiseAdagrad, Optimizer, clipGradNorm, learningRate, encodeOptimizerState, restoreOptimizerState, type Schedule, type NamedParams } from './train/optim.js';
 export {
   runExperiment, train as trainModel, predict, modelConfig, stepCount, fmWeights, discover, selectCohorts, METRICS, evaluate, cohortMetrics,
@@ -58,7 +60,7 @@ export {
 export { renderReport } from './c2al/report.js';
 export { lineChart, barChart, heatMap, type Series, type BarGroup } from './c2al/svg.js';
 export { metrics, bayesNE, meanStd, type Metrics } from './c2al/metrics.js';
-export { attentionStats, type AttentionStats } from './c2al/attention.js';
+export { attentionStats, type AttentionStats } from './nn/attention-stats.js';
 export { syntheticClicks, type SyntheticOptions } from './data/synthetic.js';
 export { splitRows, subset, cohortsByField, type ClickData } from './data/schema.js';
 export { parseMovieLens, loadMovieLens, MOVIELENS_AXES, type MovieLensAxis } from './data/movielens.js';
@@ -67,4 +69,4 @@ export { parseCsv, loadCsv, validateSchema, type CsvSchema } from './data/csv.js
 export { progressLine, progressReporter } from './cli/progress.js';
 export { GpuProfiler, kernelFlops, kernelBytes, type KernelEvent } from './backend/profiler.js';
 export { withPhase, withOp, type Phase } from './backend/profile-tags.js';
-export { profileTraining, benchModelConfig, benchLoss, chromeTrace, summarize as summarizeProfile, formatProfile, type ProfileReport, type ProfileOptions, type KernelSummary } from './cli/profile.js';
+export { profileTraining, benchModelConfig, chromeTrace, summarize as summarizeProfile, formatProfile, type ProfileReport, type ProfileOptions, type KernelSummary } from './cli/profile.js';

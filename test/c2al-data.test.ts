@@ -44,7 +44,7 @@ test('the synthetic generator is seeded, keeps true probabilities, and gives coh
 });
 
 test('attention statistics: uniform weights vs one dominant entry', async () => {
-  const { attentionStats } = await import('../src/c2al/attention.js');
+  const { attentionStats } = await import('../src/nn/attention-stats.js');
   const uniform = attentionStats(new Array(16).fill(0.5));
   expect(uniform.normalizedEntropy).toBeCloseTo(1, 12);
   expect(uniform.gini).toBeCloseTo(0, 12);

@@ -10,7 +10,7 @@ import { splitRows, subset, type ClickData } from '../data/schema.js';
 import { saveCheckpoint, writeFileAtomic } from '../nn/checkpoint.js';
 import type { DhenModel } from '../nn/dhen.js';
 import { TensorError } from '../tensor.js';
-import { attentionStats, type AttentionStats } from './attention.js';
+import { attentionStats, type AttentionStats } from '../nn/attention-stats.js';
 import { discover, selectCohorts, type Discovery, type DivergenceMetric, type Selection } from './discovery.js';
 import { evaluate, type CohortResult } from './evaluate.js';
 import { meanStd } from './metrics.js';

@@ -9,7 +9,7 @@ import { runExperiment, type ExperimentReport } from '../c2al/experiment.js';
 import { discover, METRICS, selectCohorts, type DivergenceMetric, type Selection } from '../c2al/discovery.js';
 import { cohortMetrics, type CohortMetrics } from '../c2al/evaluate.js';
 import { auxWeights, fmWeights, predict, stepCount, train, type TrainOptions } from '../train/loop.js';
-import { attentionStats } from '../c2al/attention.js';
+import { attentionStats } from '../nn/attention-stats.js';
 import { meanStd } from '../c2al/metrics.js';
 import { syntheticClicks } from '../data/synthetic.js';
 import { splitRows, subset, type ClickData } from '../data/schema.js';

@@ -6,12 +6,10 @@
 import type { WebGpuBackend } from '../backend/webgpu.js';
 import { GpuProfiler, type KernelEvent } from '../backend/profiler.js';
 import type { Phase } from '../backend/profile-tags.js';
-import { bceWithLogits, concat, mulScalar, reshape, sum } from '../ops.js';
 import { tensor } from '../create.js';
 import { DhenModel, type DhenConfig } from '../nn/dhen.js';
 import { Adam } from '../train/optim.js';
-import { scope, type Tensor } from '../tensor.js';
-import type { EmbeddingsFeed } from '../nn/embedding.js';
+import { trainStep } from '../train/step.js';
 import { mulberry32 } from '../random.js';
 import { median } from '../c2al/stats.js';
 
@@ -64,17 +62,6 @@ export function benchModelConfig(model: ProfileModel, o: { c2al?: boolean; auxHi
   };
 }
 
-/**
- * The bench models' training loss: mean BCE of the primary head, and of the 'head' and 'tail' auxiliary
- * heads when `labels` ([batch, heads]) has 3 columns.
- */
-export function benchLoss(model: DhenModel, ids: ArrayLike<number> | EmbeddingsFeed, labels: Tensor): Tensor {
-  const [batch, heads] = labels.shape as [number, number];
-  const { logits } = model.forward(ids);
-  const z = heads === 1 ? reshape(logits.primary!, [batch, 1]) : concat(['primary', 'head', 'tail'].map((h) => reshape(logits[h]!, [batch, 1])), 1);
-  return mulScalar(sum(bceWithLogits(z, labels)), 1 / batch);
-}
-
 /** Runs warm-up steps, then `steps` timed steps without and `steps` with the profiler attached. */
 export async function profileTraining(gpu: WebGpuBackend, o: ProfileOptions = {}): Promise<ProfileReport> {
   const model = o.model ?? 'small', c2al = !!o.c2al;
@@ -87,9 +74,7 @@ export async function profileTraining(gpu: WebGpuBackend, o: ProfileOptions = {}
   const labels = tensor(Array.from({ length: batch * heads }, () => (next() < 0.25 ? 1 : 0)), [batch, heads], { backend: gpu });
   const step = async (): Promise<StepTiming> => {
     const t0 = performance.now();
-    scope(() => benchLoss(net, ids, labels).backward());
-    opt.step();
-    opt.zeroGrad();
+    trainStep(net, opt, { ids, labels });
     const t1 = performance.now();
     await gpu.done();
     return { hostMs: t1 - t0, wallMs: performance.now() - t0 };

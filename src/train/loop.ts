@@ -6,7 +6,7 @@
  * steps and read back once at the end, so recording it never stalls the step pipeline.
  */
 import type { Backend } from '../backend/index.js';
-import { bceWithLogits, concat, mul, mulScalar, reshape, sigmoid, sum } from '../ops.js';
+import { concat, mulScalar, reshape, sigmoid } from '../ops.js';
 import { tensor, zeros } from '../create.js';
 import type { CapturedStep } from '../backend/capture.js';
 import type { WebGpuBackend } from '../backend/webgpu.js';
@@ -17,7 +17,9 @@ import { decodeSafetensors, encodeModule, restore } from '../nn/checkpoint.js';
 import { keep, noGrad, scope, TensorError, type Tensor } from '../tensor.js';
 import { splitRows, subset, validateClickData, type ClickData } from '../data/schema.js';
 import { FiniteGuard } from './finite-guard.js';
-import { attentionStats, type AttentionStats } from '../c2al/attention.js';
+import { headLabels } from './loss.js';
+import { trainStep } from './step.js';
+import { attentionStats, type AttentionStats } from '../nn/attention-stats.js';
 
 export interface AuxCohort { cohort: number; lambda: number }
 
@@ -177,12 +179,7 @@ export async function train(data: ClickData, backend: Backend, o: TrainOptions =
       const start = (step * batch) % epochRows;
       const rows = subset(data, order.subarray(start, start + batch));
       const b = rows.rows;
-      // Column 0: the label; column 1 + h: the label where the row is in auxiliary cohort h, else 0.
-      const y = new Float32Array(b * heads);
-      for (let j = 0; j < b; j++) {
-        y[j * heads] = rows.labels[j]!;
-        aux.forEach((a, h) => { y[j * heads + 1 + h] = rows.cohort[j] === a.cohort ? rows.labels[j]! : 0; });
-      }
+      const y = headLabels(rows.labels, rows.cohort, aux);
       const log = step % logEvery === 0 || step === steps - 1;
       if (fed) {
         fed.ids.set(rows.ids);
@@ -190,34 +187,23 @@ export async function train(data: ClickData, backend: Backend, o: TrainOptions =
         if (fed.dense) backend.write(fed.dense.storage, rows.dense!);
       }
       // One training step; with `fed`, it reads the batch from the feed's buffers and always returns the losses.
-      const trainStep = (): Tensor | null => {
-        const perHead = scope(() => {
-          const dense = fed ? fed.dense ?? undefined : rows.dense ? tensor(rows.dense, [b, rows.denseFeatures!], { backend }) : undefined;
-          const { logits } = model.forward(fed ? fed.ids : rows.ids, dense, guard ? (layer, out) => guard.watch(out, 'output', layer) : undefined);
-          const z = heads === 1 ? reshape(logits.primary!, [b, 1]) : concat(['primary', ...aux.map((_, i) => `aux${i}`)].map((h) => reshape(logits[h]!, [b, 1])), 1);
-          const losses = bceWithLogits(z, fed ? fed.y : tensor(y, [b, heads], { backend }), b === batch ? ones : undefined);
-          const loss = mulScalar(sum(mul(losses, lambdas)), 1 / b);
-          guard?.watch(loss, 'loss');
-          loss.backward();
-          guard?.watchParameters(model.namedParameters(), { values: false });
-          return log || fed ? keep(mulScalar(losses.detach(), 1 / b)) : null;
-        });
-        opt.step();
-        guard?.watchParameters(model.namedParameters(), { grads: false });
-        opt.zeroGrad();
-        return perHead;
-      };
+      const step1 = (): Tensor | null => scope(() => trainStep(model, opt, {
+        ids: fed ? fed.ids : rows.ids,
+        labels: fed ? fed.y : tensor(y, [b, heads], { backend }),
+        dense: fed ? fed.dense ?? undefined : rows.dense ? tensor(rows.dense, [b, rows.denseFeatures!], { backend }) : undefined,
+        weights: b === batch ? ones : undefined,
+      }, { lambdas, guard, losses: log || !!fed }));
       let perHead: Tensor | null;
       if (captured) {
         captured.step.replay();
         perHead = captured.perHead;
       } else if (fed && step > (o.resume?.step ?? 0)) {
         // The first step ran uncaptured (it created the optimizer state); this one is recorded.
-        const { step: recorded, result } = (backend as WebGpuBackend).capture(trainStep);
+        const { step: recorded, result } = (backend as WebGpuBackend).capture(step1);
         captured = { step: recorded, perHead: result! };
         perHead = result;
       } else {
-        perHead = trainStep();
+        perHead = step1();
       }
       const owned = perHead !== captured?.perHead;
       if (perHead && !log && owned) perHead.dispose();

@@ -6,13 +6,15 @@
  * asserts the samples stay flat; bench/soak.bench.ts runs 10,000 steps and prints them.
  */
 import type { Backend } from '../backend/index.js';
-import { bceWithLogits, concat, mulScalar, reshape, sum } from '../ops.js';
+import { tensor, zeros } from '../create.js';
 import { DhenModel } from '../nn/dhen.js';
-import { liveTensors, scope } from '../tensor.js';
+import { keep, liveTensors } from '../tensor.js';
 import { syntheticClicks } from '../data/synthetic.js';
 import { splitRows, subset, validateClickData } from '../data/schema.js';
 import { Adam } from './optim.js';
 import { FiniteGuard } from './finite-guard.js';
+import { headLabels } from './loss.js';
+import { trainStep } from './step.js';
 
 export interface SoakSample {
   step: number;
@@ -57,7 +59,9 @@ export async function soak(backend: Backend, opts: SoakOptions): Promise<SoakSam
   const opt = new Adam(named, { lr: 0.005 });
   const guard = new FiniteGuard(backend);
   const order = splitRows(data.rows, seed, [1, 0, 0]).train;
-  const lambdas = [1, 0.3, 0.3], heads = 3;
+  const aux = [{ cohort: 1 }, { cohort: 2 }];
+  const lambdas = keep(tensor([1, 0.3, 0.3], [3], { backend }));
+  const labels = keep(zeros([batch, 1 + aux.length], { backend }));
   const samples: SoakSample[] = [];
   let last = performance.now(), lastStep = 0;
   try {
@@ -65,28 +69,13 @@ export async function soak(backend: Backend, opts: SoakOptions): Promise<SoakSam
       const start = (step * batch) % (data.rows - batch + 1);
       const rows = subset(data, order.subarray(start, start + batch));
       // C2AL labels: the label, then the label inside cohorts 1 and 2 (0 outside).
-      const y = new Float32Array(batch * heads);
-      for (let j = 0; j < batch; j++) {
-        y[j * heads] = rows.labels[j]!;
-        y[j * heads + 1] = rows.cohort[j] === 1 ? rows.labels[j]! : 0;
-        y[j * heads + 2] = rows.cohort[j] === 2 ? rows.labels[j]! : 0;
-      }
+      backend.write(labels.storage, headLabels(rows.labels, rows.cohort, aux));
       const sample = (step + 1) % opts.every === 0 || step === 0;
-      const loss = scope(() => {
-        const { logits } = model.forward(rows.ids);
-        const z = concat(['primary', 'head', 'tail'].map((h) => reshape(logits[h]!, [batch, 1])), 1);
-        const l = mulScalar(sum(bceWithLogits(z, y, lambdas)), 1 / batch);
-        guard.watch(l, 'loss');
-        l.backward();
-        return sample ? l : null;
-      });
-      guard.watchParameters(named, { values: false });
-      opt.step();
-      opt.zeroGrad();
+      const perHead = trainStep(model, opt, { ids: rows.ids, labels }, { lambdas, guard, losses: sample });
       await guard.assertFinite(step);
-      if (!loss) continue;
-      const value = await loss.item();
-      loss.dispose();
+      if (!perHead) continue;
+      const value = (await perHead.toArray()).reduce((acc, l, h) => acc + [1, 0.3, 0.3][h]! * l, 0);
+      perHead.dispose();
       const m = backend.memory(), mem = memory(), now = performance.now();
       const s: SoakSample = {
         step: step + 1, live: liveTensors().length, bytesInUse: m.bytesInUse, bytesAllocated: m.bytesAllocated, highWater: m.highWater,
@@ -98,6 +87,8 @@ export async function soak(backend: Backend, opts: SoakOptions): Promise<SoakSam
       opts.onSample?.(s);
     }
   } finally {
+    lambdas.dispose();
+    labels.dispose();
     guard.dispose();
     opt.dispose();
     model.dispose();
