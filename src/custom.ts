@@ -62,7 +62,7 @@ const runner: KernelRunner = {
       throw new TensorError(`kernel ${kernel}: expects ${k.inputs} inputs and ${k.outputs} outputs, got ${inputs.length} and ${outputs.length}`);
     }
     [...inputs, ...outputs].forEach((t) => t.assertUsable(`kernel ${kernel}`));
-    outputs[0]!.backend.runUser(kernel, inputs.map((t) => t.storage), outputs.map((t) => t.storage), args);
+    outputs[0]!.backend.run(kernel, inputs.map((t) => t.storage), outputs.map((t) => t.storage), args);
   },
   empty: (shape, like) => Tensor.empty(like.backend, shape),
 };

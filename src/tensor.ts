@@ -4,7 +4,7 @@
  * each op's backward rule from the table in ops.ts. Memory is explicit: scope(fn) disposes what fn
  * created except what it returns and kept tensors; dispose() releases one; views share refcounted storage.
  */
-import { BackendError, type Backend, type DType, type Storage } from './backend/index.js';
+import { BackendError, type Backend, type DType, type KernelArgs, type Storage } from './backend/index.js';
 import type { ArgsOf, KernelName } from './kernels.js';
 import type { Data } from './reference.js';
 import { fmt, numel, type Shape } from './shape.js';
@@ -265,7 +265,7 @@ function topologicalOrder(root: Tensor): Tensor[] {
 
 /** Runs a kernel of the table on the tensors' storages (on the outputs' backend). */
 export function runKernel<K extends KernelName>(kernel: K, ins: readonly Tensor[], outs: readonly Tensor[], args: ArgsOf<K>): void {
-  outs[0]!.backend.run(kernel, ins.map((t) => t.storage), outs.map((t) => t.storage), args);
+  outs[0]!.backend.run(kernel, ins.map((t) => t.storage), outs.map((t) => t.storage), args as KernelArgs<K>);
 }
 
 /**

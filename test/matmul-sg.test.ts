@@ -15,12 +15,12 @@ const sg = gpu?.subgroupSize ?? null;
 /** Kernel ids `fn` dispatches on `backend`. */
 function kernelsRun(backend: WebGpuBackend, fn: () => void): string[] {
   const names: string[] = [];
-  const original = backend.runUser.bind(backend);
-  backend.runUser = (kernel, ...rest) => { names.push(kernel); original(kernel, ...rest); };
+  const original = backend.run.bind(backend);
+  backend.run = (kernel, ...rest) => { names.push(kernel); original(kernel, ...rest); };
   try {
     fn();
   } finally {
-    backend.runUser = original;
+    backend.run = original;
   }
   return names;
 }

@@ -25,6 +25,15 @@ export interface RecordedDispatch {
   refresh: null | (() => { words: number[]; groups: number });
 }
 
+/** A dispatch as the backend prepared it: what it encodes, and what a capture records. */
+export interface PreparedDispatch extends RecordedDispatch {
+  /** Its Params' byte offset in the backend's uniform arena. */
+  offset: number;
+  ins: readonly { buffer: GPUBuffer; numel: number; bindBytes: number }[];
+  outs: readonly { buffer: GPUBuffer; numel: number; bindBytes: number }[];
+  args: unknown;
+}
+
 /** What a captured step needs from the backend that recorded it. */
 export interface CaptureHost {
   device: GPUDevice;
@@ -54,6 +63,12 @@ export class CaptureRecorder {
   readonly bound = new Set<GPUBuffer>();
   /** Buffers the step released, by size: later allocations of the step reuse them (dispatches run in order). */
   private free = new Map<number, GPUBuffer[]>();
+
+  /** Keeps a dispatch of the step for replay, and the buffers it binds. */
+  record(d: PreparedDispatch): void {
+    for (const s of [...d.ins, ...d.outs]) this.bound.add(s.buffer);
+    this.dispatches.push({ name: d.name, pipeline: d.pipeline, bindGroup: d.bindGroup, words: d.words, x: d.x, y: d.y, groups: d.groups, refresh: d.refresh });
+  }
 
   acquire(size: number, fromPool: () => GPUBuffer): GPUBuffer {
     const buffer = this.free.get(size)?.pop() ?? fromPool();

@@ -4,9 +4,9 @@
  * Always available; slow on purpose (plain loops).
  */
 import { kernelPlan, type KernelPlan, type PlanOverrides } from '../kernel-plan.js';
-import { kernelOf, type ArgsOf, type KernelName } from '../kernels.js';
+import { kernelOf } from '../kernels.js';
 import type { Data } from '../reference.js';
-import { BackendError, type Backend, type DType, type MemoryStats, type Storage } from './index.js';
+import { BackendError, type Backend, type DType, type KernelArgs, type MemoryStats, type Storage } from './index.js';
 
 export class CpuStorage implements Storage {
   constructor(readonly data: Data, readonly dtype: DType) {}
@@ -58,11 +58,7 @@ export class CpuBackend implements Backend {
     return this.track(new CpuStorage(arr, dtype));
   }
 
-  run<K extends KernelName>(kernel: K, inputs: readonly Storage[], outputs: readonly Storage[], args: ArgsOf<K>): void {
-    this.runUser(kernel, inputs, outputs, args);
-  }
-
-  runUser(kernel: string, inputs: readonly Storage[], outputs: readonly Storage[], args: unknown): void {
+  run<K extends string>(kernel: K, inputs: readonly Storage[], outputs: readonly Storage[], args: KernelArgs<K>): void {
     kernelOf(kernel).cpu(inputs.map((s) => this.own(s).data), outputs.map((s) => this.own(s).data), args);
   }
 

@@ -8,6 +8,9 @@ import type { Data } from '../reference.js';
 
 export type DType = 'f32' | 'i32' | 'u32';
 
+/** The args of a kernel of the table; a registered kernel's args are its own business. */
+export type KernelArgs<K extends string> = K extends KernelName ? ArgsOf<K> : unknown;
+
 /** An opaque handle to a backend's memory for one tensor's elements (4 bytes each). */
 export interface Storage {
   readonly numel: number;
@@ -39,12 +42,11 @@ export interface Backend {
   alloc(numel: number, dtype: DType, label?: string): Storage;
   upload(data: Data, dtype: DType, label?: string): Storage;
   /**
-   * Runs a kernel. `refresh`, for args that change from step to step (Adam's bias correction), gives
-   * them anew at every replay of a captured step; without it a captured dispatch keeps its args.
+   * Runs a kernel of the table, or one registered at run time (registerOp), by id. `refresh`, for args
+   * that change from step to step (Adam's bias correction), gives them anew at every replay of a captured
+   * step; without it a captured dispatch keeps its args.
    */
-  run<K extends KernelName>(kernel: K, inputs: readonly Storage[], outputs: readonly Storage[], args: ArgsOf<K>, refresh?: () => ArgsOf<K>): void;
-  /** Runs a kernel registered at run time (registerOp), by id. */
-  runUser(kernel: string, inputs: readonly Storage[], outputs: readonly Storage[], args: unknown, refresh?: () => unknown): void;
+  run<K extends string>(kernel: K, inputs: readonly Storage[], outputs: readonly Storage[], args: KernelArgs<K>, refresh?: () => KernelArgs<K>): void;
   /** Host work to repeat at every replay of the step being captured (step counters); a no-op when not capturing. */
   onReplay?(fn: () => void): void;
   /** Makes a registered kernel runnable on this backend (compiles its pipeline on WebGPU). */

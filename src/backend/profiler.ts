@@ -64,7 +64,7 @@ export function kernelFlops(kernel: string, args: unknown, inputElements: number
  * Bytes a launch moves: every bound buffer once, except the row-sparse kernels, which touch only the
  * rows they update (a whole embedding table is bound, a few rows are read and written).
  */
-export function kernelBytes(kernel: string, args: unknown, ins: { numel: number; bindBytes: number }[], outs: { numel: number; bindBytes: number }[]): number {
+export function kernelBytes(kernel: string, args: unknown, ins: readonly { numel: number; bindBytes: number }[], outs: readonly { numel: number; bindBytes: number }[]): number {
   const a = args as Record<string, number>;
   const inBytes = ins.reduce((acc, s) => acc + s.bindBytes, 0);
   switch (kernel) {
@@ -89,7 +89,7 @@ export class GpuProfiler {
   get count(): number { return this.pending.length; }
 
   /** Records one launch; returns the timestampWrites for its pass (null once maxKernels are recorded). */
-  record(kernel: string, args: unknown, ins: { numel: number; bindBytes: number }[], outs: { numel: number; bindBytes: number }[], workgroups: number): GPUComputePassTimestampWrites | null {
+  record(kernel: string, args: unknown, ins: readonly { numel: number; bindBytes: number }[], outs: readonly { numel: number; bindBytes: number }[], workgroups: number): GPUComputePassTimestampWrites | null {
     if (this.collected) throw new Error('GpuProfiler: already collected; attach a new profiler');
     const slot = this.pending.length;
     if (slot >= this.maxKernels) return null;

@@ -5,14 +5,14 @@
  * offsets, submits on flush(), and reads back asynchronously through staging buffers.
  */
 import { kernelPlan, type KernelPlan, type PlanOverrides } from '../kernel-plan.js';
-import { kernelOf, kernels, userKernels, MAX_PARAMS_BYTES, type ArgsOf, type Kernel, type KernelCore, type KernelName } from '../kernels.js';
+import { kernelOf, kernels, userKernels, MAX_PARAMS_BYTES, type Kernel, type KernelCore, type KernelName } from '../kernels.js';
 import type { Data } from '../reference.js';
 import { BufferPool } from './buffers.js';
 import { requestGpuDevice, type DeviceOptions, type GpuContext } from './device.js';
-import { BackendError, type Backend, type DType, type MemoryStats, type Storage } from './index.js';
+import { BackendError, type Backend, type DType, type KernelArgs, type MemoryStats, type Storage } from './index.js';
 import { shaders, type ShaderName } from './shaders.gen.js';
 import type { GpuProfiler } from './profiler.js';
-import { CaptureError, CaptureRecorder, CapturedStep, type CaptureHost } from './capture.js';
+import { CaptureError, CaptureRecorder, CapturedStep, type CaptureHost, type PreparedDispatch as Dispatch } from './capture.js';
 
 export class ShaderCompileError extends Error {
   override name = 'ShaderCompileError';
@@ -68,7 +68,8 @@ export class WebGpuBackend implements Backend {
   dispatches = 0;
   submits = 0;
   private timing: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
-  private timePass = false;
+  /** The bench timer's timestamps for the next pass begun, while timeDispatches records. */
+  private timer: GPUComputePassTimestampWrites | null = null;
   private profiler: GpuProfiler | null = null;
   private recorder: CaptureRecorder | null = null;
   private captures = new Set<CapturedStep>();
@@ -205,7 +206,7 @@ export class WebGpuBackend implements Backend {
     for (const name of this.pipelines.keys()) {
       const k = kernelOf(name);
       const words = new Array<number>(MAX_PARAMS_BYTES / 4).fill(0);
-      this.dispatch(name, k, scratch.slice(0, k.inputs), scratch.slice(k.inputs, k.inputs + k.outputs), words, 1);
+      this.dispatch(this.prepare(name, k, scratch.slice(0, k.inputs), scratch.slice(k.inputs, k.inputs + k.outputs), words, 1));
     }
     this.flush();
     await this.ctx.device.queue.onSubmittedWorkDone();
@@ -253,11 +254,7 @@ export class WebGpuBackend implements Backend {
     return new GpuStorage(buffer, data.length, dtype);
   }
 
-  run<K extends KernelName>(kernel: K, inputs: readonly Storage[], outputs: readonly Storage[], args: ArgsOf<K>, refresh?: () => ArgsOf<K>): void {
-    this.runUser(kernel, inputs, outputs, args, refresh);
-  }
-
-  runUser(kernel: string, inputs: readonly Storage[], outputs: readonly Storage[], args: unknown, refresh?: () => unknown): void {
+  run<K extends string>(kernel: K, inputs: readonly Storage[], outputs: readonly Storage[], args: KernelArgs<K>, refresh?: () => KernelArgs<K>): void {
     this.checkAlive(`kernel ${kernel}`);
     const k = kernelOf(kernel);
     if (!this.pipelines.has(kernel)) {
@@ -268,7 +265,7 @@ export class WebGpuBackend implements Backend {
     }
     const groups = k.grid(args);
     if (groups === 0) return;
-    this.dispatch(kernel, k, inputs.map((s) => this.own(s)), outputs.map((s) => this.own(s)), k.params(args), groups, args, refresh);
+    this.dispatch(this.prepare(kernel, k, inputs.map((s) => this.own(s)), outputs.map((s) => this.own(s)), k.params(args), groups, args, refresh));
   }
 
   /**
@@ -282,15 +279,19 @@ export class WebGpuBackend implements Backend {
     if (this.profiler) throw new CaptureError('capture: a profiler is attached; profile uncaptured steps (setProfiler(null) first)');
     const recorder = new CaptureRecorder();
     this.recorder = recorder;
+    const plain = this.dispatch;
+    this.dispatch = (d) => { recorder.record(d); plain(d); };
     let result: T;
     try {
       result = fn();
     } catch (e) {
       this.recorder = null;
+      this.dispatch = plain;
       for (const [buffer, held] of recorder.owned) if (!held) this.pool.release(buffer, this.encoder !== null);
       throw e;
     }
     this.recorder = null;
+    this.dispatch = plain;
     const step = new CapturedStep(this.captureHost(), recorder);
     this.captures.add(step);
     return { step, result };
@@ -339,9 +340,15 @@ export class WebGpuBackend implements Backend {
     }
     this.flush();
     this.profiler = profiler;
+    // One pass per kernel while profiling: its timestamps bracket exactly this dispatch.
+    this.dispatch = profiler ? (d) => {
+      this.encode(d, profiler.record(d.name, d.args, d.ins, d.outs, d.groups));
+      this.endPass();
+    } : (d) => this.encode(d, null);
   }
 
-  private dispatch(name: string, k: KernelCore<unknown>, ins: GpuStorage[], outs: GpuStorage[], words: number[], groups: number, args?: unknown, refresh?: () => unknown): void {
+  /** A dispatch with its bindings and its slot in the uniform arena, ready to encode (and to record, when capturing). */
+  private prepare(name: string, k: KernelCore<unknown>, ins: GpuStorage[], outs: GpuStorage[], words: number[], groups: number, args?: unknown, refresh?: () => unknown): Dispatch {
     const x = Math.min(groups, this.maxGroups);
     const y = Math.ceil(groups / x);
     if (y > this.maxGroups) throw new BackendError(`kernel ${name}: ${groups} workgroups exceed the adapter's ${this.maxGroups}² grid`);
@@ -350,36 +357,40 @@ export class WebGpuBackend implements Backend {
     const offset = this.arenaUsed;
     this.arenaWords.set(words, offset / 4);
     this.arenaUsed += stride;
-    const { device } = this.ctx;
-    const bindGroup = device.createBindGroup({
+    const bindGroup = this.ctx.device.createBindGroup({
       label: `${name} bindings`,
       layout: this.storageLayout(k.inputs, k.outputs),
       entries: [...ins, ...outs].map((s, i) => ({ binding: i, resource: { buffer: s.buffer, offset: s.byteOffset, size: s.bindBytes } })),
     });
-    const profiled = this.profiler?.record(name, args, ins, outs, groups) ?? null;
-    this.encoder ??= device.createCommandEncoder({ label: 'step encoder' });
+    return {
+      name, pipeline: this.pipelines.get(name)!, bindGroup, words, offset, x, y, groups, ins, outs, args,
+      refresh: refresh ? () => { const a = refresh(); return { words: k.params(a), groups: k.grid(a) }; } : null,
+    };
+  }
+
+  /**
+   * How a prepared dispatch reaches the device: encoded into the step's open pass. setProfiler and capture
+   * replace it with a wrapper (a timestamped pass per dispatch; recording for replay) around encode().
+   */
+  private dispatch: (d: Dispatch) => void = (d) => this.encode(d, null);
+
+  /** Encodes into the open pass, beginning one (with `writes`, or the bench timer's) if none is open. */
+  private encode(d: Dispatch, writes: GPUComputePassTimestampWrites | null): void {
+    this.encoder ??= this.ctx.device.createCommandEncoder({ label: 'step encoder' });
     if (!this.pass) {
-      const writes = profiled ?? (this.timePass && this.timing ? { querySet: this.timing.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : null);
-      this.pass = this.encoder.beginComputePass({ label: profiled ? `${name} pass` : 'step pass', ...(writes ? { timestampWrites: writes } : {}) });
+      const stamps = writes ?? this.timer;
+      this.pass = this.encoder.beginComputePass({ label: writes ? `${d.name} pass` : 'step pass', ...(stamps ? { timestampWrites: stamps } : {}) });
     }
-    this.pass.setPipeline(this.pipelines.get(name)!);
-    this.pass.setBindGroup(0, bindGroup);
-    this.pass.setBindGroup(1, this.arenaGroup, [offset]);
-    this.pass.dispatchWorkgroups(x, y);
+    this.pass.setPipeline(d.pipeline);
+    this.pass.setBindGroup(0, d.bindGroup);
+    this.pass.setBindGroup(1, this.arenaGroup, [d.offset]);
+    this.pass.dispatchWorkgroups(d.x, d.y);
     this.dispatches++;
-    if (this.recorder) {
-      for (const s of ins) this.recorder.bound.add(s.buffer);
-      for (const s of outs) this.recorder.bound.add(s.buffer);
-      this.recorder.dispatches.push({
-        name, pipeline: this.pipelines.get(name)!, bindGroup, words, x, y, groups,
-        refresh: refresh ? () => { const a = refresh(); return { words: k.params(a), groups: k.grid(a) }; } : null,
-      });
-    }
-    if (this.profiler) {
-      // One pass per kernel while profiling: its timestamps bracket exactly this dispatch.
-      this.pass.end();
-      this.pass = null;
-    }
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
   }
 
   /**
@@ -399,11 +410,11 @@ export class WebGpuBackend implements Backend {
       resolve: device.createBuffer({ label: 'timestamp resolve', size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }),
       read: device.createBuffer({ label: 'timestamp readback', size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
     };
-    this.timePass = true;
+    this.timer = { querySet: this.timing.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 };
     try {
       record();
     } finally {
-      this.timePass = false;
+      this.timer = null;
     }
     if (!this.encoder || !this.pass) return 0;
     this.pass.end();
@@ -419,10 +430,7 @@ export class WebGpuBackend implements Backend {
 
   flush(): void {
     if (!this.encoder) return;
-    if (this.pass) {
-      this.pass.end();
-      this.pass = null;
-    }
+    this.endPass();
     this.submitEncoder();
   }
 
