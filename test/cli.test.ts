@@ -14,7 +14,7 @@ async function c2al(...args: string[]): Promise<Run> {
     let stdout = '', stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d; });
     child.stderr.on('data', (d: Buffer) => { stderr += d; });
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr: stderr.split('\n').filter((l) => !l.startsWith('Warning: ')).join('\n').trim() }));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr: stderr.trim() }));
   });
 }
 
@@ -87,11 +87,31 @@ describe.skipIf(project === 'browser')('c2al CLI (node)', () => {
     expect(events.filter((e) => e.ph === 'X')).toHaveLength(report.dispatches);
   });
 
+  test('what a command prints is its own: no Dawn warnings reach stderr (they are filtered by line), everything else does', async () => {
+    const doctor = await c2al('doctor');
+    expect(doctor.code).toBe(0);
+    expect(doctor.stderr).toBe('');
+    expect(doctor.stdout).toMatch(/status\s+ready/);
+    const { filterLines } = await import('../src/cli/quiet-stderr.js');
+    const { PassThrough } = await import('node:stream');
+    const from = new PassThrough(), to = new PassThrough();
+    let out = '';
+    to.on('data', (d: Buffer) => { out += d; });
+    const done = filterLines(from, to);
+    from.write('first line\nWarning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 1000000 to 16 to fit dyn');
+    from.write('amic offset allocation limit.\nWarning: something else\n');
+    from.end('Warning: maxDynamicStorageBuffersPerPipelineLayout artificially reduced from 500000 to 16 to fit dynamic offset allocation limit.\nlast, unterminated');
+    await done;
+    expect(out).toBe('first line\nWarning: something else\nlast, unterminated');
+  });
+
   test('user errors: one line on stderr, exit code 2, no stack trace (--verbose shows it)', async () => {
     const cases: [string[], RegExp][] = [
       [['train', '--lambda=-1'], /^c2al: --lambda must be a number >= 0 \(or a comma-separated list\), got '-1'$/],
       [['experiment', '--select', 'best'], /^c2al: --select must be one of divergence, random, got 'best'$/],
       [['train', '--steps', '10', '--epochs', '2'], /^c2al: --steps and --epochs exclude each other$/],
+      [['experiment', '--steps', '0'], /^c2al: --steps must be a positive integer, got '0'$/],
+      [['experiment', '--steps', '-5'], /^c2al: --steps must be a positive integer, got '-5'$/],
       [['train', '--bogus'], /^c2al: Unknown option '--bogus'.* \(c2al --help lists the options\)$/],
       [['evaluate', '--rows', '100'], /^c2al: evaluate needs --checkpoint FILE_OR_DIR/],
       [['evaluate', '--checkpoint', '/nonexistent/run', '--rows', '100'], /^c2al: \/nonexistent\/run: no such file or folder$/],

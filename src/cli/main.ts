@@ -19,6 +19,7 @@ import { METRICS, type DivergenceMetric } from '../c2al/discovery.js';
 import { IMPORTANT_LIMITS, NO_ADAPTER_HINT, REQUIRED_LIMITS, parseDawnFlags } from '../backend/device.js';
 import type { KernelName } from '../kernels.js';
 import { matmulSgPreferred } from '../kernel-plan.js';
+import { runFiltered } from './quiet-stderr.js';
 
 const USAGE = `usage: c2al <command> [options]
 
@@ -351,11 +352,27 @@ function c2alOptions(command: string, v: Record<string, string | boolean | strin
   };
 }
 
+/**
+ * `--steps -5` as `--steps=-5`: parseArgs takes a value that starts with '-' for an option ("argument is
+ * ambiguous"); joined, the value reaches the option's own check and its message.
+ */
+function negativeValuesJoined(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!, next = argv[i + 1];
+    if (/^--[a-z][a-z-]*$/.test(a) && next !== undefined && /^-\d|^-\.\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv, allowPositionals: true,
+      args: negativeValuesJoined(argv), allowPositionals: true,
       options: {
         json: { type: 'boolean' }, verbose: { type: 'boolean' }, backend: { type: 'string', default: 'webgpu' }, op: { type: 'string', multiple: true }, module: { type: 'string' },
         seeds: { type: 'string' }, filter: { type: 'string' }, quick: { type: 'boolean' },
@@ -377,20 +394,26 @@ async function main(argv: string[]): Promise<number> {
   if (v.help || !command) { (command || v.help ? console.log : console.error)(USAGE); return command || v.help ? 0 : 2; }
   if (rest.length) { console.error(`c2al ${command}: unexpected argument '${rest[0]}'`); return 2; }
   const dawn = parseDawnFlags(v.dawn);
-  if ((C2AL_COMMANDS as readonly string[]).includes(command)) {
-    const o = c2alOptions(command, v);
+  const known = [...C2AL_COMMANDS, 'doctor', 'gradcheck', 'bench', 'profile'];
+  if (!known.includes(command)) {
+    console.error(`c2al: unknown command '${command}'\n\n${USAGE}`);
+    return 2;
+  }
+  // Options are checked here, before anything starts; then the command runs with Dawn's own stderr lines filtered out.
+  const o = (C2AL_COMMANDS as readonly string[]).includes(command) ? c2alOptions(command, v) : null;
+  const seeds = positiveInt('seeds', v.seeds, 2);
+  const filtered = await runFiltered();
+  if (filtered !== null) return filtered;
+  if (o) {
     const run = { experiment: experimentCommand, discover: discoverCommand, train: trainCommand, evaluate: evaluateCommand }[command as (typeof C2AL_COMMANDS)[number]];
     return withGpu(command, dawn, (gpu) => run(gpu, o));
   }
-  const seeds = positiveInt('seeds', v.seeds, 2);
   switch (command) {
     case 'doctor': return doctor(!!v.json, dawn);
     case 'gradcheck': return v.module ? gradcheckModule(v.module, !!v.json, v.backend!, dawn) : gradcheck(!!v.json, v.backend!, v.op ?? [], seeds, dawn);
     case 'bench': return bench(!!v.json, v.filter, !!v.quick, dawn);
     case 'profile': return profile(!!v.json, { model: v.model ?? 'small', steps: v.steps, batch: v.batch, method: v.method, trace: v.trace, auxHidden: v['aux-hidden'] }, dawn);
-    default:
-      console.error(`c2al: unknown command '${command}'\n\n${USAGE}`);
-      return 2;
+    default: return 2; // unreachable: `known` lists every command
   }
 }
 
