@@ -15,16 +15,14 @@ struct Params { n: u32, decoupled: u32, lr: f32, beta1: f32, beta2: f32, eps: f3
 @group(0) @binding(3) var<storage, read_write> v: array<f32>;
 @group(1) @binding(0) var<uniform> p: Params;
 
+// #include "lib/adam_step.wgsl"
+
 @compute @workgroup_size(WG)
 fn adam(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= p.n || i >= arrayLength(&grad) || i >= arrayLength(&param) || i >= arrayLength(&m) || i >= arrayLength(&v)) { return; }
-  var w = param[i];
-  var g = grad[i];
-  if (p.decoupled == 1u) { w = w * (1.0 - p.lr * p.wd); } else { g = g + p.wd * w; }
-  let mi = p.beta1 * m[i] + (1.0 - p.beta1) * g;
-  let vi = p.beta2 * v[i] + (1.0 - p.beta2) * g * g;
-  m[i] = mi;
-  v[i] = vi;
-  param[i] = w - p.lr * (mi / p.bc1) / (sqrt(vi / p.bc2) + p.eps);
+  let s = adam_step(param[i], grad[i], m[i], v[i]);
+  param[i] = s.x;
+  m[i] = s.y;
+  v[i] = s.z;
 }

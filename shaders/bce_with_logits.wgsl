@@ -18,7 +18,7 @@ struct Params { rows: u32, heads: u32 }
 @group(0) @binding(4) var<storage, read_write> dlogits: array<f32>;
 @group(1) @binding(0) var<uniform> p: Params;
 
-var<workgroup> partial: array<f32, WG>;
+// #include "lib/workgroup_sum.wgsl"
 
 fn sigmoid(x: f32) -> f32 {
   if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
@@ -50,11 +50,6 @@ fn bce_with_logits(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_
       }
     }
   }
-  partial[lid.x] = acc;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s /= 2u) {
-    if (lid.x < s) { partial[lid.x] += partial[lid.x + s]; }
-    workgroupBarrier();
-  }
-  if (lid.x == 0u && h < p.heads && h < arrayLength(&loss_sum)) { loss_sum[h] = partial[0]; }
+  let total = workgroup_sum(acc, lid.x);
+  if (lid.x == 0u && h < p.heads && h < arrayLength(&loss_sum)) { loss_sum[h] = total; }
 }

@@ -19,6 +19,8 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(1) @binding(0) var<uniform> p: Params;
 
+// #include "lib/strided_offsets.wgsl"
+
 fn apply(x: f32, y: f32) -> f32 {
   switch OP {
     case 0u: { return x + y; }
@@ -39,23 +41,7 @@ fn apply(x: f32, y: f32) -> f32 {
 fn binary(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= p.n || i >= arrayLength(&out)) { return; }
-  var rem = i;
-  var ia = 0u;
-  var ib = 0u;
-  if (p.rank == 1u) {
-    // The common case after host-side dimension collapsing: no index decomposition.
-    ia += i * p.sa[0].x;
-    ib += i * p.sb[0].x;
-  } else {
-    for (var d = i32(p.rank) - 1; d >= 0; d--) {
-      let k = u32(d);
-      let dim = p.shape[k / 4u][k % 4u];
-      let c = rem % dim;
-      rem = rem / dim;
-      ia += c * p.sa[k / 4u][k % 4u];
-      ib += c * p.sb[k / 4u][k % 4u];
-    }
-  }
-  if (ia >= arrayLength(&a) || ib >= arrayLength(&b)) { return; }
-  out[i] = apply(a[ia], b[ib]);
+  let o = strided_offsets(i, p.rank, p.shape, p.sa, p.sb, p.sb);
+  if (o.x >= arrayLength(&a) || o.y >= arrayLength(&b)) { return; }
+  out[i] = apply(a[o.x], b[o.y]);
 }

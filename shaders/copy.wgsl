@@ -18,27 +18,15 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> out: array<u32>;
 @group(1) @binding(0) var<uniform> p: Params;
 
+// #include "lib/strided_offsets.wgsl"
+
 @compute @workgroup_size(WG)
 fn copy_strided(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= p.n) { return; }
-  var rem = i;
-  var ia = p.a_off;
-  var io = p.o_off;
-  if (p.rank == 1u) {
-    // The common case after host-side dimension collapsing: no index decomposition.
-    ia += i * p.sa[0].x;
-    io += i * p.so[0].x;
-  } else {
-    for (var d = i32(p.rank) - 1; d >= 0; d--) {
-      let k = u32(d);
-      let dim = p.shape[k / 4u][k % 4u];
-      let q = rem % dim;
-      rem = rem / dim;
-      ia += q * p.sa[k / 4u][k % 4u];
-      io += q * p.so[k / 4u][k % 4u];
-    }
-  }
+  let o = strided_offsets(i, p.rank, p.shape, p.sa, p.so, p.so);
+  let ia = p.a_off + o.x;
+  let io = p.o_off + o.y;
   if (ia >= arrayLength(&a) || io >= arrayLength(&out)) { return; }
   out[io] = a[ia];
 }

@@ -17,20 +17,7 @@ struct Params { rows: u32, dim: u32, eps: f32 }
 @group(0) @binding(4) var<storage, read_write> dyxhat: array<f32>;
 @group(1) @binding(0) var<uniform> p: Params;
 
-var<workgroup> partial: array<f32, WG>;
-
-// Sum of one value per invocation; every invocation of the workgroup must call it.
-fn workgroup_sum(v: f32, lane: u32) -> f32 {
-  partial[lane] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s /= 2u) {
-    if (lane < s) { partial[lane] += partial[lane + s]; }
-    workgroupBarrier();
-  }
-  let total = partial[0];
-  workgroupBarrier();
-  return total;
-}
+// #include "lib/workgroup_sum.wgsl"
 
 @compute @workgroup_size(WG)
 fn layer_norm_backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,

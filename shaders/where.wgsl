@@ -18,30 +18,13 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(1) @binding(0) var<uniform> p: Params;
 
+// #include "lib/strided_offsets.wgsl"
+
 @compute @workgroup_size(WG)
 fn where_select(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= p.n || i >= arrayLength(&out)) { return; }
-  var rem = i;
-  var ic = 0u;
-  var ia = 0u;
-  var ib = 0u;
-  if (p.rank == 1u) {
-    // The common case after host-side dimension collapsing: no index decomposition.
-    ic += i * p.sc[0].x;
-    ia += i * p.sa[0].x;
-    ib += i * p.sb[0].x;
-  } else {
-    for (var d = i32(p.rank) - 1; d >= 0; d--) {
-      let k = u32(d);
-      let dim = p.shape[k / 4u][k % 4u];
-      let q = rem % dim;
-      rem = rem / dim;
-      ic += q * p.sc[k / 4u][k % 4u];
-      ia += q * p.sa[k / 4u][k % 4u];
-      ib += q * p.sb[k / 4u][k % 4u];
-    }
-  }
-  if (ic >= arrayLength(&c) || ia >= arrayLength(&a) || ib >= arrayLength(&b)) { return; }
-  out[i] = select(b[ib], a[ia], c[ic] != 0.0);
+  let o = strided_offsets(i, p.rank, p.shape, p.sc, p.sa, p.sb);
+  if (o.x >= arrayLength(&c) || o.y >= arrayLength(&a) || o.z >= arrayLength(&b)) { return; }
+  out[i] = select(b[o.z], a[o.y], c[o.x] != 0.0);
 }

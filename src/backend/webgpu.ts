@@ -10,7 +10,7 @@ import type { Data } from '../reference.js';
 import { BufferPool } from './buffers.js';
 import { requestGpuDevice, type DeviceOptions, type GpuContext } from './device.js';
 import { BackendError, type Backend, type DType, type KernelArgs, type MemoryStats, type Storage } from './index.js';
-import { shaders, type ShaderName } from './shaders.gen.js';
+import { shaderLines, shaders, type ShaderName } from './shaders.gen.js';
 import type { GpuProfiler } from './profiler.js';
 import { CaptureError, CaptureRecorder, CapturedStep, type CaptureHost, type PreparedDispatch as Dispatch } from './capture.js';
 
@@ -125,7 +125,7 @@ export class WebGpuBackend implements Backend {
     const errors = info.messages.filter((m) => m.type === 'error');
     if (errors.length || scopeError) {
       const lines = code.split('\n');
-      const detail = errors.map((m) => `${file}:${m.lineNum}:${m.linePos}: error: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ''}`);
+      const detail = errors.map((m) => `${sourceOf(name, file, m.lineNum)}:${m.linePos}: error: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ''}`);
       throw new ShaderCompileError(detail.length ? detail.join('\n') : `${file}: ${scopeError?.message}`);
     }
     return module;
@@ -530,6 +530,13 @@ export class WebGpuBackend implements Backend {
     if (!(s instanceof GpuStorage)) throw new BackendError('webgpu backend was given storage that belongs to another backend');
     return s;
   }
+}
+
+/** Where packed line `line` of a built-in shader came from (a file under shaders/, includes resolved); other code cites `file`. */
+function sourceOf(name: string, file: string, line: number): string {
+  const runs = file === `shaders/${name}.wgsl` ? (shaderLines as Record<string, readonly (readonly [number, string, number])[]>)[name] : undefined;
+  const run = runs?.findLast(([start]) => start <= line);
+  return run ? `shaders/${run[1]}:${run[2] + line - run[0]}` : `${file}:${line}`;
 }
 
 /** A `requires: 'subgroups'` shader with its `const SG` set to the device's subgroup size. */
