@@ -8,9 +8,9 @@ import type { DType } from './backend/index.js';
 import { REDUCE_COLS_CHUNK, type MatmulArgs } from './kernels.js';
 import { fmFusedApplies, matmulKernelFor, matmulSplitChunk, matmulSplitK } from './kernel-plan.js';
 import { ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, collapseDims, fmt, normalizeAxes, numel, sameShape, strides, type Shape } from './shape.js';
-import { RowSparse, Tensor, TensorError, assertFits, disposeOnThrow, isGradEnabled, runKernel } from './tensor.js';
+import { RowSparse, Tensor, TensorError, assertFits, disposeOnThrow, installAutograd, isGradEnabled, runKernel } from './tensor.js';
 import { check, checkIds, checkList, checkNumber, checkDType, checkOptions, show } from './validate.js';
-import { full, tensor } from './create.js';
+import { full, onesLike, tensor } from './create.js';
 import { BackendError } from './backend/index.js';
 import { bagPlan, lookupPlan, sortedPlan, type BagPlan, type EmbeddingField } from './embedding-plan.js';
 import { LookupFeed } from './embedding-feed.js';
@@ -40,7 +40,7 @@ function unaryKernel(kernel: UnaryKernel, x: Tensor, alpha = 0): Tensor {
   return out;
 }
 
-function binaryKernel(kernel: 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'eq' | 'gt' | 'max_grad_mask', a: Tensor, b: Tensor): Tensor {
+function binaryKernel(kernel: 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'equal' | 'greater' | 'max_grad_mask', a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes([a.shape, b.shape], [`${kernel} input a`, `${kernel} input b`]);
   const out = Tensor.empty(a.backend, shape);
   const walk = collapseDims(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)]);
@@ -193,7 +193,7 @@ export const ops = {
     backward: (d, [x], _s, { exponent }) => [mul(d, mulScalar(powScalar(x!, exponent - 1), exponent))],
   }),
   mulScalar: def({
-    forward: ([x], { scalar }: { scalar: number }) => ({ out: unaryKernel('scale', x!, scalar) }),
+    forward: ([x], { scalar }: { scalar: number }) => ({ out: unaryKernel('mul_scalar', x!, scalar) }),
     backward: (d, _x, _s, { scalar }) => [mulScalar(d, scalar)],
   }),
   addScalar: def({
@@ -234,8 +234,8 @@ export const ops = {
       sumTo(mul(d, binaryKernel('max_grad_mask', a!, b!)), b!.shape),
     ],
   },
-  equal: { forward: ([a, b]) => ({ out: binaryKernel('eq', a!, b!) }), backward: null },
-  greater: { forward: ([a, b]) => ({ out: binaryKernel('gt', a!, b!) }), backward: null },
+  equal: { forward: ([a, b]) => ({ out: binaryKernel('equal', a!, b!) }), backward: null },
+  greater: { forward: ([a, b]) => ({ out: binaryKernel('greater', a!, b!) }), backward: null },
   cast: def({
     forward: ([x], { dtype }: { dtype: DType }) => {
       const k = `cast_${x!.dtype}_${dtype}` as const;
@@ -256,7 +256,7 @@ export const ops = {
   mean: def({
     forward: ([x], a: ReduceAttrs) => {
       const s = reduceForward(x!, a, 'sum');
-      const out = unaryKernel('scale', s, 1 / Math.max(1, numel(a.axes.map((i) => x!.shape[i]!))));
+      const out = unaryKernel('mul_scalar', s, 1 / Math.max(1, numel(a.axes.map((i) => x!.shape[i]!))));
       s.dispose();
       return { out };
     },
@@ -271,7 +271,7 @@ export const ops = {
     // Ties share the gradient evenly, as in PyTorch's amax.
     backward: (d, [x], [y], { axes }) => {
       const k = keepDimsShape(x!.shape, axes);
-      const mask = binaryKernel('eq', x!, reshape(y!, k));
+      const mask = binaryKernel('equal', x!, reshape(y!, k));
       const count = sum(mask, axes, true);
       return [div(mul(mask, reshape(d, k)), count)];
     },
@@ -880,3 +880,5 @@ export function divergences(counts: Tensor, eps = 1e-6): Tensor {
   if (!(eps > 0)) throw new TensorError(`divergences: eps must be > 0, got ${eps}`);
   return apply('divergences', [counts], { eps });
 }
+
+installAutograd({ backwardRule: (op) => opDef(op).backward, onesLike, add, copyOf, densifyRows });

@@ -7,11 +7,11 @@ export type Data = Float32Array | Float64Array | Int32Array | Uint32Array;
 
 export const UNARY = {
   neg: 0, abs: 1, exp: 2, log: 3, log1p: 4, sqrt: 5, sigmoid: 6, tanh: 7, relu: 8, gelu: 9, silu: 10,
-  pow_scalar: 11, scale: 12, sign: 13, step: 14, gelu_deriv: 15, silu_deriv: 16, add_scalar: 17,
+  pow_scalar: 11, mul_scalar: 12, sign: 13, step: 14, gelu_deriv: 15, silu_deriv: 16, add_scalar: 17,
 } as const;
 export type UnaryKernel = keyof typeof UNARY;
 
-export const BINARY = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, eq: 6, gt: 7, max_grad_mask: 8 } as const;
+export const BINARY = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, equal: 6, greater: 7, max_grad_mask: 8 } as const;
 export type BinaryKernel = keyof typeof BINARY;
 
 export const CAST = { cast_i32_f32: 0, cast_u32_f32: 1, cast_f32_i32: 2, cast_f32_u32: 3 } as const;
@@ -41,7 +41,7 @@ export function unaryScalar(op: UnaryKernel, x: number, alpha: number): number {
     case 'gelu': return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + GELU_C * x ** 3)));
     case 'silu': return x * sigmoid(x);
     case 'pow_scalar': return powScalar(x, alpha);
-    case 'scale': return alpha * x;
+    case 'mul_scalar': return alpha * x;
     case 'sign': return Math.sign(x);
     case 'step': return x > 0 ? 1 : 0;
     case 'gelu_deriv': {
@@ -69,8 +69,8 @@ export function binaryScalar(op: BinaryKernel, x: number, y: number): number {
     case 'div': return x / y;
     case 'maximum': return Math.max(x, y);
     case 'minimum': return Math.min(x, y);
-    case 'eq': return x === y ? 1 : 0;
-    case 'gt': return x > y ? 1 : 0;
+    case 'equal': return x === y ? 1 : 0;
+    case 'greater': return x > y ? 1 : 0;
     case 'max_grad_mask': return x > y ? 1 : x === y ? 0.5 : 0;
     default: return op satisfies never;
   }

@@ -8,8 +8,6 @@ import { BackendError, type Backend, type DType, type KernelArgs, type Storage }
 import type { ArgsOf, KernelName } from './kernels.js';
 import type { Data } from './reference.js';
 import { fmt, numel, type Shape } from './shape.js';
-import { opDef, copyOf, add, densifyRows } from './ops.js';
-import { onesLike } from './create.js';
 import { withOp, withPhase } from './backend/profile-tags.js';
 
 export class TensorError extends Error {
@@ -45,6 +43,28 @@ class StorageRef {
   drop(): void {
     if (--this.refs === 0) this.backend.release(this.storage);
   }
+}
+
+/**
+ * What backward() needs from the op layer: the backward rule of an op (rules are written with ops), and
+ * four ops of its own (the seed gradient, accumulation, a copy, densifying a row-sparse part). ops.ts
+ * installs it when it loads, so this file imports no op and the op layer depends on tensors one way.
+ */
+export interface Autograd {
+  backwardRule(op: string): ((d: Tensor, xs: Tensor[], saved: Tensor[], attrs: never) => (Tensor | RowSparse | null)[]) | null;
+  onesLike(x: Tensor): Tensor;
+  add(a: Tensor, b: Tensor): Tensor;
+  copyOf(x: Tensor): Tensor;
+  densifyRows(g: RowSparse): Tensor;
+}
+
+let autograd: Autograd | null = null;
+
+export function installAutograd(a: Autograd): void { autograd = a; }
+
+function rules(): Autograd {
+  if (!autograd) throw new TensorError('backward(): the op layer is not loaded (import the ops, e.g. from the package entry, before calling backward)');
+  return autograd;
 }
 
 let gradEnabled = true;
@@ -198,6 +218,7 @@ export class Tensor {
     if (!grad && this.size !== 1) {
       throw new TensorError(`backward(): ${this.describe()} is not a scalar; pass a gradient of shape ${fmt(this.shape)}`);
     }
+    const { backwardRule, onesLike, add, densifyRows } = rules();
     const order = topologicalOrder(this);
     const created = new Set<Tensor>();
     scopes.push(created);
@@ -213,7 +234,7 @@ export class Tensor {
           }
           t.inputs.forEach((x) => x.assertUsable(`backward of ${t.op}`));
           t.saved.forEach((x) => x.assertUsable(`backward of ${t.op} (saved for backward)`));
-          const rule = opDef(t.op).backward;
+          const rule = backwardRule(t.op);
           if (!rule) continue;
           const inGrads = withOp(`${t.op} backward`, t.inputs, () => rule(g, t.inputs, t.saved, t.attrs as never));
           t.inputs.forEach((x, i) => {
@@ -243,6 +264,7 @@ function accumulateLeaf(leaf: Tensor, g: Tensor, created: Set<Tensor>): void {
   // A gradient that came from outside this backward, or that is already another leaf's, is copied.
   // Tensors made here that no leaf claims are freed with the rest of `created` when backward returns
   // (never earlier: add's backward hands one tensor to both of its inputs).
+  const { add, copyOf } = rules();
   const own = created.has(g) && !g.isLeafGradOf ? g : copyOf(g);
   leaf.setGrad(leaf.grad ? add(leaf.grad, own) : own);
 }

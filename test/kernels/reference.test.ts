@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
-import { binaryRef, copyRef, matmulRef, reduceRef, unaryRef, unaryScalar, UNARY } from '../src/reference.js';
-import { broadcastShapes, broadcastStrides, broadcastedAxes, normalizeAxes, strides } from '../src/shape.js';
+import { binaryRef, copyRef, matmulRef, reduceRef, unaryRef, unaryScalar, UNARY } from '../../src/reference.js';
+import { broadcastShapes, broadcastStrides, broadcastedAxes, normalizeAxes, strides } from '../../src/shape.js';
 
 const f64 = (xs: number[]) => Float64Array.from(xs);
 
@@ -16,7 +16,7 @@ test('unary twins on hand-computed values', () => {
   expect(unaryScalar('silu', 1, 0)).toBeCloseTo(0.7310585786, 9);
   for (const op of Object.keys(UNARY) as (keyof typeof UNARY)[]) expect(Number.isFinite(unaryScalar(op, 0.5, 2)), op).toBe(true);
   const out = new Float64Array(3);
-  unaryRef('scale', f64([1, 2, 3]), out, 3, -2);
+  unaryRef('mul_scalar', f64([1, 2, 3]), out, 3, -2);
   expect([...out]).toEqual([-2, -4, -6]);
 });
 
@@ -71,7 +71,7 @@ test('shape helpers', () => {
 });
 
 test('collapseDims merges contiguous neighbours and drops size-1 dimensions, keeping the walk', async () => {
-  const { collapseDims, strides: st } = await import('../src/shape.js');
+  const { collapseDims, strides: st } = await import('../../src/shape.js');
   expect(collapseDims([4, 5, 6], [st([4, 5, 6]), st([4, 5, 6])])).toEqual({ shape: [120], strides: [[1], [1]] });
   expect(collapseDims([4, 5, 6], [st([4, 5, 6]), [0, 6, 1]])).toEqual({ shape: [4, 30], strides: [[30, 1], [0, 1]] });
   expect(collapseDims([1, 3, 1, 2], [[6, 2, 2, 1], [0, 0, 0, 1]])).toEqual({ shape: [3, 2], strides: [[2, 1], [0, 1]] });
