@@ -1,25 +1,20 @@
 #!/usr/bin/env node
 /**
- * The `c2al` command line. Commands: doctor (what adapter, features and limits this machine offers, and
- * whether the engine has what it needs), gradcheck (every op's gradient on a backend vs the float64
- * reference vs finite differences). Every command takes --json for machines.
+ * The `c2al` command line: parses the arguments, checks every option before anything starts, then runs
+ * the command (in a child whose stderr is filtered of Dawn's own warnings: quiet-stderr.ts). The C2AL
+ * commands (experiment, discover, train, evaluate) live in c2al.ts, doctor and gradcheck in their files,
+ * the kernel bench in bench.ts and the profiler in profile.ts. Every command takes --json for machines.
  */
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import {
-  CpuBackend, WebGpuBackend, gradcheck as gradcheckFn, gradcheckOps, gradcheckCases, gradcheckTolerance, type GradcheckInput, type GradcheckOptions, type Tensor, kernels, matmul, noGrad, randomUniform, scope,
-  type Backend, type GradcheckResult, type OpName,
-} from '../index.js';
 import { formatReport, measurePeaks, runBench } from './bench.js';
 import { chromeTrace, formatProfile, profileTraining, summarize } from './profile.js';
-import { discoverCommand, evaluateCommand, experimentCommand, trainCommand, type C2alCliOptions } from './c2al.js';
-import { METRICS, type DivergenceMetric } from '../c2al/discovery.js';
-import { IMPORTANT_LIMITS, NO_ADAPTER_HINT, REQUIRED_LIMITS, parseDawnFlags } from '../backend/device.js';
-import type { KernelName } from '../kernels.js';
-import { matmulSgPreferred } from '../kernel-plan.js';
+import { discoverCommand, evaluateCommand, experimentCommand, trainCommand } from './c2al.js';
+import { parseDawnFlags } from '../backend/device.js';
 import { runFiltered } from './quiet-stderr.js';
+import { C2AL_COMMANDS, auxHidden, c2alOptions, negativeValuesJoined, oneOf, positiveInt } from './options.js';
+import { version, withGpu } from './runtime.js';
+import { doctor } from './doctor.js';
+import { gradcheck, gradcheckModule } from './gradcheck.js';
 
 const USAGE = `usage: c2al <command> [options]
 
@@ -81,148 +76,10 @@ environment:
   VK_ICD_FILENAMES    pick a Vulkan driver, e.g. /usr/lib/chromium/vk_swiftshader_icd.json
 `;
 
-interface Check { name: string; ok: boolean; detail: string }
-
-/**
- * Runs `fn` with a warmed WebGPU backend and always releases it. A missing adapter prints one line and
- * gives exit code 1.
- */
-async function withGpu(command: string, dawn: string[], fn: (gpu: WebGpuBackend) => Promise<number>): Promise<number> {
-  let gpu: WebGpuBackend;
-  try {
-    gpu = await WebGpuBackend.create({ dawnFlags: dawn, warm: true });
-  } catch (e) {
-    console.error(`c2al ${command}: ${(e as Error).message}`);
-    return 1;
-  }
-  try {
-    return await fn(gpu);
-  } finally {
-    gpu.destroy();
-    gpu.ctx.destroy();
-  }
-}
-
-function version(): string {
-  // package.json sits three levels up from dist/src/cli, two from src/cli.
-  for (const rel of ['../../../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version: string };
-      if (pkg.name === 'c2al') return pkg.version;
-    } catch { /* try the next location */ }
-  }
-  return 'unknown';
-}
-
-async function doctor(json: boolean, dawn: string[]): Promise<number> {
-  let gpu: WebGpuBackend;
-  try {
-    gpu = await WebGpuBackend.create({ dawnFlags: dawn, warm: true });
-  } catch (e) {
-    const message = (e as Error).message;
-    if (json) console.log(JSON.stringify({ backend: 'webgpu', ok: false, error: message, hint: NO_ADAPTER_HINT }));
-    else console.error(`c2al doctor: ${message}\n${message.includes(NO_ADAPTER_HINT) ? '' : NO_ADAPTER_HINT}`);
-    return 1;
-  }
-  const { ctx } = gpu;
-  const checks: Check[] = Object.entries(REQUIRED_LIMITS).map(([name, need]) => {
-    const have = ctx.limits[name] ?? 0;
-    return { name, ok: have >= need, detail: `${have} (needs >= ${need})` };
-  });
-  const built = (Object.keys(kernels) as KernelName[]).filter((k) => gpu.available(k)).length;
-  checks.push({ name: 'pipelines', ok: true, detail: `${built} of ${Object.keys(kernels).length} kernels compiled and warmed in ${gpu.compileMs.toFixed(0)} ms` });
-  const sg = ctx.subgroupSize;
-  checks.push({
-    name: 'subgroups', ok: true,
-    detail: sg === null ? 'no fixed subgroup size (matmul uses matmul_vec4)'
-      : matmulSgPreferred(gpu.plan, sg) ? `fixed size ${sg} (row-major matmuls use matmul_sg)` : `fixed size ${sg} (matmul_sg built; matmul_vec4 chosen, measured faster at this size)`,
-  });
-  checks.push({ name: 'timestamp-query', ok: true, detail: ctx.features.includes('timestamp-query') ? 'available (profiler can time kernels)' : 'not offered (profiler falls back to CPU timing)' });
-  // A real dispatch, compared with the float64 reference.
-  const ref = new CpuBackend('f64');
-  const [got, want] = await Promise.all([gpu, ref].map((b) => noGrad(() => scope(() => {
-    const a = randomUniform([33, 17], { backend: b, seed: 1 }), w = randomUniform([17, 9], { backend: b, seed: 2 });
-    return matmul(a, w);
-  })).read()));
-  const err = Math.max(...Array.from(want!, (v, i) => Math.abs(v - got![i]!)));
-  checks.push({ name: 'matmul smoke test', ok: err < 1e-4, detail: `max |gpu - float64 reference| = ${err.toExponential(2)}` });
-  checks.push({ name: 'uncaptured GPU errors', ok: ctx.errors.length === 0, detail: ctx.errors.length ? ctx.errors.join('; ') : 'none' });
-  const ok = checks.every((c) => c.ok);
-  const limits = Object.fromEntries([...IMPORTANT_LIMITS, 'minUniformBufferOffsetAlignment', 'maxDynamicUniformBuffersPerPipelineLayout']
-    .map((k) => [k, ctx.limits[k] ?? null]));
-  const report = {
-    backend: 'webgpu', runtime: ctx.runtime, node: process.version, adapter: ctx.adapter, features: ctx.adapterFeatures, enabledFeatures: ctx.features, limits, checks, ok,
-    env: { C2AL_DAWN: process.env.C2AL_DAWN ?? null, VK_ICD_FILENAMES: process.env.VK_ICD_FILENAMES ?? null },
-  };
-  if (json) console.log(JSON.stringify(report));
-  else {
-    const a = ctx.adapter;
-    console.log(`c2al ${version()} doctor`);
-    console.log(`  runtime   ${ctx.runtime === 'dawn' ? `Dawn (npm webgpu) on Node ${process.version}` : ctx.runtime}`);
-    console.log(`  adapter   ${a.description || '(no description)'}  [vendor '${a.vendor}', architecture '${a.architecture}'${a.device ? `, device '${a.device}'` : ''}]`);
-    console.log(`  features  ${ctx.adapterFeatures.join(', ') || '(none)'}`);
-    console.log(`  enabled   ${ctx.features.join(', ') || '(none)'}`);
-    console.log('  limits');
-    for (const [k, v] of Object.entries(limits)) console.log(`    ${k.padEnd(42)} ${v}`);
-    console.log('  checks');
-    for (const c of checks) console.log(`    ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(38)} ${c.detail}`);
-    console.log(`  status    ${ok ? 'ready' : 'NOT READY: see FAIL lines above'}`);
-  }
-  gpu.destroy();
-  ctx.destroy();
-  return ok ? 0 : 1;
-}
-
-function fmtErr(x: number): string { return x === 0 ? '0' : x.toExponential(2); }
-
-async function gradcheck(json: boolean, backendName: string, only: string[], seeds: number, dawn: string[]): Promise<number> {
-  const known = Object.keys(gradcheckCases);
-  const unknown = only.filter((o) => !known.includes(o));
-  if (unknown.length) {
-    console.error(`c2al gradcheck: unknown op ${unknown.join(', ')}; ops: ${known.join(', ')}`);
-    return 2;
-  }
-  const notDiff = only.filter((o) => gradcheckCases[o as OpName] === null);
-  if (notDiff.length) console.error(`c2al gradcheck: ${notDiff.join(', ')} ${notDiff.length > 1 ? 'are' : 'is'} not differentiable; nothing to check`);
-  let backend: Backend;
-  if (backendName === 'cpu') backend = new CpuBackend('f32');
-  else if (backendName === 'webgpu') {
-    try {
-      // Warm: lazily compiling drivers (lavapipe) would otherwise charge compilation to the first op checked.
-      backend = await WebGpuBackend.create({ dawnFlags: dawn, warm: true });
-    } catch (e) {
-      console.error(`c2al gradcheck: ${(e as Error).message}`);
-      return 1;
-    }
-  } else {
-    console.error(`c2al gradcheck: --backend must be webgpu or cpu, got '${backendName}'`);
-    return 2;
-  }
-  const t0 = performance.now();
-  const results: GradcheckResult[] = [];
-  const ops = (only.length ? only : known) as OpName[];
-  if (!json) {
-    console.log(`c2al gradcheck on ${backend.description}: analytic gradient vs float64 reference vs central finite differences`);
-    const t = gradcheckTolerance();
-    console.log(`  pass when |backend - ref| <= ${t.atol} + ${t.rtol}·|ref| and |ref - fd| <= ${t.fdAtol} + ${t.fdRtol}·|ref|`);
-    console.log(`  ${'op'.padEnd(11)}${'cases'.padStart(6)}  ${'max abs err'.padStart(11)}  ${'max rel err'.padStart(11)}  ${'fd abs err'.padStart(10)}  result`);
-  }
-  for (const op of ops) {
-    const [r] = await gradcheckOps(backend, { ops: [op], seeds });
-    if (!r) continue;
-    results.push(r);
-    if (!json) {
-      console.log(`  ${r.op.padEnd(11)}${String(r.cases).padStart(6)}  ${fmtErr(r.maxAbsErr).padStart(11)}  ${fmtErr(r.maxRelErr).padStart(11)}  ${fmtErr(r.fdMaxAbsErr).padStart(10)}  ${r.pass ? 'pass' : `FAIL: ${r.failure}`}`);
-    }
-  }
-  const failed = results.filter((r) => !r.pass);
-  const adapter = backend instanceof WebGpuBackend ? { ...backend.ctx.adapter } : { description: backend.description };
-  if (json) console.log(JSON.stringify({ backend: backend.name, adapter, results }));
-  else console.log(`${results.length} ops, ${results.reduce((a, r) => a + r.cases, 0)} cases, ${failed.length} failed, in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  backend.destroy();
-  if (backend instanceof WebGpuBackend) backend.ctx.destroy();
-  return failed.length ? 1 : 0;
-}
+/** Errors a user can fix (bad flag, file or data): printed as one line unless --verbose. */
+const USER_ERRORS = new Set(['OptionError', 'DataError', 'CheckpointError', 'TensorError', 'ShapeError', 'NonFiniteError', 'BackendError']);
+/** Not the user's fault, but not a bug either: one line (with what to do), exit code 3. */
+const RUNTIME_ERRORS = new Set(['DeviceLostError', 'NoAdapterError']);
 
 async function profile(json: boolean, o: { model: string; steps?: string; batch?: string; method?: string; trace?: string; auxHidden?: string }, dawn: string[]): Promise<number> {
   const model = oneOf('model', o.model, ['small', 'reference'] as const);
@@ -249,123 +106,6 @@ async function bench(json: boolean, filter: string | undefined, quick: boolean, 
     console.log(json ? JSON.stringify(report) : `\n${formatReport(report)}`);
     return 0;
   });
-}
-
-interface ModuleCase { name: string; fn: (xs: Tensor[]) => Tensor; inputs: GradcheckInput[]; options?: GradcheckOptions }
-
-/** Imports a user's gradcheck module: exports `cases` (and optionally `setup(backend)`, which registers ops). */
-async function gradcheckModule(file: string, json: boolean, backendName: string, dawn: string[]): Promise<number> {
-  if (file.endsWith('.ts')) {
-    try {
-      const name = 'tsx/esm/api';
-      ((await import(/* @vite-ignore */ name)) as { register: () => void }).register();
-    } catch {
-      console.error(`c2al gradcheck: ${file} is TypeScript; install tsx (npm i -D tsx) or compile it to .js first`);
-      return 2;
-    }
-  }
-  let mod: { cases?: ModuleCase[]; setup?: (b: Backend) => Promise<void> | void };
-  try {
-    mod = await import(pathToFileURL(resolve(file)).href);
-  } catch (e) {
-    console.error(`c2al gradcheck: cannot load ${file}: ${(e as Error).message}`);
-    return 2;
-  }
-  if (!Array.isArray(mod.cases) || mod.cases.length === 0) {
-    console.error(`c2al gradcheck: ${file} must export a non-empty \`cases\` array of { name, fn, inputs, options? }`);
-    return 2;
-  }
-  const backend: Backend = backendName === 'cpu' ? new CpuBackend('f32') : await WebGpuBackend.create({ dawnFlags: dawn, warm: true });
-  await mod.setup?.(backend);
-  const results = [];
-  for (const c of mod.cases) {
-    const r = await gradcheckFn(c.fn, c.inputs, { ...c.options, backend });
-    results.push({ name: c.name, ...r });
-    if (!json) {
-      const w = r.worst;
-      console.log(`  ${r.pass ? 'pass' : 'FAIL'}  ${c.name.padEnd(44)} ${r.mode.padEnd(11)} max abs err ${r.maxAbsErr.toExponential(2)}  fd err ${r.fdMaxAbsErr.toExponential(2)}${r.pass ? '' : `  ${r.failure}${w ? ` (worst: input ${w.input}, index ${w.index})` : ''}`}`);
-    }
-  }
-  if (json) console.log(JSON.stringify({ backend: backend.name, adapter: backend.description, module: file, results }));
-  else console.log(`${results.length} cases, ${results.filter((r) => !r.pass).length} failed on ${backend.description}`);
-  backend.destroy();
-  if (backend instanceof WebGpuBackend) backend.ctx.destroy();
-  return results.every((r) => r.pass) ? 0 : 1;
-}
-
-/** A bad flag value: one line, exit code 2. */
-class OptionError extends Error {
-  override name = 'OptionError';
-}
-
-function positiveInt(name: string, v: string | undefined, dflt: number): number {
-  const n = v === undefined ? dflt : Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new OptionError(`--${name} must be a positive integer, got '${v}'`);
-  return n;
-}
-
-/** --aux-hidden: hidden sizes "64,32", or "0" / "none" for linear auxiliary heads. */
-function auxHidden(v: string | undefined): number[] | undefined {
-  if (v === undefined) return undefined;
-  return v === '0' || v === 'none' ? [] : v.split(',').map((x) => positiveInt('aux-hidden', x.trim(), 1));
-}
-
-function number(name: string, v: string | undefined, ok: (x: number) => boolean, want: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new OptionError(`--${name} must be ${want}, got '${v}'`);
-  return n;
-}
-
-function oneOf<T extends string>(name: string, v: string, allowed: readonly T[]): T {
-  if (!allowed.includes(v as T)) throw new OptionError(`--${name} must be one of ${allowed.join(', ')}, got '${v}'`);
-  return v as T;
-}
-
-/** Errors a user can fix (bad flag, file or data): printed as one line unless --verbose. */
-const USER_ERRORS = new Set(['OptionError', 'DataError', 'CheckpointError', 'TensorError', 'ShapeError', 'NonFiniteError', 'BackendError']);
-/** Not the user's fault, but not a bug either: one line (with what to do), exit code 3. */
-const RUNTIME_ERRORS = new Set(['DeviceLostError', 'NoAdapterError']);
-
-const C2AL_COMMANDS = ['experiment', 'discover', 'train', 'evaluate'] as const;
-
-function c2alOptions(command: string, v: Record<string, string | boolean | string[] | undefined>): C2alCliOptions {
-  const s = (k: string) => v[k] as string | undefined;
-  const lambdas = (s('lambda') ?? '0.5').split(',').map((x) => number('lambda', x, (n) => n >= 0, 'a number >= 0 (or a comma-separated list)')!);
-  const aux = s('aux-cohorts');
-  let auxCohorts: number | string[] | undefined;
-  if (aux !== undefined) auxCohorts = /^\d+$/.test(aux) ? positiveInt('aux-cohorts', aux, 2) : aux.split(',').map((x) => x.trim()).filter(Boolean);
-  if (s('steps') !== undefined && s('epochs') !== undefined) throw new OptionError('--steps and --epochs exclude each other');
-  return {
-    json: !!v.json, data: s('data') ?? 'synthetic', rows: positiveInt('rows', s('rows'), 100_000), cohort: s('cohort') ?? 'age', schema: s('schema'), skipBadRows: !!v['skip-bad-rows'],
-    seeds: positiveInt('seeds', s('seeds'), command === 'experiment' ? 3 : 1),
-    steps: s('steps') === undefined ? undefined : positiveInt('steps', s('steps'), 200),
-    epochs: number('epochs', s('epochs'), (n) => n > 0, 'a number > 0'),
-    batch: s('batch') === undefined ? undefined : positiveInt('batch', s('batch'), 512),
-    lambdas, lambdaHead: number('lambda-head', s('lambda-head'), (n) => n >= 0, 'a number >= 0'), lambdaTail: number('lambda-tail', s('lambda-tail'), (n) => n >= 0, 'a number >= 0'),
-    auxCohorts, select: oneOf('select', s('select') ?? 'divergence', ['divergence', 'random'] as const),
-    metric: oneOf<DivergenceMetric>('metric', s('metric') ?? 'jsDistance', METRICS),
-    minShare: number('min-cohort-share', s('min-cohort-share'), (n) => n >= 0 && n < 1, 'a share in [0, 1)') ?? 0.01,
-    checkpointEvery: s('checkpoint-every') === undefined ? undefined : positiveInt('checkpoint-every', s('checkpoint-every'), 1), resume: s('resume'),
-    auxHidden: auxHidden(s('aux-hidden')),
-    freezeY: !!v['freeze-y'], finiteGuard: !!v['guard-finite'], capture: !!v.capture, method: oneOf('method', s('method') ?? 'baseline', ['baseline', 'c2al'] as const), checkpoint: s('checkpoint'), out: s('out'),
-  };
-}
-
-/**
- * `--steps -5` as `--steps=-5`: parseArgs takes a value that starts with '-' for an option ("argument is
- * ambiguous"); joined, the value reaches the option's own check and its message.
- */
-function negativeValuesJoined(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!, next = argv[i + 1];
-    if (/^--[a-z][a-z-]*$/.test(a) && next !== undefined && /^-\d|^-\.\d/.test(next)) {
-      out.push(`${a}=${next}`);
-      i++;
-    } else out.push(a);
-  }
-  return out;
 }
 
 async function main(argv: string[]): Promise<number> {
