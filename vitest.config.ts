@@ -2,11 +2,12 @@ import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 
 // Two projects run the same test files: `node` on Dawn (lavapipe or whatever adapter Dawn picks) and
-// `browser` in Debian's Chromium on its WebGPU (SwiftShader). Values reach tests through inject().
+// `browser` in Debian's Chromium on its WebGPU (SwiftShader), except test/node/ (files, child processes,
+// the CLI: Node only). Then `parity` compares what both wrote. Values reach tests through inject().
 const allowNoGpu = process.env.C2AL_ALLOW_NO_GPU === '1';
 // Files older than this run are never compared by the parity project.
 const runStarted = Date.now();
-const PARITY_COMPARE = 'test/parity-compare.test.ts';
+const PARITY_COMPARE = 'test/parity/compare.test.ts';
 const chromiumArgs = [
   '--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update',
   '--disable-sync', '--no-first-run',
@@ -14,8 +15,8 @@ const chromiumArgs = [
 
 export default defineConfig({
   test: {
-    setupFiles: ['test/setup.ts'],
-    reporters: ['default', './test/summary-reporter.ts'],
+    setupFiles: ['test/support/setup.ts'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     projects: [
@@ -37,7 +38,7 @@ export default defineConfig({
           name: 'browser',
           // SwiftShader is ~10x slower than lavapipe: fewer property-test runs there.
           include: ['test/**/*.test.ts'],
-          exclude: [PARITY_COMPARE],
+          exclude: [PARITY_COMPARE, 'test/node/**'],
           provide: { allowNoGpu, project: 'browser', propRuns: 12, runStarted },
           browser: {
             enabled: true,

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { gpu, project } from './gpu.js';
+import { gpu, project } from '../support/gpu.js';
 
 test.skipIf(!gpu)('the adapter is real and named', () => {
   const { adapter, runtime, features, limits } = gpu!.ctx;

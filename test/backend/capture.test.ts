@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import * as c from '../src/index.js';
-import { CaptureError, CpuBackend, LookupFeed, TensorError, type Backend, type Tensor } from '../src/index.js';
-import { train } from '../src/train/loop.js';
-import { gpu } from './gpu.js';
-import { randomArray } from './util.js';
+import * as c from '../../src/index.js';
+import { CaptureError, CpuBackend, LookupFeed, TensorError, type Tensor } from '../../src/index.js';
+import { train } from '../../src/train/loop.js';
+import { gpu, backends } from '../support/gpu.js';
+import { randomArray, batchIds } from '../support/util.js';
 
 const bits = (x: ArrayLike<number>): number[] => Array.from(new Uint32Array(Float32Array.from(x).buffer));
 
@@ -15,10 +15,8 @@ async function weights(params: readonly (readonly [string, Tensor])[]): Promise<
 
 const fields = [{ name: 'user', vocab: 40 }, { name: 'item', vocab: 25 }, { name: 'category', vocab: 6 }];
 
-/** A batch with many repeated rows, so padded and unpadded backward plans differ in length. */
-function batchIds(rows: number, seed: number): number[] {
-  return randomArray(rows * fields.length, seed, 0, 1).map((u, i) => Math.floor(u ** 3 * fields[i % fields.length]!.vocab));
-}
+// Batches with many repeated rows, so padded and unpadded backward plans differ in length.
+const skewedIds = (rows: number, seed: number): number[] => batchIds(fields, rows, seed);
 
 /**
  * An embedding + MLP click model trained with `make`'s optimizer: `batches` steps, each on its own
@@ -33,7 +31,7 @@ async function fit(backend: c.WebGpuBackend, make: (params: c.NamedParams) => c.
   const dense = c.zeros([B, 2], { backend }), y = c.zeros([B, 1], { backend });
   const feed = emb.feed(B);
   const batch = (s: number) => ({
-    ids: batchIds(B, 10 + s), dense: randomArray(B * 2, 50 + s), y: randomArray(B, 90 + s, 0, 1).map((u) => (u < 0.3 ? 1 : 0)),
+    ids: skewedIds(B, 10 + s), dense: randomArray(B * 2, 50 + s), y: randomArray(B, 90 + s, 0, 1).map((u) => (u < 0.3 ? 1 : 0)),
   });
   const stepFn = (ids: number[] | c.EmbeddingsFeed) => () => {
     c.scope(() => {
@@ -194,12 +192,11 @@ describe.skipIf(!gpu)('captured steps', () => {
   });
 });
 
-const backends: [string, Backend | null][] = [['cpu', new CpuBackend('f64')], ['webgpu', gpu]];
 for (const [name, backend] of backends) {
   describe.skipIf(!backend)(`LookupFeed on ${name}`, () => {
     test('a fed lookup gives the host lookup\'s output and gradient; its padding rows lie past the table', async () => {
       const B = 48, dim = 3, rows = 71;
-      const ids = batchIds(B, 5);
+      const ids = skewedIds(B, 5);
       const upstream = c.tensor(randomArray(B * 3 * dim, 6), [B, 3, dim], { backend: backend! });
       const table = c.tensor(randomArray(rows * dim, 7), [rows, dim], { backend: backend!, requiresGrad: true });
       table.sparseGrad = true;

@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
-import { bayesNE, meanStd, metrics } from '../src/c2al/metrics.js';
-import { syntheticClicks } from '../src/data/synthetic.js';
-import { splitRows, subset } from '../src/data/schema.js';
+import { bayesNE, meanStd, metrics } from '../../src/c2al/metrics.js';
+import { syntheticClicks } from '../../src/data/synthetic.js';
+import { splitRows, subset } from '../../src/data/schema.js';
 
 test('NE, log loss, AUC and calibration on hand-computed cases', () => {
   const m = metrics([0.9, 0.2, 0.6, 0.4], [1, 0, 1, 0]);
@@ -44,7 +44,7 @@ test('the synthetic generator is seeded, keeps true probabilities, and gives coh
 });
 
 test('attention statistics: uniform weights vs one dominant entry', async () => {
-  const { attentionStats } = await import('../src/nn/attention-stats.js');
+  const { attentionStats } = await import('../../src/nn/attention-stats.js');
   const uniform = attentionStats(new Array(16).fill(0.5));
   expect(uniform.normalizedEntropy).toBeCloseTo(1, 12);
   expect(uniform.gini).toBeCloseTo(0, 12);

@@ -1,13 +1,13 @@
 import { expect, test } from 'vitest';
-import { CpuBackend } from '../src/index.js';
-import { discover, runExperiment, selectCohorts, train, type ExperimentReport } from '../src/c2al/experiment.js';
-import { renderReport } from '../src/c2al/report.js';
-import { NonFiniteError } from '../src/train/finite-guard.js';
-import { liveTensors } from '../src/index.js';
-import { syntheticClicks } from '../src/data/synthetic.js';
-import { mulberry32 } from '../src/random.js';
-import { gpu, project } from './gpu.js';
-import { decodeSafetensors } from '../src/index.js';
+import { CpuBackend } from '../../src/index.js';
+import { discover, runExperiment, selectCohorts, train, type ExperimentReport } from '../../src/c2al/experiment.js';
+import { renderReport } from '../../src/c2al/report.js';
+import { NonFiniteError } from '../../src/train/finite-guard.js';
+import { liveTensors } from '../../src/index.js';
+import { syntheticClicks } from '../../src/data/synthetic.js';
+import { mulberry32 } from '../../src/random.js';
+import { gpu, project } from '../support/gpu.js';
+import { decodeSafetensors } from '../../src/index.js';
 
 const backend = gpu ?? new CpuBackend('f64');
 

@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
-import { formatDuration, progressLine, progressReporter } from '../src/cli/progress.js';
-import { ticks } from '../src/c2al/svg.js';
+import { formatDuration, progressLine, progressReporter } from '../../src/cli/progress.js';
+import { ticks } from '../../src/c2al/svg.js';
 
 test('progress line: bar, rate, rows/s and ETA; the finished line says how long it took', () => {
   expect(progressLine('baseline', 50, 200, 10, 512, 8)).toBe('baseline [##......] 50/200 steps · 5.0 steps/s · 2,560 rows/s · ETA 30 s');

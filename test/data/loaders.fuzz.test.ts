@@ -7,11 +7,11 @@
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
-import { decodeUtf8, firstInvalidUtf8, parseCsv, validateSchema, type CsvSchema } from '../src/data/csv.js';
-import { parseMovieLens } from '../src/data/movielens.js';
-import { DataError } from '../src/data/schema.js';
-import { validateClickData, type ClickData } from '../src/data/schema.js';
-import { project } from './gpu.js';
+import { decodeUtf8, firstInvalidUtf8, parseCsv, validateSchema, type CsvSchema } from '../../src/data/csv.js';
+import { parseMovieLens } from '../../src/data/movielens.js';
+import { DataError } from '../../src/data/schema.js';
+import { validateClickData, type ClickData } from '../../src/data/schema.js';
+import { project } from '../support/gpu.js';
 
 const runs = project === 'browser' ? 60 : 300;
 const stats = { inputs: 0, parsed: 0, refused: 0 };

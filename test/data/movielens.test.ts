@@ -1,7 +1,6 @@
 import { expect, test } from 'vitest';
-import { parseMovieLens } from '../src/data/movielens.js';
-import { DataError } from '../src/data/schema.js';
-import { project } from './gpu.js';
+import { parseMovieLens } from '../../src/data/movielens.js';
+import { DataError } from '../../src/data/schema.js';
 
 // A synthetic fixture in the MovieLens-100K format (3 users, 3 items, 6 ratings).
 const user = '1|24|M|technician|85711\n2|53|F|other|94043\n3|16|M|student|E2A1\n';
@@ -36,20 +35,3 @@ test('malformed MovieLens rows name the file and the line', () => {
   expect(() => parseMovieLens({ data, user, item }, { cohort: 'zodiac' as never })).toThrow(/cohort axis 'zodiac'/);
 });
 
-test.skipIf(project === 'browser')('the shared MovieLens-100K copy loads (Node: reads files)', async (ctx) => {
-  const { existsSync } = await import('node:fs');
-  const dir = new URL('../../shared/data/movielens-100k', import.meta.url).pathname;
-  if (!existsSync(`${dir}/u.data`)) {
-    console.warn(`[c2al] skipping: MovieLens-100K not found at ${dir}`);
-    ctx.skip();
-  }
-  const { loadMovieLens } = await import('../src/data/movielens.js');
-  const d = await loadMovieLens(dir, { cohort: 'activity' });
-  expect(d.rows).toBe(100_000);
-  expect(d.fields[0]).toEqual({ name: 'user', vocab: 943 });
-  expect(d.fields[1]).toEqual({ name: 'item', vocab: 1682 });
-  const positive = d.labels.reduce((a, b) => a + b, 0) / d.rows;
-  expect(positive).toBeGreaterThan(0.5);
-  expect(positive).toBeLessThan(0.6);
-  expect(new Set(d.cohort).size).toBe(4);
-});

@@ -1,9 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import * as c from '../src/index.js';
-import { CpuBackend, type Backend } from '../src/index.js';
-import { gpu } from './gpu.js';
+import * as c from '../../src/index.js';
+import { backends } from '../support/gpu.js';
 
-const backends: [string, Backend | null][] = [['cpu', new CpuBackend('f64')], ['webgpu', gpu]];
 
 for (const [name, backend] of backends) {
   describe.skipIf(!backend)(`autograd mechanics on ${name}`, () => {

@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import * as c from '../src/index.js';
-import { CpuBackend, ShaderCompileError, TensorError, type Backend } from '../src/index.js';
-import { matchers } from '../src/testing/index.js';
-import { registerSwish } from '../docs/examples/custom-swish.js';
-import { gpu } from './gpu.js';
+import * as c from '../../src/index.js';
+import { CpuBackend, ShaderCompileError, TensorError, type Backend } from '../../src/index.js';
+import { matchers } from '../../src/testing/index.js';
+import { registerSwish } from '../../docs/examples/custom-swish.js';
+import { gpu } from '../support/gpu.js';
 
 expect.extend(matchers);
 

@@ -1,9 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import * as c from '../src/index.js';
-import { CpuBackend, DeviceLostError, ShapeError, TensorError, WebGpuBackend, type Backend } from '../src/index.js';
-import { gpu } from './gpu.js';
+import * as c from '../../src/index.js';
+import { CpuBackend, DeviceLostError, ShapeError, TensorError, WebGpuBackend } from '../../src/index.js';
+import { gpu, backends } from '../support/gpu.js';
 
-const backends: [string, Backend | null][] = [['cpu', new CpuBackend('f64')], ['webgpu', gpu]];
 
 for (const [name, backend] of backends) {
   describe.skipIf(!backend)(`bad input is refused before dispatch on ${name}`, () => {

@@ -7,12 +7,12 @@
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
-import * as c from '../src/index.js';
-import { BackendError, CpuBackend, ShapeError, TensorError, type Backend, type DhenConfig, type Tensor } from '../src/index.js';
-import { DataError } from '../src/data/schema.js';
-import { syntheticClicks } from '../src/data/synthetic.js';
-import { validateClickData } from '../src/data/schema.js';
-import { gpu, project } from './gpu.js';
+import * as c from '../../src/index.js';
+import { BackendError, CpuBackend, ShapeError, TensorError, type Backend, type DhenConfig, type Tensor } from '../../src/index.js';
+import { DataError } from '../../src/data/schema.js';
+import { syntheticClicks } from '../../src/data/synthetic.js';
+import { validateClickData } from '../../src/data/schema.js';
+import { gpu, project } from '../support/gpu.js';
 
 const TYPED: (new (...a: never[]) => Error)[] = [ShapeError, TensorError, BackendError, DataError];
 const runs = project === 'browser' ? 500 : Number((typeof process !== 'undefined' && process.env.FUZZ_RUNS) || 1500);

@@ -1,10 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import * as c from '../src/index.js';
-import { CpuBackend, type Backend } from '../src/index.js';
-import { gpu } from './gpu.js';
-import { expectClose, randomArray } from './util.js';
+import * as c from '../../src/index.js';
+import { backends } from '../support/gpu.js';
+import { expectClose, randomArray } from '../support/util.js';
 
-const backends: [string, Backend | null][] = [['cpu', new CpuBackend('f64')], ['webgpu', gpu]];
 
 /** PyTorch's Adam / AdamW, written out in plain JS. */
 function adamJs(p: number[], grads: number[][], o: { lr: number; wd: number; decoupled: boolean }): number[] {

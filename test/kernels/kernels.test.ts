@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { gpu } from './gpu.js';
-import { kernelCase, kernelNames, reference, runKernel, runnable } from './kernel-cases.js';
-import { expectClose } from './util.js';
+import { gpu } from '../support/gpu.js';
+import { kernelCase, kernelNames, reference, runKernel, runnable } from '../support/kernel-cases.js';
+import { expectClose } from '../support/util.js';
 
 describe.skipIf(!gpu)('every kernel: webgpu vs its float64 CPU twin on edge sizes', () => {
   for (const kernel of kernelNames) {

@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, test } from 'vitest';
-import { ShaderCompileError, WebGpuBackend, kernels, type KernelName } from '../src/index.js';
-import type { Kernel } from '../src/kernels.js';
-import { shaders, type ShaderName } from '../src/backend/shaders.gen.js';
-import { DEFAULT_PLAN } from '../src/kernel-plan.js';
-import { gpu, project } from './gpu.js';
+import { ShaderCompileError, WebGpuBackend, kernels, type KernelName } from '../../src/index.js';
+import type { Kernel } from '../../src/kernels.js';
+import { shaders, type ShaderName } from '../../src/backend/shaders.gen.js';
+import { DEFAULT_PLAN } from '../../src/kernel-plan.js';
+import { gpu, project } from '../support/gpu.js';
 
 // Without an adapter, Node still compiles every shader on Dawn's null backend (full validation, no execution).
 const compiler = gpu ?? (project === 'node' ? await WebGpuBackend.create({ dawnFlags: ['backend=null'] }) : null);

@@ -1,10 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import * as c from '../src/index.js';
-import { CpuBackend, type Backend, type DhenConfig } from '../src/index.js';
-import { gpu } from './gpu.js';
-import { expectClose, randomArray } from './util.js';
+import * as c from '../../src/index.js';
+import { type Backend, type DhenConfig } from '../../src/index.js';
+import { gpu } from '../support/gpu.js';
+import { expectClose, randomArray, reference as ref } from '../support/util.js';
 
-const ref = new CpuBackend('f64');
 
 /** Two layers with every module type and every ensemble. */
 const small: DhenConfig = {

@@ -1,10 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import * as c from '../src/index.js';
-import { CpuBackend, type Backend, type Module, type Tensor } from '../src/index.js';
-import { gpu } from './gpu.js';
-import { expectClose, randomArray } from './util.js';
+import * as c from '../../src/index.js';
+import { CpuBackend, type Backend, type Module, type Tensor } from '../../src/index.js';
+import { gpu } from '../support/gpu.js';
+import { expectClose, randomArray, reference as ref } from '../support/util.js';
 
-const ref = new CpuBackend('f64');
 
 test('modules name their parameters with stable dotted names and count them', () => {
   const mlp = new c.MLP([4, 8, 3], { backend: ref, layerNorm: true, seed: 1 });

@@ -1,23 +1,11 @@
+/** divergences (kernel divergences in shaders/divergences.wgsl, twin divergencesRef): the four matrices between cohorts' histograms. */
 import { describe, expect, test } from 'vitest';
-import * as c from '../src/index.js';
-import { CpuBackend, type Backend } from '../src/index.js';
-import { gpu } from './gpu.js';
-
-const backends: [string, Backend | null][] = [['cpu', new CpuBackend('f64')], ['webgpu', gpu]];
+import * as c from '../../src/index.js';
+import { backends } from '../support/gpu.js';
 
 for (const [name, backend] of backends) {
-  describe.skipIf(!backend)(`histograms and divergences on ${name}`, () => {
+  describe.skipIf(!backend)(`divergences on ${name}`, () => {
     const opts = { backend: backend! };
-
-    test('histogram bins values per cohort, 1.0 in the last bin, NaN skipped', async () => {
-      const values = c.tensor([0, 0.24, 0.25, 0.5, 0.99, 1, NaN, 0.6], undefined, opts);
-      const counts = c.histogram(values, [0, 0, 0, 1, 1, 1, 1, 2], 3, 4);
-      expect(counts.dtype).toBe('u32');
-      expect(await counts.toArray()).toEqual([2, 1, 0, 0, /* cohort 1 */ 0, 0, 1, 2, /* cohort 2 */ 0, 0, 1, 0]);
-      expect(() => c.histogram(values, [0, 0, 0, 1, 1, 1, 1, 3], 3, 4)).toThrow(/cohort id 3 at row 7 is outside 0 .. 2/);
-      values.dispose();
-      counts.dispose();
-    });
 
     test('divergences: zero on the diagonal, known values for disjoint cohorts, NaN for an empty cohort', async () => {
       const counts = c.tensor([5, 0, /* */ 0, 7, /* */ 0, 0], [3, 2], { ...opts, dtype: 'u32' });

@@ -1,17 +1,12 @@
 import { describe, expect, test } from 'vitest';
-import * as c from '../src/index.js';
-import { CpuBackend, TensorError, type Backend } from '../src/index.js';
-import { gpu } from './gpu.js';
-import { expectClose, randomArray } from './util.js';
+import * as c from '../../src/index.js';
+import { CpuBackend, TensorError } from '../../src/index.js';
+import { gpu, backends } from '../support/gpu.js';
+import { expectClose, randomArray, batchIds } from '../support/util.js';
 
-const backends: [string, Backend | null][] = [['cpu', new CpuBackend('f64')], ['webgpu', gpu]];
 const fields = [{ name: 'user', vocab: 50 }, { name: 'item', vocab: 30 }, { name: 'category', vocab: 5 }];
 
-/** A batch with many repeats per row, so summation order would show in the bits if it were not fixed. */
-function batchIds(rows: number, seed: number): number[] {
-  const r = randomArray(rows * fields.length, seed, 0, 1);
-  return r.map((u, i) => Math.floor(u ** 3 * fields[i % fields.length]!.vocab));
-}
+const skewedIds = (rows: number, seed: number): number[] => batchIds(fields, rows, seed);
 
 for (const [name, backend] of backends) {
   describe.skipIf(!backend)(`embeddings on ${name}`, () => {
@@ -30,7 +25,7 @@ for (const [name, backend] of backends) {
     });
 
     test('the backward is bit-identical across runs, and the row-sparse gradient equals the dense one', async () => {
-      const ids = batchIds(512, 11);
+      const ids = skewedIds(512, 11);
       const weights = c.tensor(randomArray(512 * 3 * 8, 12), [512, 3, 8], opts);
       const run = async (sparse: boolean) => {
         const t = table();

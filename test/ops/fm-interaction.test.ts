@@ -1,11 +1,10 @@
 import { fc, test as propTest } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
-import * as c from '../src/index.js';
-import { CpuBackend, FM_FUSED_MAX_T, type Backend } from '../src/index.js';
-import { gpu, propRuns } from './gpu.js';
-import { expectClose, randomArray } from './util.js';
+import * as c from '../../src/index.js';
+import { FM_FUSED_MAX_T, type Backend } from '../../src/index.js';
+import { gpu, propRuns } from '../support/gpu.js';
+import { expectClose, randomArray, reference as ref } from '../support/util.js';
 
-const ref = new CpuBackend('f64');
 const backends: [string, Backend | null][] = [['cpu', ref], ['webgpu', gpu]];
 
 for (const [name, backend] of backends) {

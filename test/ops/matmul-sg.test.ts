@@ -2,28 +2,15 @@
 // subgroup size (lavapipe 8, SwiftShader 4), and the fallback to matmul_vec4 everywhere else.
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import * as c2al from '../src/index.js';
-import { BackendError, CpuBackend, WebGpuBackend, type Backend, type Tensor } from '../src/index.js';
-import { DEFAULT_PLAN, matmulSgPreferred } from '../src/kernel-plan.js';
-import { numel } from '../src/shape.js';
-import { gpu, propRuns } from './gpu.js';
-import { expectClose, randomArray } from './util.js';
+import * as c2al from '../../src/index.js';
+import { BackendError, WebGpuBackend, type Backend, type Tensor } from '../../src/index.js';
+import { DEFAULT_PLAN, matmulSgPreferred } from '../../src/kernel-plan.js';
+import { numel } from '../../src/shape.js';
+import { gpu, propRuns } from '../support/gpu.js';
+import { expectClose, randomArray, reference as ref, kernelsRun } from '../support/util.js';
 
-const ref = new CpuBackend('f64');
 const sg = gpu?.subgroupSize ?? null;
 
-/** Kernel ids `fn` dispatches on `backend`. */
-function kernelsRun(backend: WebGpuBackend, fn: () => void): string[] {
-  const names: string[] = [];
-  const original = backend.run.bind(backend);
-  backend.run = (kernel, ...rest) => { names.push(kernel); original(kernel, ...rest); };
-  try {
-    fn();
-  } finally {
-    backend.run = original;
-  }
-  return names;
-}
 
 async function product(backend: Backend, a: number[], b: number[], da: number[], db: number[], transA = false): Promise<Float32Array | Float64Array> {
   const out = c2al.scope(() => c2al.matmul(c2al.tensor(da, a, { backend }), c2al.tensor(db, b, { backend }), { transA }));

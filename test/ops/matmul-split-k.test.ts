@@ -2,13 +2,13 @@
 // lowered split rule (their plan) make small, fast shapes take the split path.
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import * as c2al from '../src/index.js';
-import { CpuBackend, WebGpuBackend, type Backend, type Tensor } from '../src/index.js';
-import type { MatmulArgs } from '../src/kernels.js';
-import { DEFAULT_PLAN, matmulSplitK } from '../src/kernel-plan.js';
-import { numel } from '../src/shape.js';
-import { gpu, propRuns } from './gpu.js';
-import { expectClose, randomArray } from './util.js';
+import * as c2al from '../../src/index.js';
+import { CpuBackend, WebGpuBackend, type Backend, type Tensor } from '../../src/index.js';
+import type { MatmulArgs } from '../../src/kernels.js';
+import { DEFAULT_PLAN, matmulSplitK } from '../../src/kernel-plan.js';
+import { numel } from '../../src/shape.js';
+import { gpu, propRuns } from '../support/gpu.js';
+import { expectClose, randomArray, reference as ref } from '../support/util.js';
 
 const defaults = DEFAULT_PLAN.matmul.split;
 const forced = { minWorkgroups: 1e9, minK: 16, minChunk: 8, maxSplits: 32 };
@@ -17,7 +17,6 @@ const never = { minK: Infinity };
 const splitting = gpu && await WebGpuBackend.create({ context: gpu.ctx, plan: { matmul: { split: forced } } });
 const unsplit = gpu && await WebGpuBackend.create({ context: gpu.ctx, plan: { matmul: { split: never } } });
 
-const ref = new CpuBackend('f64');
 const args = (m: number, n: number, k: number, batchShape: number[] = []): MatmulArgs => ({
   m, n, k, batch: numel(batchShape), batchShape, sam: k, sak: 1, sbk: n, sbn: 1,
   aBatchStrides: batchShape.map(() => m * k), bBatchStrides: batchShape.map(() => k * n),

@@ -10,7 +10,7 @@ import { expect, inject, test } from 'vitest';
 import { existsSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
-import type { ParityResult } from './parity-workload.js';
+import type { ParityResult } from '../support/parity-workload.js';
 
 const DIR = 'test-results/parity';
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -25,7 +25,7 @@ async function load(name: string): Promise<ParityResult | null> {
 async function nodeOnSwiftShader(): Promise<ParityResult> {
   const out = `${DIR}/node-swiftshader.json`;
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/parity-run.ts', out], { env: { ...process.env, VK_ICD_FILENAMES: SWIFTSHADER_ICD }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/parity-run.ts', out], { env: { ...process.env, VK_ICD_FILENAMES: SWIFTSHADER_ICD }, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d: Buffer) => { err += d; });
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`parity-run on SwiftShader exited ${code}: ${err}`))));

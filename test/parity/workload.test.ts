@@ -3,8 +3,8 @@
  * test/parity-compare.test.ts, which runs after both projects (vitest groupOrder) and compares them.
  */
 import { expect, test } from 'vitest';
-import { gpu, project } from './gpu.js';
-import { parityWorkload } from './parity-workload.js';
+import { gpu, project } from '../support/gpu.js';
+import { parityWorkload } from '../support/parity-workload.js';
 
 test.skipIf(!gpu)(`parity workload on ${project}: kernels and 20 C2AL training steps, written for the comparison`, async () => {
   const result = await parityWorkload(gpu!);

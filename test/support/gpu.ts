@@ -4,7 +4,8 @@
  * GPU suites skip with a printed reason.
  */
 import { inject } from 'vitest';
-import { NoAdapterError, WebGpuBackend } from '../src/index.js';
+import { NoAdapterError, WebGpuBackend, type Backend } from '../../src/index.js';
+import { reference } from './util.js';
 
 export const project = inject('project');
 export const propRuns = inject('propRuns');
@@ -24,3 +25,6 @@ async function create(): Promise<WebGpuBackend | null> {
 }
 
 export const gpu = await create();
+
+/** The float64 reference and this project's GPU (null without one): the pair most suites run on. */
+export const backends: [string, Backend | null][] = [['cpu', reference], ['webgpu', gpu]];

@@ -2,9 +2,9 @@
  * Input builders for every kernel in the table, shared by the edge-shape and property suites, which
  * iterate over the whole table: a kernel added to src/kernels.ts without a case here fails them.
  */
-import { CpuBackend, kernels, mulberry32, type Backend, type DType, type KernelName, type WebGpuBackend } from '../src/index.js';
-import { strides } from '../src/shape.js';
-import type { Data } from '../src/reference.js';
+import { kernels, mulberry32, type Backend, type DType, type KernelName, type WebGpuBackend } from '../../src/index.js';
+import { strides } from '../../src/shape.js';
+import type { Data } from '../../src/reference.js';
 
 export interface KernelCase {
   inputs: { data: number[]; dtype: DType }[];
@@ -309,5 +309,5 @@ export async function runKernel(backend: Backend, kernel: KernelName, c: KernelC
   return result;
 }
 
-export const reference = new CpuBackend('f64');
+export { reference } from './util.js';
 export const kernelNames = Object.keys(kernels) as KernelName[];

@@ -3,7 +3,7 @@
  * e.g. Chromium's SwiftShader) and writes the result to the file named by the first argument.
  */
 import { writeFile } from 'node:fs/promises';
-import { WebGpuBackend } from '../src/index.js';
+import { WebGpuBackend } from '../../src/index.js';
 import { parityWorkload } from './parity-workload.js';
 
 const gpu = await WebGpuBackend.create();

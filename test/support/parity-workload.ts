@@ -3,11 +3,11 @@
  * (forward and gradients) and 20 training steps of a small DHEN with C2AL heads. Every value is kept as
  * float32 bits, so two runs compare exactly.
  */
-import * as c from '../src/index.js';
-import { predict, train } from '../src/train/loop.js';
-import { syntheticClicks } from '../src/data/synthetic.js';
-import { metrics } from '../src/c2al/metrics.js';
-import { embeddingLookup } from '../src/ops.js';
+import * as c from '../../src/index.js';
+import { predict, train } from '../../src/train/loop.js';
+import { syntheticClicks } from '../../src/data/synthetic.js';
+import { metrics } from '../../src/c2al/metrics.js';
+import { embeddingLookup } from '../../src/ops.js';
 
 export interface ParityResult {
   adapter: string;

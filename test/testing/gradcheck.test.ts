@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { CpuBackend, gradcheckCases, gradcheckOps, ops, sigmoid, type OpName } from '../src/index.js';
-import { gpu } from './gpu.js';
+import { CpuBackend, gradcheckCases, gradcheckOps, ops, sigmoid, type OpName } from '../../src/index.js';
+import { gpu } from '../support/gpu.js';
 
 const differentiable = (Object.keys(ops) as OpName[]).filter((k) => ops[k].backward !== null);
 
@@ -46,8 +46,8 @@ test('a wrong backward rule is caught', async () => {
 });
 
 test('softmax (a composed function, not a table op): finite-difference gradcheck on the reference and the GPU', async () => {
-  const { gradcheck, softmax, mulScalar } = await import('../src/index.js');
-  const f = (xs: import('../src/index.js').Tensor[]) => softmax(mulScalar(xs[0]!, 3), 1);
+  const { gradcheck, softmax, mulScalar } = await import('../../src/index.js');
+  const f = (xs: import('../../src/index.js').Tensor[]) => softmax(mulScalar(xs[0]!, 3), 1);
   const onRef = await gradcheck(f, [{ shape: [3, 5] }], { backend: new CpuBackend('f64') });
   expect(onRef.pass, onRef.failure).toBe(true);
   if (gpu) {

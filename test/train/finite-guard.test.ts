@@ -1,8 +1,8 @@
 import { describe, expect, test, vi } from 'vitest';
-import * as c from '../src/index.js';
-import { CpuBackend, FiniteGuard, NonFiniteError, type Backend, type DhenConfig } from '../src/index.js';
-import { gpu } from './gpu.js';
-import { randomArray } from './util.js';
+import * as c from '../../src/index.js';
+import { CpuBackend, FiniteGuard, NonFiniteError, type Backend, type DhenConfig } from '../../src/index.js';
+import { gpu } from '../support/gpu.js';
+import { randomArray } from '../support/util.js';
 
 const config: DhenConfig = {
   fields: [{ name: 'user', vocab: 6 }, { name: 'item', vocab: 5 }], dim: 4, dense: 2, seed: 7,

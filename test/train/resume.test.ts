@@ -4,10 +4,10 @@
  * bit for bit (same adapter, same seed).
  */
 import { expect, test } from 'vitest';
-import { DeviceLostError, WebGpuBackend } from '../src/index.js';
-import { train, type TrainState } from '../src/train/loop.js';
-import { syntheticClicks } from '../src/data/synthetic.js';
-import { gpu } from './gpu.js';
+import { DeviceLostError, WebGpuBackend } from '../../src/index.js';
+import { train, type TrainState } from '../../src/train/loop.js';
+import { syntheticClicks } from '../../src/data/synthetic.js';
+import { gpu } from '../support/gpu.js';
 
 const weights = async (t: Awaited<ReturnType<typeof train>>): Promise<number[]> =>
   (await Promise.all(t.model.parameters().map((p) => p.read()))).flatMap((a) => Array.from(a));

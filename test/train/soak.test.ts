@@ -4,8 +4,8 @@
  * be flat after warm-up, and (Node) RSS must not grow. bench/soak.bench.ts runs the same loop for 10,000.
  */
 import { expect, test } from 'vitest';
-import { soak, type SoakSample } from '../src/train/soak.js';
-import { gpu, project } from './gpu.js';
+import { soak, type SoakSample } from '../../src/train/soak.js';
+import { gpu, project } from '../support/gpu.js';
 
 const steps = project === 'browser' ? 48 : 300, every = project === 'browser' ? 8 : 25;
 

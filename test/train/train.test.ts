@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import * as c from '../src/index.js';
-import { CpuBackend, type Backend } from '../src/index.js';
-import { gpu } from './gpu.js';
-import { expectClose, randomArray } from './util.js';
+import * as c from '../../src/index.js';
+import { CpuBackend, type Backend } from '../../src/index.js';
+import { gpu, backends } from '../support/gpu.js';
+import { expectClose, randomArray } from '../support/util.js';
 
 /** 256 rows whose labels come from a random "teacher" MLP, so a student can fit them. */
 function dataset(backend: Backend) {
@@ -79,7 +79,6 @@ describe.skipIf(!gpu)('training on the GPU', () => {
   });
 });
 
-const backends: [string, Backend | null][] = [['cpu', new CpuBackend('f64')], ['webgpu', gpu]];
 for (const [name, backend] of backends) {
   describe.skipIf(!backend)(`optimizers on ${name}`, () => {
     const opts = { backend: backend! };

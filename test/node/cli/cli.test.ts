@@ -3,7 +3,6 @@
  * errors as one line with exit code 2 and no stack trace.
  */
 import { describe, expect, test } from 'vitest';
-import { project } from './gpu.js';
 
 interface Run { code: number; stdout: string; stderr: string }
 
@@ -18,7 +17,7 @@ async function c2al(...args: string[]): Promise<Run> {
   });
 }
 
-describe.skipIf(project === 'browser')('c2al CLI (node)', () => {
+describe('c2al CLI', () => {
   test('train saves checkpoints; evaluate and discover read them back', async () => {
     const { mkdtemp } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
@@ -92,7 +91,7 @@ describe.skipIf(project === 'browser')('c2al CLI (node)', () => {
     expect(doctor.code).toBe(0);
     expect(doctor.stderr).toBe('');
     expect(doctor.stdout).toMatch(/status\s+ready/);
-    const { filterLines } = await import('../src/cli/quiet-stderr.js');
+    const { filterLines } = await import('../../../src/cli/quiet-stderr.js');
     const { PassThrough } = await import('node:stream');
     const from = new PassThrough(), to = new PassThrough();
     let out = '';

@@ -7,11 +7,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Server } from 'node:http';
 import type { Browser } from 'playwright';
-import { project } from './gpu.js';
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
-describe.skipIf(project === 'browser')('browser demo and bundle', () => {
+describe('browser demo and bundle', () => {
   let server: Server, url: string, browser: Browser;
 
   beforeAll(async () => {

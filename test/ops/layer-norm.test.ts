@@ -1,0 +1,63 @@
+/**
+ * layerNorm: LayerNorm over the last axis (kernels layer_norm[_rows] and layer_norm_backward[_rows],
+ * shaders/layer_norm*.wgsl, twins layerNormRef / layerNormBackwardRef). Output and all three gradients
+ * against float64 on both kernel variants (the plan's row-length threshold decides which runs), gradcheck.
+ */
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect } from 'vitest';
+import * as c from '../../src/index.js';
+import { CpuBackend, WebGpuBackend, type Backend } from '../../src/index.js';
+import { gpu, propRuns } from '../support/gpu.js';
+import { expectClose, kernelsRun, randomArray, reference } from '../support/util.js';
+
+/** y = LayerNorm(x)·g + b and the gradients of Σ y·u (u fixed) on `backend`. */
+async function run(backend: Backend, x: number[], shape: number[], g: number[], b: number[], u: number[]) {
+  const opts = { backend, requiresGrad: true };
+  const [xt, gt, bt] = [c.tensor(x, shape, opts), c.tensor(g, [g.length], opts), c.tensor(b, [b.length], opts)];
+  const y = c.scope(() => {
+    const out = c.layerNorm(xt, gt, bt);
+    c.sum(c.mul(out, c.tensor(u, shape, { backend }))).backward();
+    return out;
+  });
+  const result = await Promise.all([y, xt.grad!, gt.grad!, bt.grad!].map(async (t) => Array.from(await t.read())));
+  [y, xt, gt, bt].forEach((t) => t.dispose());
+  return result;
+}
+
+// The per-row kernels serve dims up to the plan's threshold (512 by default); a plan of 0 sends every row
+// to the workgroup kernels, so both variants are checked on the same shapes.
+const variants: [string, Backend | null][] = [
+  ['per-row kernels', gpu],
+  ['workgroup kernels', gpu && await WebGpuBackend.create({ context: gpu.ctx, plan: { layerNormRowMaxDim: 0 } })],
+];
+
+for (const [name, backend] of variants) {
+  describe.skipIf(!backend)(`layerNorm on the GPU, ${name}`, () => {
+    test.prop([fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 0, maxLength: 2 }), fc.integer({ min: 2, max: 96 }), fc.nat()], { numRuns: propRuns })(
+      'output, dx, dgamma and dbeta agree with the float64 reference', async (lead, dim, seed) => {
+        const shape = [...lead, dim], n = shape.reduce((a, d) => a * d, 1);
+        const x = randomArray(n, seed, -3, 3).map(Math.fround), u = randomArray(n, seed + 1).map(Math.fround);
+        const g = randomArray(dim, seed + 2, 0.5, 1.5).map(Math.fround), b = randomArray(dim, seed + 3).map(Math.fround);
+        const want = await run(reference, x, shape, g, b, u), got = await run(backend!, x, shape, g, b, u);
+        ['y', 'dx', 'dgamma', 'dbeta'].forEach((what, i) => expectClose(got[i]!, want[i]!, 1e-4 * (i >= 2 ? n / dim : 1), 1e-4, what));
+      });
+  });
+}
+
+test('the plan decides the kernels: per-row up to layerNormRowMaxDim, one workgroup per row above', () => {
+  for (const [threshold, forward, backward] of [[512, 'layer_norm_rows', 'layer_norm_backward_rows'], [0, 'layer_norm', 'layer_norm_backward']] as const) {
+    const backend = new CpuBackend('f64', { layerNormRowMaxDim: threshold });
+    const opts = { backend, requiresGrad: true };
+    const ran = kernelsRun(backend, () => c.scope(() => c.sum(c.layerNorm(c.zeros([2, 8], opts), c.ones([8], opts), c.zeros([8], opts))).backward()));
+    expect(ran).toContain(forward);
+    expect(ran).toContain(backward);
+  }
+});
+
+describe.skipIf(!gpu)('layerNorm gradcheck on the GPU', () => {
+  test('x [3, 2, 6] with gamma and beta', async () => {
+    const r = await c.gradcheck((xs) => c.layerNorm(xs[0]!, xs[1]!, xs[2]!), [{ shape: [3, 2, 6] }, { shape: [6], domain: 'positive' }, { shape: [6] }], { backend: gpu! });
+    expect(r.failure).toBeUndefined();
+    expect(r.pass).toBe(true);
+  });
+});
