@@ -1,5 +1,5 @@
 // binary.wgsl: out[i] = f(a[ia], b[ib]) with NumPy broadcasting through per-input strides (0 on
-// broadcast dimensions); f chosen by the OP override (codes in src/kernels.ts, BINARY).
+// broadcast dimensions); f chosen by the OP override (codes in src/reference.ts, BINARY).
 // Bindings: @group(0) 0 a: f32, 1 b: f32 (read), 2 out: f32 (read_write); @group(1) 0 Params.
 // Grid: ceil(n / WG), split over x and y when above 65535.
 // v1: one element per thread, index decomposed over the output shape (rank <= 8).
@@ -21,21 +21,7 @@ struct Params {
 
 // #include "lib/strided_offsets.wgsl"
 
-fn apply(x: f32, y: f32) -> f32 {
-  switch OP {
-    case 0u: { return x + y; }
-    case 1u: { return x - y; }
-    case 2u: { return x * y; }
-    case 3u: { return x / y; }
-    case 4u: { return max(x, y); }
-    case 5u: { return min(x, y); }
-    case 6u: { return select(0.0, 1.0, x == y); }
-    case 7u: { return select(0.0, 1.0, x > y); }
-    // Gradient mask of maximum(x, y) w.r.t. x: ties split the gradient evenly.
-    case 8u: { return select(select(0.0, 0.5, x == y), 1.0, x > y); }
-    default: { return x; }
-  }
-}
+// #include "lib/binary_ops.wgsl"
 
 @compute @workgroup_size(WG)
 fn binary(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {

@@ -1,22 +1,23 @@
-// divergences.wgsl: from per-cohort histograms counts [C, K] (bins of equal width on [0, 1]), the C×C
-// matrices of four divergences between cohorts' distributions P_i = counts_i / total_i:
+// divergences.wgsl: from blocks of per-cohort histograms counts [B, C, K] (bins of equal width on [0, 1];
+// one block per cohort labelling: the observed one, then permutations for discovery's null), each block's
+// C×C matrices of four divergences between cohorts' distributions P_i = counts_i / total_i, out [B, 4, C, C]:
 //   out[0, i, j] symmetric KL  KL(P'‖Q') + KL(Q'‖P'), with ε smoothing P' = (P + ε) / (1 + K·ε)
 //   out[1, i, j] Jensen-Shannon distance  sqrt(JS(P, Q)), natural log (so at most sqrt(ln 2))
 //   out[2, i, j] Wasserstein-1  Σ_k |F_P(k) − F_Q(k)| / K   (F the CDF over bins)
 //   out[3, i, j] cosine distance  1 − P·Q / (|P| |Q|)
 // A pair with an empty cohort gives NaN in all four. One invocation per pair, bins in order: deterministic.
-// Bindings: @group(0) 0 counts: u32 [C, K] (read); 1 out: f32 [4, C, C] (read_write); @group(1) 0 Params.
-// Grid: ceil(C² / WG), split over x and y above 65535.
+// Bindings: @group(0) 0 counts: u32 [B, C, K] (read); 1 out: f32 [B, 4, C, C] (read_write); @group(1) 0 Params.
+// Grid: ceil(B·C² / WG), split over x and y above 65535.
 
 override WG: u32 = 64u;
 
-struct Params { cohorts: u32, bins: u32, eps: f32 }
+struct Params { cohorts: u32, bins: u32, eps: f32, blocks: u32 }
 
 @group(0) @binding(0) var<storage, read> counts: array<u32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(1) @binding(0) var<uniform> p: Params;
 
-fn total(c: u32) -> f32 {
+fn total(c: u32) -> f32 { // c: a cohort row of counts, block included
   var t = 0.0;
   for (var k = 0u; k < p.bins; k++) { t += f32(counts[c * p.bins + k]); }
   return t;
@@ -24,17 +25,20 @@ fn total(c: u32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn divergences(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let t = gid.x + gid.y * nwg.x * WG;
+  let g = gid.x + gid.y * nwg.x * WG;
   let cc = p.cohorts * p.cohorts;
-  if (t >= cc || 4u * cc > arrayLength(&out) || p.cohorts * p.bins > arrayLength(&counts)) { return; }
-  let i = t / p.cohorts;
-  let j = t % p.cohorts;
+  if (g >= p.blocks * cc || 4u * cc * p.blocks > arrayLength(&out) || p.blocks * p.cohorts * p.bins > arrayLength(&counts)) { return; }
+  let blk = g / cc;
+  let t = g % cc;
+  let i = blk * p.cohorts + t / p.cohorts;
+  let j = blk * p.cohorts + t % p.cohorts;
+  let o = blk * 4u * cc + t;
   let ti = total(i);
   let tj = total(j);
   if (ti == 0.0 || tj == 0.0) {
     var nan_bits = 0x7fc00000u; // a var: WGSL rejects NaN in constant expressions
     let nan = bitcast<f32>(nan_bits);
-    out[t] = nan; out[cc + t] = nan; out[2u * cc + t] = nan; out[3u * cc + t] = nan;
+    out[o] = nan; out[o + cc] = nan; out[o + 2u * cc] = nan; out[o + 3u * cc] = nan;
     return;
   }
   let smoothing = 1.0 + f32(p.bins) * p.eps;
@@ -62,8 +66,8 @@ fn divergences(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
     np += pk * pk;
     nq += qk * qk;
   }
-  out[t] = kl;
-  out[cc + t] = sqrt(max(js, 0.0));
-  out[2u * cc + t] = w1 / f32(p.bins);
-  out[3u * cc + t] = 1.0 - dot / sqrt(np * nq);
+  out[o] = kl;
+  out[o + cc] = sqrt(max(js, 0.0));
+  out[o + 2u * cc] = w1 / f32(p.bins);
+  out[o + 3u * cc] = 1.0 - dot / sqrt(np * nq);
 }

@@ -53,16 +53,26 @@ export { c2alLoss, headLabels, headNames, type Loss } from './train/loss.js';
 export { trainStep, type StepBatch, type StepOptions } from './train/step.js';
 export { SGD, Adam, AdamW, RowWiseAdagrad, Optimizer, clipGradNorm, learningRate, encodeOptimizerState, restoreOptimizerState, type Schedule, type NamedParams } from './train/optim.js';
 export {
-  runExperiment, train as trainModel, predict, modelConfig, stepCount, fmWeights, discover, selectCohorts, METRICS, evaluate, cohortMetrics,
-  type ExperimentOptions, type ExperimentReport, type Variant, type CohortRow, type Stat, type TrainOptions, type TrainingHistory, type Trained,
-  type AuxCohort, type TrainState, type Discovery, type DivergenceMetric, type Selection, type CohortResult, type CohortMetrics,
-} from './c2al/experiment.js';
-export { renderReport } from './c2al/report.js';
+  train as trainModel, predict, stepCount, stepsPerEpoch, epochOrder,
+  type TrainOptions, type TrainingHistory, type Trained, type TrainState, type Evaluation, type AuxHead, type Reweight, type LrSchedule,
+} from './train/loop.js';
+export { modelConfig, type ModelOptions } from './train/model-config.js';
+export { runExperiment, type ExperimentOptions } from './c2al/experiment.js';
+export type { ExperimentReport, ArmDelta, CohortSummary, ArmReport, DiscoveryReport, AttentionReport, IntervalStat, Stat } from './c2al/results.js';
+export { PROTOCOLS, DEFAULT_HYPER, type Protocol, type Hyper, type TuningGrid } from './c2al/protocol.js';
+export { ARM_KINDS, armsFor, type Arm, type ArmKind } from './c2al/arms.js';
+export { discover, selectCohorts, binPositions, permutedCohorts, METRICS, BINNINGS, type Discovery, type DivergenceMetric, type Selection, type Binning } from './c2al/discovery.js';
+export { evaluate, cohortMetrics, type CohortResult, type CohortMetrics } from './c2al/evaluate.js';
+export { TestSplit, testPredictions } from './c2al/test-split.js';
+export { attentionSnapshot, attentionWeights, layerWeights, type AttentionSnapshot } from './c2al/attention.js';
+export { meanStd, median, pairedTInterval, pairedBootstrap, percentileInterval, studentTQuantile, studentTCdf, bonferroniLevel } from './c2al/stats.js';
+export { renderReport, REPORT_PLOTS } from './c2al/report.js';
 export { lineChart, barChart, heatMap, type Series, type BarGroup } from './c2al/svg.js';
-export { metrics, bayesNE, meanStd, type Metrics } from './c2al/metrics.js';
-export { attentionStats, type AttentionStats } from './nn/attention-stats.js';
-export { syntheticClicks, type SyntheticOptions } from './data/synthetic.js';
-export { splitRows, subset, cohortsByField, type ClickData } from './data/schema.js';
+export { metrics, bayesNE, type Metrics } from './c2al/metrics.js';
+export { attentionStats, fmWeights, NEAR_ZERO, type AttentionStats } from './nn/attention-stats.js';
+export { syntheticClicks, WORLDS, type SyntheticOptions, type SyntheticWorld } from './data/synthetic.js';
+export { PLANTED_FIELDS, PLANTED_MECHANISMS, PLANTED_MOST_DIFFERENT } from './data/planted-world.js';
+export { splitRows, subset, cohortsByField, cohortGroupField, fieldValues, validateClickData, type ClickData } from './data/schema.js';
 export { parseMovieLens, loadMovieLens, MOVIELENS_AXES, type MovieLensAxis } from './data/movielens.js';
 export { DataError } from './data/schema.js';
 export { parseCsv, loadCsv, validateSchema, type CsvSchema } from './data/csv.js';

@@ -29,6 +29,8 @@ export interface KernelPlan {
   };
   /** LayerNorm rows up to this length run one invocation per row; longer rows one workgroup per row. */
   layerNormRowMaxDim: number;
+  /** Elementwise ops take the four-wide kernels (unary_vec4, binary_vec4) where their layout allows. */
+  elementwiseVec4: boolean;
 }
 
 /**
@@ -39,12 +41,14 @@ export interface KernelPlan {
 export const DEFAULT_PLAN: Readonly<KernelPlan> = deepFreeze({
   matmul: { tile: { ...MATMUL_VEC4_TILE }, minSubgroup: 8, split: { minWorkgroups: 32, minK: 1024, minChunk: 256, maxSplits: 32 } },
   layerNormRowMaxDim: 512,
+  elementwiseVec4: true,
 });
 
 /** A plan with `overrides` merged over the defaults (one level of nesting per section). */
 export interface PlanOverrides {
   matmul?: { tile?: Partial<MatmulTile>; minSubgroup?: number; split?: Partial<MatmulSplitRule> };
   layerNormRowMaxDim?: number;
+  elementwiseVec4?: boolean;
 }
 
 export function kernelPlan(overrides: PlanOverrides = {}): Readonly<KernelPlan> {
@@ -56,6 +60,7 @@ export function kernelPlan(overrides: PlanOverrides = {}): Readonly<KernelPlan> 
       split: { ...DEFAULT_PLAN.matmul.split, ...m.split },
     },
     layerNormRowMaxDim: overrides.layerNormRowMaxDim ?? DEFAULT_PLAN.layerNormRowMaxDim,
+    elementwiseVec4: overrides.elementwiseVec4 ?? DEFAULT_PLAN.elementwiseVec4,
   });
 }
 
@@ -112,6 +117,27 @@ export function matmulSplitK(a: MatmulArgs, rule: MatmulSplitRule): number {
 export function matmulSplitChunk(a: Pick<MatmulArgs, 'k' | 'sg'>, splits: number): number {
   const step = a.sg ? 4 : 1;
   return step * Math.ceil(a.k / splits / step);
+}
+
+/**
+ * binary_vec4's layout for an output of `shape` from operands of shapes `a` and `b` (NumPy broadcast), or
+ * null where it does not apply: the output's elements a multiple of 4, and each operand either the whole
+ * output (period 0) or a row repeated over leading axes (its shape, leading 1s dropped, is the output's
+ * trailing dims, with a multiple of 4 elements: a bias).
+ */
+export function binaryVec4Layout(shape: readonly number[], a: readonly number[], b: readonly number[]): { n4: number; aPeriod: number; bPeriod: number } | null {
+  const n = shape.reduce((x, d) => x * d, 1);
+  if (n === 0 || n % 4 !== 0) return null;
+  const period = (s: readonly number[]): number | null => {
+    let i = 0;
+    while (i < s.length && s[i] === 1 && s.length - i > 0) i++;
+    const t = s.slice(i), tail = shape.slice(shape.length - t.length);
+    if (t.length > shape.length || t.some((d, j) => d !== tail[j])) return null;
+    const m = t.reduce((x, d) => x * d, 1);
+    return m === n ? 0 : m % 4 === 0 ? m / 4 : null;
+  };
+  const [pa, pb] = [period(a), period(b)];
+  return pa === null || pb === null ? null : { n4: n / 4, aPeriod: pa, bPeriod: pb };
 }
 
 /** Whether fm_interaction holds T = Qᵀ·R (m × k, each rounded up to a 4-block) for these sizes; the kernel writes nothing otherwise. */

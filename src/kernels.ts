@@ -6,7 +6,7 @@
 import type { ShaderName } from './backend/shaders.gen.js';
 import { MAX_RANK } from './shape.js';
 import {
-  BINARY, CAST, UNARY, sgdRef, adamRef, adamRowsRef, adagradRowsRef, peakFmaRef, bceWithLogitsRef, histogramRef, firstNonFiniteRef, divergencesRef, embeddingBagRef, embeddingBagBackwardRef, scatterRowsRef, layerNormRef, layerNormBackwardRef, binaryRef, castRef, copyRef, fillRef, matmulRef, reduceRef, reduceColsRef, unaryRef, whereRef, fmInteractionRef,
+  BINARY, CAST, UNARY, binaryVec4Ref, sgdRef, adamRef, adamRowsRef, adagradRowsRef, peakFmaRef, bceWithLogitsRef, histogramRef, firstNonFiniteRef, divergencesRef, embeddingBagRef, embeddingBagBackwardRef, scatterRowsRef, layerNormRef, layerNormBackwardRef, binaryRef, castRef, copyRef, fillRef, matmulRef, reduceRef, reduceColsRef, unaryRef, whereRef, fmInteractionRef,
   type AdamHyper, type BinaryKernel, type CastKernel, type Data, type FmLayout, type MatmulLayout, type UnaryKernel,
 } from './reference.js';
 
@@ -67,7 +67,7 @@ export interface BceArgs { rows: number; heads: number }
 export interface NormArgs { rows: number; dim: number; eps: number }
 export interface HistogramArgs { n: number; cohorts: number; bins: number }
 export interface FiniteArgs { n: number; slot: number }
-export interface DivergenceArgs { cohorts: number; bins: number; eps: number }
+export interface DivergenceArgs { cohorts: number; bins: number; eps: number; blocks: number }
 export interface SgdArgs { n: number; lr: number; momentum: number; wd: number }
 export interface AdamArgs { n: number; h: AdamHyper }
 export interface AdamRowsArgs { n: number; dim: number; h: AdamHyper }
@@ -92,6 +92,29 @@ function binaryKernel(op: BinaryKernel): Kernel<StridedArgs> {
     params: (a) => [a.n, a.shape.length, 0, 0, ...words(a.shape), ...words(a.strides[0]!), ...words(a.strides[1]!)],
     grid: (a) => blocks(a.n, WG),
     cpu: ([x, y], [z], a) => binaryRef(op, x!, y!, z!, a.shape, a.strides[0]!, a.strides[1]!),
+  };
+}
+
+export interface UnaryVec4Args { n4: number; alpha: number }
+
+function unaryVec4Kernel(op: UnaryKernel): Kernel<UnaryVec4Args> {
+  return {
+    shader: 'unary_vec4', entry: 'unary_vec4', inputs: 1, outputs: 1, constants: { OP: UNARY[op], WG },
+    params: (a) => [a.n4, f32Bits(a.alpha)],
+    grid: (a) => blocks(a.n4, WG),
+    cpu: ([x], [y], a) => unaryRef(op, x!, y!, 4 * a.n4, a.alpha),
+  };
+}
+
+/** binary_vec4's layout: n4 vec4s of output; an operand's period (in vec4s) when it repeats, else 0. */
+export interface BinaryVec4Args { n4: number; aPeriod: number; bPeriod: number }
+
+function binaryVec4Kernel(op: BinaryKernel): Kernel<BinaryVec4Args> {
+  return {
+    shader: 'binary_vec4', entry: 'binary_vec4', inputs: 2, outputs: 1, constants: { OP: BINARY[op], WG },
+    params: (a) => [a.n4, a.aPeriod, a.bPeriod],
+    grid: (a) => blocks(a.n4, WG),
+    cpu: ([x, y], [z], a) => binaryVec4Ref(op, x!, y!, z!, a.n4, a.aPeriod, a.bPeriod),
   };
 }
 
@@ -145,9 +168,16 @@ function table<K extends string, A>(names: readonly K[], make: (k: K) => Kernel<
 
 const keys = <T extends object>(o: T): (keyof T & string)[] => Object.keys(o) as (keyof T & string)[];
 
+/** Entries `<name>_vec4` for every name (the four-wide variant of an elementwise family). */
+function vec4Table<K extends string, A>(names: readonly K[], make: (k: K) => Kernel<A>): Record<`${K}_vec4`, Kernel<A>> {
+  return Object.fromEntries(names.map((k) => [`${k}_vec4`, make(k)])) as Record<`${K}_vec4`, Kernel<A>>;
+}
+
 export const kernels = {
   ...table(keys(UNARY), unaryKernel),
   ...table(keys(BINARY), binaryKernel),
+  ...vec4Table(keys(UNARY), unaryVec4Kernel),
+  ...vec4Table(keys(BINARY), binaryVec4Kernel),
   ...table(keys(CAST), castKernel),
   reduce_sum: reduceKernel('sum'),
   reduce_max: reduceKernel('max'),
@@ -256,9 +286,9 @@ export const kernels = {
   } satisfies Kernel<FiniteArgs>,
   divergences: {
     shader: 'divergences', entry: 'divergences', inputs: 1, outputs: 1, constants: { WG: 64 },
-    params: (a) => [a.cohorts, a.bins, f32Bits(a.eps)],
-    grid: (a) => blocks(a.cohorts * a.cohorts, 64),
-    cpu: ([h], [d], a) => divergencesRef(h!, d!, a.cohorts, a.bins, a.eps),
+    params: (a) => [a.cohorts, a.bins, f32Bits(a.eps), a.blocks],
+    grid: (a) => blocks(a.blocks * a.cohorts * a.cohorts, 64),
+    cpu: ([h], [d], a) => divergencesRef(h!, d!, a.cohorts, a.bins, a.eps, a.blocks),
   } satisfies Kernel<DivergenceArgs>,
   sgd: {
     shader: 'sgd', entry: 'sgd', inputs: 1, outputs: 2, constants: { WG },

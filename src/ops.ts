@@ -6,7 +6,7 @@
 import { withOp } from './backend/profile-tags.js';
 import type { DType } from './backend/index.js';
 import { REDUCE_COLS_CHUNK, type MatmulArgs } from './kernels.js';
-import { fmFusedApplies, matmulKernelFor, matmulSplitChunk, matmulSplitK } from './kernel-plan.js';
+import { binaryVec4Layout, fmFusedApplies, matmulKernelFor, matmulSplitChunk, matmulSplitK } from './kernel-plan.js';
 import { ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, collapseDims, fmt, normalizeAxes, numel, sameShape, strides, type Shape } from './shape.js';
 import { RowSparse, Tensor, TensorError, assertFits, disposeOnThrow, installAutograd, isGradEnabled, runKernel } from './tensor.js';
 import { check, checkIds, checkList, checkNumber, checkDType, checkOptions, show } from './validate.js';
@@ -14,7 +14,7 @@ import { full, onesLike, tensor } from './create.js';
 import { BackendError } from './backend/index.js';
 import { bagPlan, lookupPlan, sortedPlan, type BagPlan, type EmbeddingField } from './embedding-plan.js';
 import { LookupFeed } from './embedding-feed.js';
-import type { UnaryKernel } from './reference.js';
+import type { BinaryKernel, UnaryKernel } from './reference.js';
 
 export type UnaryOpName = 'neg' | 'abs' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'sigmoid' | 'tanh' | 'relu' | 'gelu' | 'silu';
 export type BinaryOpName = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
@@ -36,13 +36,19 @@ export interface OpDef<A> {
 
 function unaryKernel(kernel: UnaryKernel, x: Tensor, alpha = 0): Tensor {
   const out = Tensor.empty(x.backend, x.shape);
-  runKernel(kernel, [x], [out], { n: x.size, alpha });
+  if (x.backend.plan.elementwiseVec4 && x.size % 4 === 0 && x.size > 0) runKernel(`${kernel}_vec4`, [x], [out], { n4: x.size / 4, alpha });
+  else runKernel(kernel, [x], [out], { n: x.size, alpha });
   return out;
 }
 
-function binaryKernel(kernel: 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'equal' | 'greater' | 'max_grad_mask', a: Tensor, b: Tensor): Tensor {
+function binaryKernel(kernel: BinaryKernel, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes([a.shape, b.shape], [`${kernel} input a`, `${kernel} input b`]);
   const out = Tensor.empty(a.backend, shape);
+  const vec4 = a.backend.plan.elementwiseVec4 ? binaryVec4Layout(shape, a.shape, b.shape) : null;
+  if (vec4) {
+    runKernel(`${kernel}_vec4`, [a, b], [out], vec4);
+    return out;
+  }
   const walk = collapseDims(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)]);
   runKernel(kernel, [a, b], [out], { n: out.size, shape: walk.shape, strides: walk.strides });
   return out;
@@ -417,9 +423,10 @@ export const ops = {
   }),
   divergences: def({
     forward: ([counts], { eps }: { eps: number }) => {
-      const [numCohorts, bins] = counts!.shape as [number, number];
-      const out = Tensor.empty(counts!.backend, [4, numCohorts, numCohorts]);
-      runKernel('divergences', [counts!], [out], { cohorts: numCohorts, bins, eps });
+      const [numCohorts, bins] = counts!.shape.slice(-2) as [number, number];
+      const blocks = counts!.rank === 3 ? counts!.shape[0]! : 1;
+      const out = Tensor.empty(counts!.backend, [...counts!.shape.slice(0, -2), 4, numCohorts, numCohorts]);
+      runKernel('divergences', [counts!], [out], { cohorts: numCohorts, bins, eps, blocks });
       return { out };
     },
     backward: null,
@@ -872,11 +879,12 @@ export function histogram(values: Tensor, cohorts: Tensor | ArrayLike<number>, n
 /**
  * Pairwise divergences between cohorts' histograms (u32 counts [C, K] from histogram()): returns
  * [4, C, C] = symmetric KL (ε-smoothed), Jensen-Shannon distance, Wasserstein-1 on [0, 1], cosine
- * distance. Pairs with an empty cohort are NaN.
+ * distance. Pairs with an empty cohort are NaN. Counts [B, C, K] (B labellings of the same rows, as
+ * discovery's permutation null makes) give [B, 4, C, C] in one dispatch.
  */
 export function divergences(counts: Tensor, eps = 1e-6): Tensor {
   check('divergences', [counts], ['counts'], 'u32');
-  if (counts.rank !== 2) throw new ShapeError(`divergences: counts must be [cohorts, bins], got ${counts.describe()}`);
+  if (counts.rank !== 2 && counts.rank !== 3) throw new ShapeError(`divergences: counts must be [cohorts, bins] or [blocks, cohorts, bins], got ${counts.describe()}`);
   if (!(eps > 0)) throw new TensorError(`divergences: eps must be > 0, got ${eps}`);
   return apply('divergences', [counts], { eps });
 }

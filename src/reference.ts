@@ -99,6 +99,17 @@ export function binaryRef(op: BinaryKernel, a: Data, b: Data, out: Data,
   forEachStrided(shape, [sa, sb], [], (i, [ia, ib]) => { out[i] = binaryScalar(op, a[ia!]!, b[ib!]!); });
 }
 
+/**
+ * Twin of binary_vec4: out[i] = f(a[ia], b[ib]) over n4 vec4s (4 floats each), an operand with a
+ * period p > 0 read at vec4 i % p (a row repeated over the leading axes), else at i.
+ */
+export function binaryVec4Ref(op: BinaryKernel, a: Data, b: Data, out: Data, n4: number, aPeriod: number, bPeriod: number): void {
+  for (let i = 0; i < n4; i++) {
+    const ia = aPeriod ? i % aPeriod : i, ib = bPeriod ? i % bPeriod : i;
+    for (let c = 0; c < 4; c++) out[4 * i + c] = binaryScalar(op, a[4 * ia + c]!, b[4 * ib + c]!);
+  }
+}
+
 export function whereRef(c: Data, a: Data, b: Data, out: Data, shape: readonly number[],
   sc: readonly number[], sa: readonly number[], sb: readonly number[]): void {
   forEachStrided(shape, [sc, sa, sb], [], (i, [ic, ia, ib]) => { out[i] = c[ic!] !== 0 ? a[ia!]! : b[ib!]!; });
@@ -305,7 +316,14 @@ export function firstNonFiniteRef(x: Data, flags: Data, n: number, slot: number)
 }
 
 /** The C×C matrices of symmetric KL, JS distance, Wasserstein-1 and cosine distance ([4, C, C]). */
-export function divergencesRef(counts: Data, out: Data, numCohorts: number, bins: number, eps: number): void {
+export function divergencesRef(counts: Data, out: Data, numCohorts: number, bins: number, eps: number, blocks = 1): void {
+  const cc = numCohorts * numCohorts;
+  for (let b = 0; b < blocks; b++) {
+    divergencesBlock(counts.subarray(b * numCohorts * bins, (b + 1) * numCohorts * bins), out.subarray(b * 4 * cc, (b + 1) * 4 * cc), numCohorts, bins, eps);
+  }
+}
+
+function divergencesBlock(counts: Data, out: Data, numCohorts: number, bins: number, eps: number): void {
   const cc = numCohorts * numCohorts;
   const dist = (c: number): number[] => {
     let t = 0;

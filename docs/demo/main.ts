@@ -44,24 +44,22 @@ class LossPlot {
 }
 
 function renderResults(r: ExperimentReport): void {
-  const v = r.variants[0]!;
-  const rows = [{ name: 'overall', share: 1, x: v.overall }, ...v.cohorts.map((c) => ({ name: c.name, share: c.share, x: c }))];
+  const rows = [{ name: 'overall', share: 1, x: r.overall }, ...r.cohorts.map((c) => ({ name: c.name, share: c.share, x: c }))];
   $('ne-table').innerHTML = `<table><tr><th>cohort</th><th>share</th><th>NE baseline</th><th>NE C2AL</th><th>change</th><th>Bayes floor</th></tr>${rows.map(({ name, share, x }) => {
-    const change = x.change.mean;
-    return `<tr${r.discovery.aux.includes(name) ? ' class="aux"' : ''}><td>${name}</td><td>${(100 * share).toFixed(1)}%</td><td>${ne(x.ne.baseline.mean)}</td><td>${ne(x.ne.c2al.mean)}</td>` +
+    const change = x.delta.c2al?.rel.mean ?? NaN;
+    return `<tr${r.discovery.aux.includes(name) ? ' class="aux"' : ''}><td>${name}</td><td>${(100 * share).toFixed(1)}%</td><td>${ne(x.ne.baseline!.mean)}</td><td>${ne(x.ne.c2al!.mean)}</td>` +
       `<td class="${change < 0 ? 'better' : change > 0 ? 'worse' : ''}">${pct(change)}</td><td>${x.ne.bayes === null ? '—' : ne(x.ne.bayes)}</td></tr>`;
   }).join('')}</table>`;
   $('ne').innerHTML = barChart('ne-per-cohort', 'NE per cohort: baseline vs C2AL (line: Bayes floor)', rows.map(({ name, x }) => ({
-    label: name, values: [{ value: x.ne.baseline.mean }, { value: x.ne.c2al.mean }], marker: x.ne.bayes,
+    label: name, values: [{ value: x.ne.baseline!.mean }, { value: x.ne.c2al!.mean }], marker: x.ne.bayes,
   })), ['baseline', 'C2AL'], { yLabel: 'NE', markerLabel: 'Bayes floor' });
-  const a = r.attention, bins = a.baseline.histogram.length;
-  $('attention').innerHTML = barChart('attention-histogram', '|Y| / max |Y| after training (entries per bin)', Array.from({ length: bins }, (_, i) => ({
-    label: i % 4 === 0 ? (i / bins).toFixed(1) : '', values: [{ value: a.baseline.histogram[i]! }, { value: a.c2al.histogram[i]! }],
-  })), ['baseline', 'C2AL'], { yLabel: 'entries', width: 560 }) +
-    lineChart('attention-over-training', 'Normalized entropy of |Y| over training', [
-      { label: 'baseline', x: r.curves.baseline.steps, y: r.curves.baseline.attention.map((s) => s.normalizedEntropy) },
-      { label: 'C2AL', x: r.curves.c2al.steps, y: r.curves.c2al.attention.map((s) => s.normalizedEntropy) },
-    ], { xLabel: 'step', yLabel: 'normalized entropy', width: 460 });
+  const h = r.attention.histograms, bins = h.baseline.length;
+  $('attention').innerHTML = barChart('attention-histogram', `Attention weights |Y| / max |Y| (${r.attention.kind} Y; share per bin)`, Array.from({ length: bins }, (_, i) => ({
+    label: i % 4 === 0 ? (i / bins).toFixed(1) : '', values: [{ value: h.init[i]! }, { value: h.baseline[i]! }, { value: h.c2al[i]! }],
+  })), ['initialization', 'baseline', 'C2AL'], { yLabel: 'share', width: 560 }) +
+    lineChart('validation-curves', 'Validation NE over training (early stopping restores the best)', Object.entries(r.curves.validation).map(([arm, ev]) => ({
+      label: arm, x: ev.map((e) => e.step), y: ev.map((e) => e.ne),
+    })), { xLabel: 'step', yLabel: 'validation NE', width: 460 });
 }
 
 async function main(): Promise<void> {
@@ -92,7 +90,7 @@ async function main(): Promise<void> {
     void (async () => {
       const f = new FormData(form);
       const num = (k: string, lo: number) => Math.max(lo, Math.floor(Number(f.get(k)) || lo));
-      const lambda = Math.max(0, Number(f.get('lambda')) || 0), steps = num('steps', 1), rows = num('rows', 500), seed = num('seed', 1);
+      const lambda = Math.max(0, Number(f.get('lambda')) || 0), epochs = num('epochs', 1), rows = num('rows', 500), seed = num('seed', 1);
       const axis = String(f.get('axis'));
       button.disabled = true;
       $('error').hidden = true;
@@ -105,8 +103,9 @@ async function main(): Promise<void> {
       try {
         const base = syntheticClicks({ rows, seed });
         const data = axis === 'age' ? base : cohortsByField(base, axis);
+        // One seed, the baseline and C2AL: a demo of the method, not the protocol's evidence (that needs seeds and controls).
         const report = await runExperiment(data, gpu, {
-          seeds: 1, steps, batch: 256, lambdas: [lambda], logEvery: Math.max(1, Math.round(steps / 40)),
+          seeds: 1, arms: ['baseline', 'c2al'], lambdas: [lambda], maxEpochs: epochs, patience: 1, permutations: 50, bootstrap: 100, hyper: { batch: 256 }, world: 'planted',
           progress: (label) => {
             const index = run++, t0 = performance.now();
             return (step, total) => {

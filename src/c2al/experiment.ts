@@ -1,95 +1,121 @@
 /**
- * C2AL end to end on one dataset: train a baseline, discover the most divergent cohorts from its
- * predictions, train C2AL with auxiliary heads for them (one run per λ of a sweep), and evaluate NE
- * overall and per cohort against the baseline and the Bayes floor, over several seeds. Ablations are
- * options: random cohorts instead of divergent ones, N > 2 auxiliary cohorts, a λ sweep, frozen Y.
+ * C2AL under a protocol a reviewer accepts. For each world (a synthetic generator seed, or the one real
+ * dataset): split the rows (train / valid / test, the test split sealed), train the baseline for every
+ * seed with early stopping on its own validation NE, discover the most divergent cohort pair on seed 1's
+ * validation predictions (permutation null; every seed's choice recorded for stability), then train every
+ * other arm (C2AL, random pairs, reweighting, duplicate heads) on the same seeds and the same batch order.
+ * On the first world and seed, before any comparison, the baseline's hyperparameters are tuned on
+ * validation and λ is chosen on validation by a declared criterion; all arms use them. Each arm and seed
+ * reads the test split once, after its run is selected. Changes are paired by (world, seed) and reported
+ * with 95% t-intervals over those units and paired bootstrap intervals over test rows (summary.ts).
  */
 import type { Backend } from '../backend/index.js';
-import { DataError } from '../data/schema.js';
-import { splitRows, subset, type ClickData } from '../data/schema.js';
-import { saveCheckpoint, writeFileAtomic } from '../nn/checkpoint.js';
-import type { DhenModel } from '../nn/dhen.js';
+import { cohortGroupField, fieldValues, splitRows, subset, DataError, type ClickData } from '../data/schema.js';
+import { DhenModel } from '../nn/dhen.js';
+import { decodeSafetensors, encodeModule, restore, saveCheckpoint, writeFileAtomic } from '../nn/checkpoint.js';
 import { TensorError } from '../tensor.js';
-import { attentionStats, type AttentionStats } from '../nn/attention-stats.js';
-import { discover, selectCohorts, type Discovery, type DivergenceMetric, type Selection } from './discovery.js';
-import { evaluate, type CohortResult } from './evaluate.js';
-import { meanStd } from './metrics.js';
+import { modelConfig } from '../train/model-config.js';
+import { predict, train, type Evaluation, type TrainingHistory, type TrainOptions } from '../train/loop.js';
+import { armsFor, ARM_KINDS, type Arm, type ArmKind } from './arms.js';
+import { attentionSnapshot, type AttentionSnapshot } from './attention.js';
+import { discover, selectCohorts, type Binning, type Discovery, type DivergenceMetric, type Selection } from './discovery.js';
+import { cohortMetrics } from './evaluate.js';
+import { PROTOCOLS, DEFAULT_HYPER, type Hyper, type Protocol, type TuningGrid } from './protocol.js';
+import { dataFingerprint, decodeBytes, decodeFloats, encodeBytes, encodeFloats, RunStore } from './run-store.js';
 import { median } from './stats.js';
+import { summarize, type TestRows, type UnitTest } from './summary.js';
+import { TestSplit, testPredictions } from './test-split.js';
+import { bestTrial, chooseLambda, gridPoints, LAMBDA_CRITERION, type LambdaTrial } from './tuning.js';
+import type { ArmReport, DiscoveryReport, ExperimentReport } from './results.js';
 import { renderReport } from './report.js';
-import { auxWeights, fmWeights, predict, stepCount, train, type AuxCohort, type TrainOptions, type TrainingHistory } from '../train/loop.js';
 
-export { METRICS, discover, selectCohorts, type Discovery, type DivergenceMetric, type Selection } from './discovery.js';
-export { evaluate, cohortMetrics, type CohortResult, type CohortMetrics } from './evaluate.js';
-export { train, predict, modelConfig, stepCount, fmWeights, auxWeights, type TrainOptions, type TrainingHistory, type Trained, type AuxCohort, type TrainState } from '../train/loop.js';
+export type { ExperimentReport } from './results.js';
 
-export interface ExperimentOptions extends Omit<TrainOptions, 'aux' | 'onStep' | 'onLog' | 'checkpoint' | 'resume'> {
+export interface ExperimentOptions {
+  protocol?: Protocol['name'];
   seeds?: number;
-  /** λ of every auxiliary head; several values run one C2AL model per value (a sweep). Default [0.5]. */
+  worldSeeds?: number;
+  arms?: ArmKind[];
   lambdas?: number[];
-  /** Override λ of the head and tail cohorts (the first two auxiliary cohorts) when `lambdas` has one value. */
-  lambdaHead?: number;
-  lambdaTail?: number;
-  /** How many auxiliary cohorts (default 2: head and tail), or their names. */
+  tune?: boolean;
+  grid?: Partial<TuningGrid>;
+  maxEpochs?: number;
+  patience?: number;
+  evalEvery?: number;
+  randomDraws?: number;
+  permutations?: number;
+  bootstrap?: number;
+  /** The hyperparameters every arm trains with (untuned), or the defaults the tuning grid varies. */
+  hyper?: Partial<Hyper>;
+  /** How many auxiliary cohorts (default 2: head and tail), or their names (then no discovery choice). */
   auxCohorts?: number | string[];
-  /** How cohorts are chosen when `auxCohorts` is a number: by divergence (the method) or at random (a control). */
-  select?: Selection;
   metric?: DivergenceMetric;
   minShare?: number;
+  binning?: Binning;
   bins?: number;
+  freezeY?: boolean;
+  auxHidden?: number[];
+  headHidden?: number[];
+  capture?: boolean;
+  /** The synthetic world's name, for the report. */
+  world?: string;
   log?: (line: string) => void;
   /** A progress callback per training run: `label` names the run; returns the per-step callback. */
-  progress?: (label: string) => (step: number, steps: number) => void;
-  /** Live losses of each training run (`label` names it), as training produces them. */
+  progress?: (label: string) => ((step: number, steps: number) => void) | undefined;
   onTrainLog?: (label: string, step: number, loss: Record<string, number>) => void;
-  /** Called once discovery has chosen the auxiliary cohorts (before C2AL trains). */
   onDiscovery?: (d: Discovery, aux: number[]) => void;
-  /** Run folder (Node): config.json, metrics.json, report.html and seed 1's checkpoints. */
+  /** Run folder (Node): experiment.json, runs/, metrics.json, report.html, the first seed's checkpoints. */
   out?: string;
+  /** Continue the experiment in `out`. */
+  resume?: boolean;
 }
 
-export interface Stat { mean: number; std: number }
-export interface CohortRow { name: string; share: number; ne: { baseline: Stat; c2al: Stat; bayes: number | null }; auc: { baseline: Stat; c2al: Stat }; change: Stat }
-export interface Variant { name: string; aux: { cohort: string; lambda: number }[]; cohorts: CohortRow[]; overall: Omit<CohortRow, 'name' | 'share'> }
+interface StoredRows { labels: string; cohort: string; trueProb: string | null }
+const rowsFrom = (s: StoredRows): TestRows => ({ labels: decodeFloats(s.labels), cohort: decodeFloats(s.cohort), ...(s.trueProb ? { trueProb: decodeFloats(s.trueProb) } : {}) });
 
-export interface ExperimentReport {
-  discovery: {
-    head: string; tail: string; metric: DivergenceMetric; matrix: number[][];
-    matrices: Record<DivergenceMetric, number[][]>; shares: number[]; cohortNames: string[];
-    /** The cohorts that got auxiliary heads and how they were chosen. */
-    aux: string[]; selection: Selection | 'given';
-    truth?: { head: string; tail: string };
-  };
-  /** The first C2AL variant against the baseline (the only one unless λ is swept). */
-  cohorts: CohortRow[];
-  overall: Variant['overall'];
-  variants: Variant[];
-  /** Density of the FM attention weights Y after training (averaged over seeds; first variant). */
-  attention: { baseline: AttentionStats; c2al: AttentionStats };
-  /** Seed 1's training history: losses and attention statistics over training. */
-  curves: { baseline: TrainingHistory; c2al: TrainingHistory };
-  /** The serving model against the baseline: same tensors, and the measured cost of a forward pass over the test split. */
-  inference: { sameParameters: boolean; baselineMs: number; c2alMs: number; ratio: number };
-  options: { steps: number; batch: number; freezeY: boolean; rows: { train: number; valid: number; test: number } };
-  seeds: number;
-  adapter: string;
-  seconds: number;
-  out?: string;
-  /** report.html in the run folder, when one was written. */
-  report?: string;
+/** What a finished training run keeps: its history (no per-step attention), validation predictions, weights. */
+interface UnitResult {
+  history: Omit<TrainingHistory, 'attention'> & { attention: TrainingHistory['attention'] };
+  valPred: string;
+  valNE: number;
+  valCohortNE: number[];
+  attention: AttentionSnapshot | null;
+  config: ReturnType<typeof modelConfig>;
 }
 
-function meanAttention(all: AttentionStats[]): AttentionStats {
-  const avg = (pick: (a: AttentionStats) => number): number => all.reduce((acc, a) => acc + pick(a), 0) / all.length;
+function protocolOf(o: ExperimentOptions): Protocol {
+  const base = PROTOCOLS[o.protocol ?? 'quick'];
+  if (!base) throw new TensorError(`experiment: protocol must be quick or full, got '${o.protocol}'`);
   return {
-    entries: all[0]!.entries, entropy: avg((a) => a.entropy), normalizedEntropy: avg((a) => a.normalizedEntropy), gini: avg((a) => a.gini),
-    nearZero: avg((a) => a.nearZero), kurtosis: avg((a) => a.kurtosis), histogram: all[0]!.histogram.map((_, i) => avg((a) => a.histogram[i]!)),
+    ...base,
+    ...Object.fromEntries(Object.entries({
+      seeds: o.seeds, worldSeeds: o.worldSeeds, arms: o.arms, lambdas: o.lambdas, tune: o.tune, maxEpochs: o.maxEpochs, patience: o.patience,
+      evalEvery: o.evalEvery, randomDraws: o.randomDraws, permutations: o.permutations, bootstrap: o.bootstrap,
+    }).filter(([, v]) => v !== undefined)),
+    grid: { ...base.grid, ...o.grid },
   };
 }
 
-function sameParameters(a: DhenModel, b: DhenModel): boolean {
-  const sig = (m: DhenModel) => JSON.stringify(m.namedParameters().map(([n, t]) => [n, t.shape]));
-  return sig(a) === sig(b);
+function validateOptions(datasets: ClickData[], p: Protocol, o: ExperimentOptions): void {
+  const bad = (what: string): never => { throw new TensorError(`experiment: ${what}`); };
+  for (const [name, v] of [['seeds', p.seeds], ['maxEpochs', p.maxEpochs], ['patience', p.patience], ['randomDraws', p.randomDraws], ['permutations', p.permutations], ['bootstrap', p.bootstrap]] as const) {
+    if (!(Number.isInteger(v) && v >= 1)) bad(`${name} must be a positive integer, got ${v}`);
+  }
+  if (!p.lambdas.length) bad('lambdas must list at least one λ');
+  for (const l of p.lambdas) if (!(l >= 0 && Number.isFinite(l))) bad(`λ must be a finite number >= 0, got ${l}`);
+  if (!p.arms.length || !p.arms.includes('baseline')) bad(`the arms must include the baseline, got ${p.arms.join(', ') || 'none'}`);
+  for (const a of p.arms) if (!ARM_KINDS.includes(a)) bad(`unknown arm '${a}'; the arms are ${ARM_KINDS.join(', ')}`);
+  if (p.tune) gridPoints(p.grid);
+  const names = datasets[0]!.cohortNames;
+  if (names.length < 2) throw new DataError(`the cohort axis has one cohort (${names[0]}); C2AL needs at least two`);
+  if (Array.isArray(o.auxCohorts)) {
+    const unknown = o.auxCohorts.filter((n) => !names.includes(n));
+    if (unknown.length) throw new DataError(`unknown cohort ${unknown.map((n) => `'${n}'`).join(', ')}; the cohorts are ${names.join(', ')}`);
+    if (!o.auxCohorts.length || new Set(o.auxCohorts).size !== o.auxCohorts.length) throw new DataError(`auxiliary cohorts must be distinct and at least one, got ${o.auxCohorts.join(', ')}`);
+  }
 }
+
+const hyperKey = (h: Hyper): string => `lr=${h.lr} l2=${h.embeddingL2} wd=${h.weightDecay} dim=${h.dim} b=${h.batch} ${h.schedule} w=${h.warmup} k=${h.k} ${h.y}${h.clip ? ` clip=${h.clip}` : ''}${h.dropout ? ` drop=${h.dropout}` : ''}`;
 
 /** Median wall time of a forward pass over `data`, alternating the models so drift hits both alike. */
 async function forwardCost(models: DhenModel[], data: ClickData, reps = 5): Promise<number[]> {
@@ -104,118 +130,252 @@ async function forwardCost(models: DhenModel[], data: ClickData, reps = 5): Prom
   return times.map(median);
 }
 
-function validateOptions(data: ClickData, o: ExperimentOptions): void {
-  const seeds = o.seeds ?? 3;
-  if (!(Number.isInteger(seeds) && seeds >= 1)) throw new TensorError(`experiment: seeds must be a positive integer, got ${seeds}`);
-  const lambdas = o.lambdas ?? [0.5];
-  if (!lambdas.length) throw new TensorError('experiment: lambdas must list at least one λ');
-  for (const l of [...lambdas, o.lambdaHead, o.lambdaTail]) {
-    if (l !== undefined && !(l >= 0 && Number.isFinite(l))) throw new TensorError(`experiment: λ must be a finite number >= 0, got ${l}`);
-  }
-  if (lambdas.length > 1 && (o.lambdaHead !== undefined || o.lambdaTail !== undefined)) {
-    throw new TensorError('experiment: lambdaHead/lambdaTail apply to a single λ; a sweep gives every head the same λ');
-  }
-  if (Array.isArray(o.auxCohorts)) {
-    const unknown = o.auxCohorts.filter((n) => !data.cohortNames.includes(n));
-    if (unknown.length) throw new DataError(`unknown cohort ${unknown.map((n) => `'${n}'`).join(', ')}; the cohorts are ${data.cohortNames.join(', ')}`);
-    if (!o.auxCohorts.length || new Set(o.auxCohorts).size !== o.auxCohorts.length) throw new DataError(`auxiliary cohorts must be distinct and at least one, got ${o.auxCohorts.join(', ')}`);
-  }
+/** A 20-bin density (shares of rows) of `pred` for each cohort. */
+function densities(pred: ArrayLike<number>, data: ClickData): DiscoveryReport['densities'] {
+  return data.cohortNames.map((cohort, c) => {
+    const h = new Array<number>(20).fill(0);
+    let n = 0;
+    for (let i = 0; i < pred.length; i++) if (data.cohort[i] === c) { h[Math.min(19, Math.floor(pred[i]! * 20))]!++; n++; }
+    return { cohort, histogram: h.map((x) => (n ? x / n : 0)) };
+  });
 }
 
-/** Discovery on seed 1's baseline, then baseline and C2AL (each variant) over `seeds` seeds, evaluated on the test split. */
-export async function runExperiment(data: ClickData, backend: Backend, o: ExperimentOptions = {}): Promise<ExperimentReport> {
-  validateOptions(data, o);
+/** Runs the protocol on `datasets` (one per world seed; real data: one) and returns the report. */
+export async function runExperiment(input: ClickData | ClickData[], backend: Backend, o: ExperimentOptions = {}): Promise<ExperimentReport> {
+  const datasets = Array.isArray(input) ? input : [input];
+  const p = protocolOf(o);
+  const worlds = datasets.slice(0, Math.max(1, Math.min(p.worldSeeds, datasets.length)));
+  validateOptions(worlds, p, o);
   const t0 = performance.now();
   const log = o.log ?? (() => {});
-  const progress = o.progress ?? (() => undefined);
-  const split = splitRows(data.rows, 7);
-  const [trainSet, valid, testSet] = [subset(data, split.train), subset(data, split.valid), subset(data, split.test)];
-  if (!valid.rows || !testSet.rows) throw new DataError(`${data.rows} rows are too few for a validation and a test split`);
-  const seeds = o.seeds ?? 3, lambdas = o.lambdas ?? [0.5], steps = stepCount(trainSet.rows, o);
-  const names = data.cohortNames;
-  const base: Float64Array[] = [];
-  const variants = lambdas.map(() => [] as Float64Array[]);
-  const attention = { baseline: [] as AttentionStats[], c2al: [] as AttentionStats[] };
-  let curves: ExperimentReport['curves'] | null = null;
-  let inference: ExperimentReport['inference'] | null = null;
-  let found: Awaited<ReturnType<typeof discover>> | null = null;
-  let chosen: number[] = [];
-  // lambdaHead / lambdaTail apply to a single λ only (validateOptions refuses them with a sweep).
-  const auxFor = (lambda: number): AuxCohort[] => auxWeights(chosen, lambda, o.lambdaHead, o.lambdaTail);
-  const variantName = (lambda: number) => `C2AL λ=${lambda}`;
-  for (let s = 1; s <= seeds; s++) {
-    log(`seed ${s}/${seeds}: training the baseline (${steps} steps)`);
-    const baseLabel = `seed ${s}/${seeds} baseline`;
-    const b = await train(trainSet, backend, { ...o, seed: s, aux: [], onStep: progress(baseLabel), onLog: o.onTrainLog && ((step, loss) => o.onTrainLog!(baseLabel, step, loss)) });
-    if (!found) {
-      found = await discover(await predict(b.model, valid), valid.cohort, names.length, backend, { metric: o.metric, minShare: o.minShare, bins: o.bins });
-      chosen = Array.isArray(o.auxCohorts) ? o.auxCohorts.map((n) => names.indexOf(n)) : selectCohorts(found, o.auxCohorts ?? 2, o.select ?? 'divergence');
-      log(`discovery (${found.metric}): head = ${names[found.head]}, tail = ${names[found.tail]}; auxiliary heads for ${chosen.map((c) => names[c]).join(', ')}` +
-        (Array.isArray(o.auxCohorts) ? ' (given)' : o.select === 'random' ? ' (random control)' : ''));
-      o.onDiscovery?.(found, chosen);
+  const names = worlds[0]!.cohortNames;
+  const store = await RunStore.open(o.out, {
+    data: worlds.map(dataFingerprint), protocol: p,
+    options: { hyper: o.hyper ?? null, auxCohorts: o.auxCohorts ?? null, metric: o.metric ?? null, minShare: o.minShare ?? null, binning: o.binning ?? null, bins: o.bins ?? null, freezeY: !!o.freezeY, auxHidden: o.auxHidden ?? null, headHidden: o.headHidden ?? null },
+  }, !!o.resume);
+  let hyper: Hyper = { ...DEFAULT_HYPER, ...o.hyper };
+  const splits = worlds.map((data) => {
+    const s = splitRows(data.rows, 7);
+    const [trainSet, valid] = [subset(data, s.train), subset(data, s.valid)];
+    if (!valid.rows || !s.test.length) throw new DataError(`${data.rows} rows are too few for a validation and a test split`);
+    const groupField = cohortGroupField(data);
+    return { trainSet, valid, test: TestSplit.seal(subset(data, s.test)), groupField, groups: groupField ? fieldValues(valid, groupField) : undefined };
+  });
+  const valNEOf = (v: ClickData) => async (m: DhenModel): Promise<number> => cohortMetrics(v, await predict(m, v)).overall.metrics.ne;
+
+  /** One training run (world w, an arm's heads, seed s), or its saved result. */
+  const runUnit = async (w: number, arm: Arm, lambda: number | null, s: number, h: Hyper, snapshot: boolean): Promise<{ key: string; result: UnitResult }> => {
+    const key = `w${w + 1}/${arm.name}${lambda === null ? '' : ` λ=${lambda}`}/${hyperKey(h)}/s${s}`;
+    const cached = await store.result<UnitResult>(key);
+    if (cached) return { key, result: cached };
+    const { trainSet, valid } = splits[w]!;
+    const label = `${worlds.length > 1 ? `world ${w + 1} ` : ''}seed ${s}/${p.seeds} ${arm.name}${lambda === null || arm.kind === 'baseline' ? '' : ` λ=${lambda}`}`;
+    log(`training ${label}`);
+    const state = await store.state(key);
+    const opts: TrainOptions = {
+      seed: s, batch: h.batch, lr: h.lr, dim: h.dim, weightDecay: h.weightDecay, embeddingL2: h.embeddingL2, schedule: h.schedule, warmup: h.warmup,
+      k: h.k, y: h.y, ...(h.clip ? { clip: h.clip } : {}), ...(h.dropout ? { dropout: h.dropout } : {}),
+      headHidden: o.headHidden, auxHidden: o.auxHidden, freezeY: o.freezeY, capture: o.capture,
+      aux: arm.aux, reweight: arm.reweight, validate: valNEOf(valid), maxEpochs: p.maxEpochs, patience: p.patience, evalEvery: p.evalEvery,
+      onStep: o.progress?.(label), onLog: o.onTrainLog && ((step, loss) => o.onTrainLog!(label, step, loss)),
+      ...(state.save ? { checkpoint: { every: 'eval' as const, save: state.save } } : {}), resume: state.resume,
+    };
+    const t = await train(trainSet, backend, opts);
+    try {
+      const valPred = await predict(t.model, valid);
+      const m = cohortMetrics(valid, valPred);
+      const result: UnitResult = {
+        history: t.history, valPred: encodeFloats(valPred), valNE: m.overall.metrics.ne, valCohortNE: m.cohorts.map((c) => c.metrics.ne),
+        attention: snapshot ? await attentionSnapshot(t.model, valid) : null, config: t.model.config,
+      };
+      await store.saveResult(key, result);
+      await store.saveResult(`${key}/weights`, encodeBytes(await encodeModule(t.model.forInference())));
+      return { key, result };
+    } finally {
+      t.model.dispose();
     }
-    base.push(await predict(b.model, testSet));
-    attention.baseline.push(attentionStats(await fmWeights(b.model)));
-    if (o.out && s === 1) await saveCheckpoint(`${o.out}/baseline`, b.model, { config: b.model.config });
-    for (const [v, lambda] of lambdas.entries()) {
-      log(`seed ${s}/${seeds}: training ${variantName(lambda)}`);
-      const label = `seed ${s}/${seeds} ${variantName(lambda)}`;
-      const c = await train(trainSet, backend, { ...o, seed: s, aux: auxFor(lambda), onStep: progress(label), onLog: o.onTrainLog && ((step, loss) => o.onTrainLog!(label, step, loss)) });
-      const serving = c.model.forInference();
-      variants[v]!.push(await predict(serving, testSet));
-      if (v === 0) {
-        attention.c2al.push(attentionStats(await fmWeights(c.model)));
-        if (s === 1) {
-          curves = { baseline: b.history, c2al: c.history };
-          const [baselineMs, c2alMs] = await forwardCost([b.model, serving], testSet);
-          inference = { sameParameters: sameParameters(b.model, serving), baselineMs: baselineMs!, c2alMs: c2alMs!, ratio: c2alMs! / baselineMs! };
-          if (o.out) {
-            await saveCheckpoint(`${o.out}/c2al-train`, c.model, { config: c.model.config });
-            await saveCheckpoint(`${o.out}/c2al-inference`, serving, { config: serving.config });
-          }
+  };
+
+  /** The serving model of a finished unit, from its saved weights. */
+  const servingModel = async (key: string, result: UnitResult): Promise<DhenModel> => {
+    const model = new DhenModel({ ...result.config, auxHeads: [] }, backend);
+    restore(model.namedParameters(), decodeSafetensors(decodeBytes((await store.result<string>(`${key}/weights`))!), `${key} weights`).tensors, `${key} weights`);
+    return model;
+  };
+
+  /** The test split's verdict on a finished unit: its serving model's predictions, read once per key. */
+  const testRows: (TestRows | null)[] = worlds.map(() => null);
+  const testUnit = async (w: number, key: string, result: UnitResult): Promise<Float64Array> => {
+    const cached = await store.result<string>(`${key}/test`);
+    if (cached) {
+      splits[w]!.test.reads.push(key);
+      testRows[w] ??= rowsFrom((await store.result<StoredRows>(`w${w + 1}/test-rows`))!);
+      return decodeFloats(cached);
+    }
+    const model = await servingModel(key, result);
+    try {
+      const read = await testPredictions(model, splits[w]!.test, key);
+      await store.saveResult(`${key}/test`, encodeFloats(read.pred));
+      if (!testRows[w]) {
+        testRows[w] = { labels: read.labels, cohort: read.cohort, ...(read.trueProb ? { trueProb: read.trueProb } : {}) };
+        await store.saveResult(`w${w + 1}/test-rows`, { labels: encodeFloats(read.labels), cohort: encodeFloats(read.cohort), trueProb: read.trueProb ? encodeFloats(read.trueProb) : null });
+      }
+      return read.pred;
+    } finally {
+      model.dispose();
+    }
+  };
+
+  // 1. Tuning (first world, first seed): the baseline's lr, embedding L2 and dim, by validation NE.
+  const baselineArm: Arm = { name: 'baseline', kind: 'baseline', cohorts: [], aux: [] };
+  const trials: { lr: number; embeddingL2: number; dim: number; valNE: number }[] = [];
+  if (p.tune) {
+    for (const point of gridPoints(p.grid)) {
+      const { result } = await runUnit(0, baselineArm, null, 1, { ...hyper, ...point }, true);
+      trials.push({ ...point, valNE: result.history.best?.ne ?? result.valNE });
+    }
+    const best = bestTrial(trials);
+    hyper = { ...hyper, lr: best.lr, embeddingL2: best.embeddingL2, dim: best.dim };
+    log(`tuned on validation (world 1, seed 1): lr ${hyper.lr}, embedding L2 ${hyper.embeddingL2}, dim ${hyper.dim} (validation NE ${best.valNE.toFixed(4)})`);
+  }
+
+  // 2. Baselines, discovery per world.
+  const seeds = Array.from({ length: p.seeds }, (_, i) => i + 1);
+  const baselines = [] as { key: string; result: UnitResult }[][];
+  const discoveries: Discovery[] = [];
+  const chosen: number[][] = [];
+  const stability = new Map<string, number>();
+  for (const [w, split] of splits.entries()) {
+    baselines.push([]);
+    for (const s of seeds) {
+      const unit = await runUnit(w, baselineArm, null, s, hyper, true);
+      baselines[w]!.push(unit);
+      const d = await discover(decodeFloats(unit.result.valPred), split.valid.cohort, names.length, backend, {
+        metric: o.metric, minShare: o.minShare, binning: o.binning, bins: o.bins, permutations: p.permutations, groups: split.groups, seed: s,
+      });
+      const pair = [names[d.head]!, names[d.tail]!].join(' / ');
+      stability.set(pair, (stability.get(pair) ?? 0) + 1);
+      if (s === 1) {
+        discoveries.push(d);
+        const aux = Array.isArray(o.auxCohorts) ? o.auxCohorts.map((n) => names.indexOf(n)) : selectCohorts(d, o.auxCohorts ?? 2, 'divergence');
+        chosen.push(aux);
+        log(`discovery (world ${w + 1}): ${pair}, score ${d.null.score.toFixed(2)}, family-wise p = ${d.null.pValue.toFixed(3)} (${d.null.permutations} permutations across ${d.null.level === 'group' ? `${split.groupField}s` : 'rows'})` +
+          `${d.significant ? '' : ': not above chance, so this run is exploratory'}; auxiliary heads for ${aux.map((c) => names[c]).join(', ')}`);
+        o.onDiscovery?.(d, aux);
+      }
+    }
+  }
+
+  // 3. λ on validation (first world, first seed), by the declared criterion.
+  const lambdaTrials: LambdaTrial[] = [];
+  let lambda = p.lambdas[0]!, lambdaReason = 'the only candidate';
+  const c2alArm = (w: number, l: number): Arm => armsFor(['c2al'], chosen[w]!, discoveries[w]!, l, 1)[0]!;
+  const needsLambda = p.arms.some((a) => a !== 'baseline');
+  if (needsLambda && p.lambdas.length > 1) {
+    const targeted = chosen[0]!;
+    for (const l of p.lambdas) {
+      const { result } = await runUnit(0, c2alArm(0, l), l, 1, hyper, true);
+      lambdaTrials.push({ lambda: l, overall: result.valNE, targeted: targeted.reduce((a, c) => a + result.valCohortNE[c]!, 0) / targeted.length });
+    }
+    ({ lambda, reason: lambdaReason } = chooseLambda(lambdaTrials, baselines[0]![0]!.result.valNE));
+    log(`λ = ${lambda} on validation: ${lambdaReason}`);
+  }
+
+  // 4. Every arm, every world and seed; each reads the test split once, after it is selected.
+  const arms = splits.map((_, w) => armsFor(p.arms, chosen[w]!, discoveries[w]!, lambda, p.randomDraws));
+  const units: UnitTest[] = [];
+  const armRuns = new Map<string, ArmReport>();
+  const snapshots = { baseline: [] as AttentionSnapshot[], c2al: [] as AttentionSnapshot[], init: [] as AttentionSnapshot[] };
+  let c2alFirst: UnitResult | null = null;
+  const validation: Record<string, Evaluation[]> = {};
+  for (const [w, split] of splits.entries()) {
+    for (const [si, s] of seeds.entries()) {
+      const base = baselines[w]![si]!;
+      const testOf = new Map<string, Float64Array>([['baseline', await testUnit(w, base.key, base.result)]]);
+      const init = new DhenModel(modelConfig(split.trainSet, { seed: s, dim: hyper.dim, k: hyper.k, y: hyper.y, headHidden: o.headHidden }), backend);
+      snapshots.init.push(await attentionSnapshot(init, split.valid));
+      init.dispose();
+      snapshots.baseline.push(base.result.attention!);
+      const runs = [{ arm: arms[w]![0]!, unit: base }];
+      for (const arm of arms[w]!.filter((a) => a.kind !== 'baseline')) {
+        const unit = await runUnit(w, arm, lambda, s, hyper, arm.kind === 'c2al');
+        testOf.set(arm.name, await testUnit(w, unit.key, unit.result));
+        runs.push({ arm, unit });
+        if (arm.kind === 'c2al') {
+          snapshots.c2al.push(unit.result.attention!);
+          if (w === 0 && s === 1) c2alFirst = unit.result;
         }
       }
-      c.model.dispose();
+      for (const { arm, unit } of runs) {
+        const r = armRuns.get(arm.name) ?? {
+          name: arm.name, kind: arm.kind, heads: arm.aux.map((a) => (a.cohort === null ? 'y' : names[a.cohort]!)), reweighted: (arm.reweight?.cohorts ?? []).map((c) => names[c]!),
+          lambda: arm.kind === 'baseline' ? null : lambda, perSeed: [],
+        };
+        const h = unit.result.history;
+        r.perSeed.push({ seed: s, worldSeed: w + 1, bestStep: h.best?.step ?? h.stepsRun, bestEpoch: h.best?.epoch ?? 0, valNE: h.best?.ne ?? unit.result.valNE, stopped: h.stopped, steps: h.stepsRun, seconds: h.seconds });
+        armRuns.set(arm.name, r);
+        if (w === 0 && s === 1) validation[arm.name] = h.validation;
+      }
+      units.push({ world: w, seed: s, testOf, rows: testRows[w]! });
     }
-    b.model.dispose();
   }
-  const stat = (xs: number[]): Stat => meanStd(xs);
-  const change = (c: CohortResult): number => (c.c2al.ne - c.baseline.ne) / c.baseline.ne;
-  const summarize = (v: number): Variant => {
-    const evals = base.map((b, i) => evaluate(testSet, b, variants[v]![i]!));
-    const row = (pick: (e: ReturnType<typeof evaluate>) => CohortResult) => ({
-      ne: { baseline: stat(evals.map((e) => pick(e).baseline.ne)), c2al: stat(evals.map((e) => pick(e).c2al.ne)), bayes: pick(evals[0]!).bayes },
-      auc: { baseline: stat(evals.map((e) => pick(e).baseline.auc)), c2al: stat(evals.map((e) => pick(e).c2al.auc)) },
-      change: stat(evals.map((e) => change(pick(e)))),
-    });
-    return {
-      name: variantName(lambdas[v]!), aux: auxFor(lambdas[v]!).map((a) => ({ cohort: names[a.cohort]!, lambda: a.lambda })),
-      cohorts: names.map((name, c) => ({ name, share: evals[0]!.cohorts[c]!.share, ...row((e) => e.cohorts[c]!) })),
-      overall: row((e) => e.overall),
-    };
-  };
-  const all = lambdas.map((_, v) => summarize(v));
-  // The generator's truth: the pair whose true-probability distributions differ most (same metric).
-  const truth = data.trueProb ? await discover(valid.trueProb!, valid.cohort, names.length, backend, { metric: o.metric, minShare: o.minShare, bins: o.bins }) : null;
+
+  // 5. The serving model of C2AL against the baseline: same parameters, the same cost.
+  const first = splits[0]!, cfg = baselines[0]![0]!.result.config;
+  let inference: ExperimentReport['inference'] = { sameParameters: true, baselineMs: NaN, c2alMs: NaN, ratio: NaN };
+  if (c2alFirst) {
+    const b = new DhenModel(cfg, backend), serving = new DhenModel({ ...c2alFirst.config, auxHeads: [] }, backend);
+    const sig = (m: DhenModel) => JSON.stringify(m.namedParameters().map(([n, t]) => [n, t.shape]));
+    const [baselineMs, c2alMs] = await forwardCost([b, serving], first.valid);
+    inference = { sameParameters: sig(b) === sig(serving), baselineMs: baselineMs!, c2alMs: c2alMs!, ratio: c2alMs! / baselineMs! };
+    b.dispose();
+    serving.dispose();
+  }
+
+  // 6. The summary: per cohort and overall, every arm against the baseline, with intervals.
+  const d0 = discoveries[0]!;
+  const truthData = first.valid;
+  const truth = truthData.trueProb ? await discover(truthData.trueProb, truthData.cohort, names.length, backend, { metric: o.metric, minShare: o.minShare, binning: o.binning, bins: o.bins, permutations: 20 }) : null;
+  const summary = summarize(units, names, p, { baseline: snapshots.baseline, c2al: snapshots.c2al, init: snapshots.init });
   const report: ExperimentReport = {
-    discovery: {
-      head: names[found!.head]!, tail: names[found!.tail]!, metric: found!.metric, matrix: found!.matrices[found!.metric],
-      matrices: found!.matrices, shares: found!.shares, cohortNames: [...names],
-      aux: chosen.map((c) => names[c]!), selection: Array.isArray(o.auxCohorts) ? 'given' : o.select ?? 'divergence',
-      ...(truth ? { truth: { head: names[truth.head]!, tail: names[truth.tail]! } } : {}),
+    protocol: {
+      name: p.name, seeds: p.seeds, worldSeeds: worlds.length, maxEpochs: p.maxEpochs, patience: p.patience, evalEvery: p.evalEvery ?? 'epoch', selection: 'validation',
+      tuned: { lr: hyper.lr, dim: hyper.dim, embeddingL2: hyper.embeddingL2, weightDecay: hyper.weightDecay, lambda: needsLambda ? lambda : null, criterion: LAMBDA_CRITERION, lambdaReason, tuned: p.tune, trials, lambdaTrials },
+      multiplicity: summary.multiplicity, bootstrap: p.bootstrap,
     },
-    cohorts: all[0]!.cohorts, overall: all[0]!.overall, variants: all,
-    attention: { baseline: meanAttention(attention.baseline), c2al: meanAttention(attention.c2al) },
-    curves: curves!, inference: inference!,
-    options: { steps, batch: Math.min(o.batch ?? 512, trainSet.rows), freezeY: !!o.freezeY, rows: { train: trainSet.rows, valid: valid.rows, test: testSet.rows } },
-    seeds, adapter: backend.description, seconds: (performance.now() - t0) / 1000,
+    arms: [...armRuns.values()],
+    discovery: {
+      head: names[d0.head]!, tail: names[d0.tail]!, metric: d0.metric, binning: d0.binning, bins: d0.bins, matrix: d0.matrices[d0.metric], matrices: d0.matrices, shares: d0.shares, cohortNames: [...names],
+      aux: chosen[0]!.map((c) => names[c]!), selection: (Array.isArray(o.auxCohorts) ? 'given' : 'divergence') as Selection | 'given',
+      ...(truth ? { truth: { head: names[truth.head]!, tail: names[truth.tail]! } } : {}),
+      null: {
+        permutations: d0.null.permutations, level: d0.null.level, groupField: first.groupField, groups: d0.null.groups, pValue: d0.null.pValue, pairPValue: d0.null.pairPValue,
+        score: d0.null.score, observed: d0.null.observed, distribution: d0.null.distribution, scores: d0.null.scores, pValues: d0.null.pValues,
+      },
+      significant: d0.significant, level: d0.level,
+      stability: { units: worlds.length * p.seeds, pairs: [...stability].map(([pair, count]) => ({ pair: pair.split(' / ') as [string, string], count })).sort((a, b) => b.count - a.count) },
+      densities: densities(decodeFloats(baselines[0]![0]!.result.valPred), first.valid),
+    },
+    cohorts: summary.cohorts, overall: summary.overall, attention: summary.attention,
+    curves: { baseline: baselines[0]![0]!.result.history, c2al: c2alFirst?.history ?? null, validation },
+    inference,
+    options: { batch: hyper.batch, freezeY: !!o.freezeY, rows: { train: first.trainSet.rows, valid: first.valid.rows, test: first.test.rows }, world: o.world ?? null },
+    seeds: p.seeds, worldSeeds: worlds.length, testReads: splits.reduce((a, s) => a + s.test.reads.length, 0),
+    adapter: backend.description, seconds: (performance.now() - t0) / 1000,
     ...(o.out ? { out: o.out, report: `${o.out}/report.html` } : {}),
   };
   if (o.out) {
-    const { log: _log, progress: _progress, onTrainLog: _onTrainLog, onDiscovery: _onDiscovery, ...options } = o;
-    await writeFileAtomic(`${o.out}/config.json`, `${JSON.stringify({ options, cohorts: names, fields: data.fields }, null, 2)}\n`);
     await writeFileAtomic(`${o.out}/metrics.json`, `${JSON.stringify(report, null, 2)}\n`);
     await writeFileAtomic(`${o.out}/report.html`, renderReport(report));
+    // The first world's and seed's selected models, as checkpoints `c2al evaluate` reads.
+    const baseline = await servingModel(baselines[0]![0]!.key, baselines[0]![0]!.result);
+    await saveCheckpoint(`${o.out}/baseline`, baseline, { config: baseline.config });
+    baseline.dispose();
+    if (c2alFirst) {
+      const serving = await servingModel(`w1/c2al λ=${lambda}/${hyperKey(hyper)}/s1`, c2alFirst);
+      await saveCheckpoint(`${o.out}/c2al-inference`, serving, { config: serving.config });
+      serving.dispose();
+    }
   }
   return report;
 }

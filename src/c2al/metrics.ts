@@ -45,14 +45,18 @@ function auc(scored: [number, number][]): number {
   return pos === 0 || neg === 0 ? NaN : (rankSumPos - (pos * (pos + 1)) / 2) / (pos * neg);
 }
 
-/** NE of the true probabilities: the floor a model can reach on this data. */
+/**
+ * The floor a model can reach on this data: the expected cross-entropy under the true probabilities,
+ * mean H(p_i) over the rows, normalized like NE (by the entropy of the rows' mean label). Unlike the log
+ * loss of the true probabilities on the drawn labels, it carries no label noise.
+ */
 export function bayesNE(trueProb: ArrayLike<number>, labels: ArrayLike<number>, mask?: (i: number) => boolean): number {
-  return metrics(trueProb, labels, mask).ne;
-}
-
-/** Mean and (sample) standard deviation. */
-export function meanStd(xs: readonly number[]): { mean: number; std: number } {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
-  return { mean, std };
+  let n = 0, pos = 0, h = 0;
+  for (let i = 0; i < labels.length; i++) {
+    if (mask && !mask(i)) continue;
+    n++;
+    pos += labels[i]!;
+    h += entropy(trueProb[i]!);
+  }
+  return h / n / entropy(pos / n);
 }

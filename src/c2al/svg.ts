@@ -91,15 +91,17 @@ export function lineChart(plot: string, title: string, series: Series[], o: { xL
     `${lines.join('')}${legend(f, items)}</svg>`;
 }
 
-export interface BarGroup { label: string; values: { value: number; error?: number }[]; marker?: number | null }
+/** A bar's value, with a symmetric ± error or an interval [lo, hi] (whiskers). */
+export interface BarGroup { label: string; values: { value: number; error?: number; interval?: [number, number] }[]; marker?: number | null }
 
-/** Grouped bars with optional ± error bars and one marker line per group (e.g. a floor). */
+/** Grouped bars with optional ± error bars or interval whiskers and one marker line per group (e.g. a floor). */
 export function barChart(plot: string, title: string, groups: BarGroup[], seriesLabels: string[], o: { yLabel: string; markerLabel?: string; width?: number; height?: number; includeZero?: boolean }): string {
   const items = seriesLabels.map((label, i) => ({ label, color: PALETTE[i % PALETTE.length]! }));
   if (o.markerLabel) items.push({ label: o.markerLabel, color: '#222' });
   const width = o.width ?? Math.max(460, 80 + groups.length * (24 + 18 * seriesLabels.length));
   const f = frame(width, o.height ?? 280, legendLayout(width, items).rows);
-  const all = groups.flatMap((g) => [...g.values.flatMap((v) => [v.value - (v.error ?? 0), v.value + (v.error ?? 0)]), ...(g.marker != null ? [g.marker] : [])]);
+  const span = (v: BarGroup['values'][number]): [number, number] => v.interval ?? [v.value - (v.error ?? 0), v.value + (v.error ?? 0)];
+  const all = groups.flatMap((g) => [...g.values.flatMap((v) => span(v).filter(Number.isFinite)), ...(g.marker != null ? [g.marker] : [])]);
   const [y0, y1] = range(all, o.includeZero ?? true);
   const y = (v: number) => f.height - f.bottom - ((v - y0) / (y1 - y0)) * (f.height - f.top - f.bottom);
   const gw = (f.width - f.left - f.right) / groups.length, bw = Math.min(22, (gw - 10) / seriesLabels.length);
@@ -109,10 +111,12 @@ export function barChart(plot: string, title: string, groups: BarGroup[], series
       // No bar for an undefined value (e.g. the NE of a cohort with one label class).
       if (!Number.isFinite(v.value)) return '';
       const bx = gx + si * bw, top = y(v.value), base = y(Math.max(y0, 0));
-      let s = `<rect x="${bx.toFixed(1)}" y="${Math.min(top, base).toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${Math.abs(base - top).toFixed(1)}" fill="${items[si]!.color}"><title>${escapeXml(`${g.label} · ${seriesLabels[si]}: ${fmt(v.value)}${v.error ? ` ± ${fmt(v.error)}` : ''}`)}</title></rect>`;
-      if (v.error && Number.isFinite(v.error)) {
+      const note = v.interval ? ` [${fmt(v.interval[0])}, ${fmt(v.interval[1])}]` : v.error ? ` ± ${fmt(v.error)}` : '';
+      let s = `<rect x="${bx.toFixed(1)}" y="${Math.min(top, base).toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${Math.abs(base - top).toFixed(1)}" fill="${items[si]!.color}"><title>${escapeXml(`${g.label} · ${seriesLabels[si]}: ${fmt(v.value)}${note}`)}</title></rect>`;
+      const [lo, hi] = span(v);
+      if ((v.interval || v.error) && Number.isFinite(lo) && Number.isFinite(hi)) {
         const cx = bx + (bw - 2) / 2;
-        s += `<line x1="${cx}" x2="${cx}" y1="${y(v.value - v.error)}" y2="${y(v.value + v.error)}" stroke="#222"/>`;
+        s += `<line x1="${cx}" x2="${cx}" y1="${y(lo)}" y2="${y(hi)}" stroke="#222"/>`;
       }
       return s;
     });

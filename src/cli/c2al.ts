@@ -1,77 +1,49 @@
 /**
- * The C2AL subcommands of the CLI: experiment (discovery → baseline → C2AL → evaluation → report),
- * discover, train and evaluate. Node only (files, the terminal); the library they call is not.
+ * The C2AL subcommands of the CLI: experiment (the protocol: tuning, baselines, discovery, every arm,
+ * intervals, report), discover, train and evaluate. Node only (files, the terminal); the library they
+ * call is not. Every option was checked by options.ts before a command starts.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { WebGpuBackend } from '../backend/webgpu.js';
-import { runExperiment, type ExperimentReport } from '../c2al/experiment.js';
-import { discover, METRICS, selectCohorts, type DivergenceMetric, type Selection } from '../c2al/discovery.js';
+import { runExperiment, type ExperimentOptions } from '../c2al/experiment.js';
+import type { ArmDelta, CohortSummary, ExperimentReport } from '../c2al/results.js';
+import { discover, selectCohorts } from '../c2al/discovery.js';
 import { cohortMetrics, type CohortMetrics } from '../c2al/evaluate.js';
-import { auxWeights, fmWeights, predict, stepCount, train, type TrainOptions } from '../train/loop.js';
-import { attentionStats } from '../nn/attention-stats.js';
-import { meanStd } from '../c2al/metrics.js';
+import { meanStd } from '../c2al/stats.js';
+import { PROTOCOLS, DEFAULT_HYPER, type Hyper } from '../c2al/protocol.js';
+import { TestSplit, testPredictions } from '../c2al/test-split.js';
+import { predict, train, type TrainOptions } from '../train/loop.js';
 import { syntheticClicks } from '../data/synthetic.js';
-import { splitRows, subset, type ClickData } from '../data/schema.js';
+import { cohortGroupField, DataError, fieldValues, splitRows, subset, type ClickData } from '../data/schema.js';
 import { loadMovieLens, MOVIELENS_AXES, type MovieLensAxis } from '../data/movielens.js';
-import { DataError } from '../data/schema.js';
 import { loadCsv } from '../data/csv.js';
 import { DhenModel, type DhenConfig } from '../nn/dhen.js';
 import { CheckpointError, loadCheckpoint, loadTrainState, saveCheckpoint, saveTrainState, writeFileAtomic } from '../nn/checkpoint.js';
 import { DeviceLostError } from '../backend/webgpu.js';
 import { progressReporter } from './progress.js';
+import type { C2alCliOptions } from './options.js';
 
-/** Options shared by the C2AL commands, already validated by the CLI. */
-export interface C2alCliOptions {
-  json: boolean;
-  data: string;
-  rows: number;
-  cohort: string;
-  schema?: string;
-  skipBadRows?: boolean;
-  seeds: number;
-  steps?: number;
-  epochs?: number;
-  batch?: number;
-  lambdas: number[];
-  lambdaHead?: number;
-  lambdaTail?: number;
-  auxCohorts?: number | string[];
-  select: Selection;
-  metric: DivergenceMetric;
-  minShare: number;
-  freezeY: boolean;
-  finiteGuard: boolean;
-  /** Capture the training step after the first and replay it. */
-  capture?: boolean;
-  /** Hidden sizes of the auxiliary heads (undefined: the primary head's; []: linear). */
-  auxHidden?: number[];
-  method: 'baseline' | 'c2al';
-  checkpoint?: string;
-  /** train: save a resumable state every N steps (into OUT/train-state/seed-S). */
-  checkpointEvery?: number;
-  /** train: continue the run in this folder from its saved states. */
-  resume?: string;
-  out?: string;
-}
-
-export async function loadData(o: C2alCliOptions, log: (line: string) => void): Promise<ClickData> {
-  if (o.data === 'synthetic') return syntheticClicks({ rows: o.rows, seed: 1 });
+/** The datasets of a run: one per world seed for synthetic data, the one dataset otherwise. */
+export async function loadData(o: C2alCliOptions, log: (line: string) => void, worldSeeds = 1): Promise<ClickData[]> {
+  if (o.data === 'synthetic') {
+    const rows = o.rows ?? PROTOCOLS[o.protocol].rows;
+    return Array.from({ length: worldSeeds }, (_, i) => syntheticClicks({ world: o.world, rows, seed: i + 1 }));
+  }
   if (o.data.startsWith('movielens:')) {
     if (!MOVIELENS_AXES.includes(o.cohort as MovieLensAxis)) throw new DataError(`--cohort must be one of ${MOVIELENS_AXES.join(', ')} for MovieLens, got '${o.cohort}'`);
-    return loadMovieLens(o.data.slice('movielens:'.length), { cohort: o.cohort as MovieLensAxis });
+    return [await loadMovieLens(o.data.slice('movielens:'.length), { cohort: o.cohort as MovieLensAxis })];
   }
   if (o.data.startsWith('csv:')) {
     if (!o.schema) throw new DataError('--data csv:FILE needs --schema FILE');
     const csv = await loadCsv(o.data.slice('csv:'.length), o.schema, { skipBadRows: o.skipBadRows });
     if (csv.skipped) log(`skipped ${csv.skipped} malformed rows (--skip-bad-rows)`);
-    return csv;
+    return [csv];
   }
   throw new DataError(`--data must be synthetic, movielens:DIR or csv:FILE, got '${o.data}'`);
 }
 
-const pct = (x: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}%` : 'n/a');
-const neText = (s: { mean: number; std: number }): string => (Number.isFinite(s.mean) ? `${s.mean.toFixed(4)} ± ${s.std.toFixed(4)}` : 'n/a (one class)'.padEnd(15));
+const pct = (x: number, d = 2): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${(100 * x).toFixed(d)}%` : 'n/a');
 const runFolder = (prefix: string): string => `runs/${prefix}${new Date().toISOString().replace(/[:.]/g, '-')}`;
 
 function logger(json: boolean): (line: string) => void {
@@ -79,54 +51,75 @@ function logger(json: boolean): (line: string) => void {
   return json ? () => {} : (line) => console.log(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 }
 
-function trainOptions(o: C2alCliOptions): TrainOptions {
-  return { steps: o.steps, epochs: o.epochs, batch: o.batch, freezeY: o.freezeY, finiteGuard: o.finiteGuard, auxHidden: o.auxHidden, capture: o.capture };
+/** The protocol options an experiment or a train run takes from the command line. */
+function experimentOptions(o: C2alCliOptions): ExperimentOptions {
+  return {
+    protocol: o.protocol, seeds: o.seeds, worldSeeds: o.data === 'synthetic' ? o.worldSeeds : 1, arms: o.arms, lambdas: o.lambdas, tune: o.tune, grid: o.grid, hyper: o.hyper,
+    maxEpochs: o.maxEpochs, patience: o.patience, evalEvery: o.evalEvery, randomDraws: o.randomDraws, permutations: o.permutations,
+    auxCohorts: o.auxCohorts, metric: o.metric, minShare: o.minShare, binning: o.binning, bins: o.bins, freezeY: o.freezeY, auxHidden: o.auxHidden, capture: o.capture,
+  };
 }
 
-export function experimentTable(r: ExperimentReport, v = 0): string {
-  const variant = r.variants[v]!;
-  const width = Math.max(12, ...r.cohorts.map((c) => c.name.length + 2));
-  const row = (name: string, share: number, x: ExperimentReport['overall']) =>
-    `  ${name.padEnd(width)} ${(100 * share).toFixed(1).padStart(6)}%  ${neText(x.ne.baseline)}  ${neText(x.ne.c2al)}  ${pct(x.change.mean).padStart(8)} ± ${Number.isFinite(x.change.std) ? (100 * x.change.std).toFixed(2) : 'n/a '}%  ${x.ne.bayes?.toFixed(4) ?? '—'}`;
-  return [
-    `  ${'cohort'.padEnd(width)} ${'share'.padStart(7)}  ${'NE baseline'.padEnd(15)}  ${'NE C2AL'.padEnd(15)}  ${'change'.padStart(8)}           Bayes floor`,
-    row('overall', 1, variant.overall),
-    ...variant.cohorts.map((c) => row(`${c.name}${r.discovery.aux.includes(c.name) ? ' *' : ''}`, c.share, c)),
-  ].join('\n');
+/** A change with its two intervals, e.g. "−1.20% [−2.1, −0.3] [−1.9, −0.4] *". */
+function deltaText(d: ArmDelta): string {
+  const iv = (c: [number, number]) => (c.every(Number.isFinite) ? `[${(100 * c[0]).toFixed(2)}, ${(100 * c[1]).toFixed(2)}]` : '[n/a]');
+  return `${pct(d.rel.mean)} ${iv(d.rel.ci95)} ${iv(d.bootstrap95)}${d.significantFamilywise ? ' ‡' : d.significant ? ' *' : ''}`;
+}
+
+export function experimentTable(r: ExperimentReport): string {
+  const compared = Object.keys(r.overall.delta);
+  const rows: (Omit<CohortSummary, 'name' | 'share'> & { name: string; share: number })[] = [{ name: 'overall', share: 1, ...r.overall }, ...r.cohorts];
+  const width = Math.max(12, ...rows.map((c) => c.name.length + 2));
+  const neCols = ['baseline', ...compared];
+  const lines = [
+    `  NE per arm (mean over units): ${neCols.join(', ')}`,
+    `  ${'cohort'.padEnd(width)} ${'share'.padStart(6)}  ${neCols.map((a) => a.slice(0, 9).padStart(9)).join(' ')}      floor`,
+    ...rows.map((c) => `  ${`${c.name}${r.discovery.aux.includes(c.name) ? ' *' : ''}`.padEnd(width)} ${(100 * c.share).toFixed(1).padStart(5)}%  ` +
+      `${neCols.map((a) => (Number.isFinite(c.ne[a]?.mean ?? NaN) ? c.ne[a]!.mean.toFixed(4) : 'n/a').padStart(9)).join(' ')}  ${(c.ne.bayes === null ? '—' : c.ne.bayes.toFixed(4)).padStart(9)}`),
+    '',
+    `  change vs baseline: mean [95% t-interval over ${r.seeds * r.worldSeeds} units] [95% paired bootstrap over test rows], %; * both exclude 0, ‡ also Bonferroni over ${rows.length} rows`,
+    ...compared.flatMap((a) => [`  ${a}:`, ...rows.map((c) => `    ${c.name.padEnd(width)} ${deltaText(c.delta[a]!)}   (resolves ±${Number.isFinite(c.delta[a]!.resolution) ? (100 * c.delta[a]!.resolution).toFixed(2) : 'n/a'}%)`)]),
+  ];
+  return lines.join('\n');
 }
 
 export async function experimentCommand(gpu: WebGpuBackend, o: C2alCliOptions): Promise<number> {
   const log = logger(o.json);
-  const data = await loadData(o, log);
-  log(`${o.data} data: ${data.rows} rows, ${data.cohortNames.length} cohorts (${data.cohortNames.join(', ')}); adapter ${gpu.description}`);
-  const out = o.out ?? runFolder('');
-  const report = await runExperiment(data, gpu, {
-    ...trainOptions(o), seeds: o.seeds, lambdas: o.lambdas, lambdaHead: o.lambdaHead, lambdaTail: o.lambdaTail, auxCohorts: o.auxCohorts,
-    select: o.select, metric: o.metric, minShare: o.minShare, log, out,
-    progress: o.json ? undefined : progressReporter(process.stdout, Math.min(o.batch ?? 512, data.rows)),
+  const p = PROTOCOLS[o.protocol];
+  const datasets = await loadData(o, log, o.data === 'synthetic' ? o.worldSeeds ?? p.worldSeeds : 1);
+  const data = datasets[0]!;
+  log(`${o.data}${o.data === 'synthetic' ? ` (${o.world} world, ${datasets.length} world seed${datasets.length > 1 ? 's' : ''})` : ''}: ${data.rows} rows, ` +
+    `${data.fields.length} fields, ${data.cohortNames.length} cohorts (${data.cohortNames.join(', ')}); ${o.protocol} protocol; adapter ${gpu.description}`);
+  if (o.resume && o.out && o.resume !== o.out) throw new DataError(`--resume ${o.resume} continues that run folder; drop --out (got ${o.out})`);
+  const out = o.resume ?? o.out ?? runFolder('');
+  const report = await runExperiment(datasets, gpu, {
+    ...experimentOptions(o), world: o.data === 'synthetic' ? o.world : undefined, log, out, resume: !!o.resume,
+    progress: o.json ? undefined : progressReporter(process.stdout, o.hyper.batch ?? DEFAULT_HYPER.batch),
   });
   if (o.json) { console.log(JSON.stringify(report)); return 0; }
-  const d = report.discovery;
-  console.log(`\ndiscovery (${d.metric} of baseline predictions on the validation split): head = ${d.head}, tail = ${d.tail}${d.truth ? ` (the generator's most different pair: ${d.truth.head} / ${d.truth.tail})` : ''}`);
-  console.log(`auxiliary heads (*): ${d.aux.join(', ')} — ${d.selection === 'random' ? 'drawn at random (control)' : d.selection === 'given' ? 'given' : 'most divergent'}${report.options.freezeY ? '; Y frozen (ablation)' : ''}`);
-  for (const [v, variant] of report.variants.entries()) {
-    console.log(`\n${variant.name}: NE on the test split, mean ± std over ${report.seeds} seed${report.seeds > 1 ? 's' : ''} (lower is better; change = (C2AL − baseline) / baseline):`);
-    console.log(experimentTable(report, v));
-  }
-  console.log(`\nAUC overall: baseline ${report.overall.auc.baseline.mean.toFixed(4)}, C2AL ${report.overall.auc.c2al.mean.toFixed(4)}; ${report.seconds.toFixed(0)} s on ${report.adapter}`);
+  const d = report.discovery, t = report.protocol.tuned;
+  console.log(`\n${report.protocol.name} protocol: ${report.seeds} seed${report.seeds > 1 ? 's' : ''} × ${report.worldSeeds} world${report.worldSeeds > 1 ? 's' : ''}; every arm early-stopped on its validation NE (patience ${report.protocol.patience}, ≤ ${report.protocol.maxEpochs} epochs)`);
+  console.log(`hyperparameters${t.tuned ? ' tuned on validation' : ' (not tuned here)'}: lr ${t.lr}, embedding L2 ${t.embeddingL2}, dim ${t.dim}; λ = ${t.lambda ?? '—'} (${t.lambdaReason})`);
+  console.log(`epochs to best (mean over units): ${report.arms.map((a) => `${a.name} ${(a.perSeed.reduce((x, s) => x + s.bestEpoch, 0) / a.perSeed.length).toFixed(1)}`).join(', ')}`);
+  console.log(`discovery (${d.metric}, ${d.bins} ${d.binning} bins, ${d.null.permutations} permutations across ${d.null.level === 'group' ? `${d.null.groupField}s` : 'rows'}): ` +
+    `head = ${d.head}, tail = ${d.tail}, score ${d.null.score.toFixed(2)}, family-wise p = ${d.null.pValue.toFixed(3)}${d.significant ? '' : ' — not above chance: exploratory'}` +
+    `${d.truth ? ` (generator's most different pair: ${d.truth.head} / ${d.truth.tail})` : ''}; chosen by ${d.stability.pairs[0]?.count ?? 0}/${d.stability.units} units' baselines`);
+  console.log(`\nNE on the test split (${report.options.rows.test} rows; lower is better; * cohorts with auxiliary heads):`);
+  console.log(experimentTable(report));
   const a = report.attention;
-  console.log(`FM attention weights Y: normalized entropy ${a.baseline.normalizedEntropy.toFixed(3)} → ${a.c2al.normalizedEntropy.toFixed(3)}, Gini ${a.baseline.gini.toFixed(3)} → ${a.c2al.gini.toFixed(3)}, near zero ${(100 * a.baseline.nearZero).toFixed(1)}% → ${(100 * a.c2al.nearZero).toFixed(1)}% (baseline → C2AL)`);
+  console.log(`\nattention weights (${a.kind} Y): normalized entropy ${a.baseline.normalizedEntropy.mean.toFixed(3)} → ${a.c2al.normalizedEntropy.mean.toFixed(3)} ` +
+    `(Δ ${a.delta.normalizedEntropy.mean.toFixed(3)} [${a.delta.normalizedEntropy.ci95.map((x) => x.toFixed(3)).join(', ')}]), near zero ${(100 * a.baseline.nearZero.mean).toFixed(1)}% → ${(100 * a.c2al.nearZero.mean).toFixed(1)}% (baseline → C2AL; init ${(100 * a.init.nearZero.mean).toFixed(1)}%)`);
   const inf = report.inference;
   console.log(`serving model: ${inf.sameParameters ? 'same parameters as the baseline' : 'DIFFERENT parameters from the baseline'}, forward pass ${inf.c2alMs.toFixed(1)} ms vs ${inf.baselineMs.toFixed(1)} ms (×${inf.ratio.toFixed(3)})`);
-  console.log(`report: ${report.report}`);
-  console.log(`run folder: ${out} (config.json, metrics.json, report.html, baseline/, c2al-train/, c2al-inference/)`);
+  console.log(`${report.seconds.toFixed(0)} s on ${report.adapter}; test split read ${report.testReads} times (once per arm and unit, after selection)`);
+  console.log(`report: ${report.report}\nrun folder: ${out} (experiment.json, metrics.json, report.html, runs/, baseline/, c2al-inference/)`);
   return 0;
 }
 
-function matrixText(names: string[], m: number[][]): string {
+function matrixText(names: string[], m: number[][], digits = 4): string {
   const w = Math.max(8, ...names.map((n) => n.length));
   return [`  ${''.padEnd(w)} ${names.map((n) => n.padStart(w)).join(' ')}`,
-    ...m.map((row, i) => `  ${names[i]!.padEnd(w)} ${row.map((v) => (Number.isFinite(v) ? v.toFixed(4) : '—').padStart(w)).join(' ')}`)].join('\n');
+    ...m.map((row, i) => `  ${names[i]!.padEnd(w)} ${row.map((v) => (Number.isFinite(v) ? v.toFixed(digits) : '—').padStart(w)).join(' ')}`)].join('\n');
 }
 
 /** Loads a checkpoint folder (model.safetensors + config.json), or a model.safetensors file with config.json beside it. */
@@ -155,35 +148,59 @@ function checkFields(model: DhenModel, data: ClickData, where: string): void {
   if ((model.config.dense ?? 0) !== (data.denseFeatures ?? 0)) throw new DataError(`${where} expects ${model.config.dense ?? 0} numeric features, the data has ${data.denseFeatures ?? 0}`);
 }
 
+/** train / valid / test (the test split sealed) of a dataset, as the experiment splits it. */
+function splitsOf(data: ClickData): { trainSet: ClickData; valid: ClickData; test: TestSplit } {
+  const s = splitRows(data.rows, 7);
+  return { trainSet: subset(data, s.train), valid: subset(data, s.valid), test: TestSplit.seal(subset(data, s.test)) };
+}
+
+/** Training options of one arm from the command line: the protocol's early stopping, the given hyperparameters. */
+function trainOptions(o: C2alCliOptions, valid: ClickData, seed: number): TrainOptions {
+  const h: Hyper = { ...DEFAULT_HYPER, ...o.hyper }, p = PROTOCOLS[o.protocol];
+  const validate = async (m: DhenModel): Promise<number> => cohortMetrics(valid, await predict(m, valid)).overall.metrics.ne;
+  return {
+    seed, batch: h.batch, lr: h.lr, dim: h.dim, weightDecay: h.weightDecay, embeddingL2: h.embeddingL2, schedule: h.schedule, warmup: h.warmup, k: h.k, y: h.y,
+    ...(h.clip ? { clip: h.clip } : {}), ...(h.dropout ? { dropout: h.dropout } : {}), freezeY: o.freezeY, finiteGuard: o.finiteGuard, auxHidden: o.auxHidden, capture: o.capture,
+    ...(o.steps ? { steps: o.steps } : { validate, maxEpochs: o.maxEpochs ?? p.maxEpochs, patience: o.patience ?? p.patience, evalEvery: o.evalEvery }),
+  };
+}
+
 export async function discoverCommand(gpu: WebGpuBackend, o: C2alCliOptions): Promise<number> {
   const log = logger(o.json);
-  const data = await loadData(o, log);
-  const split = splitRows(data.rows, 7);
-  const valid = subset(data, split.valid);
+  const [data] = await loadData(o, log);
+  const { trainSet, valid } = splitsOf(data!);
   let model: DhenModel;
   if (o.checkpoint) {
     model = await loadModel(o.checkpoint, gpu);
-    checkFields(model, data, o.checkpoint);
+    checkFields(model, data!, o.checkpoint);
     log(`baseline from ${o.checkpoint}`);
   } else {
-    const trainSet = subset(data, split.train);
-    log(`training a baseline (${stepCount(trainSet.rows, trainOptions(o))} steps; pass --checkpoint DIR to use a saved one)`);
-    model = (await train(trainSet, gpu, { ...trainOptions(o), seed: 1, onStep: o.json ? undefined : progressReporter(process.stdout, Math.min(o.batch ?? 512, trainSet.rows))('baseline') })).model;
+    log('training a baseline with early stopping on validation (pass --checkpoint DIR to use a saved one)');
+    const batch = o.hyper.batch ?? DEFAULT_HYPER.batch;
+    model = (await train(trainSet, gpu, { ...trainOptions(o, valid, 1), onStep: o.json ? undefined : progressReporter(process.stdout, batch)('baseline') })).model;
   }
-  const d = await discover(await predict(model, valid), valid.cohort, data.cohortNames.length, gpu, { metric: o.metric, minShare: o.minShare });
+  const field = cohortGroupField(valid);
+  const d = await discover(await predict(model, valid), valid.cohort, data!.cohortNames.length, gpu, {
+    metric: o.metric, minShare: o.minShare, binning: o.binning, bins: o.bins, permutations: o.permutations ?? PROTOCOLS[o.protocol].permutations, groups: field ? fieldValues(valid, field) : undefined,
+  });
   model.dispose();
-  const names = data.cohortNames;
-  const aux = Array.isArray(o.auxCohorts) ? o.auxCohorts : selectCohorts(d, o.auxCohorts ?? 2, o.select).map((c) => names[c]!);
+  const names = data!.cohortNames;
+  const aux = Array.isArray(o.auxCohorts) ? o.auxCohorts : selectCohorts(d, o.auxCohorts ?? 2, 'divergence').map((c) => names[c]!);
   const result = {
-    head: names[d.head]!, tail: names[d.tail]!, metric: d.metric, matrix: d.matrices[d.metric], matrices: d.matrices,
+    head: names[d.head]!, tail: names[d.tail]!, metric: d.metric, binning: d.binning, bins: d.bins, matrix: d.matrices[d.metric], matrices: d.matrices,
     cohorts: names.map((name, i) => ({ name, share: d.shares[i]! })), minShare: d.minShare, aux,
+    null: { permutations: d.null.permutations, level: d.null.level, groupField: field, pValue: d.null.pValue, pairPValue: d.null.pairPValue, score: d.null.score, scores: d.null.scores, pValues: d.null.pValues },
+    significant: d.significant, level: d.level,
   };
   if (o.json) console.log(JSON.stringify(result));
   else {
-    console.log(`\n${d.metric} between per-cohort histograms of the baseline's predictions (validation split, ${valid.rows} rows):`);
+    console.log(`\n${d.metric} between per-cohort histograms (${d.bins} ${d.binning} bins) of the baseline's validation predictions (${valid.rows} rows):`);
     console.log(matrixText(names, d.matrices[d.metric]));
+    console.log(`\nscore = (observed − null mean) / null std over ${d.null.permutations} permutations across ${d.null.level === 'group' ? `${field}s` : 'rows'}:`);
+    console.log(matrixText(names, d.null.scores, 2));
     console.log(`cohort shares: ${names.map((n, i) => `${n} ${(100 * d.shares[i]!).toFixed(1)}%`).join(', ')}`);
-    console.log(`choice: head = ${result.head}, tail = ${result.tail} (the most divergent pair holding >= ${(100 * d.minShare).toFixed(1)}% of rows each)`);
+    console.log(`choice: head = ${result.head}, tail = ${result.tail} (the largest score among pairs holding >= ${(100 * d.minShare).toFixed(1)}% of rows each); ` +
+      `family-wise p = ${d.null.pValue.toFixed(3)}: ${d.significant ? 'above chance' : 'not above chance'} at ${d.level}`);
     if (aux.length !== 2 || aux[0] !== result.head || aux[1] !== result.tail) console.log(`auxiliary cohorts: ${aux.join(', ')}`);
   }
   return 0;
@@ -191,11 +208,11 @@ export async function discoverCommand(gpu: WebGpuBackend, o: C2alCliOptions): Pr
 
 function metricsTable(rows: { name: string; share: number; ne: { mean: number; std: number }; auc: number; calibration: number; bayes: number | null }[]): string {
   const w = Math.max(12, ...rows.map((r) => r.name.length));
-  return [`  ${'cohort'.padEnd(w)} ${'share'.padStart(7)}  ${'NE'.padEnd(15)}  ${'AUC'.padStart(6)}  ${'calib.'.padStart(6)}  Bayes floor`,
+  return [`  ${'cohort'.padEnd(w)} ${'share'.padStart(7)}  ${'NE'.padEnd(15)}  ${'AUC'.padStart(6)}  ${'calib.'.padStart(6)}  floor`,
     ...rows.map((r) => `  ${r.name.padEnd(w)} ${(100 * r.share).toFixed(1).padStart(6)}%  ${r.ne.mean.toFixed(4)} ± ${r.ne.std.toFixed(4)}  ${r.auc.toFixed(4).padStart(6)}  ${r.calibration.toFixed(3).padStart(6)}  ${r.bayes?.toFixed(4) ?? '—'}`)].join('\n');
 }
 
-function summarize(evals: { overall: CohortMetrics; cohorts: CohortMetrics[] }[]) {
+function summarizeRuns(evals: { overall: CohortMetrics; cohorts: CohortMetrics[] }[]) {
   const row = (pick: (e: (typeof evals)[number]) => CohortMetrics) => {
     const first = pick(evals[0]!);
     return {
@@ -208,14 +225,16 @@ function summarize(evals: { overall: CohortMetrics; cohorts: CohortMetrics[] }[]
 
 export async function trainCommand(gpu: WebGpuBackend, o: C2alCliOptions): Promise<number> {
   const log = logger(o.json);
-  const data = await loadData(o, log);
-  const names = data.cohortNames;
-  const split = splitRows(data.rows, 7);
-  const [trainSet, valid, testSet] = [subset(data, split.train), subset(data, split.valid), subset(data, split.test)];
+  const [data] = await loadData(o, log);
+  const names = data!.cohortNames;
+  const { trainSet, valid, test } = splitsOf(data!);
   if (o.resume && o.out && o.resume !== o.out) throw new DataError(`--resume ${o.resume} continues that run folder; drop --out (got ${o.out})`);
   if (o.resume && !(await stat(o.resume).catch(() => null))?.isDirectory()) throw new CheckpointError(`--resume ${o.resume}: no such run folder`);
   const out = o.resume ?? o.out ?? runFolder('train-');
-  const progress = o.json ? undefined : progressReporter(process.stdout, Math.min(o.batch ?? 512, trainSet.rows));
+  const batch = o.hyper.batch ?? DEFAULT_HYPER.batch;
+  const progress = o.json ? undefined : progressReporter(process.stdout, batch);
+  const lambda = o.lambdas?.[0] ?? PROTOCOLS[o.protocol].lambdas[0]!;
+  if ((o.lambdas?.length ?? 1) !== 1) throw new DataError('c2al train takes one --lambda (choosing λ on validation is an experiment)');
   let aux: { cohort: number; lambda: number }[] = [];
   if (o.method === 'c2al') {
     let cohorts: number[];
@@ -225,40 +244,44 @@ export async function trainCommand(gpu: WebGpuBackend, o: C2alCliOptions): Promi
       cohorts = o.auxCohorts.map((n) => names.indexOf(n));
     } else {
       log('discovery: training a baseline first (or name the cohorts with --aux-cohorts A,B)');
-      const b = await train(trainSet, gpu, { ...trainOptions(o), seed: 1, onStep: progress?.('discovery baseline') });
-      const d = await discover(await predict(b.model, valid), valid.cohort, names.length, gpu, { metric: o.metric, minShare: o.minShare });
+      const b = await train(trainSet, gpu, { ...trainOptions(o, valid, 1), onStep: progress?.('discovery baseline') });
+      const field = cohortGroupField(valid);
+      const d = await discover(await predict(b.model, valid), valid.cohort, names.length, gpu, { metric: o.metric, minShare: o.minShare, binning: o.binning, bins: o.bins, groups: field ? fieldValues(valid, field) : undefined });
       b.model.dispose();
-      cohorts = selectCohorts(d, o.auxCohorts ?? 2, o.select);
+      cohorts = selectCohorts(d, o.auxCohorts ?? 2, 'divergence');
     }
-    if (o.lambdas.length !== 1) throw new DataError('c2al train takes one --lambda (sweeps are an experiment option)');
-    aux = auxWeights(cohorts, o.lambdas[0]!, o.lambdaHead, o.lambdaTail);
+    aux = cohorts.map((cohort) => ({ cohort, lambda }));
     log(`auxiliary heads: ${aux.map((a) => `${names[a.cohort]} (λ ${a.lambda})`).join(', ')}`);
   }
   const evals: { overall: CohortMetrics; cohorts: CohortMetrics[] }[] = [];
   const history = [];
-  for (let s = 1; s <= o.seeds; s++) {
+  const seeds = o.seeds ?? 1;
+  for (let s = 1; s <= seeds; s++) {
     const stateDir = `${out}/train-state/seed-${s}`;
     const resume = o.resume ? await loadTrainState(stateDir).catch((e: Error) => {
       if ((e as { name?: string }).name === 'CheckpointError' && /latest\.json: ENOENT/.test(e.message)) return undefined; // this seed never saved
       throw e;
     }) : undefined;
     if (resume) log(`seed ${s}: resuming from step ${resume.step} (${stateDir})`);
+    const opts = trainOptions(o, valid, s);
     let t: Awaited<ReturnType<typeof train>>;
     try {
       t = await train(trainSet, gpu, {
-        ...trainOptions(o), seed: s, aux, onStep: progress?.(`seed ${s}/${o.seeds} ${o.method}`), resume,
-        ...(o.checkpointEvery ? { checkpoint: { every: o.checkpointEvery, save: (state) => saveTrainState(stateDir, state) } } : {}),
+        ...opts, aux, onStep: progress?.(`seed ${s}/${seeds} ${o.method}`), resume,
+        checkpoint: { every: opts.validate ? 'eval' : 50, save: (state) => saveTrainState(stateDir, state) },
       });
     } catch (e) {
       if (e instanceof DeviceLostError) {
-        const saved = o.checkpointEvery ? await loadTrainState(stateDir).then((st) => `the last state saved is step ${st.step} in ${stateDir}`, () => 'no state was saved yet') : 'no states were being saved (--checkpoint-every N)';
+        const saved = await loadTrainState(stateDir).then((st) => `the last state saved is step ${st.step} in ${stateDir}`, () => 'no state was saved yet');
         throw new DeviceLostError(`${e.message}; ${saved}. Run the same command with --resume ${out} to continue.`);
       }
       throw e;
     }
     const serving = o.method === 'c2al' ? t.model.forInference() : t.model;
-    evals.push(cohortMetrics(testSet, await predict(serving, testSet)));
-    history.push({ seed: s, ...t.history, finalAttention: attentionStats(await fmWeights(t.model)) });
+    const read = await testPredictions(serving, test, `seed ${s}`);
+    evals.push(cohortMetrics({ ...read, cohortNames: names }, read.pred));
+    const { attention: _attention, ...rest } = t.history;
+    history.push({ seed: s, ...rest });
     if (s === 1) {
       if (o.method === 'c2al') {
         await saveCheckpoint(`${out}/c2al-train`, t.model, { config: t.model.config });
@@ -269,12 +292,13 @@ export async function trainCommand(gpu: WebGpuBackend, o: C2alCliOptions): Promi
     }
     t.model.dispose();
   }
-  const table = summarize(evals);
-  const result = { method: o.method, aux: aux.map((a) => ({ cohort: names[a.cohort]!, lambda: a.lambda })), seeds: o.seeds, test: table, history, out };
+  const table = summarizeRuns(evals);
+  const result = { method: o.method, aux: aux.map((a) => ({ cohort: names[a.cohort]!, lambda: a.lambda })), seeds, test: table, history, out };
   await writeFileAtomic(`${out}/metrics.json`, `${JSON.stringify(result, null, 2)}\n`);
   if (o.json) console.log(JSON.stringify(result));
   else {
-    console.log(`\n${o.method} on the test split (${testSet.rows} rows), mean ± std over ${o.seeds} seed${o.seeds > 1 ? 's' : ''}:`);
+    console.log(`\n${o.method} on the test split (${test.rows} rows), mean ± std over ${seeds} seed${seeds > 1 ? 's' : ''}` +
+      `${history[0]?.best ? `; best validation at epoch ${history.map((h) => h.best!.epoch).join(', ')}` : ''}:`);
     console.log(metricsTable(table));
     console.log(`checkpoints: ${o.method === 'c2al' ? `${out}/c2al-train, ${out}/c2al-inference` : `${out}/baseline`} (evaluate with: c2al evaluate --checkpoint ${out} --data ${o.data})`);
   }
@@ -284,33 +308,32 @@ export async function trainCommand(gpu: WebGpuBackend, o: C2alCliOptions): Promi
 export async function evaluateCommand(gpu: WebGpuBackend, o: C2alCliOptions): Promise<number> {
   if (!o.checkpoint) throw new DataError('evaluate needs --checkpoint FILE_OR_DIR (a checkpoint folder, its model.safetensors, or a run folder)');
   const log = logger(o.json);
-  const data = await loadData(o, log);
-  const testSet = subset(data, splitRows(data.rows, 7).test);
+  const [data] = await loadData(o, log);
+  const { test } = splitsOf(data!);
   // A run folder holds several checkpoints; a checkpoint folder holds model.safetensors.
   const isRun = await stat(join(o.checkpoint, 'model.safetensors')).then(() => false, () => true) && (await stat(o.checkpoint).catch(() => null))?.isDirectory();
   const candidates = isRun ? ['baseline', 'c2al-inference'].map((n) => join(o.checkpoint!, n)) : [o.checkpoint];
-  const found: { path: string; table: ReturnType<typeof summarize> }[] = [];
+  const found: { path: string; table: ReturnType<typeof summarizeRuns> }[] = [];
   for (const path of candidates) {
     if (isRun && !(await stat(join(path, 'model.safetensors')).catch(() => null))) continue;
     const model = await loadModel(path, gpu);
     try {
-      checkFields(model, data, path);
-      found.push({ path, table: summarize([cohortMetrics(testSet, await predict(model.forInference(), testSet))]) });
+      checkFields(model, data!, path);
+      const read = await testPredictions(model.forInference(), test, path);
+      found.push({ path, table: summarizeRuns([cohortMetrics({ ...read, cohortNames: data!.cohortNames }, read.pred)]) });
     } finally {
       model.dispose();
     }
   }
   if (!found.length) throw new CheckpointError(`${o.checkpoint}: no model.safetensors, nor baseline/ or c2al-inference/ checkpoints in it`);
   const change = found.length === 2 ? found[1]!.table.map((r, i) => ({ name: r.name, change: (r.ne.mean - found[0]!.table[i]!.ne.mean) / found[0]!.table[i]!.ne.mean })) : null;
-  if (o.json) console.log(JSON.stringify({ split: 'test', rows: testSet.rows, models: found.map((f) => ({ checkpoint: f.path, cohorts: f.table })), ...(change ? { change } : {}) }));
+  if (o.json) console.log(JSON.stringify({ split: 'test', rows: test.rows, models: found.map((f) => ({ checkpoint: f.path, cohorts: f.table })), ...(change ? { change } : {}) }));
   else {
     for (const f of found) {
-      console.log(`\n${f.path} on the test split (${testSet.rows} rows):`);
+      console.log(`\n${f.path} on the test split (${test.rows} rows):`);
       console.log(metricsTable(f.table));
     }
     if (change) console.log(`\nNE change (C2AL − baseline) / baseline: ${change.map((c) => `${c.name} ${pct(c.change)}`).join(', ')}`);
   }
   return 0;
 }
-
-export { METRICS };

@@ -11,7 +11,7 @@ import { chromeTrace, formatProfile, profileTraining, summarize } from './profil
 import { discoverCommand, evaluateCommand, experimentCommand, trainCommand } from './c2al.js';
 import { parseDawnFlags } from '../backend/device.js';
 import { runFiltered } from './quiet-stderr.js';
-import { C2AL_COMMANDS, auxHidden, c2alOptions, negativeValuesJoined, oneOf, positiveInt } from './options.js';
+import { C2AL_COMMANDS, CLI_OPTIONS, auxHidden, c2alOptions, negativeValuesJoined, oneOf, positiveInt } from './options.js';
 import { version, withGpu } from './runtime.js';
 import { doctor } from './doctor.js';
 import { gradcheck, gradcheckModule } from './gradcheck.js';
@@ -19,9 +19,9 @@ import { gradcheck, gradcheckModule } from './gradcheck.js';
 const USAGE = `usage: c2al <command> [options]
 
 commands:
-  experiment  C2AL end to end: baseline, cohort discovery, C2AL, NE per cohort, report.html (npm start)
-  discover    train (or load with --checkpoint) a baseline; print the cohort divergence matrix and the choice
-  train       train --method baseline|c2al over --seeds; save checkpoints and test-split NE per cohort
+  experiment  C2AL under the protocol: tuning, baselines, discovery, every arm, intervals, report.html (npm start)
+  discover    train (or load with --checkpoint) a baseline; divergences, permutation scores and the choice
+  train       train --method baseline|c2al over --seeds with early stopping; checkpoints and test-split NE
   evaluate    NE, AUC and calibration per cohort of a saved model (--checkpoint) on --data's test split
   doctor      show the WebGPU runtime, adapter, features and limits, and check what the engine needs
   gradcheck   check every op's gradient: backend vs float64 reference vs finite differences
@@ -30,32 +30,42 @@ commands:
 
 data (experiment, discover, train, evaluate):
   --data SOURCE       synthetic (default), movielens:DIR (MovieLens-100K) or csv:FILE
-  --rows N            synthetic rows (default 100000)
+  --world NAME        synthetic: planted (default: C2AL's premise holds), null (one mechanism for all) or legacy
+  --rows N            synthetic rows per world (default: the protocol's, 50000 quick / 100000 full)
   --cohort AXIS       MovieLens cohort axis: age (default), gender, occupation or activity
-  --schema FILE       with csv: the JSON schema (label, categorical, numeric, cohort, …)
+  --schema FILE       with csv: the JSON schema (label, categorical, numeric, cohort, cohortGroup, …)
   --skip-bad-rows     with csv: skip and count malformed rows instead of stopping
 
-training and C2AL:
-  --steps N           training steps per model (default 200)
-  --epochs X          passes over the training split instead of --steps
-  --batch N           rows per step (default 512)
-  --seeds N           seeds (default 3 for experiment, 1 for train); gradcheck: seeds per case (default 2)
+protocol (experiment; the early-stopping options also train and discover):
+  --protocol NAME     quick (default; npm start) or full (docs/results.md): seeds, worlds, arms, tuning, λ candidates
+  --seeds N           training seeds, paired across arms (quick 3, full 5; train: 1)
+  --world-seeds N     synthetic generator seeds crossed with them (quick 1, full 3)
+  --arms A,B,…        baseline,c2al,random,reweight,duplicate (quick: baseline,c2al,duplicate; full: all)
+  --random-draws N    random-pair control draws, each its own arm (quick 1, full 5)
+  --lambda X[,Y…]     λ candidates, chosen on validation (full 0.1,0.3,1; quick 0.3); train: one λ
+  --tune, --no-tune   tune the baseline's lr × embedding L2 × dim on validation first (full: on)
+  --tune-lr L,…  --tune-l2 L,…  --tune-dim D,…   the tuning grid's axes
+  --max-epochs N      epochs at most (quick 6, full 20)     --patience N   evaluations without improvement (quick 2, full 3)
+  --eval-every N      steps between validations (default: once per epoch)
+  --permutations N    discovery's permuted labellings (quick 200, full 500)
+  --resume DIR        continue a killed run in DIR from its last completed evaluation (same flags)
+
+training (every arm):
+  --lr X  --dim N  --batch N  --weight-decay X  --embedding-l2 X  --dropout P  --clip X
+  --schedule cosine|step|constant  --warmup N   lr schedule after N warmup steps (default cosine, 100)
+  --k N  --y learned|generated                   FM attention columns, and Y learned or generated per sample (default 4, generated)
+  --steps N           train: a fixed number of steps instead of early stopping
   --method NAME       train: baseline (default) or c2al
-  --lambda X[,Y…]     λ of every auxiliary head (default 0.5); several values: experiment sweeps them
-  --lambda-head X     λ of the head cohort (overrides --lambda)
-  --lambda-tail X     λ of the tail cohort (overrides --lambda)
   --aux-cohorts N|A,B auxiliary cohorts: how many (default 2: head and tail), or their names
-  --select HOW        divergence (default) or random: how N auxiliary cohorts are chosen (random = control)
   --metric NAME       discovery divergence: jsDistance (default), symmetricKL, wasserstein1, cosine
+  --binning NAME  --bins N   discovery histograms: quantile (default) or logit bins, 20 of them
   --min-cohort-share X  cohorts below this share of rows are never chosen (default 0.01)
   --freeze-y          keep the FM attention weights Y at their initial values (ablation)
   --aux-hidden H[,H…] hidden sizes of the auxiliary heads' MLPs (default: the primary head's 64,32; 0 = linear)
   --guard-finite      check every step on the device for NaN/Inf; stop naming the step, tensor and layer
   --capture           capture the training step after the first and replay it (one submit per step, same weights)
-  --checkpoint-every N  train: save a resumable state (weights + optimizer) every N steps in OUT/train-state
-  --resume DIR        train: continue the run in DIR from its last saved states (same flags as the first run)
   --checkpoint PATH   discover: the baseline to use; evaluate: a checkpoint folder, its .safetensors, or a run folder
-  --out DIR           run folder (default runs/<date-time>): config, metrics, report.html, checkpoints
+  --out DIR           run folder (default runs/<date-time>)
 
 other options:
   --json              print one JSON object instead of text
@@ -65,7 +75,7 @@ other options:
   --module FILE       gradcheck the cases a user module exports (see docs/custom-ops.md)
   --filter TEXT       bench only cases whose name contains TEXT
   --quick             bench the smaller sizes only
-  --model NAME        profile: small (default; the experiment's DHEN, batch 512) or reference (26 × 10⁵, batch 2048)
+  --model NAME        profile: experiment (default; the experiment's DHEN, batch 512) or reference (26 × 10⁵, batch 2048)
   --trace FILE        profile: where to write the Chrome trace (default runs/profile-<date-time>.trace.json)
   --dawn FLAGS        Dawn flags, e.g. "adapter=SwiftShader" (also C2AL_DAWN)
   -h, --help          this text
@@ -82,7 +92,7 @@ const USER_ERRORS = new Set(['OptionError', 'DataError', 'CheckpointError', 'Ten
 const RUNTIME_ERRORS = new Set(['DeviceLostError', 'NoAdapterError']);
 
 async function profile(json: boolean, o: { model: string; steps?: string; batch?: string; method?: string; trace?: string; auxHidden?: string }, dawn: string[]): Promise<number> {
-  const model = oneOf('model', o.model, ['small', 'reference'] as const);
+  const model = oneOf('model', o.model, ['experiment', 'reference'] as const);
   const c2al = oneOf('method', o.method ?? 'c2al', ['baseline', 'c2al'] as const) === 'c2al';
   const steps = positiveInt('steps', o.steps, 5), batch = o.batch === undefined ? undefined : positiveInt('batch', o.batch, 512);
   return withGpu('profile', dawn, async (gpu) => {
@@ -113,16 +123,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({
       args: negativeValuesJoined(argv), allowPositionals: true,
-      options: {
-        json: { type: 'boolean' }, verbose: { type: 'boolean' }, backend: { type: 'string', default: 'webgpu' }, op: { type: 'string', multiple: true }, module: { type: 'string' },
-        seeds: { type: 'string' }, filter: { type: 'string' }, quick: { type: 'boolean' },
-        rows: { type: 'string' }, steps: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
-        lambda: { type: 'string' }, 'lambda-head': { type: 'string' }, 'lambda-tail': { type: 'string' }, 'aux-cohorts': { type: 'string' }, select: { type: 'string' },
-        metric: { type: 'string' }, 'min-cohort-share': { type: 'string' }, 'freeze-y': { type: 'boolean' }, 'guard-finite': { type: 'boolean' }, capture: { type: 'boolean' }, 'aux-hidden': { type: 'string' }, 'checkpoint-every': { type: 'string' }, resume: { type: 'string' }, method: { type: 'string' }, checkpoint: { type: 'string' },
-        data: { type: 'string' }, cohort: { type: 'string' }, out: { type: 'string' }, schema: { type: 'string' }, 'skip-bad-rows': { type: 'boolean' },
-        model: { type: 'string' }, trace: { type: 'string' },
-        dawn: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
-      },
+      options: CLI_OPTIONS,
     });
   } catch (e) {
     console.error(`c2al: ${(e as Error).message.split('\n')[0]} (c2al --help lists the options)`);
@@ -152,7 +153,7 @@ async function main(argv: string[]): Promise<number> {
     case 'doctor': return doctor(!!v.json, dawn);
     case 'gradcheck': return v.module ? gradcheckModule(v.module, !!v.json, v.backend!, dawn) : gradcheck(!!v.json, v.backend!, v.op ?? [], seeds, dawn);
     case 'bench': return bench(!!v.json, v.filter, !!v.quick, dawn);
-    case 'profile': return profile(!!v.json, { model: v.model ?? 'small', steps: v.steps, batch: v.batch, method: v.method, trace: v.trace, auxHidden: v['aux-hidden'] }, dawn);
+    case 'profile': return profile(!!v.json, { model: v.model ?? 'experiment', steps: v.steps, batch: v.batch, method: v.method, trace: v.trace, auxHidden: v['aux-hidden'] }, dawn);
     default: return 2; // unreachable: `known` lists every command
   }
 }

@@ -10,13 +10,15 @@ import { tensor } from '../create.js';
 import { DhenModel, type DhenConfig } from '../nn/dhen.js';
 import { Adam } from '../train/optim.js';
 import { trainStep } from '../train/step.js';
+import { modelConfig } from '../train/model-config.js';
+import { PLANTED_FIELDS } from '../data/planted-world.js';
 import { mulberry32 } from '../random.js';
 import { median } from '../c2al/stats.js';
 
-export type ProfileModel = 'small' | 'reference';
+export type ProfileModel = 'experiment' | 'reference';
 
 export interface ProfileOptions {
-  /** 'reference': 26 fields × vocabulary 10⁵, d 16, 2 DHEN layers, head 256-128, batch 2048; 'small' (default): 5 fields, d 16, 1 layer, head 64-32, batch 512. */
+  /** 'reference': 26 fields × vocabulary 10⁵, d 16, 2 DHEN layers, head 256-128, batch 2048; 'experiment' (default): the experiment's model on the planted world's 14 fields, batch 512. */
   model?: ProfileModel;
   batch?: number;
   /** Profiled steps (and as many timed without the profiler). */
@@ -50,21 +52,25 @@ export interface ProfileReport {
 
 /**
  * The DHEN the profiler (and bench/step.bench.ts) trains: 'reference' is 26 fields × `vocab` (10⁵), d 16,
- * 2 layers of {FM (k 16), linear compress}, head 256-128; 'small' is the experiment's model.
+ * 2 layers of {FM (k 16), linear compress}, head 256-128; 'experiment' is the experiment's default model
+ * (modelConfig) on the planted world's fields, with two auxiliary heads for C2AL.
  */
 export function benchModelConfig(model: ProfileModel, o: { c2al?: boolean; auxHidden?: number[]; vocab?: number } = {}): DhenConfig {
-  const big = model === 'reference';
+  if (model === 'experiment') {
+    const aux = o.c2al ? [{ cohort: 0, lambda: 1 }, { cohort: 1, lambda: 1 }] : [];
+    return modelConfig({ fields: [...PLANTED_FIELDS] }, { aux, ...(o.auxHidden ? { auxHidden: o.auxHidden } : {}) });
+  }
   return {
-    fields: Array.from({ length: big ? 26 : 5 }, (_, i) => ({ name: `f${i}`, vocab: big ? o.vocab ?? 100_000 : [500, 300, 20, 8, 5][i]! })), dim: 16, seed: 1,
-    layers: (big ? [0, 1] : [0]).map(() => ({ modules: [{ type: 'fm' as const, k: big ? 16 : 8, ...(big ? {} : { hidden: [64] }) }, { type: 'linearCompress' as const }], ensemble: 'sum' as const })),
-    head: { hidden: big ? [256, 128] : [64, 32] }, auxHeads: o.c2al ? ['head', 'tail'] : [],
+    fields: Array.from({ length: 26 }, (_, i) => ({ name: `f${i}`, vocab: o.vocab ?? 100_000 })), dim: 16, seed: 1,
+    layers: [0, 1].map(() => ({ modules: [{ type: 'fm' as const, k: 16 }, { type: 'linearCompress' as const }], ensemble: 'sum' as const })),
+    head: { hidden: [256, 128] }, auxHeads: o.c2al ? ['head', 'tail'] : [],
     ...(o.c2al && o.auxHidden ? { auxHead: { hidden: o.auxHidden } } : {}),
   };
 }
 
 /** Runs warm-up steps, then `steps` timed steps without and `steps` with the profiler attached. */
 export async function profileTraining(gpu: WebGpuBackend, o: ProfileOptions = {}): Promise<ProfileReport> {
-  const model = o.model ?? 'small', c2al = !!o.c2al;
+  const model = o.model ?? 'experiment', c2al = !!o.c2al;
   const batch = o.batch ?? (model === 'reference' ? 2048 : 512), steps = o.steps ?? 5, warmup = o.warmup ?? 2;
   const cfg = benchModelConfig(model, { c2al, auxHidden: o.auxHidden });
   const net = new DhenModel(cfg, gpu);

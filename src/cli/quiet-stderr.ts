@@ -40,7 +40,13 @@ const CHILD = 'C2AL_CLI_CHILD';
  * the command itself.
  */
 export async function runFiltered(): Promise<number | null> {
-  if (process.env[CHILD] === '1' || process.env.C2AL_RAW_STDERR === '1') return null;
+  if (process.env[CHILD] === '1') {
+    // A parent killed with SIGKILL cannot pass the signal on: the child notices it was orphaned and stops too.
+    const parent = process.ppid;
+    setInterval(() => { if (process.ppid !== parent) process.exit(137); }, 500).unref();
+    return null;
+  }
+  if (process.env.C2AL_RAW_STDERR === '1') return null;
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: ['inherit', 'inherit', 'pipe'], env: { ...process.env, [CHILD]: '1' },
   });

@@ -12,7 +12,7 @@
  * refuses other encodings instead of replacing bytes). loadCsv streams the file in chunks through a
  * CsvParser, which keeps only the parsed columns (typed arrays), never the file's text.
  */
-import { DataError, type ClickData } from './schema.js';
+import { DataError, validateClickData, type ClickData } from './schema.js';
 
 export interface CsvSchema {
   label: string;
@@ -25,9 +25,11 @@ export interface CsvSchema {
   hashBuckets?: Record<string, number>;
   /** Bucket a numeric cohort column into this many quantiles. */
   cohortQuantiles?: number;
+  /** The categorical column the cohort is constant along (a user attribute: the user column). */
+  cohortGroup?: string;
 }
 
-const SCHEMA_KEYS = ['label', 'categorical', 'numeric', 'cohort', 'delimiter', 'header', 'hashBuckets', 'cohortQuantiles'];
+const SCHEMA_KEYS = ['label', 'categorical', 'numeric', 'cohort', 'delimiter', 'header', 'hashBuckets', 'cohortQuantiles', 'cohortGroup'];
 
 export function validateSchema(schema: unknown, file = 'schema'): CsvSchema {
   const s = schema as CsvSchema;
@@ -54,6 +56,9 @@ export function validateSchema(schema: unknown, file = 'schema'): CsvSchema {
   }
   if (s.cohortQuantiles !== undefined && (!Number.isInteger(s.cohortQuantiles) || s.cohortQuantiles < 2 || s.cohortQuantiles > 255)) {
     fail(`"cohortQuantiles" must be an integer from 2 to 255, got ${JSON.stringify(s.cohortQuantiles)}`);
+  }
+  if (s.cohortGroup !== undefined && (typeof s.cohortGroup !== 'string' || !s.categorical.includes(s.cohortGroup))) {
+    fail(`"cohortGroup" must name a categorical column (${s.categorical.join(', ')}), got ${JSON.stringify(s.cohortGroup)}`);
   }
   return s;
 }
@@ -211,7 +216,12 @@ export class CsvParser {
       for (let r = 0; r < rows; r++) cohort[r] = remap[ids[r]!]!;
       cohortNames = names.map((n) => `${schema.cohort}=${n}`);
     }
-    return { fields, ids: Uint32Array.from(this.ids.view()), labels: Uint8Array.from(this.labels.view()), cohort, cohortNames, rows, skipped, ...(dense ? { dense, denseFeatures: nd } : {}) };
+    const data: ClickData & { skipped: number } = {
+      fields, ids: Uint32Array.from(this.ids.view()), labels: Uint8Array.from(this.labels.view()), cohort, cohortNames, rows, skipped,
+      ...(dense ? { dense, denseFeatures: nd } : {}), ...(schema.cohortGroup ? { cohortGroup: schema.cohortGroup } : {}),
+    };
+    if (schema.cohortGroup) validateClickData(data, this.file); // the cohort must be constant along it
+    return data;
   }
 }
 

@@ -105,7 +105,8 @@ export function parseMovieLens(files: { data: string; user: string; item: string
     if (cohortNames.length > 255) throw new DataError(`${dir}u.user: ${cohortNames.length} distinct occupations; at most 255 cohorts`);
     for (let r = 0; r < rows.length; r++) cohort[r] = ids[r * f + column]!;
   }
-  return { fields, ids, labels, cohort, cohortNames, rows: rows.length };
+  // Every cohort axis is a user attribute: discovery's null shuffles cohorts across users.
+  return { fields, ids, labels, cohort, cohortNames, rows: rows.length, cohortGroup: 'user' };
 }
 
 /** Reads u.data, u.user and u.item from `dir` (Node). */

@@ -25,6 +25,11 @@ export interface ClickData {
   dense?: Float32Array;
   denseFeatures?: number;
   rows: number;
+  /**
+   * The field along which the cohort is constant (a user attribute such as age: 'user'), when known:
+   * discovery's permutation null shuffles cohorts across its values instead of across rows.
+   */
+  cohortGroup?: string;
 }
 
 /** Deterministic train / valid / test split of row indices by seed. */
@@ -67,7 +72,42 @@ export function cohortsByField(data: ClickData, field: string): ClickData {
   if (vocab > 255) throw new DataError(`cohortsByField: field '${field}' has ${vocab} values; at most 255 cohorts`);
   const cohort = new Uint8Array(data.rows);
   for (let r = 0; r < data.rows; r++) cohort[r] = data.ids[r * data.fields.length + f]!;
-  return { ...data, cohort, cohortNames: Array.from({ length: vocab }, (_, v) => `${field} ${v}`) };
+  return { ...data, cohort, cohortNames: Array.from({ length: vocab }, (_, v) => `${field} ${v}`), cohortGroup: undefined };
+}
+
+/** The values of field `name` for every row, or a DataError naming the fields. */
+export function fieldValues(data: ClickData, name: string): Uint32Array {
+  const f = data.fields.findIndex((x) => x.name === name);
+  if (f < 0) throw new DataError(`no field '${name}'; the fields are ${data.fields.map((x) => x.name).join(', ')}`);
+  const n = data.fields.length;
+  return Uint32Array.from({ length: data.rows }, (_, r) => data.ids[r * n + f]!);
+}
+
+/** The first row of `values` whose cohort differs from an earlier row with the same value, or -1. */
+function notConstantAt(data: ClickData, values: ArrayLike<number>): number {
+  const seen = new Map<number, number>();
+  for (let r = 0; r < data.rows; r++) {
+    const c = seen.get(values[r]!);
+    if (c === undefined) seen.set(values[r]!, data.cohort[r]!);
+    else if (c !== data.cohort[r]) return r;
+  }
+  return -1;
+}
+
+/**
+ * The field the cohort is defined on (a user attribute is constant within 'user'): data.cohortGroup when
+ * given, else the field with the most values among those along which the cohort is constant and that
+ * have more values than there are cohorts; null when there is none (cohorts are properties of rows).
+ */
+export function cohortGroupField(data: ClickData): string | null {
+  if (data.cohortGroup !== undefined) return data.cohortGroup;
+  let best: { name: string; values: number } | null = null;
+  for (const f of data.fields) {
+    if (f.vocab <= data.cohortNames.length || (best && f.vocab <= best.values)) continue;
+    const values = fieldValues(data, f.name);
+    if (notConstantAt(data, values) < 0) best = { name: f.name, values: new Set(values).size };
+  }
+  return best?.name ?? null;
 }
 
 /**
@@ -107,6 +147,11 @@ export function validateClickData(data: ClickData, what = 'data'): void {
     if (!Number.isInteger(nd) || nd < 1) fail(`denseFeatures must be a positive integer with dense, got ${data.denseFeatures}`);
     const dense = length(`dense ([rows ${rows}, denseFeatures ${nd}])`, data.dense, rows * nd);
     for (let i = 0; i < dense.length; i++) if (!Number.isFinite(dense[i])) fail(`dense: row ${Math.floor(i / nd)} feature ${i % nd} is ${dense[i]}; dense features must be finite`);
+  }
+  if (data.cohortGroup !== undefined) {
+    if (!fields.some((x) => x.name === data.cohortGroup)) fail(`cohortGroup '${data.cohortGroup}' names no field; the fields are ${fields.map((x) => x.name).join(', ')}`);
+    const at = notConstantAt(data, fieldValues(data, data.cohortGroup));
+    if (at >= 0) fail(`the cohort is not constant along cohortGroup '${data.cohortGroup}': row ${at} has cohort ${data.cohortNames[data.cohort[at]!]}, an earlier row with the same ${data.cohortGroup} another`);
   }
   if (data.trueProb) {
     const p = length('trueProb', data.trueProb, rows);

@@ -187,8 +187,16 @@ export async function loadCheckpoint(dir: string, model: Module, file = 'model.s
 }
 
 
-/** A training run's resumable state, as train() saves it: completed steps, weights, optimizer state. */
-export interface SavedTrainState { step: number; model: Uint8Array; optimizer: Uint8Array }
+/**
+ * A training run's resumable state, as train() saves it: completed steps, weights, optimizer state, and
+ * (an early-stopped run) its evaluations so far and the best evaluation's weights.
+ */
+export interface SavedTrainState {
+  step: number;
+  model: Uint8Array;
+  optimizer: Uint8Array;
+  stopping?: { evaluations: { step: number; epoch: number; ne: number }[]; best: { step: number; epoch: number; ne: number } | null; sinceBest: number; bestWeights: Uint8Array | null };
+}
 
 /**
  * Saves a resumable state under `dir`: the two files go into `dir/step-<n>/`, then `dir/latest.json`
@@ -201,6 +209,11 @@ export async function saveTrainState(dir: string, state: SavedTrainState, keep =
   await fs.mkdir(`${dir}/${name}`, { recursive: true });
   await writeFileAtomic(`${dir}/${name}/model.safetensors`, state.model);
   await writeFileAtomic(`${dir}/${name}/optimizer.safetensors`, state.optimizer);
+  if (state.stopping) {
+    const { bestWeights, ...rest } = state.stopping;
+    if (bestWeights) await writeFileAtomic(`${dir}/${name}/best.safetensors`, bestWeights);
+    await writeFileAtomic(`${dir}/${name}/stopping.json`, `${JSON.stringify({ ...rest, hasBest: !!bestWeights })}\n`);
+  }
   await writeFileAtomic(`${dir}/latest.json`, `${JSON.stringify({ step: state.step, folder: name })}\n`);
   const old = (await fs.readdir(dir)).filter((f) => /^step-\d{8}$/.test(f)).sort().slice(0, -keep);
   for (const f of old) await fs.rm(`${dir}/${f}`, { recursive: true, force: true });
@@ -228,5 +241,12 @@ export async function loadTrainState(dir: string): Promise<SavedTrainState> {
       throw e instanceof CheckpointError ? e : new CheckpointError(`${path}: ${(e as Error).message}`);
     }
   };
-  return { step: latest.step as number, model: await read('model.safetensors'), optimizer: await read('optimizer.safetensors') };
+  const state: SavedTrainState = { step: latest.step as number, model: await read('model.safetensors'), optimizer: await read('optimizer.safetensors') };
+  const stoppingPath = `${dir}/${latest.folder as string}/stopping.json`;
+  const stopping = await fs.readFile(stoppingPath).then((b) => JSON.parse(new TextDecoder().decode(b)) as Omit<NonNullable<SavedTrainState['stopping']>, 'bestWeights'> & { hasBest: boolean }, () => null);
+  if (stopping) {
+    const { hasBest, ...rest } = stopping;
+    state.stopping = { ...rest, bestWeights: hasBest ? await read('best.safetensors') : null };
+  }
+  return state;
 }

@@ -37,11 +37,12 @@ export interface DhenConfig {
   dense?: number;
   denseFields?: number;
   layers: DhenLayerConfig[];
-  head: { hidden: number[]; activation?: Activation };
+  /** The primary head's MLP on vec(X_L); dropout after each hidden layer while training. */
+  head: { hidden: number[]; activation?: Activation; dropout?: number };
   /** Extra training-only heads (C2AL: ['head', 'tail']). */
   auxHeads?: string[];
   /** The auxiliary heads' MLP (default: the same as `head`); smaller heads cost less to train. */
-  auxHead?: { hidden: number[]; activation?: Activation };
+  auxHead?: { hidden: number[]; activation?: Activation; dropout?: number };
   seed?: number;
 }
 
@@ -53,7 +54,7 @@ const CONFIG_KEYS: Record<string, readonly string[]> = {
   cross: ['type', 'layers', 'rank'],
   dot: ['type', 'hidden', 'fields'],
   attention: ['type', 'heads', 'headDim'],
-  head: ['hidden', 'activation'],
+  head: ['hidden', 'activation', 'dropout'],
 };
 
 function fail(msg: string): never {
@@ -82,6 +83,10 @@ function sizes(path: string, v: unknown): void {
 
 function oneOf(path: string, v: unknown, allowed: readonly unknown[]): void {
   if (v !== undefined && !allowed.includes(v)) fail(`${path} must be one of ${allowed.map(render).join(', ')}, got ${render(v)}`);
+}
+
+function dropoutRate(path: string, v: unknown): void {
+  if (v !== undefined && !(typeof v === 'number' && v >= 0 && v < 1)) fail(`${path} must be a number in [0, 1), got ${render(v)}`);
 }
 
 /** Rejects unknown keys, missing parts and impossible values, naming the path of the offending value. */
@@ -131,11 +136,13 @@ export function validateConfig(c: DhenConfig): void {
   if (!Array.isArray(c.head.hidden)) fail(`head.hidden must be an array of positive integers (may be empty), got ${render(c.head.hidden)}`);
   sizes('head.hidden', c.head.hidden);
   oneOf('head.activation', c.head.activation, ['relu', 'gelu', 'silu', 'none']);
+  dropoutRate('head.dropout', c.head.dropout);
   if (c.auxHead !== undefined) {
     checkObject('auxHead', c.auxHead, CONFIG_KEYS.head!);
     if (!Array.isArray(c.auxHead.hidden)) fail(`auxHead.hidden must be an array of positive integers (may be empty), got ${render(c.auxHead.hidden)}`);
     sizes('auxHead.hidden', c.auxHead.hidden);
     oneOf('auxHead.activation', c.auxHead.activation, ['relu', 'gelu', 'silu', 'none']);
+    dropoutRate('auxHead.dropout', c.auxHead.dropout);
   }
   if (c.auxHeads !== undefined) {
     if (!Array.isArray(c.auxHeads) || Array.from(c.auxHeads).some((h) => typeof h !== 'string' || h === '')) fail(`auxHeads must be an array of head names, got ${render(c.auxHeads)}`);
@@ -236,7 +243,7 @@ export class DhenModel extends Module {
       this.layers = config.layers.map((l, i) => this.child(`layers.${i}`, new DhenLayer(this.totalFields, d, l, seed + 10 + i, this.backend)));
       const spec = (h: string) => (h !== 'primary' && config.auxHead ? config.auxHead : config.head);
       this.heads = new Map(['primary', ...(config.auxHeads ?? [])].map((h, i) => [h, this.child(`heads.${h}`,
-        new MLP([this.totalFields * d, ...spec(h).hidden, 1], { backend: this.backend, seed: seed + 100 + i, activation: spec(h).activation ?? 'relu' }))]));
+        new MLP([this.totalFields * d, ...spec(h).hidden, 1], { backend: this.backend, seed: seed + 100 + i, activation: spec(h).activation ?? 'relu', dropout: spec(h).dropout ?? 0 }))]));
       built = true;
     } finally {
       endBuild(mark, built);

@@ -1,9 +1,11 @@
 /**
- * Training and prediction for one DHEN, baseline or C2AL:
- *   L = BCE(z_p, y) + Σ_h λ_h·BCE(z_h, y·1[x∈cohort_h]), each term averaged over the whole batch (rows
- *   outside a cohort carry label 0), all heads in one fused BCE dispatch.
- * The history (per-head loss, FM attention statistics over training) is captured on the GPU at logged
- * steps and read back once at the end, so recording it never stalls the step pipeline.
+ * The training loop for one DHEN (baseline, C2AL or a control): epochs over the training rows reshuffled
+ * every epoch (seeded), a warmup + decay lr schedule, optional gradient clipping, AdamW on dense weights
+ * and an L2 penalty on the embedding rows a batch touches, and early stopping: with `validate`, the model
+ * is evaluated every `evalEvery` steps (default once per epoch), training stops after `patience`
+ * evaluations without improvement or at `maxEpochs`, and the weights of the best evaluation are restored.
+ * Each step is trainStep (step.ts) with the C2AL loss (loss.ts). Losses and attention statistics of the
+ * logged steps are read back once at the end, so recording them never stalls the step pipeline.
  */
 import type { Backend } from '../backend/index.js';
 import { concat, mulScalar, reshape, sigmoid } from '../ops.js';
@@ -11,45 +13,61 @@ import { tensor, zeros } from '../create.js';
 import type { CapturedStep } from '../backend/capture.js';
 import type { WebGpuBackend } from '../backend/webgpu.js';
 import type { EmbeddingsFeed } from '../nn/embedding.js';
-import { DhenModel, type DhenConfig, type DhenLayerConfig } from '../nn/dhen.js';
-import { Adam, encodeOptimizerState, restoreOptimizerState } from './optim.js';
-import { decodeSafetensors, encodeModule, restore } from '../nn/checkpoint.js';
+import type { DhenModel } from '../nn/dhen.js';
+import { CheckpointError, decodeSafetensors, encodeModule, restore } from '../nn/checkpoint.js';
 import { keep, noGrad, scope, TensorError, type Tensor } from '../tensor.js';
-import { splitRows, subset, validateClickData, type ClickData } from '../data/schema.js';
-import { FiniteGuard } from './finite-guard.js';
-import { headLabels } from './loss.js';
-import { trainStep } from './step.js';
+import { subset, validateClickData, type ClickData } from '../data/schema.js';
+import { mulberry32 } from '../random.js';
 import { attentionStats, type AttentionStats } from '../nn/attention-stats.js';
+import { FiniteGuard } from './finite-guard.js';
+import { headLabels, rowWeights, type AuxHead, type Reweight } from './loss.js';
+import { buildModel, type ModelOptions } from './model-config.js';
+import { Adam, encodeOptimizerState, learningRate, restoreOptimizerState } from './optim.js';
+import { trainStep } from './step.js';
 
-export interface AuxCohort { cohort: number; lambda: number }
+export type { AuxHead, Reweight } from './loss.js';
 
-/** Auxiliary cohorts with their λ: `lambda` for each, except the head (first) and tail (second) when given. */
-export function auxWeights(cohorts: readonly number[], lambda: number, head?: number, tail?: number): AuxCohort[] {
-  return cohorts.map((cohort, i) => ({ cohort, lambda: (i === 0 ? head : i === 1 ? tail : undefined) ?? lambda }));
-}
+export type LrSchedule = 'constant' | 'cosine' | 'step';
 
-export interface TrainOptions {
-  dim?: number;
-  layers?: DhenLayerConfig[];
-  headHidden?: number[];
-  /** Hidden sizes of the auxiliary heads' MLPs (default: the primary head's); [] makes them linear. */
-  auxHidden?: number[];
-  /** Optimizer steps; `epochs` (passes over the training rows) wins when given. */
+export interface TrainOptions extends ModelOptions {
+  /** Optimizer steps without early stopping; `epochs` (passes over the training rows) wins when given. */
   steps?: number;
   epochs?: number;
   batch?: number;
-  lr?: number;
   seed?: number;
-  /** Auxiliary cohorts (C2AL): their indices and λ weights. Empty: the baseline. */
-  aux?: AuxCohort[];
+  lr?: number;
+  /** After `warmup` linear warmup steps: 'constant', 'cosine' to 0 over the run's step budget, or 'step' (halved every 2 epochs). */
+  schedule?: LrSchedule;
+  warmup?: number;
+  /** Clip the global gradient norm to this value. */
+  clip?: number;
+  /** Decoupled weight decay (AdamW) of dense weight matrices (not biases, norms or embedding tables). */
+  weightDecay?: number;
+  /** L2 penalty on the embedding rows each batch touches (their gradient gains embeddingL2·row). */
+  embeddingL2?: number;
+  /**
+   * Validation NE of the model as it is now (lower is better). With it the run early-stops: evaluated every
+   * `evalEvery` steps, stopped after `patience` evaluations without improvement or at `maxEpochs`, and
+   * the best evaluation's weights restored.
+   */
+  validate?: (model: DhenModel) => Promise<number>;
+  evalEvery?: number;
+  patience?: number;
+  maxEpochs?: number;
+  /** Auxiliary heads (C2AL, or the duplicate control): λ and the cohort whose label they learn. Empty: the baseline. */
+  aux?: AuxHead[];
+  /** The reweight control: the primary loss weighs rows of these cohorts by `factor`. */
+  reweight?: Reweight;
   /** Keep the FM attention weights Y at their initial values (an ablation: does C2AL act through Y?). */
   freezeY?: boolean;
   /** Record the losses and the attention statistics every this many steps (default: ~50 points per run). */
   logEvery?: number;
-  /** Called after every step (progress bars); `steps` is the total. */
+  /** Called after every step (progress bars); `steps` is the step budget. */
   onStep?: (step: number, steps: number) => void;
   /** Called with each logged step's losses per head as soon as the device has them (live plots). */
   onLog?: (step: number, loss: Record<string, number>) => void;
+  /** Called after each validation. */
+  onEvaluate?: (e: Evaluation) => void;
   /**
    * Check every step on the device for NaN/Inf in layer outputs, the loss, gradients and parameters;
    * stop with a NonFiniteError naming the step, the tensor and the layer. Costs one small readback per step.
@@ -61,8 +79,8 @@ export interface TrainOptions {
    * uncaptured loop gives, bit for bit. Not with finiteGuard or dropout.
    */
   capture?: boolean;
-  /** Save a TrainState every `every` steps (e.g. saveTrainState to a folder in Node). */
-  checkpoint?: { every: number; save: (state: TrainState) => Promise<void> };
+  /** Save a TrainState every `every` steps, or after every validation ('eval'; e.g. saveTrainState to a folder). */
+  checkpoint?: { every: number | 'eval'; save: (state: TrainState) => Promise<void> };
   /**
    * Continue a run from a saved state: same data, options and seed give the weights the uninterrupted
    * run would have (bit-identical on the same adapter, without dropout).
@@ -70,67 +88,85 @@ export interface TrainOptions {
   resume?: TrainState;
 }
 
-/** What happened during training, at the logged steps. */
+/** One validation: after `step` steps (in epoch `epoch`, 1-based), primary NE on the validation rows. */
+export interface Evaluation { step: number; epoch: number; ne: number }
+
+/** What happened during training. */
 export interface TrainingHistory {
   steps: number[];
-  /** Mean BCE over the batch per head ('primary', then the auxiliary cohorts' names), unweighted by λ. */
+  /** Mean BCE over the batch per head ('primary', then the auxiliary heads' names), unweighted by λ. */
   loss: Record<string, number[]>;
   /** Statistics of the FM attention weights Y at the logged steps (empty without learned Y). */
   attention: AttentionStats[];
+  /** Every validation, in order (empty without `validate`). */
+  validation: Evaluation[];
+  /** The evaluation whose weights the model holds (null without `validate`). */
+  best: Evaluation | null;
+  /** Why training ended: the step budget, or patience exhausted. */
+  stopped: 'budget' | 'patience';
+  stepsRun: number;
   seconds: number;
   samplesPerSecond: number;
 }
 
 export interface Trained { model: DhenModel; history: TrainingHistory }
 
-/** Everything a run needs to continue after `step` completed steps: weights and optimizer state (safetensors bytes). */
-export interface TrainState { step: number; model: Uint8Array; optimizer: Uint8Array }
+/** Early stopping's state at a validation: what a resumed run needs to continue it. */
+export interface StoppingState { evaluations: Evaluation[]; best: Evaluation | null; sinceBest: number; bestWeights: Uint8Array | null }
 
-export function modelConfig(data: ClickData, o: TrainOptions): DhenConfig {
-  return {
-    fields: data.fields, dim: o.dim ?? 16, seed: o.seed ?? 1,
-    ...(data.denseFeatures ? { dense: data.denseFeatures, denseFields: 1 } : {}),
-    layers: o.layers ?? [{ modules: [{ type: 'fm', k: 8, hidden: [64] }, { type: 'linearCompress' }], ensemble: 'sum' }],
-    head: { hidden: o.headHidden ?? [64, 32] },
-    auxHeads: (o.aux ?? []).map((_, i) => `aux${i}`),
-    ...(o.auxHidden && o.aux?.length ? { auxHead: { hidden: o.auxHidden } } : {}),
-  };
-}
+/** Everything a run needs to continue after `step` completed steps: weights, optimizer state, early stopping (safetensors bytes). */
+export interface TrainState { step: number; model: Uint8Array; optimizer: Uint8Array; stopping?: StoppingState }
 
-/** Steps a run takes: `epochs` passes over `rows` in batches of `batch`, else `steps` (default 200). */
+/** Full batches per epoch (the last partial batch is dropped, so every step has the same shape). */
+export const stepsPerEpoch = (rows: number, batch: number): number => Math.max(1, Math.floor(rows / Math.min(batch, rows)));
+
+/** The step budget of a run: maxEpochs (with validate) or `epochs` passes over `rows`, else `steps` (default 200). */
 export function stepCount(rows: number, o: TrainOptions): number {
-  const batch = o.batch ?? 512;
-  return o.epochs !== undefined ? Math.max(1, Math.ceil((o.epochs * rows) / batch)) : o.steps ?? 200;
+  const perEpoch = stepsPerEpoch(rows, o.batch ?? 512);
+  if (o.validate) return perEpoch * (o.maxEpochs ?? 30);
+  return o.epochs !== undefined ? Math.max(1, Math.ceil(o.epochs * perEpoch)) : o.steps ?? 200;
 }
 
 function validate(data: ClickData, o: TrainOptions): void {
   validateClickData(data, 'train: data');
   const bad = (what: string): never => { throw new TensorError(`train: ${what}`); };
-  if (data.rows < 1) bad('the training data has no rows');
-  for (const [name, v] of [['steps', o.steps], ['batch', o.batch], ['logEvery', o.logEvery]] as const) {
+  for (const [name, v] of [['steps', o.steps], ['batch', o.batch], ['logEvery', o.logEvery], ['evalEvery', o.evalEvery], ['patience', o.patience], ['maxEpochs', o.maxEpochs]] as const) {
     if (v !== undefined && !(Number.isInteger(v) && v >= 1)) bad(`${name} must be a positive integer, got ${v}`);
   }
+  if (o.warmup !== undefined && !(Number.isInteger(o.warmup) && o.warmup >= 0)) bad(`warmup must be an integer >= 0 (steps), got ${o.warmup}`);
+  for (const [name, v] of [['lr', o.lr], ['clip', o.clip]] as const) if (v !== undefined && !(v > 0 && Number.isFinite(v))) bad(`${name} must be > 0, got ${v}`);
+  for (const [name, v] of [['weightDecay', o.weightDecay], ['embeddingL2', o.embeddingL2]] as const) {
+    if (v !== undefined && !(v >= 0 && Number.isFinite(v))) bad(`${name} must be >= 0, got ${v}`);
+  }
+  if (o.schedule !== undefined && !['constant', 'cosine', 'step'].includes(o.schedule)) bad(`schedule must be constant, cosine or step, got ${o.schedule}`);
   if (o.epochs !== undefined && !(o.epochs > 0 && Number.isFinite(o.epochs))) bad(`epochs must be > 0, got ${o.epochs}`);
   if (o.capture && o.finiteGuard) bad('capture and finiteGuard do not go together: the guard reads every step back (train uncaptured to guard)');
-  if (o.checkpoint && !(Number.isInteger(o.checkpoint.every) && o.checkpoint.every >= 1)) bad(`checkpoint.every must be a positive integer, got ${o.checkpoint.every}`);
+  if (o.capture && o.dropout) bad('capture and dropout do not go together: a captured step replays the same masks');
+  const every = o.checkpoint?.every;
+  if (o.checkpoint && every !== 'eval' && !(Number.isInteger(every) && (every as number) >= 1)) bad(`checkpoint.every must be a positive integer or 'eval', got ${every}`);
+  if (every === 'eval' && !o.validate) bad("checkpoint.every 'eval' needs validate (the evaluations are its save points)");
   if (o.resume && !(Number.isInteger(o.resume.step) && o.resume.step >= 0 && o.resume.step <= stepCount(data.rows, o))) {
     bad(`resume.step must be in 0 .. ${stepCount(data.rows, o)} (the run's steps), got ${o.resume.step}`);
   }
   for (const a of o.aux ?? []) {
-    if (!(Number.isInteger(a.cohort) && a.cohort >= 0 && a.cohort < data.cohortNames.length)) bad(`auxiliary cohort ${a.cohort} is not one of 0 .. ${data.cohortNames.length - 1}`);
-    if (!(a.lambda >= 0 && Number.isFinite(a.lambda))) bad(`λ of cohort '${data.cohortNames[a.cohort]}' must be a finite number >= 0, got ${a.lambda}`);
+    if (a.cohort !== null && !(Number.isInteger(a.cohort) && a.cohort >= 0 && a.cohort < data.cohortNames.length)) bad(`auxiliary cohort ${a.cohort} is not one of 0 .. ${data.cohortNames.length - 1}`);
+    if (!(a.lambda >= 0 && Number.isFinite(a.lambda))) bad(`λ of auxiliary head ${a.cohort === null ? '(primary label)' : `'${data.cohortNames[a.cohort]}'`} must be a finite number >= 0, got ${a.lambda}`);
+  }
+  if (o.reweight) {
+    if (!(o.reweight.factor >= 0 && Number.isFinite(o.reweight.factor))) bad(`reweight.factor must be a finite number >= 0, got ${o.reweight.factor}`);
+    for (const c of o.reweight.cohorts) if (!(Number.isInteger(c) && c >= 0 && c < data.cohortNames.length)) bad(`reweighted cohort ${c} is not one of 0 .. ${data.cohortNames.length - 1}`);
   }
 }
 
-interface FedInputs { ids: EmbeddingsFeed; y: Tensor; dense: Tensor | null; dispose(): void }
+interface FedInputs { ids: EmbeddingsFeed; y: Tensor; w: Tensor; dense: Tensor | null; dispose(): void }
 
-/** The fixed device buffers a captured step reads each batch from: ids, labels per head, dense features. */
+/** The fixed device buffers a captured step reads each batch from: ids, labels and weights per head, dense features. */
 function captureInputs(model: DhenModel, backend: Backend, batch: number, heads: number, denseFeatures?: number): FedInputs {
   if (!('capture' in backend)) throw new TensorError(`train: capture needs the webgpu backend (this is ${backend.name})`);
   const ids = model.embeddings.feed(batch);
-  const y = keep(zeros([batch, heads], { backend }));
+  const y = keep(zeros([batch, heads], { backend })), w = keep(zeros([batch, heads], { backend }));
   const dense = denseFeatures ? keep(zeros([batch, denseFeatures], { backend })) : null;
-  return { ids, y, dense, dispose: () => { ids.dispose(); y.dispose(); dense?.dispose(); } };
+  return { ids, y, w, dense, dispose: () => { ids.dispose(); y.dispose(); w.dispose(); dense?.dispose(); } };
 }
 
 /** A copy of every learned Y, concatenated (one tiny dispatch per FM block; read back at the end). */
@@ -140,64 +176,102 @@ function snapshotY(model: DhenModel): Tensor | null {
   return keep(noGrad(() => scope(() => concat(ys.map((y) => reshape(mulScalar(y, 1), [y.size])), 0))));
 }
 
-/** Trains a DHEN on `data` (baseline, or C2AL when `aux` lists cohorts). */
-export async function train(data: ClickData, backend: Backend, o: TrainOptions = {}): Promise<Trained> {
-  validate(data, o);
-  const aux = o.aux ?? [];
-  const model = new DhenModel(modelConfig(data, o), backend);
+/** The row order of epoch `epoch` (0-based): a seeded shuffle, the same for every arm trained with this seed. */
+export function epochOrder(rows: number, seed: number, epoch: number): Uint32Array {
+  const order = Uint32Array.from({ length: rows }, (_, i) => i);
+  const next = mulberry32((seed * 1_000_003 + epoch * 7_919 + 11) >>> 0);
+  for (let i = rows - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
+/** The optimizer of a run: Adam, AdamW decay on dense weight matrices, an L2 term on embedding rows, none on biases and norms. */
+function optimizerFor(model: DhenModel, o: TrainOptions): Adam {
   const frozen = o.freezeY ? new Set(model.fmBlocks().flatMap((b) => (b.y ? [b.y] : []))) : new Set<Tensor>();
   for (const y of frozen) y.requiresGrad = false;
-  const opt = new Adam(model.namedParameters().filter(([, p]) => !frozen.has(p)), { lr: o.lr ?? 0.005 });
+  const params = model.namedParameters().filter(([, p]) => !frozen.has(p));
+  return new Adam(params, { lr: o.lr ?? 0.005 }, (_, p) => (p.sparseGrad ? { weightDecay: o.embeddingL2 ?? 0, decoupled: false }
+    : p.rank >= 2 ? { weightDecay: o.weightDecay ?? 0, decoupled: true } : undefined));
+}
+
+/** Learning rate at `step` for this run's schedule over `budget` steps. */
+function scheduledLr(o: TrainOptions, step: number, budget: number, perEpoch: number): number {
+  const base = o.lr ?? 0.005, warm = o.warmup ?? 0;
+  if (o.schedule === 'step') return step < warm ? learningRate(base, step, { warmupSteps: warm }) : base * 0.5 ** Math.floor(step / perEpoch / 2);
+  return learningRate(base, step, { warmupSteps: warm, totalSteps: budget, decay: o.schedule === 'cosine' ? 'cosine' : 'none' });
+}
+
+/** Trains a DHEN on `data` (baseline, C2AL when `aux` lists cohort heads, or a control). */
+export async function train(data: ClickData, backend: Backend, o: TrainOptions = {}): Promise<Trained> {
+  validate(data, o);
+  const aux = o.aux ?? [], seed = o.seed ?? 1;
+  const model = buildModel(data, o, backend);
+  const opt = optimizerFor(model, o);
+  let stopping: StoppingState = { evaluations: [], best: null, sinceBest: 0, bestWeights: null };
   if (o.resume) {
     try {
       restore(model.namedParameters(), decodeSafetensors(o.resume.model, 'resume state (model)').tensors, 'resume state (model)');
       restoreOptimizerState(opt, o.resume.optimizer, 'resume state (optimizer)');
+      if (o.validate && !o.resume.stopping && o.resume.step > 0) throw new CheckpointError('resume state: no early-stopping state saved (the run was saved without validate)');
+      if (o.resume.stopping) stopping = structuredClone(o.resume.stopping);
     } catch (e) {
       opt.dispose();
       model.dispose();
       throw e;
     }
   }
-  const batch = Math.min(o.batch ?? 512, data.rows), steps = stepCount(data.rows, o), heads = 1 + aux.length;
-  const logEvery = o.logEvery ?? Math.max(1, Math.round(steps / 50));
-  const order = splitRows(data.rows, o.seed ?? 1, [1, 0, 0]).train;
+  const batch = Math.min(o.batch ?? 512, data.rows), perEpoch = stepsPerEpoch(data.rows, batch), budget = stepCount(data.rows, o);
+  const heads = 1 + aux.length, evalEvery = o.evalEvery ?? perEpoch, patience = o.patience ?? 3;
+  const logEvery = o.logEvery ?? Math.max(1, Math.round(budget / 50));
   const lambdas = keep(tensor([1, ...aux.map((a) => a.lambda)], [heads], { backend }));
-  const ones = keep(tensor(new Float32Array(batch * heads).fill(1), [batch, heads], { backend }));
-  const names = ['primary', ...aux.map((a) => data.cohortNames[a.cohort]!)];
+  const unitWeights = new Float32Array(batch * heads).fill(1);
+  const ones = keep(tensor(unitWeights, [batch, heads], { backend }));
+  const names = ['primary', ...aux.map((a, i) => (a.cohort === null ? `duplicate ${i + 1}` : data.cohortNames[a.cohort]!))];
   const logged: { step: number; loss: Promise<ArrayLike<number>>; y: Tensor | null }[] = [];
   const t0 = performance.now();
-  const epochRows = Math.max(1, data.rows - batch + 1);
   // At most two steps in flight: the host prepares step s + 1 while the device runs step s, and the
   // queue (and the pool's parked buffers) cannot grow without bound; progress rates stay true.
   const inFlight: Promise<void>[] = [];
   const guard = o.finiteGuard ? new FiniteGuard(backend) : null;
   const fed = o.capture ? captureInputs(model, backend, batch, heads, data.denseFeatures) : null;
   let captured: { step: CapturedStep; perHead: Tensor } | null = null;
+  let order = null as { epoch: number; rows: Uint32Array } | null;
+  let stopped: TrainingHistory['stopped'] = 'budget', step = o.resume?.step ?? 0;
+  const firstStep = step;
+  const save = async (): Promise<void> => {
+    await o.checkpoint!.save({ step, model: await encodeModule(model), optimizer: await encodeOptimizerState(opt), ...(o.validate ? { stopping: structuredClone(stopping) } : {}) });
+  };
   try {
-    for (let step = o.resume?.step ?? 0; step < steps; step++) {
+    for (; step < budget; step++) {
       if (inFlight.length >= 2) await inFlight.shift();
-      const start = (step * batch) % epochRows;
-      const rows = subset(data, order.subarray(start, start + batch));
-      const b = rows.rows;
+      const epoch = Math.floor(step / perEpoch);
+      if (order?.epoch !== epoch) order = { epoch, rows: epochOrder(data.rows, seed, epoch) };
+      const start = (step % perEpoch) * batch;
+      const rows = subset(data, order.rows.subarray(start, start + batch));
       const y = headLabels(rows.labels, rows.cohort, aux);
-      const log = step % logEvery === 0 || step === steps - 1;
+      const w = o.reweight ? rowWeights(rows.cohort, heads, o.reweight) : null;
+      const log = step % logEvery === 0 || step === budget - 1;
+      opt.lr = scheduledLr(o, step, budget, perEpoch);
       if (fed) {
         fed.ids.set(rows.ids);
         backend.write(fed.y.storage, y);
+        backend.write(fed.w.storage, w ?? unitWeights);
         if (fed.dense) backend.write(fed.dense.storage, rows.dense!);
       }
       // One training step; with `fed`, it reads the batch from the feed's buffers and always returns the losses.
       const step1 = (): Tensor | null => scope(() => trainStep(model, opt, {
         ids: fed ? fed.ids : rows.ids,
-        labels: fed ? fed.y : tensor(y, [b, heads], { backend }),
-        dense: fed ? fed.dense ?? undefined : rows.dense ? tensor(rows.dense, [b, rows.denseFeatures!], { backend }) : undefined,
-        weights: b === batch ? ones : undefined,
-      }, { lambdas, guard, losses: log || !!fed }));
+        labels: fed ? fed.y : tensor(y, [batch, heads], { backend }),
+        dense: fed ? fed.dense ?? undefined : rows.dense ? tensor(rows.dense, [batch, rows.denseFeatures!], { backend }) : undefined,
+        weights: fed ? fed.w : w ? tensor(w, [batch, heads], { backend }) : ones,
+      }, { lambdas, guard, clip: o.clip, losses: log || !!fed }));
       let perHead: Tensor | null;
       if (captured) {
         captured.step.replay();
         perHead = captured.perHead;
-      } else if (fed && step > (o.resume?.step ?? 0)) {
+      } else if (fed && step > firstStep) {
         // The first step ran uncaptured (it created the optimizer state); this one is recorded.
         const { step: recorded, result } = (backend as WebGpuBackend).capture(step1);
         captured = { step: recorded, perHead: result! };
@@ -208,24 +282,48 @@ export async function train(data: ClickData, backend: Backend, o: TrainOptions =
       const owned = perHead !== captured?.perHead;
       if (perHead && !log && owned) perHead.dispose();
       if (perHead && log) {
-        const head = perHead;
+        const head = perHead, at = step;
         // Read without waiting: the values arrive when the device gets there, the loop goes on.
         const loss = head.read().then((v) => {
           if (owned) head.dispose();
-          o.onLog?.(step, Object.fromEntries(names.map((n, h) => [n, v[h]!])));
+          o.onLog?.(at, Object.fromEntries(names.map((n, h) => [n, v[h]!])));
           return v;
         });
         loss.catch(() => {}); // awaited later; a lost device must not make it an unhandled rejection meanwhile
         logged.push({ step, loss, y: snapshotY(model) });
       }
       await guard?.assertFinite(step);
-      if (o.checkpoint && (step + 1) % o.checkpoint.every === 0) {
-        await o.checkpoint.save({ step: step + 1, model: await encodeModule(model), optimizer: await encodeOptimizerState(opt) });
-      }
       const done = backend.done();
       done.catch(() => {});
       inFlight.push(done);
-      o.onStep?.(step, steps);
+      o.onStep?.(step, budget);
+      if (o.validate && ((step + 1) % evalEvery === 0 || step === budget - 1)) {
+        await Promise.all(inFlight.splice(0));
+        const e: Evaluation = { step: step + 1, epoch: Math.floor(step / perEpoch) + 1, ne: await o.validate(model) };
+        stopping.evaluations.push(e);
+        if (!stopping.best || e.ne < stopping.best.ne) {
+          stopping.best = e;
+          stopping.sinceBest = 0;
+          stopping.bestWeights = await encodeModule(model);
+        } else stopping.sinceBest++;
+        o.onEvaluate?.(e);
+        const exhausted = stopping.sinceBest >= patience;
+        if (o.checkpoint?.every === 'eval') {
+          step++;
+          await save();
+          step--;
+        }
+        if (exhausted) { stopped = 'patience'; step++; break; }
+      }
+      if (typeof o.checkpoint?.every === 'number' && (step + 1) % o.checkpoint.every === 0) {
+        step++;
+        await save();
+        step--;
+      }
+    }
+    if (stopping.best && stopping.best.step !== step && stopping.bestWeights) {
+      await Promise.all(inFlight.splice(0));
+      restore(model.namedParameters(), decodeSafetensors(stopping.bestWeights, 'best weights').tensors, 'best weights');
     }
   } catch (e) {
     await Promise.allSettled(logged.map((l) => l.loss));
@@ -241,7 +339,10 @@ export async function train(data: ClickData, backend: Backend, o: TrainOptions =
     ones.dispose();
     opt.dispose();
   }
-  const history: TrainingHistory = { steps: [], loss: Object.fromEntries(names.map((n) => [n, []])), attention: [], seconds: 0, samplesPerSecond: 0 };
+  const history: TrainingHistory = {
+    steps: [], loss: Object.fromEntries(names.map((n) => [n, []])), attention: [], validation: stopping.evaluations, best: stopping.best,
+    stopped, stepsRun: step, seconds: 0, samplesPerSecond: 0,
+  };
   for (const l of logged) {
     const v = await l.loss;
     history.steps.push(l.step);
@@ -250,7 +351,7 @@ export async function train(data: ClickData, backend: Backend, o: TrainOptions =
     l.y?.dispose();
   }
   history.seconds = (performance.now() - t0) / 1000;
-  history.samplesPerSecond = ((steps - (o.resume?.step ?? 0)) * batch) / history.seconds;
+  history.samplesPerSecond = ((step - firstStep) * batch) / history.seconds;
   return { model, history };
 }
 
@@ -270,10 +371,4 @@ export async function predict(model: DhenModel, data: ClickData, batch = 2048): 
   }
   model.train(wasTraining);
   return out;
-}
-
-/** The learned FM attention weights Y of every block, flattened. */
-export async function fmWeights(model: DhenModel): Promise<number[]> {
-  const parts = await Promise.all(model.fmBlocks().filter((b) => b.y).map(async (b) => Array.from(await b.y!.read())));
-  return parts.flat();
 }

@@ -15,17 +15,30 @@ export function headNames(model: DhenModel): string[] {
   return ['primary', ...(model.config.auxHeads ?? [])];
 }
 
+/** An auxiliary head: its λ, and the cohort whose clicks it learns (null: every row's label, the duplicate control). */
+export interface AuxHead { cohort: number | null; lambda: number }
+
+/** The reweight control: the primary loss weighs rows of `cohorts` by `factor` (1 + λ), no extra heads. */
+export interface Reweight { cohorts: number[]; factor: number }
+
 /**
  * Labels of every head for `rows` rows, [rows, 1 + aux.length] row-major: column 0 the label, column 1 + h
- * the label where the row is in auxiliary cohort h, else 0.
+ * the label where the row is in auxiliary cohort h, else 0 (a head without a cohort: the label).
  */
-export function headLabels(labels: ArrayLike<number>, cohort: ArrayLike<number>, aux: readonly { cohort: number }[], rows = labels.length): Float32Array {
+export function headLabels(labels: ArrayLike<number>, cohort: ArrayLike<number>, aux: readonly AuxHead[], rows = labels.length): Float32Array {
   const heads = 1 + aux.length, y = new Float32Array(rows * heads);
   for (let j = 0; j < rows; j++) {
     y[j * heads] = labels[j]!;
-    aux.forEach((a, h) => { y[j * heads + 1 + h] = cohort[j] === a.cohort ? labels[j]! : 0; });
+    aux.forEach((a, h) => { y[j * heads + 1 + h] = a.cohort === null || cohort[j] === a.cohort ? labels[j]! : 0; });
   }
   return y;
+}
+
+/** Per-row loss weights [rows, heads]: `factor` on the primary column of the reweighted cohorts' rows, 1 elsewhere. */
+export function rowWeights(cohort: ArrayLike<number>, heads: number, r: Reweight): Float32Array {
+  const w = new Float32Array(cohort.length * heads).fill(1);
+  for (let j = 0; j < cohort.length; j++) if (r.cohorts.includes(cohort[j]!)) w[j * heads] = r.factor;
+  return w;
 }
 
 export interface Loss {

@@ -111,9 +111,17 @@ export class SGD extends Optimizer {
   }
 }
 
+/** Weight decay for one parameter: coupled (an L2 term in its gradient) or decoupled (AdamW). */
+export interface DecayOptions { weightDecay?: number; decoupled?: boolean }
+
 export class Adam extends Optimizer {
   private moments = new Map<string, AdamState>();
-  constructor(params: NamedParams, readonly opts: { lr: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number; decoupled?: boolean }) {
+  /**
+   * `perParameter` overrides the decay of single parameters by name (AdamW on dense weights, an L2 penalty
+   * on embedding rows, none on biases); the other options apply to every parameter.
+   */
+  constructor(params: NamedParams, readonly opts: { lr: number; beta1?: number; beta2?: number; eps?: number } & DecayOptions,
+    readonly perParameter?: (name: string, p: Tensor) => DecayOptions | undefined) {
     super(params, opts.lr);
   }
 
@@ -123,7 +131,7 @@ export class Adam extends Optimizer {
 
   protected update(name: string, p: Tensor, g: Tensor | RowSparse): void {
     this.ensureState(name, p);
-    adamUpdate(p, g, this.moments.get(name)!, this.withLiveLr(this.opts));
+    adamUpdate(p, g, this.moments.get(name)!, this.withLiveLr({ ...this.opts, ...this.perParameter?.(name, p) }));
   }
 
   override stateMetadata(): Record<string, string> {

@@ -48,7 +48,7 @@ const memory = (): { rss: number; heap: number } | null => {
 
 export async function soak(backend: Backend, opts: SoakOptions): Promise<SoakSample[]> {
   const batch = opts.batch ?? 128, seed = opts.seed ?? 1;
-  const data = syntheticClicks({ rows: 4096, seed });
+  const data = syntheticClicks({ world: 'legacy', rows: 4096, seed });
   validateClickData(data, 'soak data');
   const model = new DhenModel({
     fields: data.fields, dim: 8, seed,
@@ -59,7 +59,7 @@ export async function soak(backend: Backend, opts: SoakOptions): Promise<SoakSam
   const opt = new Adam(named, { lr: 0.005 });
   const guard = new FiniteGuard(backend);
   const order = splitRows(data.rows, seed, [1, 0, 0]).train;
-  const aux = [{ cohort: 1 }, { cohort: 2 }];
+  const aux = [{ cohort: 1, lambda: 0.3 }, { cohort: 2, lambda: 0.3 }];
   const lambdas = keep(tensor([1, 0.3, 0.3], [3], { backend }));
   const labels = keep(zeros([batch, 1 + aux.length], { backend }));
   const samples: SoakSample[] = [];

@@ -10,7 +10,7 @@ import { mulScalar } from '../ops.js';
 import { keep, scope, type Tensor } from '../tensor.js';
 import type { FiniteGuard } from './finite-guard.js';
 import { c2alLoss } from './loss.js';
-import type { Optimizer } from './optim.js';
+import { clipGradNorm, type Optimizer } from './optim.js';
 
 export interface StepBatch {
   /** Ids [batch, fields] (host) or a feed whose buffers hold them (captured steps). */
@@ -26,6 +26,8 @@ export interface StepOptions {
   /** λ per head [heads], the primary's first (omitted: 1 each). */
   lambdas?: Tensor;
   guard?: FiniteGuard | null;
+  /** Clip the global gradient norm to this value before the update. */
+  clip?: number;
   /** Return each head's mean BCE over the batch [heads] (kept: the caller disposes it); else null. */
   losses?: boolean;
 }
@@ -41,6 +43,7 @@ export function trainStep(model: DhenModel, opt: Optimizer, batch: StepBatch, o:
     guard?.watchParameters(model.namedParameters(), { values: false });
     return o.losses ? keep(mulScalar(headSums.detach(), 1 / rows)) : null;
   });
+  if (o.clip !== undefined) clipGradNorm(opt.params, o.clip).dispose();
   opt.step();
   guard?.watchParameters(model.namedParameters(), { grads: false });
   opt.zeroGrad();

@@ -7,24 +7,28 @@ import * as c2al from '../../src/index.js';
 import * as testing from '../../src/testing/index.js';
 
 const C2AL = `
-  Adam AdamW BackendError CaptureError CapturedStep CheckpointError CpuBackend CrossNet DEFAULT_PLAN DataError
-  DeviceLostError DhenLayer DhenModel DotInteraction EmbeddingBag Embeddings EmbeddingsFeed FM_FUSED_MAX_T
-  FieldAttention FiniteGuard FmAttention GpuProfiler LayerNorm Linear LinearCompress LookupFeed METRICS MLP
-  MOVIELENS_AXES Module NoAdapterError NonFiniteError Optimizer RowSparse RowWiseAdagrad SGD ShaderCompileError
-  ShapeError Tensor TensorError WebGpuBackend abs adagradRowsUpdate adamUpdate add addScalar attentionStats
-  barChart bayesNE bceWithLogits benchModelConfig benchmarkOp c2alLoss cast chromeTrace clipGradNorm
-  cohortMetrics cohortsByField concat crc32 decodeSafetensors densifyRows discover div divergences embeddingBag
-  embeddingLookup encodeModule encodeOptimizerState encodeSafetensors equal evaluate exp expand f32Bits
-  fmInteraction fmWeights formatProfile full gelu getBackend gradcheck gradcheckCases gradcheckOps
-  gradcheckTolerance greater groupFields headLabels headNames heatMap histogram init initTensor initValues keep
-  kernelBytes kernelFlops kernelPlan kernels layerNorm learningRate lineChart liveTensors loadCheckpoint loadCsv
-  loadMovieLens loadTrainState log log1p matmul max maximum mean meanStd metrics minimum modelConfig mul
-  mulScalar mulberry32 neg noGrad ones onesLike ops parseCsv parseMovieLens permute powScalar predict
-  profileTraining progressLine progressReporter randomNormal randomUniform readCheckpointFile registerOp relu
-  renderReport requestGpuDevice reshape restore restoreOptimizerState runExperiment saveCheckpoint
+  ARM_KINDS Adam AdamW BINNINGS BackendError CaptureError CapturedStep CheckpointError CpuBackend CrossNet
+  DEFAULT_HYPER DEFAULT_PLAN DataError DeviceLostError DhenLayer DhenModel DotInteraction EmbeddingBag
+  Embeddings EmbeddingsFeed FM_FUSED_MAX_T FieldAttention FiniteGuard FmAttention GpuProfiler LayerNorm Linear
+  LinearCompress LookupFeed METRICS MLP MOVIELENS_AXES Module NEAR_ZERO NoAdapterError NonFiniteError Optimizer
+  PLANTED_FIELDS PLANTED_MECHANISMS PLANTED_MOST_DIFFERENT PROTOCOLS REPORT_PLOTS RowSparse RowWiseAdagrad SGD
+  ShaderCompileError ShapeError Tensor TensorError TestSplit WORLDS WebGpuBackend abs adagradRowsUpdate
+  adamUpdate add addScalar armsFor attentionSnapshot attentionStats attentionWeights barChart bayesNE
+  bceWithLogits benchModelConfig benchmarkOp binPositions bonferroniLevel c2alLoss cast chromeTrace clipGradNorm
+  cohortGroupField cohortMetrics cohortsByField concat crc32 decodeSafetensors densifyRows discover div
+  divergences embeddingBag embeddingLookup encodeModule encodeOptimizerState encodeSafetensors epochOrder equal
+  evaluate exp expand f32Bits fieldValues fmInteraction fmWeights formatProfile full gelu getBackend gradcheck
+  gradcheckCases gradcheckOps gradcheckTolerance greater groupFields headLabels headNames heatMap histogram init
+  initTensor initValues keep kernelBytes kernelFlops kernelPlan kernels layerNorm layerWeights learningRate
+  lineChart liveTensors loadCheckpoint loadCsv loadMovieLens loadTrainState log log1p matmul max maximum mean
+  meanStd median metrics minimum modelConfig mul mulScalar mulberry32 neg noGrad ones onesLike ops
+  pairedBootstrap pairedTInterval parseCsv parseMovieLens percentileInterval permute permutedCohorts powScalar
+  predict profileTraining progressLine progressReporter randomNormal randomUniform readCheckpointFile registerOp
+  relu renderReport requestGpuDevice reshape restore restoreOptimizerState runExperiment saveCheckpoint
   saveTrainState scope selectCohorts setBackend setDebug sgdUpdate sigmoid silu slice snapshot softmax splitRows
-  sqrt stepCount sub subset sum sumTo summarizeProfile syntheticClicks tanh tensor trainModel trainStep
-  transpose validateConfig validateSchema where withOp withPhase writeFileAtomic zeros
+  sqrt stepCount stepsPerEpoch studentTCdf studentTQuantile sub subset sum sumTo summarizeProfile
+  syntheticClicks tanh tensor testPredictions trainModel trainStep transpose validateClickData validateConfig
+  validateSchema where withOp withPhase writeFileAtomic zeros
 `.trim().split(/\s+/);
 
 test('c2al exports exactly the documented names', () => {

@@ -294,7 +294,7 @@ for (const [name, backend] of backends) {
 }
 
 test('click data entering training is checked: ids in vocabulary, labels 0/1, cohorts, finite dense features', () => {
-  const good = syntheticClicks({ rows: 50, seed: 2 });
+  const good = syntheticClicks({ world: 'legacy', rows: 50, seed: 2 });
   expect(() => validateClickData(good)).not.toThrow();
   const bad = (patch: object, error: RegExp) => {
     let thrown: unknown;

@@ -39,7 +39,15 @@ for (const [name, backend] of variants) {
         const x = randomArray(n, seed, -3, 3).map(Math.fround), u = randomArray(n, seed + 1).map(Math.fround);
         const g = randomArray(dim, seed + 2, 0.5, 1.5).map(Math.fround), b = randomArray(dim, seed + 3).map(Math.fround);
         const want = await run(reference, x, shape, g, b, u), got = await run(backend!, x, shape, g, b, u);
-        ['y', 'dx', 'dgamma', 'dbeta'].forEach((what, i) => expectClose(got[i]!, want[i]!, 1e-4 * (i >= 2 ? n / dim : 1), 1e-4, what));
+        // f32 rounding is amplified by 1/std of nearly constant rows: the bounds of test/support/kernel-cases.ts.
+        let rstd = 0;
+        for (let r = 0; r < n / dim; r++) {
+          const row = x.slice(r * dim, (r + 1) * dim), mean = row.reduce((a, v) => a + v, 0) / dim;
+          rstd = Math.max(rstd, 1 / Math.sqrt(row.reduce((a, v) => a + (v - mean) ** 2, 0) / dim + 1e-5));
+        }
+        const gMax = Math.max(...g.map(Math.abs)), rows = n / dim;
+        const atol = [2e-5 + 2.4e-7 * rstd * 3 * gMax, 2e-5 + 5e-5 * rstd * gMax, 1e-4 * rows, 1e-5 * rows];
+        ['y', 'dx', 'dgamma', 'dbeta'].forEach((what, i) => expectClose(got[i]!, want[i]!, atol[i]!, 1e-4, what));
       });
   });
 }

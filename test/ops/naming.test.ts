@@ -35,4 +35,7 @@ test.each(Object.keys(ops) as OpName[])('%s: kernel, shader, twin and test are f
   const own = Object.entries(kernels).filter(([id, k]) => (id === snake(op) || id.startsWith(`${snake(op)}_`)) && k.shader === shader);
   const familyKernel = Object.values(kernels).some((k) => k.shader === shader);
   expect(own.length > 0 || (FAMILY[op] !== undefined && FAMILY[op] !== 'unary' && FAMILY[op] !== 'binary' && familyKernel), `a kernel ${snake(op)}[_…] in shaders/${shader}.wgsl`).toBe(true);
+  // The four-wide variant of an elementwise op lives in the family's variant file (unary_vec4.wgsl).
+  const vec4 = (kernels as Record<string, { shader: string }>)[`${snake(op)}_vec4`];
+  if (vec4) expect(vec4.shader, `kernel ${snake(op)}_vec4`).toBe(`${shader}_vec4`);
 });

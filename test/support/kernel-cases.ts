@@ -29,9 +29,22 @@ const domains: Partial<Record<KernelName, [number, number]>> = {
 const transcendental = new Set<KernelName>(['exp', 'log', 'log1p', 'sqrt', 'sigmoid', 'tanh', 'gelu', 'silu', 'pow_scalar', 'gelu_deriv', 'silu_deriv']);
 
 function elementwise(kernel: KernelName, n: number, next: () => number): KernelCase {
-  const [lo, hi] = domains[kernel] ?? [-3, 3];
-  const tol = transcendental.has(kernel) ? TRANSCENDENTAL : ARITH;
+  const scalar = kernel.replace(/_vec4$/, '') as KernelName;
+  const [lo, hi] = domains[scalar] ?? [-3, 3];
+  const tol = transcendental.has(scalar) ? TRANSCENDENTAL : ARITH;
   const family = kernels[kernel].shader;
+  if (family === 'binary_vec4') {
+    // A row broadcast (b a row of `cols` vec4s, a the whole output), or both whole; an odd vec4 count.
+    const n4 = Math.max(1, Math.ceil(n / 4)), cols = next() < 0.5 ? 1 + Math.floor(next() * Math.min(n4, 9)) : 0;
+    const rows4 = cols ? cols * Math.max(1, Math.round(n4 / cols)) : n4;
+    const a = f32Values(4 * rows4, next), b = cols ? f32Values(4 * cols, next) : a.map((v, i) => (i % 7 === 0 ? v : Math.fround(-3 + 6 * next())));
+    return { inputs: [{ data: a, dtype: 'f32' }, { data: b, dtype: 'f32' }], outputs: [{ numel: 4 * rows4, dtype: 'f32' }], args: { n4: rows4, aPeriod: 0, bPeriod: cols }, ...tol };
+  }
+  if (family === 'unary_vec4') {
+    const n4 = Math.max(1, Math.ceil(n / 4));
+    return { inputs: [{ data: f32Values(4 * n4, next, lo, hi), dtype: 'f32' }], outputs: [{ numel: 4 * n4, dtype: 'f32' }],
+      args: { n4, alpha: scalar === 'pow_scalar' ? 1.5 : -0.75 }, ...tol };
+  }
   if (family === 'binary') {
     // Some equal pairs, so eq / max_grad_mask see ties.
     const a = f32Values(n, next), b = a.map((v, i) => (i % 7 === 0 ? v : Math.fround(-3 + 6 * next())));
@@ -242,9 +255,9 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
       return { inputs: [{ data: x, dtype: 'f32' }], outputs: [{ numel: 3, dtype: 'u32', init: [0xffffffff, 0xffffffff, 0xffffffff] }], args: { n, slot: 1 }, atol: 0, rtol: 0 };
     }
     case 'divergences': {
-      const cohorts = 1 + int(8), bins = 1 + int(40);
-      const counts = Array.from({ length: cohorts * bins }, (_, i) => (Math.floor(i / bins) === 1 ? 0 : int(next() < 0.3 ? 0 : 500)));
-      return { inputs: [{ data: counts, dtype: 'u32' }], outputs: [{ numel: 4 * cohorts * cohorts, dtype: 'f32' }], args: { cohorts, bins, eps: 1e-6 }, atol: 2e-5, rtol: 1e-4 };
+      const cohorts = 1 + int(8), bins = 1 + int(40), blocks = 1 + int(3);
+      const counts = Array.from({ length: blocks * cohorts * bins }, (_, i) => (Math.floor(i / bins) % cohorts === 1 ? 0 : int(next() < 0.3 ? 0 : 500)));
+      return { inputs: [{ data: counts, dtype: 'u32' }], outputs: [{ numel: 4 * blocks * cohorts * cohorts, dtype: 'f32' }], args: { cohorts, bins, eps: 1e-6, blocks }, atol: 2e-5, rtol: 1e-4 };
     }
     case 'peak_fma':
     case 'peak_copy': {
@@ -280,7 +293,7 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
     }
     default: {
       const family = kernels[kernel].shader;
-      if (family !== 'unary' && family !== 'binary') throw new Error(`test/kernel-cases.ts has no case for kernel ${kernel}`);
+      if (!['unary', 'binary', 'unary_vec4', 'binary_vec4'].includes(family)) throw new Error(`test/kernel-cases.ts has no case for kernel ${kernel}`);
       return elementwise(kernel, n, next);
     }
   }

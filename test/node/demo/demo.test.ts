@@ -45,7 +45,7 @@ describe('browser demo and bundle', () => {
     await page.goto(url);
     await page.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
     expect(await page.textContent('#adapter')).toMatch(/^Adapter: .*swiftshader/i);
-    await page.fill('input[name="steps"]', '16');
+    await page.fill('input[name="epochs"]', '2');
     await page.fill('input[name="rows"]', '3000');
     await page.fill('input[name="lambda"]', '0.5');
     await page.click('#run');
@@ -56,7 +56,7 @@ describe('browser demo and bundle', () => {
     const rows = await page.$$eval('#ne-table tr', (trs) => trs.slice(1).map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')));
     expect(rows.map((r) => r[0])).toEqual(['overall', 'age 25-34', 'age 18-24', 'age 35-44', 'age 45-54', 'age 55+']);
     expect(rows[0]![2]).toMatch(/^\d\.\d{4}$/);
-    for (const plot of ['live-loss', 'divergence', 'ne-per-cohort', 'attention-histogram', 'attention-over-training']) {
+    for (const plot of ['live-loss', 'divergence', 'ne-per-cohort', 'attention-histogram', 'validation-curves']) {
       const box = await page.$eval(`svg[data-plot="${plot}"]`, (svg) => { const b = svg.getBoundingClientRect(); return { w: b.width, h: b.height, marks: svg.querySelectorAll('rect, polyline').length }; });
       expect(box.w, plot).toBeGreaterThan(100);
       expect(box.h, plot).toBeGreaterThan(100);
