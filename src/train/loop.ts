@@ -197,7 +197,7 @@ function optimizerFor(model: DhenModel, o: TrainOptions): Adam {
 }
 
 /** Learning rate at `step` for this run's schedule over `budget` steps. */
-function scheduledLr(o: TrainOptions, step: number, budget: number, perEpoch: number): number {
+export function scheduledLr(o: TrainOptions, step: number, budget: number, perEpoch: number): number {
   const base = o.lr ?? 0.005, warm = o.warmup ?? 0;
   if (o.schedule === 'step') return step < warm ? learningRate(base, step, { warmupSteps: warm }) : base * 0.5 ** Math.floor(step / perEpoch / 2);
   return learningRate(base, step, { warmupSteps: warm, totalSteps: budget, decay: o.schedule === 'cosine' ? 'cosine' : 'none' });

@@ -15,16 +15,18 @@ import { syntheticClicks } from '../../src/data/synthetic.js';
 import { gpu, project } from '../support/gpu.js';
 
 const backend = gpu ?? new CpuBackend('f64');
-// Small on purpose (the browser project runs on SwiftShader): two seeds, two epochs at most.
+// Small on purpose: two seeds, two epochs at most; half the rows in the browser project (SwiftShader is
+// ~10x slower than lavapipe, and all ten units train one after another).
+const browser = project === 'browser';
 const small: ExperimentOptions = {
-  seeds: 2, maxEpochs: 2, patience: 1, permutations: 20, bootstrap: 50, lambdas: [0.3], hyper: { batch: 256, dim: 8, warmup: 5 },
+  seeds: 2, maxEpochs: 2, patience: 1, permutations: 20, bootstrap: 50, lambdas: [0.3], hyper: { batch: 256, dim: browser ? 4 : 8, warmup: 5 },
   arms: ['baseline', 'c2al', 'random', 'reweight', 'duplicate'], randomDraws: 1,
 };
-const data = syntheticClicks({ rows: 3000, seed: 2 });
+const data = syntheticClicks({ rows: browser ? 1500 : 3000, seed: 2 });
 let report: ExperimentReport | null = null;
 const experiment = async (): Promise<ExperimentReport> => (report ??= await runExperiment(data, backend, small));
 
-test('every arm is trained, selected on validation and read on test once per seed; changes carry both intervals', async () => {
+test('every arm is trained, selected on validation and read on test once per seed; changes carry both intervals', { timeout: 360_000 }, async () => {
   const r = await experiment();
   const armNames = ['baseline', 'c2al', 'random 1', 'reweight', 'duplicate'];
   expect(r.arms.map((a) => a.name)).toEqual(armNames);
@@ -44,7 +46,7 @@ test('every arm is trained, selected on validation and read on test once per see
   expect(arm('reweight').reweighted).toEqual(r.discovery.aux);
   expect(arm('random 1').heads).not.toEqual(r.discovery.aux);
   expect(r.protocol).toMatchObject({ name: 'quick', seeds: 2, worldSeeds: 1, maxEpochs: 2, patience: 1, evalEvery: 'epoch', selection: 'validation' });
-  expect(r.protocol.tuned).toMatchObject({ lr: 3e-3, dim: 8, lambda: 0.3, tuned: false });
+  expect(r.protocol.tuned).toMatchObject({ lr: 3e-3, dim: small.hyper!.dim, lambda: 0.3, tuned: false });
   expect(r.cohorts.map((c) => c.name)).toEqual(data.cohortNames);
   for (const row of [r.overall, ...r.cohorts]) {
     expect(Object.keys(row.delta)).toEqual(['c2al', 'random 1', 'reweight', 'duplicate']);
@@ -82,7 +84,7 @@ test('every arm is trained, selected on validation and read on test once per see
   expect(Object.keys(r.curves.validation)).toEqual(armNames);
 });
 
-test('report.html is self-contained and holds every plot, with finite coordinates', async () => {
+test('report.html is self-contained and holds every plot, with finite coordinates', { timeout: 360_000 }, async () => {
   const r = await experiment();
   const html = renderReport(r);
   expect(html.startsWith('<!doctype html>')).toBe(true);

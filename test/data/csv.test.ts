@@ -41,6 +41,17 @@ test('malformed CSV rows name the file and the line (the header is line 1), or a
   expect(() => validateSchema({ categorical: ['a'], cohort: 'b' })).toThrow(/"label" must name the label column/);
 });
 
+test('a schema\'s cohortGroup names the column the cohort is constant along, and is refused when it is not', () => {
+  const grouped = parseCsv(csv, { ...schema, cohortGroup: 'user' });
+  expect(grouped.cohortGroup).toBe('user');
+  expect(() => validateSchema({ ...schema, cohortGroup: 'shop' }, 'schema.json')).toThrow(/schema.json: "cohortGroup" must name a categorical column \(user, item\), got "shop"/);
+  expect(() => validateSchema({ ...schema, cohortGroup: 3 }, 'schema.json')).toThrow(/"cohortGroup" must name a categorical column/);
+  // Item i1 is seen by a young and an old user: the cohort is not constant along item.
+  expect(() => parseCsv(csv, { ...schema, cohortGroup: 'item' }, { file: 'c.csv' })).toThrow(/c.csv: the cohort is not constant along cohortGroup 'item': row 1 has cohort age_group=old/);
+  // u1 turning old in a later row breaks the user grouping too.
+  expect(() => parseCsv(`${csv}u1,i2,5,old,1\n`, { ...schema, cohortGroup: 'user' })).toThrow(/not constant along cohortGroup 'user': row 3/);
+});
+
 test('an experiment runs on CSV data with a dense feature', async () => {
   const next = mulberry32(4);
   const lines = ['user,item,price,segment,clicked'];

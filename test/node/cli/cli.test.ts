@@ -146,6 +146,23 @@ describe('c2al CLI', () => {
     expect(out).toBe('first line\nWarning: something else\nlast, unterminated');
   });
 
+  test('CSV data: a cohortGroup that names no column, or a cohort axis with one cohort, is refused before training', async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(`${tmpdir()}/c2al-csv-`);
+    await writeFile(`${dir}/clicks.csv`, 'user,item,age,clicked\n' + Array.from({ length: 200 }, (_, i) => `u${i % 20},i${i % 7},adult,${i % 3 === 0 ? 1 : 0}`).join('\n'));
+    await writeFile(`${dir}/grouped.json`, JSON.stringify({ label: 'clicked', categorical: ['user', 'item'], cohort: 'age', cohortGroup: 'household' }));
+    await writeFile(`${dir}/plain.json`, JSON.stringify({ label: 'clicked', categorical: ['user', 'item'], cohort: 'age' }));
+    const noColumn = await c2al('experiment', '--data', `csv:${dir}/clicks.csv`, '--schema', `${dir}/grouped.json`);
+    expect(noColumn.code).toBe(2);
+    expect(noColumn.stderr).toMatch(/^c2al: .*grouped.json: "cohortGroup" must name a categorical column \(user, item\), got "household"$/);
+    const oneCohort = await c2al('experiment', '--data', `csv:${dir}/clicks.csv`, '--schema', `${dir}/plain.json`, '--out', `${dir}/run`);
+    expect(oneCohort.code).toBe(2);
+    expect(oneCohort.stderr).toMatch(/^c2al: the cohort axis has one cohort \(age=adult\); C2AL needs at least two$/);
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(`${dir}/run`)).toBe(false); // refused before the run folder is made
+  });
+
   test('user errors: one line on stderr, exit code 2, no stack trace (--verbose shows it)', async () => {
     const cases: [string[], RegExp][] = [
       [['train', '--lambda=-1'], /^c2al: --lambda must be a number >= 0 \(or a comma-separated list of them\), got '-1'$/],
