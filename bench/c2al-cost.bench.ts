@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import * as c from '../src/index.js';
-import { median } from '../src/cli/bench.js';
+import { median } from '../src/perf/bench.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, steps: { type: 'string', default: '3' } } });
 const rounds = Number(values.rounds), steps = Number(values.steps);
@@ -19,7 +19,8 @@ const variants = [
 const wall = variants.map(() => [] as number[]), gpuMs = variants.map(() => [] as number[]);
 for (let r = 0; r < rounds; r++) {
   for (const [i, v] of variants.entries()) {
-    const rep = await c.profileTraining(gpu, { model: 'reference', steps, warmup: 1, c2al: v.c2al, ...('auxHidden' in v ? { auxHidden: [...v.auxHidden] } : {}) });
+    const rep = await c.profileTraining(gpu, { model: 'reference', steps, warmup: 1, c2al: v.c2al,
+      ...('auxHidden' in v ? { auxHidden: [...v.auxHidden] } : {}) });
     wall[i]!.push(rep.plain.wallMs);
     gpuMs[i]!.push(c.summarizeProfile(rep).gpuMsPerStep);
     console.error(`round ${r + 1}: ${v.name}: step ${rep.plain.wallMs.toFixed(0)} ms, GPU ${gpuMs[i]!.at(-1)!.toFixed(0)} ms`);
@@ -30,7 +31,8 @@ console.log(`adapter: ${gpu.description}; reference DHEN, batch 2048; ${rounds} 
 console.log('| variant | wall step ms | vs baseline | kernels\' GPU ms per step | vs baseline |\n|---|---|---|---|---|');
 variants.forEach((v, i) => {
   const [w, g] = [median(wall[i]!), median(gpuMs[i]!)];
-  console.log(`| ${v.name} | ${w.toFixed(0)} | ${i ? `${(100 * (w / w0 - 1)).toFixed(1)}%` : '—'} | ${g.toFixed(0)} | ${i ? `${(100 * (g / g0 - 1)).toFixed(1)}%` : '—'} |`);
+  console.log(`| ${v.name} | ${w.toFixed(0)} | ${i ? `${(100 * (w / w0 - 1)).toFixed(1)}%` : '—'} | ${g.toFixed(0)} | ` +
+    `${i ? `${(100 * (g / g0 - 1)).toFixed(1)}%` : '—'} |`);
 });
 gpu.destroy();
 gpu.ctx.destroy();

@@ -11,7 +11,8 @@ import { parseArgs } from 'node:util';
 import * as c from '../src/index.js';
 import { median } from '../src/c2al/stats.js';
 
-const { values } = parseArgs({ options: { steps: { type: 'string', default: '6' }, batch: { type: 'string', default: '2048' }, vocab: { type: 'string', default: '100000' } } });
+const { values } = parseArgs({ options: { steps: { type: 'string', default: '6' }, batch: { type: 'string', default: '2048' },
+  vocab: { type: 'string', default: '100000' } } });
 const steps = Number(values.steps), B = Number(values.batch), V = Number(values.vocab), F = 26;
 
 const gpu = await c.WebGpuBackend.create({ warm: true });
@@ -60,7 +61,8 @@ async function compare(aux: boolean) {
   }
   const row = {
     model: aux ? 'C2AL (3 heads)' : 'baseline (1 head)', dispatches: step.dispatches, dynamic: step.dynamicDispatches, capturedMiB: step.bytes / 2 ** 20,
-    eagerHost: median(eager.host), eagerWall: median(eager.wall), capturedHost: median(captured.host), replayHost: median(captured.replay), capturedWall: median(captured.wall),
+    eagerHost: median(eager.host), eagerWall: median(eager.wall), capturedHost: median(captured.host), replayHost: median(captured.replay),
+      capturedWall: median(captured.wall),
   };
   step.dispose();
   feed.dispose();

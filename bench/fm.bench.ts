@@ -6,7 +6,7 @@
  * forward + backward (submit to onSubmittedWorkDone). Usage: npx tsx bench/fm.bench.ts [--reps N] [--quick]
  */
 import * as c from '../src/index.js';
-import { loadTf } from '../src/cli/bench.js';
+import { loadTf } from '../src/perf/bench.js';
 import { median } from '../src/c2al/stats.js';
 
 const args = process.argv.slice(2);
@@ -23,7 +23,8 @@ console.log(`median wall ms per forward + backward over ${reps} alternating repe
 console.log('| B, n, d, k | Y | fused (ms) | composed matmuls (ms) | TF.js webgpu (ms) | fused GFLOP/s | fused / composed | fused / TF.js |');
 console.log('|---|---|---|---|---|---|---|---|');
 
-const shapes: [number, number, number, number][] = quick ? [[256, 32, 64, 16]] : [[1024, 32, 64, 16], [4096, 32, 64, 16], [2048, 26, 16, 16], [4096, 8, 128, 32]];
+const shapes: [number, number, number, number][] = quick ? [[256, 32, 64, 16]] : [[1024, 32, 64, 16], [4096, 32, 64, 16],
+  [2048, 26, 16, 16], [4096, 8, 128, 32]];
 for (const [B, n, d, k] of shapes) {
   for (const shared of [true, false]) {
     const yShape = shared ? [n, k] : [B, n, k];
@@ -68,7 +69,8 @@ for (const [B, n, d, k] of shapes) {
     }
     const [fused, composed, tfMs] = times.map(median) as [number, number, number | undefined];
     const gflops = 3 * 4 * B * n * d * k / fused / 1e6;
-    console.log(`| ${B}, ${n}, ${d}, ${k} | ${shared ? 'shared' : 'per sample'} | ${fused.toFixed(1)} | ${composed.toFixed(1)} | ${tfMs?.toFixed(1) ?? '—'} | ${gflops.toFixed(2)} | ${(composed / fused).toFixed(2)}× | ${tfMs ? `${(tfMs / fused).toFixed(2)}×` : '—'} |`);
+    console.log(`| ${B}, ${n}, ${d}, ${k} | ${shared ? 'shared' : 'per sample'} | ${fused.toFixed(1)} | ${composed.toFixed(1)} | ` +
+      `${tfMs?.toFixed(1) ?? '—'} | ${gflops.toFixed(2)} | ${(composed / fused).toFixed(2)}× | ${tfMs ? `${(tfMs / fused).toFixed(2)}×` : '—'} |`);
     [x, y, dg].forEach((t) => t.dispose());
   }
 }

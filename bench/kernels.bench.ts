@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { WebGpuBackend } from '../src/index.js';
-import { formatReport, runBench } from '../src/cli/bench.js';
+import { formatReport, runBench } from '../src/perf/bench.js';
 
 const { values } = parseArgs({ options: { filter: { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'boolean' } }, strict: false });
 if (values.filter === 'train') {
@@ -14,7 +14,8 @@ if (values.filter === 'train') {
   await new Promise(() => {}); // it exits the process itself
 }
 const gpu = await WebGpuBackend.create({ warm: true });
-const report = await runBench(gpu, { filter: values.filter as string | undefined, quick: !!values.quick, log: values.json ? undefined : (l) => console.error(l) });
+const report = await runBench(gpu, { filter: values.filter as string | undefined, quick: !!values.quick,
+  log: values.json ? undefined : (l) => console.error(l) });
 console.log(values.json ? JSON.stringify(report) : `\n${formatReport(report)}`);
 gpu.destroy();
 gpu.ctx.destroy();

@@ -15,7 +15,8 @@ const rows: string[] = [];
 let reference: Float32Array[] | null = null;
 for (const [TX, TY] of variants) {
   // Told there is no fixed subgroup size, matmul() runs matmul_vec4 (the kernel this sweep tunes) instead of matmul_sg.
-  const gpu = await WebGpuBackend.create({ warm: true, plan: { matmul: { tile: { TX, TY } } }, context: { ...(await requestGpuDevice()), subgroupSize: null } });
+  const gpu = await WebGpuBackend.create({ warm: true, plan: { matmul: { tile: { TX, TY } } },
+    context: { ...(await requestGpuDevice()), subgroupSize: null } });
   const cells: string[] = [];
   const results: Float32Array[] = [];
   for (const s of shapes) {

@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
 import { WebGpuBackend } from '../src/index.js';
 import { soak, type SoakSample } from '../src/train/soak.js';
 
-const { values } = parseArgs({ options: { steps: { type: 'string', default: '10000' }, every: { type: 'string', default: '500' }, batch: { type: 'string', default: '128' } } });
+const { values } = parseArgs({ options: { steps: { type: 'string', default: '10000' }, every: { type: 'string', default: '500' },
+  batch: { type: 'string', default: '128' } } });
 const steps = Number(values.steps), every = Number(values.every), batch = Number(values.batch);
 
 const gpu = await WebGpuBackend.create({ warm: true });
@@ -18,7 +19,8 @@ console.log('|---|---|---|---|---|---|---|---|---|');
 const t0 = performance.now();
 const samples: SoakSample[] = await soak(gpu, {
   steps, every, batch,
-  onSample: (s) => console.log(`| ${s.step} | ${s.live} | ${s.bytesInUse} | ${s.bytesAllocated} | ${s.highWater} | ${s.rssMiB?.toFixed(1)} | ${s.heapMiB?.toFixed(1)} | ${s.stepsPerSec.toFixed(1)} | ${s.loss.toFixed(4)} |`),
+  onSample: (s) => console.log(`| ${s.step} | ${s.live} | ${s.bytesInUse} | ${s.bytesAllocated} | ${s.highWater} | ${s.rssMiB?.toFixed(1)} | ` +
+    `${s.heapMiB?.toFixed(1)} | ${s.stepsPerSec.toFixed(1)} | ${s.loss.toFixed(4)} |`),
 });
 const seconds = (performance.now() - t0) / 1000;
 const steady = samples.slice(2), settled = samples.filter((s) => s.step >= steps / 3);
@@ -28,7 +30,8 @@ if (new Set(steady.map((s) => s.bytesInUse)).size !== 1) problems.push('pool byt
 if (Math.max(...steady.map((s) => s.bytesAllocated)) !== steady[0]!.bytesAllocated) problems.push('pool bytes allocated grew after warm-up');
 const rssGrowth = Math.max(...settled.map((s) => s.rssMiB!)) - settled[0]!.rssMiB!;
 if (rssGrowth > 32) problems.push(`RSS grew ${rssGrowth.toFixed(1)} MiB after step ${settled[0]!.step}`);
-console.log(`\n${steps} steps in ${seconds.toFixed(1)} s (${(steps / seconds).toFixed(1)} steps/s, ${(steps * batch / seconds).toFixed(0)} samples/s, one guard readback per step); RSS after step ${settled[0]!.step}: +${rssGrowth.toFixed(1)} MiB at most`);
+console.log(`\n${steps} steps in ${seconds.toFixed(1)} s (${(steps / seconds).toFixed(1)} steps/s, ${(steps * batch / seconds).toFixed(0)} samples/s, one ` +
+  `guard readback per step); RSS after step ${settled[0]!.step}: +${rssGrowth.toFixed(1)} MiB at most`);
 console.log(problems.length ? `FAIL: ${problems.join('; ')}` : 'flat: live tensors, pool bytes and RSS');
 gpu.destroy();
 gpu.ctx.destroy();

@@ -6,7 +6,7 @@
  * medians of wall time (submit to onSubmittedWorkDone). Usage: npx tsx bench/splitk.bench.ts [--reps N]
  */
 import * as c from '../src/index.js';
-import { loadTf } from '../src/cli/bench.js';
+import { loadTf } from '../src/perf/bench.js';
 import { matmulSgWorkgroups, matmulVec4Workgroups } from '../src/kernels.js';
 import { matmulKernelFor, matmulSplitK } from '../src/kernel-plan.js';
 import { median } from '../src/c2al/stats.js';
@@ -29,7 +29,8 @@ console.log('|---|---|---|---|---|---|---|---|---|');
 const shapes: [number, number, number, boolean][] = [[416, 8192, 256, true], [64, 65536, 64, false], [128, 16384, 128, false], [16, 131072, 32, true]];
 for (const [m, k, n, transA] of shapes) {
   const aData = rand(m * k, 1), bData = rand(k * n, 2);
-  const on = (backend: c.WebGpuBackend) => [c.keep(c.tensor(aData, transA ? [k, m] : [m, k], { backend })), c.keep(c.tensor(bData, [k, n], { backend }))] as const;
+  const on = (backend: c.WebGpuBackend) => [c.keep(c.tensor(aData, transA ? [k, m] : [m, k], { backend })),
+    c.keep(c.tensor(bData, [k, n], { backend }))] as const;
   const inputs = [on(gpu), on(unsplit)];
   const layout = { m, n, k, batch: 1, batchShape: [], aBatchStrides: [], bBatchStrides: [], sam: transA ? 1 : k, sak: transA ? m : 1, sbk: n, sbn: 1 };
   const { kernel, args } = matmulKernelFor(layout, gpu.plan, gpu.subgroupSize);
@@ -62,7 +63,9 @@ for (const [m, k, n, transA] of shapes) {
   }
   const [split, whole, peerMs] = times.map((t) => median(t));
   const gflops = (2 * m * n * k) / split! / 1e6;
-  console.log(`| ${transA ? `[${k}, ${m}]ᵀ` : `[${m}, ${k}]`}·[${k}, ${n}] | ${workgroups} (${kernel}) | ${splits} | ${split!.toFixed(1)} | ${whole!.toFixed(1)} | ${peerMs?.toFixed(1) ?? '—'} | ${gflops.toFixed(2)} | ${(whole! / split!).toFixed(2)}× | ${peerMs ? `${(peerMs / split!).toFixed(2)}×` : '—'} |`);
+  console.log(`| ${transA ? `[${k}, ${m}]ᵀ` : `[${m}, ${k}]`}·[${k}, ${n}] | ${workgroups} (${kernel}) | ${splits} | ${split!.toFixed(1)} | ` +
+    `${whole!.toFixed(1)} | ${peerMs?.toFixed(1) ?? '—'} | ${gflops.toFixed(2)} | ${(whole! / split!).toFixed(2)}× | ` +
+    `${peerMs ? `${(peerMs / split!).toFixed(2)}×` : '—'} |`);
   for (const t of inputs.flat()) t.dispose();
 }
 process.exit(0);

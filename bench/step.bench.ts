@@ -13,11 +13,12 @@
  */
 import { parseArgs } from 'node:util';
 import * as c from '../src/index.js';
-import { median } from '../src/cli/bench.js';
+import { median } from '../src/perf/bench.js';
 
 const { values } = parseArgs({ options: {
   steps: { type: 'string', default: '3' }, batch: { type: 'string', default: '2048' }, vocab: { type: 'string', default: '100000' },
-  'cpu-vocab': { type: 'string', default: '100' }, 'no-peer': { type: 'boolean' }, filter: { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'boolean' },
+  'cpu-vocab': { type: 'string', default: '100' }, 'no-peer': { type: 'boolean' }, filter: { type: 'string' },
+    quick: { type: 'boolean' }, json: { type: 'boolean' },
 } });
 const steps = Number(values.steps), B = Number(values.batch), VOCAB = Number(values.vocab), CPU_VOCAB = Number(values['cpu-vocab']), F = 26, D = 16, K = 16;
 let V = VOCAB;
@@ -34,9 +35,11 @@ const gpu = await c.WebGpuBackend.create({ warm: true });
 const createMs = performance.now() - createStart;
 c.setBackend(gpu);
 
-interface Row { name: string; vocab: number; samplesPerS: number; stepMs: number; firstStepS: number | null; forward?: number; backward?: number; optimizer?: number; hostMs?: number; servingMs?: number; replayMs?: number }
+interface Row { name: string; vocab: number; samplesPerS: number; stepMs: number; firstStepS: number | null; forward?: number; backward?: number;
+  optimizer?: number; hostMs?: number; servingMs?: number; replayMs?: number }
 const rows: Row[] = [];
-const report = (r: Row) => { rows.push(r); console.error(`  ${r.name} (vocab ${r.vocab}): ${r.samplesPerS.toFixed(0)} samples/s, step ${r.stepMs.toFixed(0)} ms`); };
+const report = (r: Row) => { rows.push(r); console.error(`  ${r.name} (vocab ${r.vocab}): ${r.samplesPerS.toFixed(0)} samples/s, step ` +
+  `${r.stepMs.toFixed(0)} ms`); };
 
 async function ours(aux: boolean, split = true, auxHidden?: number[]): Promise<Row> {
   const config = c.benchModelConfig('reference', { c2al: aux, auxHidden, vocab: V });
@@ -80,7 +83,9 @@ async function ours(aux: boolean, split = true, auxHidden?: number[]): Promise<R
   }
   const step = median(phases.step);
   const row: Row = {
-    name: `ours${aux ? ` + C2AL heads (3 heads${auxHidden ? `; aux heads ${auxHidden.length ? auxHidden.join('-') + '-1' : 'linear'}` : ', all 256-128-1'})` : ' (baseline, 1 head)'}`, vocab: V, samplesPerS: (B / step) * 1000, stepMs: step,
+    name: `ours${aux ? ` + C2AL heads (3 heads${auxHidden ? `; aux heads ${auxHidden.length ? auxHidden.join('-') + '-1' : 'linear'}` : ', all 256-128-1'})`
+      : ' (baseline, 1 head)'}`,
+    vocab: V, samplesPerS: (B / step) * 1000, stepMs: step,
     firstStepS: (createMs + first) / 1000, hostMs: median(phases.host),
     ...(split ? { forward: median(phases.forward), backward: median(phases.backward), optimizer: median(phases.optimizer) } : {}),
   };
@@ -191,7 +196,8 @@ async function peer(backend: 'webgpu' | 'cpu'): Promise<Row> {
     compress: v(tf.randomNormal([1, F, F], 0, 0.2, 'float32', 300 + l)),
     normG: v(tf.ones([D])), normB: v(tf.zeros([D])),
   }));
-  const head = [[F * D, 256], [256, 128], [128, 1]].map(([i, o], j) => ({ w: v(tf.randomNormal([i!, o!], 0, Math.sqrt(2 / i!), 'float32', 400 + j)), b: v(tf.zeros([o!])) }));
+  const head = [[F * D, 256], [256, 128], [128, 1]].map(([i, o], j) => ({ w: v(tf.randomNormal([i!, o!], 0, Math.sqrt(2 / i!), 'float32',
+    400 + j)), b: v(tf.zeros([o!])) }));
   const ln = (x: import('@tensorflow/tfjs').Tensor, g: import('@tensorflow/tfjs').Tensor, b: import('@tensorflow/tfjs').Tensor) => {
     const { mean, variance } = tf.moments(x, -1, true);
     return x.sub(mean).div(variance.add(1e-5).sqrt()).mul(g).add(b);
@@ -225,7 +231,8 @@ async function peer(backend: 'webgpu' | 'cpu'): Promise<Row> {
     else times.push(performance.now() - t0);
   }
   const step = median(times);
-  const row: Row = { name: `TF.js ${tf.version_core} ${backend} (closest model; dense table gradients, dense Adam)`, vocab: V, samplesPerS: (B / step) * 1000, stepMs: step, firstStepS: first / 1000 };
+  const row: Row = { name: `TF.js ${tf.version_core} ${backend} (closest model; dense table gradients, dense Adam)`, vocab: V,
+    samplesPerS: (B / step) * 1000, stepMs: step, firstStepS: first / 1000 };
   report(row);
   for (const x of [...vars, idT, yT, ...cols]) x.dispose();
   adam.dispose();
@@ -238,15 +245,19 @@ async function torchPeer(): Promise<Row[]> {
   const python = '/usr/bin/python3';
   const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.status !== 0) {
-    console.error(`  PyTorch: skipped (${python} cannot import torch: ${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}; apt-get install python3-torch)`);
+    console.error(`  PyTorch: skipped (${python} cannot import torch: ${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}; ` +
+      `apt-get install python3-torch)`);
     return [];
   }
-  const r = spawnSync(python, ['bench/step_torch.py', '--steps', String(steps), '--batch', String(B), '--vocab', String(VOCAB), '--threads', '2'], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const r = spawnSync(python, ['bench/step_torch.py', '--steps', String(steps), '--batch', String(B), '--vocab', String(VOCAB), '--threads', '2'],
+    { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) { console.error(`  PyTorch: failed: ${r.stderr.trim().split('\n').pop()}`); return []; }
-  const out = JSON.parse(r.stdout) as { torch: string; threads: number; results: { heads: number; sparse: boolean; step_ms: number; samples_per_s: number; first_step_ms: number }[] };
+  const out = JSON.parse(r.stdout) as { torch: string; threads: number; results: { heads: number; sparse: boolean; step_ms: number; samples_per_s: number;
+    first_step_ms: number }[] };
   return out.results.map((x) => {
     const row: Row = {
-      name: `PyTorch ${out.torch} CPU, ${out.threads} threads, ${x.sparse ? 'sparse table gradients + SparseAdam' : 'dense Adam'}${x.heads === 3 ? ' + C2AL heads' : ''}`,
+      name: `PyTorch ${out.torch} CPU, ${out.threads} threads, ` +
+        `${x.sparse ? 'sparse table gradients + SparseAdam' : 'dense Adam'}${x.heads === 3 ? ' + C2AL heads' : ''}`,
       vocab: VOCAB, samplesPerS: x.samples_per_s, stepMs: x.step_ms, firstStepS: x.first_step_ms / 1000,
     };
     report(row);
@@ -267,9 +278,11 @@ V = CPU_VOCAB;
 const smallOurs = await ours(false, false);
 V = VOCAB;
 // Peers last: TF.js creates a second Dawn device in this process.
-const webgpuPeer = values['no-peer'] ? null : await peer('webgpu').catch((e: Error) => { console.error(`  TF.js webgpu failed: ${e.message.split('\n')[0]}`); return null; });
+const webgpuPeer = values['no-peer'] ? null : await peer('webgpu').catch((e: Error) => { console.error(`  TF.js webgpu failed: ` +
+  `${e.message.split('\n')[0]}`); return null; });
 V = CPU_VOCAB;
-const cpuPeer = values['no-peer'] ? null : await peer('cpu').catch((e: Error) => { console.error(`  TF.js cpu failed: ${e.message.split('\n')[0]}`); return null; });
+const cpuPeer = values['no-peer'] ? null : await peer('cpu').catch((e: Error) => { console.error(`  TF.js cpu failed: ` +
+  `${e.message.split('\n')[0]}`); return null; });
 V = VOCAB;
 const torch = values['no-peer'] ? [] : await torchPeer();
 const torchSparse = torch.find((r) => r.name.includes('SparseAdam') && !r.name.includes('C2AL'));

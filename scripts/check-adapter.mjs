@@ -48,7 +48,8 @@ if (adapter.ok && !missingBrowser) {
   process.exit(0);
 }
 
-const missing = [!adapter.ok && 'no WebGPU adapter (Dawn found no Vulkan driver)', missingBrowser && `no Chromium at ${chromium}`].filter(Boolean).join(' and ');
+const missing = [!adapter.ok && 'no WebGPU adapter (Dawn found no Vulkan driver)',
+  missingBrowser && `no Chromium at ${chromium}`].filter(Boolean).join(' and ');
 if (!mayInstall) {
   console.error(`c2al: ${missing}${adapter.error ? ` [${adapter.error}]` : ''}.`);
   console.error(debianLike
@@ -57,11 +58,13 @@ if (!mayInstall) {
   process.exit(1);
 }
 
-console.log(`c2al: ${missing}; installing ${adapter.ok ? '' : 'Mesa lavapipe (CPU Vulkan)'}${!adapter.ok && missingBrowser ? ' and ' : ''}${missingBrowser ? 'Chromium' : ''} with ${command}`);
+console.log(`c2al: ${missing}; installing ` +
+  `${adapter.ok ? '' : 'Mesa lavapipe (CPU Vulkan)'}${!adapter.ok && missingBrowser ? ' and ' : ''}${missingBrowser ? 'Chromium' : ''} with ${command}`);
 const r = spawnSync('bash', [setupScript, ...(wantBrowser ? [] : ['--no-chromium'])], { stdio: ['ignore', 'inherit', 'inherit'] });
 adapter = probe();
 if (r.status !== 0 || !adapter.ok || (wantBrowser && !existsSync(chromium))) {
-  console.error(`c2al: setup did not produce a working adapter${wantBrowser ? ' and browser' : ''} (${adapter.error ?? `exit ${r.status}`}). See \`npx c2al doctor\`.`);
+  console.error(`c2al: setup did not produce a working adapter${wantBrowser ? ' and browser' : ''} (${adapter.error ?? `exit ${r.status}`}). See \`npx ` +
+    `c2al doctor\`.`);
   process.exit(1);
 }
 console.log(`c2al: WebGPU adapter: ${adapter.description}`);

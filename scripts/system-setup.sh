@@ -39,4 +39,5 @@ fi
 apt-get update -qq
 apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null
 if [ "$want_chromium" = 1 ]; then apt-get install -y -qq chromium >/dev/null; fi
-echo "system-setup: mesa $(dpkg-query -W -f='${Version}' mesa-vulkan-drivers)$( [ "$want_chromium" = 1 ] && echo ", chromium $(dpkg-query -W -f='${Version}' chromium)")"
+mesa=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers)
+echo "system-setup: mesa $mesa$( [ "$want_chromium" = 1 ] && echo ", chromium $(dpkg-query -W -f='${Version}' chromium)")"

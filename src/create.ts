@@ -42,14 +42,16 @@ export function tensor(values: Nested | Data, shape?: readonly number[], opts: C
   const what = `tensor${typeof opts?.name === 'string' ? ` '${opts.name}'` : ''}`;
   const { backend, dtype } = createOptions(what, opts);
   const isTyped = ArrayBuffer.isView(values) && !(values instanceof DataView);
-  if (!isTyped && typeof values !== 'number' && !Array.isArray(values)) throw new TensorError(`${what}: values must be a number, a (nested) array or a typed array, got ${show(values)}`);
+  if (!isTyped && typeof values !== 'number' && !Array.isArray(values)) throw new TensorError(`${what}: values must be a number, a (nested) array or a ` +
+    `typed array, got ${show(values)}`);
   if (shape !== undefined) checkList(what, 'shape', shape);
   const flat: ArrayLike<number> = isTyped ? (values as Data)
     : typeof values === 'number' ? [values] : (values as readonly Nested[]).flat(Infinity as 1) as number[];
   const s = shape ? [...shape] : isTyped ? [flat.length] : inferShape(values as Nested);
   assertValidShape(s, what);
   if (flat.length !== numel(s)) throw new ShapeError(`${what}: ${flat.length} values do not fill shape ${fmt(s)} (${numel(s)} elements)`);
-  if (!isTyped) for (let i = 0; i < flat.length; i++) if (typeof flat[i] !== 'number') throw new TensorError(`${what}: element ${i} is ${show(flat[i])}, not a number`);
+  if (!isTyped) for (let i = 0; i < flat.length; i++) if (typeof flat[i] !== 'number') throw new TensorError(`${what}: element ${i} is ` +
+    `${show(flat[i])}, not a number`);
   assertFits(backend, s, dtype, what);
   const data = dtype === 'f32' ? (backend.name === 'cpu' ? Float64Array.from(flat) : Float32Array.from(flat))
     : dtype === 'i32' ? new Int32Array(flat.length) : new Uint32Array(flat.length);

@@ -16,7 +16,10 @@ import { fmt, sameShape, type Shape } from './shape.js';
 export interface CustomKernel<A> {
   /** Kernel id (snake_case, unique across built-in and registered kernels). */
   name: string;
-  /** WGSL source with one `@compute` entry point; bindings as built-ins: @group(0) inputs (read) then outputs (read_write), @group(1) @binding(0) a uniform Params. */
+  /**
+   * WGSL source with one `@compute` entry point; bindings as built-ins: @group(0) inputs (read) then
+   * outputs (read_write), @group(1) @binding(0) a uniform Params.
+   */
   code: string;
   /** File name compile errors cite (default `<name>.wgsl`). */
   file?: string;
@@ -78,7 +81,8 @@ function declaredBindings(code: string): { read: number; readWrite: number } {
  * returns the op as a function (inputs, attrs) → Tensor. Backends created later compile registered
  * kernels at their own create().
  */
-export async function registerOp<A = Record<string, never>>(spec: CustomOp<A>, backends: Backend[] = [getBackend()]): Promise<(inputs: Tensor[], attrs?: A) => Tensor> {
+export async function registerOp<A = Record<string, never>>(spec: CustomOp<A>,
+  backends: Backend[] = [getBackend()]): Promise<(inputs: Tensor[], attrs?: A) => Tensor> {
   if (!/^[a-zA-Z][a-zA-Z0-9_]*$/.test(spec.name)) throw new TensorError(`registerOp: op name '${spec.name}' must be an identifier`);
   if (spec.name in ops || userOps.has(spec.name)) throw new TensorError(`registerOp: an op named '${spec.name}' already exists`);
   for (const k of spec.kernels) {
@@ -86,9 +90,11 @@ export async function registerOp<A = Record<string, never>>(spec: CustomOp<A>, b
     if (k.name in kernels || userKernels.has(k.name)) throw new TensorError(`registerOp ${spec.name}: a kernel named '${k.name}' already exists`);
     const b = declaredBindings(k.code);
     if (b.read !== k.inputs || b.readWrite !== k.outputs) {
-      throw new TensorError(`registerOp ${spec.name}: kernel ${k.name} declares ${k.inputs} inputs and ${k.outputs} outputs, but its WGSL binds ${b.read} read and ${b.readWrite} read_write storage buffers in @group(0)`);
+      throw new TensorError(`registerOp ${spec.name}: kernel ${k.name} declares ${k.inputs} inputs and ${k.outputs} outputs, but its WGSL binds ${b.read} ` +
+        `read and ${b.readWrite} read_write storage buffers in @group(0)`);
     }
-    if (!new RegExp(`fn\\s+${k.entry}\\s*\\(`).test(k.code)) throw new TensorError(`registerOp ${spec.name}: kernel ${k.name} has no entry point '${k.entry}' in its WGSL`);
+    if (!new RegExp(`fn\\s+${k.entry}\\s*\\(`).test(k.code)) throw new TensorError(`registerOp ${spec.name}: kernel ${k.name} has no entry ` +
+      `point '${k.entry}' in its WGSL`);
   }
   const added: string[] = [];
   try {
@@ -131,7 +137,8 @@ export interface OpBenchmark { op: string; adapter: string; ms: number; gflops?:
  * Validates a registered op against the float64 reference on the given inputs, then times `reps` forward
  * calls (one submit) and reports GFLOP/s or GB/s from the op's `cost`. Throws if validation fails.
  */
-export async function benchmarkOp(name: string, inputs: Tensor[], opts: { attrs?: unknown; reps?: number; atol?: number; rtol?: number } = {}): Promise<OpBenchmark> {
+export async function benchmarkOp(name: string, inputs: Tensor[], opts: { attrs?: unknown; reps?: number; atol?: number;
+  rtol?: number } = {}): Promise<OpBenchmark> {
   const spec = customOps.get(name);
   if (!spec) throw new TensorError(`benchmarkOp: no registered op '${name}'`);
   const backend = inputs[0]!.backend;
@@ -147,7 +154,8 @@ export async function benchmarkOp(name: string, inputs: Tensor[], opts: { attrs?
   w.forEach((v, i) => {
     const e = Math.abs(g[i]! - v);
     maxAbsErr = Math.max(maxAbsErr, e);
-    if (!(e <= (opts.atol ?? 1e-5) + (opts.rtol ?? 1e-4) * Math.abs(v))) throw new TensorError(`benchmarkOp ${name}: element ${i} is ${g[i]} on ${backend.description}, ${v} on the float64 reference`);
+    if (!(e <= (opts.atol ?? 1e-5) + (opts.rtol ?? 1e-4) * Math.abs(v))) throw new TensorError(`benchmarkOp ${name}: element ${i} is ${g[i]} on ` +
+      `${backend.description}, ${v} on the float64 reference`);
   });
   const reps = opts.reps ?? 20;
   const gpu = backend as Backend & { device?: GPUDevice };

@@ -46,7 +46,8 @@ export class LookupFeed {
   /** Validates a batch of ids [batch, fields] (the errors of embeddingLookup) and writes its plan. */
   set(ids: ArrayLike<number>): void {
     if (this.disposed) throw new TensorError('LookupFeed.set: the feed was disposed');
-    if (ids.length !== this.entries) throw new TensorError(`LookupFeed.set: ${ids.length} ids for a feed of batch ${this.batch} × ${this.fields.length} fields (${this.entries})`);
+    if (ids.length !== this.entries) throw new TensorError(`LookupFeed.set: ${ids.length} ids for a feed of batch ${this.batch} × ` +
+      `${this.fields.length} fields (${this.entries})`);
     const plan = lookupPlan(ids, this.fields, this.tableRows);
     const { uniqueRows, seg, entryBag } = sortedPlan(plan);
     const n = this.entries;

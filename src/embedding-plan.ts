@@ -46,7 +46,8 @@ export function lookupPlan(ids: ArrayLike<number>, fields: readonly EmbeddingFie
   if (f === 0) throw new TensorError('embeddingLookup: needs at least one field');
   const total = fields.reduce((acc, x) => acc + x.vocab, 0);
   if (total !== tableRows) {
-    throw new TensorError(`embeddingLookup: the table has ${tableRows} rows but the fields' vocabularies add up to ${total} (${fields.map((x) => `${x.name} ${x.vocab}`).join(', ')})`);
+    throw new TensorError(`embeddingLookup: the table has ${tableRows} rows but the fields' vocabularies add up to ${total} ` +
+      `(${fields.map((x) => `${x.name} ${x.vocab}`).join(', ')})`);
   }
   if (ids.length % f !== 0) throw new TensorError(`embeddingLookup: ${ids.length} ids do not form rows of ${f} fields`);
   const base = new Uint32Array(f);
@@ -63,7 +64,8 @@ export function lookupPlan(ids: ArrayLike<number>, fields: readonly EmbeddingFie
 /** Multi-hot bags over one table: bag b pools ids[offsets[b] .. offsets[b+1]]; the table starts at rowOffset. */
 export function bagPlan(ids: ArrayLike<number>, offsets: ArrayLike<number>, table: { name: string; vocab: number; rowOffset: number }, mean: boolean): BagPlan {
   if (offsets.length < 1 || offsets[0] !== 0 || offsets[offsets.length - 1] !== ids.length) {
-    throw new TensorError(`embeddingBag: offsets must start at 0 and end at ${ids.length} (the number of ids), got [${Array.from(offsets).slice(0, 4).join(', ')}${offsets.length > 4 ? ', …' : ''}]`);
+    throw new TensorError(`embeddingBag: offsets must start at 0 and end at ${ids.length} (the number of ids), got ` +
+      `[${Array.from(offsets).slice(0, 4).join(', ')}${offsets.length > 4 ? ', …' : ''}]`);
   }
   const offs = Uint32Array.from(offsets);
   for (let b = 0; b + 1 < offs.length; b++) {

@@ -22,12 +22,15 @@ export async function init(opts: InitOptions = {}): Promise<Backend> {
 
 export type { EmbeddingField } from './embedding-plan.js';
 export { Tensor, TensorError, RowSparse, noGrad, scope, keep, liveTensors, setDebug, getBackend, setBackend } from './tensor.js';
-export { neg, abs, exp, log, log1p, sqrt, sigmoid, tanh, relu, gelu, silu, powScalar, mulScalar, addScalar, add, sub, mul, div, maximum, minimum, equal, greater, cast, sum, mean, max, reshape, permute, transpose, slice, concat, expand, where, matmul, bceWithLogits, layerNorm, embeddingLookup, embeddingBag, densifyRows, histogram, divergences, fmInteraction, softmax, sumTo, ops, type OpName } from './ops.js';
+export { neg, abs, exp, log, log1p, sqrt, sigmoid, tanh, relu, gelu, silu, powScalar, mulScalar, addScalar, add, sub, mul, div, maximum, minimum, equal,
+  greater, cast, sum, mean, max, reshape, permute, transpose, slice, concat, expand, where, matmul, bceWithLogits, layerNorm, embeddingLookup,
+  embeddingBag, densifyRows, histogram, divergences, fmInteraction, softmax, sumTo, ops, type OpName } from './ops.js';
 export { tensor, full, zeros, ones, onesLike, type CreateOptions } from './create.js';
 export { ShapeError, type Shape } from './shape.js';
 export { adamUpdate, adagradRowsUpdate, sgdUpdate, type AdamOptions, type AdamState } from './updates.js';
 export { randomUniform, randomNormal, mulberry32 } from './random.js';
-export { gradcheck, gradcheckOps, gradcheckCases, gradcheckTolerance, type GradcheckResult, type GradcheckOptions, type GradcheckReport, type GradcheckInput } from './testing/gradcheck.js';
+export { gradcheck, gradcheckOps, gradcheckCases, gradcheckTolerance, type GradcheckResult, type GradcheckOptions, type GradcheckReport,
+  type GradcheckInput } from './testing/gradcheck.js';
 export { registerOp, benchmarkOp, type CustomOp, type CustomKernel, type KernelRunner, type OpBenchmark } from './custom.js';
 export { f32Bits } from './kernels.js';
 export { CpuBackend } from './backend/cpu.js';
@@ -51,7 +54,8 @@ export {
 export { FiniteGuard, NonFiniteError, type NonFinite } from './train/finite-guard.js';
 export { c2alLoss, headLabels, headNames, type Loss } from './train/loss.js';
 export { trainStep, type StepBatch, type StepOptions } from './train/step.js';
-export { SGD, Adam, AdamW, RowWiseAdagrad, Optimizer, clipGradNorm, learningRate, encodeOptimizerState, restoreOptimizerState, type Schedule, type NamedParams } from './train/optim.js';
+export { SGD, Adam, AdamW, RowWiseAdagrad, Optimizer, clipGradNorm, learningRate, encodeOptimizerState, restoreOptimizerState, type Schedule,
+  type NamedParams } from './train/optim.js';
 export {
   train as trainModel, predict, stepCount, stepsPerEpoch, epochOrder,
   type TrainOptions, type TrainingHistory, type Trained, type TrainState, type Evaluation, type AuxHead, type Reweight, type LrSchedule,
@@ -61,7 +65,8 @@ export { runExperiment, type ExperimentOptions } from './c2al/experiment.js';
 export type { ExperimentReport, ArmDelta, CohortSummary, ArmReport, DiscoveryReport, AttentionReport, IntervalStat, Stat } from './c2al/results.js';
 export { PROTOCOLS, DEFAULT_HYPER, type Protocol, type Hyper, type TuningGrid } from './c2al/protocol.js';
 export { ARM_KINDS, armsFor, type Arm, type ArmKind } from './c2al/arms.js';
-export { discover, selectCohorts, binPositions, permutedCohorts, METRICS, BINNINGS, type Discovery, type DivergenceMetric, type Selection, type Binning } from './c2al/discovery.js';
+export { discover, selectCohorts, binPositions, permutedCohorts, METRICS, BINNINGS, type Discovery, type DivergenceMetric, type Selection,
+  type Binning } from './c2al/discovery.js';
 export { evaluate, cohortMetrics, type CohortResult, type CohortMetrics } from './c2al/evaluate.js';
 export { TestSplit, testPredictions } from './c2al/test-split.js';
 export { attentionSnapshot, attentionWeights, layerWeights, type AttentionSnapshot } from './c2al/attention.js';
@@ -76,7 +81,8 @@ export { splitRows, subset, cohortsByField, cohortGroupField, fieldValues, valid
 export { parseMovieLens, loadMovieLens, MOVIELENS_AXES, type MovieLensAxis } from './data/movielens.js';
 export { DataError } from './data/schema.js';
 export { parseCsv, loadCsv, validateSchema, type CsvSchema } from './data/csv.js';
-export { progressLine, progressReporter } from './cli/progress.js';
+export { progressLine, progressReporter } from './train/progress.js';
 export { GpuProfiler, kernelFlops, kernelBytes, type KernelEvent } from './backend/profiler.js';
 export { withPhase, withOp, type Phase } from './backend/profile-tags.js';
-export { profileTraining, benchModelConfig, chromeTrace, summarize as summarizeProfile, formatProfile, type ProfileReport, type ProfileOptions, type KernelSummary } from './cli/profile.js';
+export { profileTraining, benchModelConfig, chromeTrace, summarize as summarizeProfile, formatProfile, type ProfileReport, type ProfileOptions,
+  type KernelSummary } from './perf/profile.js';

@@ -21,8 +21,7 @@ export interface MatmulSplitRule {
 
 export interface KernelPlan {
   matmul: {
-    /** matmul_vec4's workgroup: TX column blocks (of 8 columns) × TY row blocks (of 16 rows); pipeline constants. */
-    tile: MatmulTile;
+    /** matmul_vec4's workgroup: TX column blocks (of 8 columns) × TY row blocks (of 16 rows); pipeline constants. */ tile: MatmulTile;
     /** The smallest fixed subgroup size at which matmul() prefers matmul_sg over matmul_vec4. */
     minSubgroup: number;
     split: MatmulSplitRule;
@@ -40,8 +39,7 @@ export interface KernelPlan {
  */
 export const DEFAULT_PLAN: Readonly<KernelPlan> = deepFreeze({
   matmul: { tile: { ...MATMUL_VEC4_TILE }, minSubgroup: 8, split: { minWorkgroups: 32, minK: 1024, minChunk: 256, maxSplits: 32 } },
-  layerNormRowMaxDim: 512,
-  elementwiseVec4: true,
+    layerNormRowMaxDim: 512, elementwiseVec4: true,
 });
 
 /** A plan with `overrides` merged over the defaults (one level of nesting per section). */
@@ -125,7 +123,8 @@ export function matmulSplitChunk(a: Pick<MatmulArgs, 'k' | 'sg'>, splits: number
  * output (period 0) or a row repeated over leading axes (its shape, leading 1s dropped, is the output's
  * trailing dims, with a multiple of 4 elements: a bias).
  */
-export function binaryVec4Layout(shape: readonly number[], a: readonly number[], b: readonly number[]): { n4: number; aPeriod: number; bPeriod: number } | null {
+export function binaryVec4Layout(shape: readonly number[], a: readonly number[],
+  b: readonly number[]): { n4: number; aPeriod: number; bPeriod: number } | null {
   const n = shape.reduce((x, d) => x * d, 1);
   if (n === 0 || n % 4 !== 0) return null;
   const period = (s: readonly number[]): number | null => {

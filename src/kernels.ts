@@ -6,7 +6,9 @@
 import type { ShaderName } from './backend/shaders.gen.js';
 import { MAX_RANK } from './shape.js';
 import {
-  BINARY, CAST, UNARY, binaryVec4Ref, sgdRef, adamRef, adamRowsRef, adagradRowsRef, peakFmaRef, bceWithLogitsRef, histogramRef, firstNonFiniteRef, divergencesRef, embeddingBagRef, embeddingBagBackwardRef, scatterRowsRef, layerNormRef, layerNormBackwardRef, binaryRef, castRef, copyRef, fillRef, matmulRef, reduceRef, reduceColsRef, unaryRef, whereRef, fmInteractionRef,
+  BINARY, CAST, UNARY, binaryVec4Ref, sgdRef, adamRef, adamRowsRef, adagradRowsRef, peakFmaRef, bceWithLogitsRef, histogramRef, firstNonFiniteRef,
+    divergencesRef, embeddingBagRef, embeddingBagBackwardRef, scatterRowsRef, layerNormRef, layerNormBackwardRef, binaryRef, castRef, copyRef, fillRef,
+    matmulRef, reduceRef, reduceColsRef, unaryRef, whereRef, fmInteractionRef,
   type AdamHyper, type BinaryKernel, type CastKernel, type Data, type FmLayout, type MatmulLayout, type UnaryKernel,
 } from './reference.js';
 
@@ -89,8 +91,7 @@ function unaryKernel(op: UnaryKernel): Kernel<UnaryArgs> {
 function binaryKernel(op: BinaryKernel): Kernel<StridedArgs> {
   return {
     shader: 'binary', entry: 'binary', inputs: 2, outputs: 1, constants: { OP: BINARY[op], WG },
-    params: (a) => [a.n, a.shape.length, 0, 0, ...words(a.shape), ...words(a.strides[0]!), ...words(a.strides[1]!)],
-    grid: (a) => blocks(a.n, WG),
+    params: (a) => [a.n, a.shape.length, 0, 0, ...words(a.shape), ...words(a.strides[0]!), ...words(a.strides[1]!)], grid: (a) => blocks(a.n, WG),
     cpu: ([x, y], [z], a) => binaryRef(op, x!, y!, z!, a.shape, a.strides[0]!, a.strides[1]!),
   };
 }
@@ -130,8 +131,7 @@ function castKernel(op: CastKernel): Kernel<{ n: number }> {
 function reduceKernel(op: 'sum' | 'max'): Kernel<RowsArgs> {
   return {
     shader: 'reduce', entry: 'reduce_rows', inputs: 1, outputs: 1, constants: { OP: op === 'sum' ? 0 : 1, WG: 64 },
-    params: (a) => [a.rows, a.len],
-    grid: (a) => a.rows,
+      params: (a) => [a.rows, a.len], grid: (a) => a.rows,
     cpu: ([x], [y], a) => reduceRef(op, x!, y!, a.rows, a.len),
   };
 }
@@ -144,7 +144,7 @@ export interface ColsArgs { rows: number; cols: number }
 function reduceColsKernel(op: 'sum' | 'max'): Kernel<ColsArgs> {
   return {
     shader: 'reduce', entry: 'reduce_cols', inputs: 1, outputs: 1, constants: { OP: op === 'sum' ? 0 : 1, WG: 64, CHUNK: REDUCE_COLS_CHUNK },
-    params: (a) => [a.rows, a.cols],
+      params: (a) => [a.rows, a.cols],
     grid: (a) => blocks(Math.ceil(a.rows / REDUCE_COLS_CHUNK) * a.cols, 64),
     cpu: ([x], [y], a) => reduceColsRef(op, x!, y!, a.rows, a.cols, REDUCE_COLS_CHUNK),
   };
@@ -193,8 +193,7 @@ export const kernels = {
   } satisfies Kernel<StridedArgs>,
   copy: {
     shader: 'copy', entry: 'copy_strided', inputs: 1, outputs: 1, constants: { WG },
-    params: (a) => [a.n, a.shape.length, a.aOff, a.oOff, ...words(a.shape), ...words(a.strides[0]!), ...words(a.strides[1]!)],
-    grid: (a) => blocks(a.n, WG),
+    params: (a) => [a.n, a.shape.length, a.aOff, a.oOff, ...words(a.shape), ...words(a.strides[0]!), ...words(a.strides[1]!)], grid: (a) => blocks(a.n, WG),
     cpu: ([x], [y], a) => copyRef(x!, y!, a.shape, a.strides[0]!, a.strides[1]!, a.aOff, a.oOff),
   } satisfies Kernel<CopyArgs>,
   fill: {

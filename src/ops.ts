@@ -7,7 +7,8 @@ import { withOp } from './backend/profile-tags.js';
 import type { DType } from './backend/index.js';
 import { REDUCE_COLS_CHUNK, type MatmulArgs } from './kernels.js';
 import { binaryVec4Layout, fmFusedApplies, matmulKernelFor, matmulSplitChunk, matmulSplitK } from './kernel-plan.js';
-import { ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, collapseDims, fmt, normalizeAxes, numel, sameShape, strides, type Shape } from './shape.js';
+import { ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, collapseDims, fmt, normalizeAxes, numel, sameShape, strides,
+  type Shape } from './shape.js';
 import { RowSparse, Tensor, TensorError, assertFits, disposeOnThrow, installAutograd, isGradEnabled, runKernel } from './tensor.js';
 import { check, checkIds, checkList, checkNumber, checkDType, checkOptions, show } from './validate.js';
 import { full, onesLike, tensor } from './create.js';
@@ -369,13 +370,15 @@ export const ops = {
     forward: ([x, gamma, beta], { eps }: { eps: number }) => {
       const dim = x!.shape[x!.rank - 1]!;
       const out = Tensor.empty(x!.backend, x!.shape);
-      runKernel(dim <= x!.backend.plan.layerNormRowMaxDim ? 'layer_norm_rows' : 'layer_norm', [x!, gamma!, beta!], [out], { rows: dim ? x!.size / dim : 0, dim, eps });
+      runKernel(dim <= x!.backend.plan.layerNormRowMaxDim ? 'layer_norm_rows' : 'layer_norm', [x!, gamma!, beta!], [out],
+        { rows: dim ? x!.size / dim : 0, dim, eps });
       return { out };
     },
     backward: (d, [x, gamma], _s, { eps }) => {
       const dim = x!.shape[x!.rank - 1]!;
       const dx = Tensor.empty(x!.backend, x!.shape), dyxhat = Tensor.empty(x!.backend, x!.shape);
-      runKernel(dim <= x!.backend.plan.layerNormRowMaxDim ? 'layer_norm_backward_rows' : 'layer_norm_backward', [x!, gamma!, d], [dx, dyxhat], { rows: dim ? x!.size / dim : 0, dim, eps });
+      runKernel(dim <= x!.backend.plan.layerNormRowMaxDim ? 'layer_norm_backward_rows' : 'layer_norm_backward', [x!, gamma!, d], [dx, dyxhat],
+        { rows: dim ? x!.size / dim : 0, dim, eps });
       const lead = [...Array(x!.rank - 1).keys()];
       return [dx, sum(dyxhat, lead), sum(d, lead)];
     },
@@ -407,7 +410,8 @@ export const ops = {
       // A feed's sorted plan is already on the device, padded to one segment per entry (padding segments
       // empty and past the table); a host lookup uploads its own.
       const sorted = feed ? null : sortedPlan(plan);
-      const [rows, seg, entryBag] = sorted ? [u32(sorted.uniqueRows), u32(sorted.seg), u32(sorted.entryBag)] : [feed!.uniqueRows.detach(), feed!.seg, feed!.entryBag];
+      const [rows, seg, entryBag] = sorted ? [u32(sorted.uniqueRows), u32(sorted.seg),
+        u32(sorted.entryBag)] : [feed!.uniqueRows.detach(), feed!.seg, feed!.entryBag];
       const values = Tensor.empty(backend, [rows.size, dim]);
       runKernel('embedding_bag_backward', [d, seg, entryBag, offsets!], [values], { unique: rows.size, dim, mean: plan.mean });
       return [new RowSparse(rows, values, table!.shape), null, null];
@@ -711,7 +715,8 @@ function fmProduct(pm: Tensor, qm: Tensor, rm: Tensor, into?: Tensor): Tensor {
   const k = rm.shape[rm.rank - 1]!;
   const stride = (t: Tensor): number => (t.rank === 3 ? numel(t.shape.slice(1)) : 0);
   const out = into ?? Tensor.empty(pm.backend, [batch, n, k]);
-  runKernel(into ? 'fm_interaction_acc' : 'fm_interaction', [pm, qm, rm], [out], { batch, n, m, k, pStride: stride(pm), qStride: stride(qm), rStride: stride(rm) });
+  runKernel(into ? 'fm_interaction_acc' : 'fm_interaction', [pm, qm, rm], [out],
+    { batch, n, m, k, pStride: stride(pm), qStride: stride(qm), rStride: stride(rm) });
   return out;
 }
 
@@ -738,7 +743,8 @@ export function bceWithLogits(logits: Tensor, labels: Tensor | ArrayLike<number>
   } else if (weights !== undefined) {
     const n = checkIds('bceWithLogits', 'weights', weights).length;
     weightShape = n === heads ? [heads] : n === rows ? [rows, 1] : n === rows * heads ? [rows, heads] : null;
-    if (!weightShape) throw new ShapeError(`bceWithLogits: ${n} host weights for logits ${logits.describe()}: expected ${heads} (one per head), ${rows} (one per row) or ${rows * heads}`);
+    if (!weightShape) throw new ShapeError(`bceWithLogits: ${n} host weights for logits ${logits.describe()}: expected ${heads} (one per head), ${rows} ` +
+      `(one per row) or ${rows * heads}`);
     hostValues('weights', weights, n, weightShape[1] ?? heads, 0, Infinity, 'loss weights must be finite and >= 0');
   }
   return disposeOnThrow(() => {
@@ -816,7 +822,8 @@ export function embeddingLookup(table: Tensor, ids: ArrayLike<number> | LookupFe
 function fedLookup(table: Tensor, feed: LookupFeed, fields: readonly EmbeddingField[]): Tensor {
   const sameFields = feed.fields.length === fields.length && feed.fields.every((f, i) => f.name === fields[i]?.name && f.vocab === fields[i]?.vocab);
   if (!sameFields || feed.tableRows !== table.shape[0] || feed.backend !== table.backend) {
-    throw new TensorError(`embeddingLookup: the LookupFeed was made for other fields, another table size (${feed.tableRows} rows) or another backend than ${table.describe()}`);
+    throw new TensorError(`embeddingLookup: the LookupFeed was made for other fields, another table size (${feed.tableRows} rows) or another ` +
+      `backend than ${table.describe()}`);
   }
   if (!feed.plan) throw new TensorError('embeddingLookup: the LookupFeed holds no batch yet (call feed.set(ids) first)');
   const shape = [feed.batch, fields.length, table.shape[1]!];
@@ -884,7 +891,8 @@ export function histogram(values: Tensor, cohorts: Tensor | ArrayLike<number>, n
  */
 export function divergences(counts: Tensor, eps = 1e-6): Tensor {
   check('divergences', [counts], ['counts'], 'u32');
-  if (counts.rank !== 2 && counts.rank !== 3) throw new ShapeError(`divergences: counts must be [cohorts, bins] or [blocks, cohorts, bins], got ${counts.describe()}`);
+  if (counts.rank !== 2 && counts.rank !== 3) throw new ShapeError(`divergences: counts must be [cohorts, bins] or [blocks, cohorts, ` +
+    `bins], got ${counts.describe()}`);
   if (!(eps > 0)) throw new TensorError(`divergences: eps must be > 0, got ${eps}`);
   return apply('divergences', [counts], { eps });
 }

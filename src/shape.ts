@@ -71,7 +71,8 @@ export function broadcastStrides(shape: Shape, out: Shape): number[] {
 
 /** Normalizes possibly-negative axes, rejects duplicates and out-of-range values; sorted ascending. */
 export function normalizeAxes(axes: number | readonly number[] | undefined, rank: number, what: string): number[] {
-  if (axes !== undefined && typeof axes !== 'number' && !Array.isArray(axes)) throw new ShapeError(`${what}: axes must be an integer or an array of integers, got ${axes === null ? 'null' : typeof axes}`);
+  if (axes !== undefined && typeof axes !== 'number' && !Array.isArray(axes)) throw new ShapeError(`${what}: axes must be an integer or an array of ` +
+    `integers, got ${axes === null ? 'null' : typeof axes}`);
   const list = axes === undefined ? [...Array(rank).keys()] : typeof axes === 'number' ? [axes] : [...axes];
   const out = list.map((a) => {
     if (!Number.isInteger(a) || a < -rank || a >= Math.max(rank, 1) || (rank === 0 && a !== 0 && a !== -1)) {

@@ -297,7 +297,8 @@ export function runKernel<K extends KernelName>(kernel: K, ins: readonly Tensor[
 export function assertFits(backend: Backend, shape: Shape, dtype: DType = 'f32', what = `${dtype} ${fmt(shape)}`): void {
   const bytes = numel(shape) * 4;
   if (bytes > backend.maxStorageBytes) {
-    throw new BackendError(`${what} needs ${bytes} bytes, more than one storage binding holds on ${backend.description} (${backend.limitName} ${backend.maxStorageBytes} bytes)`);
+    throw new BackendError(`${what} needs ${bytes} bytes, more than one storage binding holds on ${backend.description} (${backend.limitName} ` +
+      `${backend.maxStorageBytes} bytes)`);
   }
 }
 

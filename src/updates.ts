@@ -26,7 +26,8 @@ export interface AdamState {
 }
 
 function positive(what: string, name: string, v: number, allowZero = false): number {
-  if (!Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) throw new TensorError(`${what}: ${name} must be a ${allowZero ? 'non-negative' : 'positive'} finite number, got ${v}`);
+  if (!Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) throw new TensorError(`${what}: ${name} must be a ` +
+    `${allowZero ? 'non-negative' : 'positive'} finite number, got ${v}`);
   return v;
 }
 

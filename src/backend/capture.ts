@@ -118,7 +118,8 @@ export class CapturedStep {
     const stride = host.paramsStride;
     this.shadow = new Uint32Array((this.list.length * stride + host.paramsBytes) / 4);
     this.list.forEach((d, i) => this.shadow.set(d.words, (i * stride) / 4));
-    this.params = host.device.createBuffer({ label: 'captured step params', size: this.shadow.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.params = host.device.createBuffer({ label: 'captured step params', size: this.shadow.byteLength,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     host.device.queue.writeBuffer(this.params, 0, this.shadow);
     this.paramsGroup = host.device.createBindGroup({
       label: 'captured step params group', layout: host.uniformLayout,
@@ -142,7 +143,8 @@ export class CapturedStep {
       if (!d.refresh) return;
       const { words, groups } = d.refresh();
       if (groups !== d.groups) {
-        throw new CaptureError(`replay: dispatch ${i} (${d.name}) now needs ${groups} workgroups instead of the ${d.groups} captured; the step's shapes changed, capture it again`);
+        throw new CaptureError(`replay: dispatch ${i} (${d.name}) now needs ${groups} workgroups instead of the ${d.groups} captured; the step's shapes ` +
+          `changed, capture it again`);
       }
       this.shadow.set(words, (i * stride) / 4);
       dirty = true;

@@ -43,7 +43,8 @@ export class CpuBackend implements Backend {
   }
 
   private checkSize(numel: number): void {
-    if (numel * 4 > this.maxStorageBytes) throw new BackendError(`${numel} elements (${numel * 4} bytes) exceed ${this.limitName} of ${this.maxStorageBytes} bytes`);
+    if (numel * 4 > this.maxStorageBytes) throw new BackendError(`${numel} elements (${numel * 4} bytes) exceed ${this.limitName} of ` +
+      `${this.maxStorageBytes} bytes`);
   }
 
   alloc(numel: number, dtype: DType): CpuStorage {

@@ -75,7 +75,8 @@ export function parseDawnFlags(text: string | undefined): string[] {
 async function getGpu(opts: DeviceOptions): Promise<{ gpu: GPU; runtime: 'dawn' | 'browser'; release: () => void }> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return { gpu: nav.gpu, runtime: 'browser', release: () => {} };
-  if (!isNode()) throw new NoAdapterError('this browser has no WebGPU (navigator.gpu is undefined); use a recent Chromium-based browser, or launch Chromium with --enable-unsafe-webgpu');
+  if (!isNode()) throw new NoAdapterError('this browser has no WebGPU (navigator.gpu is undefined); use a recent Chromium-based browser, or launch ' +
+    'Chromium with --enable-unsafe-webgpu');
   const moduleName = 'webgpu';
   const dawn = (await import(/* @vite-ignore */ moduleName)) as { create: (flags: string[]) => GPU; globals: object };
   Object.assign(globalThis, dawn.globals);

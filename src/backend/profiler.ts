@@ -64,14 +64,16 @@ export function kernelFlops(kernel: string, args: unknown, inputElements: number
  * Bytes a launch moves: every bound buffer once, except the row-sparse kernels, which touch only the
  * rows they update (a whole embedding table is bound, a few rows are read and written).
  */
-export function kernelBytes(kernel: string, args: unknown, ins: readonly { numel: number; bindBytes: number }[], outs: readonly { numel: number; bindBytes: number }[]): number {
+export function kernelBytes(kernel: string, args: unknown, ins: readonly { numel: number; bindBytes: number }[],
+  outs: readonly { numel: number; bindBytes: number }[]): number {
   const a = args as Record<string, number>;
   const inBytes = ins.reduce((acc, s) => acc + s.bindBytes, 0);
   switch (kernel) {
     case 'adam_rows': return inBytes + 3 * 2 * 4 * (a.n ?? 0); // weights, m, v: read and written per touched element
     case 'adagrad_rows': return inBytes + 2 * 4 * ((a.unique ?? 0) * (a.dim ?? 0) + (a.unique ?? 0));
     case 'scatter_rows': return inBytes + 4 * (a.unique ?? 0) * (a.dim ?? 0);
-    case 'embedding_bag': return (ins[1]?.bindBytes ?? 0) + (ins[2]?.bindBytes ?? 0) + 4 * (ins[1]?.numel ?? 0) * (a.dim ?? 0) + outs.reduce((acc, s) => acc + s.bindBytes, 0);
+    case 'embedding_bag': return (ins[1]?.bindBytes ?? 0) + (ins[2]?.bindBytes ?? 0) + 4 * (ins[1]?.numel ?? 0) * (a.dim
+      ?? 0) + outs.reduce((acc, s) => acc + s.bindBytes, 0);
     default: return inBytes + outs.reduce((acc, s) => acc + s.bindBytes, 0);
   }
 }
@@ -89,7 +91,8 @@ export class GpuProfiler {
   get count(): number { return this.pending.length; }
 
   /** Records one launch; returns the timestampWrites for its pass (null once maxKernels are recorded). */
-  record(kernel: string, args: unknown, ins: readonly { numel: number; bindBytes: number }[], outs: readonly { numel: number; bindBytes: number }[], workgroups: number): GPUComputePassTimestampWrites | null {
+  record(kernel: string, args: unknown, ins: readonly { numel: number; bindBytes: number }[], outs: readonly { numel: number; bindBytes: number }[],
+    workgroups: number): GPUComputePassTimestampWrites | null {
     if (this.collected) throw new Error('GpuProfiler: already collected; attach a new profiler');
     const slot = this.pending.length;
     if (slot >= this.maxKernels) return null;

@@ -36,8 +36,7 @@ export interface WebGpuOptions extends DeviceOptions {
   warm?: boolean;
   /** An existing context (tests share one device between backends). */
   context?: GpuContext;
-  /** Kernel choices and launch shapes (matmul tile, split-K, matmul_sg threshold); the defaults are measured ones. */
-  plan?: PlanOverrides;
+  /** Kernel choices and launch shapes (matmul tile, split-K, matmul_sg threshold); the defaults are measured ones. */ plan?: PlanOverrides;
 }
 
 /**
@@ -297,8 +296,7 @@ export class WebGpuBackend implements Backend {
     return { step, result };
   }
 
-  /** Registers host work to repeat at every replay of the step being captured (nothing when not capturing). */
-  onReplay(fn: () => void): void {
+  /** Registers host work to repeat at every replay of the step being captured (nothing when not capturing). */ onReplay(fn: () => void): void {
     this.recorder?.hooks.push(fn);
   }
 
@@ -348,7 +346,8 @@ export class WebGpuBackend implements Backend {
   }
 
   /** A dispatch with its bindings and its slot in the uniform arena, ready to encode (and to record, when capturing). */
-  private prepare(name: string, k: KernelCore<unknown>, ins: GpuStorage[], outs: GpuStorage[], words: number[], groups: number, args?: unknown, refresh?: () => unknown): Dispatch {
+  private prepare(name: string, k: KernelCore<unknown>, ins: GpuStorage[], outs: GpuStorage[], words: number[], groups: number, args?: unknown,
+    refresh?: () => unknown): Dispatch {
     const x = Math.min(groups, this.maxGroups);
     const y = Math.ceil(groups / x);
     if (y > this.maxGroups) throw new BackendError(`kernel ${name}: ${groups} workgroups exceed the adapter's ${this.maxGroups}² grid`);
@@ -542,6 +541,7 @@ function sourceOf(name: string, file: string, line: number): string {
 /** A `requires: 'subgroups'` shader with its `const SG` set to the device's subgroup size. */
 function withSubgroupSize(name: string, code: string, size: number): string {
   const marker = /^const SG: u32 = \d+u;$/m;
-  if (!marker.test(code)) throw new ShaderCompileError(`shaders/${name}.wgsl: a kernel that requires subgroups must declare \`const SG: u32 = <n>u;\` on a line of its own`);
+  if (!marker.test(code)) throw new ShaderCompileError(`shaders/${name}.wgsl: a kernel that requires subgroups must declare \`const SG: u32 = ` +
+    `<n>u;\` on a line of its own`);
   return code.replace(marker, `const SG: u32 = ${size}u;`);
 }

@@ -26,7 +26,8 @@ export interface Arm {
 }
 
 /** The arms of one world: `kinds` in order, random expanded into `draws` arms. */
-export function armsFor(kinds: readonly ArmKind[], chosen: readonly number[], d: Pick<Discovery, 'head' | 'tail' | 'shares' | 'minShare' | 'null'>, lambda: number, draws: number): Arm[] {
+export function armsFor(kinds: readonly ArmKind[], chosen: readonly number[], d: Pick<Discovery, 'head' | 'tail' | 'shares' | 'minShare' | 'null'>,
+  lambda: number, draws: number): Arm[] {
   for (const k of kinds) if (!ARM_KINDS.includes(k)) throw new TensorError(`unknown arm '${k}'; the arms are ${ARM_KINDS.join(', ')}`);
   const heads = (cohorts: readonly (number | null)[]): AuxHead[] => cohorts.map((cohort) => ({ cohort, lambda }));
   return kinds.flatMap((kind): Arm[] => {

@@ -24,7 +24,8 @@ export interface AttentionSnapshot {
 }
 
 /** Every entry of every FM block's Y over `data`'s rows (at most `maxRows`), in eval mode. */
-export async function attentionWeights(model: DhenModel, data: ClickData, maxRows = 4096, batch = 1024): Promise<{ kind: 'generated' | 'learned'; values: Float32Array }> {
+export async function attentionWeights(model: DhenModel, data: ClickData, maxRows = 4096,
+  batch = 1024): Promise<{ kind: 'generated' | 'learned'; values: Float32Array }> {
   const blocks = model.fmBlocks();
   const generated = blocks.some((b) => b.attention);
   if (!generated) {

@@ -29,8 +29,7 @@ export interface DiscoveryOptions {
   minShare?: number;
   /** Permuted labellings of the null (default 200). */
   permutations?: number;
-  /** Group of each row (e.g. its user) when the cohort is constant within groups: labels are shuffled across groups. */
-  groups?: ArrayLike<number>;
+  /** Group of each row (e.g. its user) when the cohort is constant within groups: labels are shuffled across groups. */ groups?: ArrayLike<number>;
   /** Family-wise level at which the chosen pair counts as significant (default 0.05). */
   level?: number;
   seed?: number;
@@ -41,8 +40,7 @@ export interface DiscoveryNull {
   /** 'group': cohorts shuffled across groups (rows of a group move together); 'row': across rows. */
   level: 'group' | 'row';
   groups: number;
-  /** The chosen pair's family-wise p-value (max score over eligible pairs), its own p-value, and its score. */
-  pValue: number;
+  /** The chosen pair's family-wise p-value (max score over eligible pairs), its own p-value, and its score. */ pValue: number;
   pairPValue: number;
   score: number;
   /** The chosen pair's null distribution (the chosen metric), and its observed value. */
@@ -81,7 +79,7 @@ export function binPositions(pred: ArrayLike<number>, binning: Binning): Float32
   const n = pred.length, out = new Float32Array(n);
   if (binning === 'logit') {
     const z = Array.from(pred, (p) => Math.log(Math.min(Math.max(p, 1e-7), 1 - 1e-7) / (1 - Math.min(Math.max(p, 1e-7), 1 - 1e-7))));
-    const lo = Math.min(...z), hi = Math.max(...z);
+    const lo = z.reduce((a, v) => Math.min(a, v), Infinity), hi = z.reduce((a, v) => Math.max(a, v), -Infinity); // no spread: 10⁵ rows overflow the stack
     z.forEach((v, i) => { out[i] = hi > lo ? (v - lo) / (hi - lo) : 0.5; });
     return out;
   }
@@ -145,7 +143,8 @@ function checkOptions(pred: ArrayLike<number>, cohorts: ArrayLike<number>, numCo
   if (o.binning !== undefined && !BINNINGS.includes(o.binning)) bad(`binning must be one of ${BINNINGS.join(', ')}, got '${o.binning}'`);
   const minShare = o.minShare ?? 0.01;
   if (!(minShare >= 0 && minShare < 1)) bad(`minShare must be in [0, 1), got ${minShare}`);
-  if (o.permutations !== undefined && !(Number.isInteger(o.permutations) && o.permutations >= 1)) bad(`permutations must be a positive integer, got ${o.permutations}`);
+  if (o.permutations !== undefined && !(Number.isInteger(o.permutations)
+    && o.permutations >= 1)) bad(`permutations must be a positive integer, got ${o.permutations}`);
   if (o.bins !== undefined && !(Number.isInteger(o.bins) && o.bins >= 2)) bad(`bins must be an integer >= 2, got ${o.bins}`);
   if (pred.length !== cohorts.length) bad(`${pred.length} predictions for ${cohorts.length} cohort ids`);
   if (pred.length === 0) bad('no predictions (the validation split is empty)');
@@ -154,7 +153,8 @@ function checkOptions(pred: ArrayLike<number>, cohorts: ArrayLike<number>, numCo
 }
 
 /** Binned per-cohort histograms of the observed and permuted labellings, their divergences, and the choice. */
-export async function discover(pred: ArrayLike<number>, cohorts: ArrayLike<number>, numCohorts: number, backend: Backend, o: DiscoveryOptions = {}): Promise<Discovery> {
+export async function discover(pred: ArrayLike<number>, cohorts: ArrayLike<number>, numCohorts: number, backend: Backend,
+  o: DiscoveryOptions = {}): Promise<Discovery> {
   checkOptions(pred, cohorts, numCohorts, o);
   const metric = o.metric ?? 'jsDistance', binning = o.binning ?? 'quantile', bins = o.bins ?? 20, minShare = o.minShare ?? 0.01;
   const K = o.permutations ?? 200, level = o.level ?? 0.05, C = numCohorts, n = pred.length;
@@ -169,7 +169,8 @@ export async function discover(pred: ArrayLike<number>, cohorts: ArrayLike<numbe
   const d = await flat.read();
   flat.dispose();
   const at = (b: number, m: number, i: number, j: number): number => d[b * 4 * C * C + m * C * C + i * C + j]!;
-  const matrices = Object.fromEntries(METRICS.map((name, m) => [name, Array.from({ length: C }, (_, i) => Array.from({ length: C }, (__, j) => at(0, m, i, j)))])) as Record<DivergenceMetric, number[][]>;
+  const matrices = Object.fromEntries(METRICS.map((name, m) => [name, Array.from({ length: C },
+    (_, i) => Array.from({ length: C }, (__, j) => at(0, m, i, j)))])) as Record<DivergenceMetric, number[][]>;
   const counts = new Array<number>(C).fill(0);
   for (let i = 0; i < n; i++) counts[cohorts[i]!]!++;
   const shares = counts.map((c) => c / n);
@@ -178,7 +179,8 @@ export async function discover(pred: ArrayLike<number>, cohorts: ArrayLike<numbe
   const mean = grid(), std = grid(), scores = grid(), pValues = grid();
   const pairs: [number, number][] = [];
   for (let i = 0; i < C; i++) for (let j = i + 1; j < C; j++) if (shares[i]! >= minShare && shares[j]! >= minShare) pairs.push([i, j]);
-  if (!pairs.length) throw new TensorError(`discover: no pair of cohorts holds at least ${minShare} of the rows each (shares: ${shares.map((s) => s.toFixed(4)).join(', ')})`);
+  if (!pairs.length) throw new TensorError(`discover: no pair of cohorts holds at least ${minShare} of the rows each (shares: ` +
+    `${shares.map((s) => s.toFixed(4)).join(', ')})`);
   const score = (v: number, i: number, j: number): number => (std[i]![j]! > 0 ? (v - mean[i]![j]!) / std[i]![j]! : 0);
   for (const [i, j] of pairs) {
     const nul = Array.from({ length: K }, (_, b) => at(b + 1, m, i, j)).filter(Number.isFinite);
@@ -203,7 +205,8 @@ export async function discover(pred: ArrayLike<number>, cohorts: ArrayLike<numbe
   if (shares[tail]! > shares[head]!) [head, tail] = [tail, head];
   return {
     metric, binning, bins, head, tail, matrices, shares, minShare, level,
-    null: { permutations: K, level: o.groups ? 'group' : 'row', groups: o.groups ? new Set(Array.from(o.groups)).size : n, pValue, pairPValue: pValues[head]![tail]!, score: best, distribution, observed, mean, std, scores, pValues },
+    null: { permutations: K, level: o.groups ? 'group' : 'row', groups: o.groups ? new Set(Array.from(o.groups)).size : n, pValue,
+      pairPValue: pValues[head]![tail]!, score: best, distribution, observed, mean, std, scores, pValues },
     significant: pValue < level,
   };
 }
@@ -216,7 +219,8 @@ export type Selection = 'divergence' | 'random';
  * seeded draw among the eligible cohorts, redrawn while it equals the divergence choice (the control
  * that separates "these cohorts" from "any auxiliary head").
  */
-export function selectCohorts(d: Pick<Discovery, 'head' | 'tail' | 'shares' | 'minShare' | 'null'>, count: number, how: Selection = 'divergence', seed = 1): number[] {
+export function selectCohorts(d: Pick<Discovery, 'head' | 'tail' | 'shares' | 'minShare' | 'null'>, count: number,
+  how: Selection = 'divergence', seed = 1): number[] {
   const eligible = d.shares.map((s, i) => [s, i] as const).filter(([s]) => s >= d.minShare).map(([, i]) => i);
   if (!(Number.isInteger(count) && count >= 1)) throw new TensorError(`selectCohorts: count must be a positive integer, got ${count}`);
   if (count > eligible.length) {

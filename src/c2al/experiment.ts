@@ -71,7 +71,8 @@ export interface ExperimentOptions {
 }
 
 interface StoredRows { labels: string; cohort: string; trueProb: string | null }
-const rowsFrom = (s: StoredRows): TestRows => ({ labels: decodeFloats(s.labels), cohort: decodeFloats(s.cohort), ...(s.trueProb ? { trueProb: decodeFloats(s.trueProb) } : {}) });
+const rowsFrom = (s: StoredRows): TestRows => ({ labels: decodeFloats(s.labels), cohort: decodeFloats(s.cohort),
+  ...(s.trueProb ? { trueProb: decodeFloats(s.trueProb) } : {}) });
 
 /** What a finished training run keeps: its history (no per-step attention), validation predictions, weights. */
 interface UnitResult {
@@ -98,7 +99,8 @@ function protocolOf(o: ExperimentOptions): Protocol {
 
 function validateOptions(datasets: ClickData[], p: Protocol, o: ExperimentOptions): void {
   const bad = (what: string): never => { throw new TensorError(`experiment: ${what}`); };
-  for (const [name, v] of [['seeds', p.seeds], ['maxEpochs', p.maxEpochs], ['patience', p.patience], ['randomDraws', p.randomDraws], ['permutations', p.permutations], ['bootstrap', p.bootstrap]] as const) {
+  for (const [name, v] of [['seeds', p.seeds], ['maxEpochs', p.maxEpochs], ['patience', p.patience], ['randomDraws', p.randomDraws],
+    ['permutations', p.permutations], ['bootstrap', p.bootstrap]] as const) {
     if (!(Number.isInteger(v) && v >= 1)) bad(`${name} must be a positive integer, got ${v}`);
   }
   if (!p.lambdas.length) bad('lambdas must list at least one λ');
@@ -111,11 +113,13 @@ function validateOptions(datasets: ClickData[], p: Protocol, o: ExperimentOption
   if (Array.isArray(o.auxCohorts)) {
     const unknown = o.auxCohorts.filter((n) => !names.includes(n));
     if (unknown.length) throw new DataError(`unknown cohort ${unknown.map((n) => `'${n}'`).join(', ')}; the cohorts are ${names.join(', ')}`);
-    if (!o.auxCohorts.length || new Set(o.auxCohorts).size !== o.auxCohorts.length) throw new DataError(`auxiliary cohorts must be distinct and at least one, got ${o.auxCohorts.join(', ')}`);
+    if (!o.auxCohorts.length || new Set(o.auxCohorts).size !== o.auxCohorts.length) throw new DataError(`auxiliary cohorts must be distinct and at least ` +
+      `one, got ${o.auxCohorts.join(', ')}`);
   }
 }
 
-const hyperKey = (h: Hyper): string => `lr=${h.lr} l2=${h.embeddingL2} wd=${h.weightDecay} dim=${h.dim} b=${h.batch} ${h.schedule} w=${h.warmup} k=${h.k} ${h.y}${h.clip ? ` clip=${h.clip}` : ''}${h.dropout ? ` drop=${h.dropout}` : ''}`;
+const hyperKey = (h: Hyper): string => `lr=${h.lr} l2=${h.embeddingL2} wd=${h.weightDecay} dim=${h.dim} b=${h.batch} ${h.schedule} w=${h.warmup} k=${h.k} ` +
+  `${h.y}${h.clip ? ` clip=${h.clip}` : ''}${h.dropout ? ` drop=${h.dropout}` : ''}`;
 
 /** Median wall time of a forward pass over `data`, alternating the models so drift hits both alike. */
 async function forwardCost(models: DhenModel[], data: ClickData, reps = 5): Promise<number[]> {
@@ -140,6 +144,26 @@ function densities(pred: ArrayLike<number>, data: ClickData): DiscoveryReport['d
   });
 }
 
+/**
+ * The generator's most different pair: the eligible pair whose true click probabilities (every row of the
+ * world, not a model's predictions) diverge most by the discovery metric. Raw divergence, not the
+ * size-corrected score: with the whole population there is no small-sample noise to correct for.
+ */
+async function generatorPair(data: ClickData, backend: Backend, o: ExperimentOptions): Promise<{ head: number; tail: number; divergence: number }> {
+  const d = await discover(data.trueProb!, data.cohort, data.cohortNames.length, backend,
+    { metric: o.metric, minShare: o.minShare, binning: o.binning, bins: o.bins, permutations: 1 });
+  const m = d.matrices[d.metric];
+  let best = { head: d.head, tail: d.tail, divergence: -Infinity };
+  for (let i = 0; i < m.length; i++) {
+    for (let j = i + 1; j < m.length; j++) {
+      if (d.shares[i]! < d.minShare || d.shares[j]! < d.minShare || !(m[i]![j]! > best.divergence)) continue;
+      const [head, tail] = d.shares[i]! >= d.shares[j]! ? [i, j] : [j, i];
+      best = { head, tail, divergence: m[i]![j]! };
+    }
+  }
+  return best;
+}
+
 /** Runs the protocol on `datasets` (one per world seed; real data: one) and returns the report. */
 export async function runExperiment(input: ClickData | ClickData[], backend: Backend, o: ExperimentOptions = {}): Promise<ExperimentReport> {
   const datasets = Array.isArray(input) ? input : [input];
@@ -151,7 +175,8 @@ export async function runExperiment(input: ClickData | ClickData[], backend: Bac
   const names = worlds[0]!.cohortNames;
   const store = await RunStore.open(o.out, {
     data: worlds.map(dataFingerprint), protocol: p,
-    options: { hyper: o.hyper ?? null, auxCohorts: o.auxCohorts ?? null, metric: o.metric ?? null, minShare: o.minShare ?? null, binning: o.binning ?? null, bins: o.bins ?? null, freezeY: !!o.freezeY, auxHidden: o.auxHidden ?? null, headHidden: o.headHidden ?? null },
+    options: { hyper: o.hyper ?? null, auxCohorts: o.auxCohorts ?? null, metric: o.metric ?? null, minShare: o.minShare ?? null,
+      binning: o.binning ?? null, bins: o.bins ?? null, freezeY: !!o.freezeY, auxHidden: o.auxHidden ?? null, headHidden: o.headHidden ?? null },
   }, !!o.resume);
   let hyper: Hyper = { ...DEFAULT_HYPER, ...o.hyper };
   const splits = worlds.map((data) => {
@@ -169,7 +194,8 @@ export async function runExperiment(input: ClickData | ClickData[], backend: Bac
     const cached = await store.result<UnitResult>(key);
     if (cached) return { key, result: cached };
     const { trainSet, valid } = splits[w]!;
-    const label = `${worlds.length > 1 ? `world ${w + 1} ` : ''}seed ${s}/${p.seeds} ${arm.name}${lambda === null || arm.kind === 'baseline' ? '' : ` λ=${lambda}`}`;
+    const label = `${worlds.length > 1 ? `world ${w + 1} ` : ''}seed ${s}/${p.seeds} ` +
+      `${arm.name}${lambda === null || arm.kind === 'baseline' ? '' : ` λ=${lambda}`}`;
     log(`training ${label}`);
     const state = await store.state(key);
     const opts: TrainOptions = {
@@ -199,7 +225,8 @@ export async function runExperiment(input: ClickData | ClickData[], backend: Bac
   /** The serving model of a finished unit, from its saved weights. */
   const servingModel = async (key: string, result: UnitResult): Promise<DhenModel> => {
     const model = new DhenModel({ ...result.config, auxHeads: [] }, backend);
-    restore(model.namedParameters(), decodeSafetensors(decodeBytes((await store.result<string>(`${key}/weights`))!), `${key} weights`).tensors, `${key} weights`);
+    restore(model.namedParameters(), decodeSafetensors(decodeBytes((await store.result<string>(`${key}/weights`))!), `${key} weights`).tensors,
+      `${key} weights`);
     return model;
   };
 
@@ -218,7 +245,8 @@ export async function runExperiment(input: ClickData | ClickData[], backend: Bac
       await store.saveResult(`${key}/test`, encodeFloats(read.pred));
       if (!testRows[w]) {
         testRows[w] = { labels: read.labels, cohort: read.cohort, ...(read.trueProb ? { trueProb: read.trueProb } : {}) };
-        await store.saveResult(`w${w + 1}/test-rows`, { labels: encodeFloats(read.labels), cohort: encodeFloats(read.cohort), trueProb: read.trueProb ? encodeFloats(read.trueProb) : null });
+        await store.saveResult(`w${w + 1}/test-rows`, { labels: encodeFloats(read.labels), cohort: encodeFloats(read.cohort),
+          trueProb: read.trueProb ? encodeFloats(read.trueProb) : null });
       }
       return read.pred;
     } finally {
@@ -259,7 +287,8 @@ export async function runExperiment(input: ClickData | ClickData[], backend: Bac
         discoveries.push(d);
         const aux = Array.isArray(o.auxCohorts) ? o.auxCohorts.map((n) => names.indexOf(n)) : selectCohorts(d, o.auxCohorts ?? 2, 'divergence');
         chosen.push(aux);
-        log(`discovery (world ${w + 1}): ${pair}, score ${d.null.score.toFixed(2)}, family-wise p = ${d.null.pValue.toFixed(3)} (${d.null.permutations} permutations across ${d.null.level === 'group' ? `${split.groupField}s` : 'rows'})` +
+        log(`discovery (world ${w + 1}): ${pair}, score ${d.null.score.toFixed(2)}, family-wise p = ${d.null.pValue.toFixed(3)} (${d.null.permutations} ` +
+          `permutations across ${d.null.level === 'group' ? `${split.groupField}s` : 'rows'})` +
           `${d.significant ? '' : ': not above chance, so this run is exploratory'}; auxiliary heads for ${aux.map((c) => names[c]).join(', ')}`);
         o.onDiscovery?.(d, aux);
       }
@@ -308,11 +337,13 @@ export async function runExperiment(input: ClickData | ClickData[], backend: Bac
       }
       for (const { arm, unit } of runs) {
         const r = armRuns.get(arm.name) ?? {
-          name: arm.name, kind: arm.kind, heads: arm.aux.map((a) => (a.cohort === null ? 'y' : names[a.cohort]!)), reweighted: (arm.reweight?.cohorts ?? []).map((c) => names[c]!),
+          name: arm.name, kind: arm.kind, heads: arm.aux.map((a) => (a.cohort === null ? 'y' : names[a.cohort]!)),
+            reweighted: (arm.reweight?.cohorts ?? []).map((c) => names[c]!),
           lambda: arm.kind === 'baseline' ? null : lambda, perSeed: [],
         };
         const h = unit.result.history;
-        r.perSeed.push({ seed: s, worldSeed: w + 1, bestStep: h.best?.step ?? h.stepsRun, bestEpoch: h.best?.epoch ?? 0, valNE: h.best?.ne ?? unit.result.valNE, stopped: h.stopped, steps: h.stepsRun, seconds: h.seconds });
+        r.perSeed.push({ seed: s, worldSeed: w + 1, bestStep: h.best?.step ?? h.stepsRun, bestEpoch: h.best?.epoch ?? 0,
+          valNE: h.best?.ne ?? unit.result.valNE, stopped: h.stopped, steps: h.stepsRun, seconds: h.seconds });
         armRuns.set(arm.name, r);
         if (w === 0 && s === 1) validation[arm.name] = h.validation;
       }
@@ -334,32 +365,36 @@ export async function runExperiment(input: ClickData | ClickData[], backend: Bac
 
   // 6. The summary: per cohort and overall, every arm against the baseline, with intervals.
   const d0 = discoveries[0]!;
-  const truthData = first.valid;
-  const truth = truthData.trueProb ? await discover(truthData.trueProb, truthData.cohort, names.length, backend, { metric: o.metric, minShare: o.minShare, binning: o.binning, bins: o.bins, permutations: 20 }) : null;
+  const truth = worlds[0]!.trueProb ? await generatorPair(worlds[0]!, backend, o) : null;
   const summary = summarize(units, names, p, { baseline: snapshots.baseline, c2al: snapshots.c2al, init: snapshots.init });
   const report: ExperimentReport = {
     protocol: {
-      name: p.name, seeds: p.seeds, worldSeeds: worlds.length, maxEpochs: p.maxEpochs, patience: p.patience, evalEvery: p.evalEvery ?? 'epoch', selection: 'validation',
-      tuned: { lr: hyper.lr, dim: hyper.dim, embeddingL2: hyper.embeddingL2, weightDecay: hyper.weightDecay, lambda: needsLambda ? lambda : null, criterion: LAMBDA_CRITERION, lambdaReason, tuned: p.tune, trials, lambdaTrials },
+      name: p.name, seeds: p.seeds, worldSeeds: worlds.length, maxEpochs: p.maxEpochs, patience: p.patience, evalEvery: p.evalEvery
+        ?? 'epoch', selection: 'validation',
+      tuned: { lr: hyper.lr, dim: hyper.dim, embeddingL2: hyper.embeddingL2, weightDecay: hyper.weightDecay, lambda: needsLambda ? lambda : null,
+        criterion: LAMBDA_CRITERION, lambdaReason, tuned: p.tune, trials, lambdaTrials },
       multiplicity: summary.multiplicity, bootstrap: p.bootstrap,
     },
     arms: [...armRuns.values()],
     discovery: {
-      head: names[d0.head]!, tail: names[d0.tail]!, metric: d0.metric, binning: d0.binning, bins: d0.bins, matrix: d0.matrices[d0.metric], matrices: d0.matrices, shares: d0.shares, cohortNames: [...names],
+      head: names[d0.head]!, tail: names[d0.tail]!, metric: d0.metric, binning: d0.binning, bins: d0.bins, matrix: d0.matrices[d0.metric],
+        matrices: d0.matrices, shares: d0.shares, cohortNames: [...names],
       aux: chosen[0]!.map((c) => names[c]!), selection: (Array.isArray(o.auxCohorts) ? 'given' : 'divergence') as Selection | 'given',
-      ...(truth ? { truth: { head: names[truth.head]!, tail: names[truth.tail]! } } : {}),
-      null: {
-        permutations: d0.null.permutations, level: d0.null.level, groupField: first.groupField, groups: d0.null.groups, pValue: d0.null.pValue, pairPValue: d0.null.pairPValue,
+      ...(truth ? { truth: { head: names[truth.head]!, tail: names[truth.tail]!, divergence: truth.divergence } } : {}), null: {
+        permutations: d0.null.permutations, level: d0.null.level, groupField: first.groupField, groups: d0.null.groups, pValue: d0.null.pValue,
+          pairPValue: d0.null.pairPValue,
         score: d0.null.score, observed: d0.null.observed, distribution: d0.null.distribution, scores: d0.null.scores, pValues: d0.null.pValues,
       },
       significant: d0.significant, level: d0.level,
-      stability: { units: worlds.length * p.seeds, pairs: [...stability].map(([pair, count]) => ({ pair: pair.split(' / ') as [string, string], count })).sort((a, b) => b.count - a.count) },
+      stability: { units: worlds.length * p.seeds, pairs: [...stability].map(([pair, count]) => ({ pair: pair.split(' / ') as [string, string],
+        count })).sort((a, b) => b.count - a.count) },
       densities: densities(decodeFloats(baselines[0]![0]!.result.valPred), first.valid),
     },
     cohorts: summary.cohorts, overall: summary.overall, attention: summary.attention,
     curves: { baseline: baselines[0]![0]!.result.history, c2al: c2alFirst?.history ?? null, validation },
     inference,
-    options: { batch: hyper.batch, freezeY: !!o.freezeY, rows: { train: first.trainSet.rows, valid: first.valid.rows, test: first.test.rows }, world: o.world ?? null },
+    options: { batch: hyper.batch, freezeY: !!o.freezeY, rows: { train: first.trainSet.rows, valid: first.valid.rows,
+      test: first.test.rows }, world: o.world ?? null },
     seeds: p.seeds, worldSeeds: worlds.length, testReads: splits.reduce((a, s) => a + s.test.reads.length, 0),
     adapter: backend.description, seconds: (performance.now() - t0) / 1000,
     ...(o.out ? { out: o.out, report: `${o.out}/report.html` } : {}),

@@ -25,13 +25,16 @@ function deltaTable(r: ExperimentReport): string {
   const arms = ['baseline', ...compared];
   const head = `<tr><th>cohort</th><th>share</th>${arms.map((a) => `<th>NE ${escapeXml(a)}</th>`).join('')}` +
     `${compared.map((a) => `<th>${escapeXml(a)}: change [95% t] [95% bootstrap]</th>`).join('')}<th>floor</th></tr>`;
-  const rows = [{ name: 'overall', share: 1, row: r.overall }, ...r.cohorts.map((c) => ({ name: c.name, share: c.share, row: c }))].map(({ name, share, row }) => {
+  const entries = [{ name: 'overall', share: 1, row: r.overall }, ...r.cohorts.map((c) => ({ name: c.name, share: c.share, row: c }))];
+  const rows = entries.map(({ name, share, row }) => {
     const aux = r.discovery.aux.includes(name) ? ' class="aux"' : '';
-    return `<tr${aux}><td>${escapeXml(name)}</td><td>${(100 * share).toFixed(1)}%</td>${arms.map((a) => `<td>${ms(row.ne[a] ?? { mean: NaN, std: NaN })}</td>`).join('')}` +
+    const ne = arms.map((a) => `<td>${ms(row.ne[a] ?? { mean: NaN, std: NaN })}</td>`).join('');
+    return `<tr${aux}><td>${escapeXml(name)}</td><td>${(100 * share).toFixed(1)}%</td>${ne}` +
       compared.map((a) => {
         const dl = row.delta[a]!;
         const cls = dl.significant ? (dl.rel.mean < 0 ? 'better' : 'worse') : '';
-        return `<td class="${cls}">${pct(dl.rel.mean)} ${ci(dl.rel.ci95)} ${ci(dl.bootstrap95)}${dl.significantFamilywise ? ' ‡' : dl.significant ? ' *' : ''}</td>`;
+        const mark = dl.significantFamilywise ? ' ‡' : dl.significant ? ' *' : '';
+        return `<td class="${cls}">${pct(dl.rel.mean)} ${ci(dl.rel.ci95)} ${ci(dl.bootstrap95)}${mark}</td>`;
       }).join('') + `<td>${row.ne.bayes === null ? '—' : fixed(4)(row.ne.bayes)}</td></tr>`;
   });
   return `<table>${head}${rows.join('')}</table>`;
@@ -41,21 +44,27 @@ function armsTable(r: ExperimentReport): string {
   const rows = r.arms.map((a) => {
     const epochs = a.perSeed.map((s) => s.bestEpoch), val = a.perSeed.map((s) => s.valNE);
     const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
-    return `<tr><td>${escapeXml(a.name)}</td><td>${escapeXml(a.heads.join(', ') || '—')}</td><td>${escapeXml(a.reweighted.join(', ') || '—')}</td><td>${a.lambda ?? '—'}</td>` +
+    const heads = escapeXml(a.heads.join(', ') || '—'), reweighted = escapeXml(a.reweighted.join(', ') || '—');
+    return `<tr><td>${escapeXml(a.name)}</td><td>${heads}</td><td>${reweighted}</td><td>${a.lambda ?? '—'}</td>` +
       `<td>${a.perSeed.length}</td><td>${mean(epochs).toFixed(1)} (${Math.min(...epochs)}–${Math.max(...epochs)})</td><td>${mean(val).toFixed(4)}</td>` +
       `<td>${a.perSeed.filter((s) => s.stopped === 'patience').length}/${a.perSeed.length}</td></tr>`;
   });
-  return `<table><tr><th>arm</th><th>auxiliary heads</th><th>reweighted</th><th>λ</th><th>runs</th><th>best epoch: mean (range)</th><th>best validation NE</th><th>early-stopped</th></tr>${rows.join('')}</table>`;
+  const header = ['arm', 'auxiliary heads', 'reweighted', 'λ', 'runs', 'best epoch: mean (range)', 'best validation NE', 'early-stopped'];
+  return `<table><tr>${header.map((h) => `<th>${h}</th>`).join('')}</tr>${rows.join('')}</table>`;
 }
 
 function attentionTable(r: ExperimentReport): string {
   const a = r.attention;
   const cell = (s: IntervalStat, f: (x: number) => string) => `${f(s.mean)} ${ci(s.ci95, f)}`;
   const rows: [string, keyof AttentionBlock, (x: number) => string][] = [
-    ['normalized entropy', 'normalizedEntropy', fixed(3)], ['Gini', 'gini', fixed(3)], ['near zero (< 1% of max |Y|)', 'nearZero', (x) => pct(x, 1)], ['excess kurtosis', 'kurtosis', fixed(2)],
+    ['normalized entropy', 'normalizedEntropy', fixed(3)], ['Gini', 'gini', fixed(3)], ['near zero (< 1% of max |Y|)', 'nearZero',
+      (x) => pct(x, 1)], ['excess kurtosis', 'kurtosis', fixed(2)],
   ];
-  return `<table><tr><th>${a.kind === 'generated' ? 'generated Y over validation rows' : 'learned Y'}</th><th>initialization</th><th>baseline</th><th>C2AL</th><th>C2AL − baseline</th></tr>` +
-    rows.map(([n, k, f]) => `<tr><td>${n}</td><td>${cell(a.init[k], f)}</td><td>${cell(a.baseline[k], f)}</td><td>${cell(a.c2al[k], f)}</td><td>${cell(a.delta[k], f)}</td></tr>`).join('') + '</table>';
+  const header = [a.kind === 'generated' ? 'generated Y over validation rows' : 'learned Y', 'initialization', 'baseline', 'C2AL', 'C2AL − baseline'];
+  const cells = (k: keyof AttentionBlock, f: (x: number) => string) =>
+    [a.init[k], a.baseline[k], a.c2al[k], a.delta[k]].map((v) => `<td>${cell(v, f)}</td>`).join('');
+  return `<table><tr>${header.map((h) => `<th>${h}</th>`).join('')}</tr>` +
+    rows.map(([n, k, f]) => `<tr><td>${n}</td>${cells(k, f)}</tr>`).join('') + '</table>';
 }
 
 function plots(r: ExperimentReport): { [K in (typeof REPORT_PLOTS)[number]]: string } {
@@ -69,37 +78,47 @@ function plots(r: ExperimentReport): { [K in (typeof REPORT_PLOTS)[number]]: str
     groups.map((g) => ({ label: g.name, values: compared.map((a) => ({ value: g.row.delta[a]!.rel.mean, interval: g.row.delta[a]!.rel.ci95 })) })),
     compared, { yLabel: 'relative ΔNE', includeZero: true });
   const valSeries: Series[] = Object.entries(r.curves.validation).map(([arm, ev]) => ({ label: arm, x: ev.map((e) => e.step), y: ev.map((e) => e.ne) }));
-  const validation = lineChart('validation-curves', 'Validation NE over training (world 1, seed 1): early stopping restores each arm\'s best', valSeries, { xLabel: 'step', yLabel: 'validation NE', width: 560 });
+  const validation = lineChart('validation-curves', 'Validation NE over training (world 1, seed 1): early stopping restores each arm\'s best', valSeries,
+    { xLabel: 'step', yLabel: 'validation NE', width: 560 });
   const { baseline, c2al } = r.curves;
   const training = lineChart('training-curves', 'Training loss (world 1, seed 1; mean BCE per batch)', [
     { label: 'baseline (primary)', x: baseline.steps, y: baseline.loss.primary ?? [] },
     ...(c2al ? [{ label: 'C2AL (primary)', x: c2al.steps, y: c2al.loss.primary ?? [] },
       ...Object.entries(c2al.loss).filter(([n]) => n !== 'primary').map(([n, y]) => ({ label: `C2AL aux: ${n}`, x: c2al.steps, y, dash: true }))] : []),
   ], { xLabel: 'step', yLabel: 'BCE', width: 560 });
-  const densities = lineChart('prediction-densities', `Baseline predictions on validation rows per cohort (the paper's Figure 3; dashed: ${d.head} and ${d.tail})`,
-    d.densities.map((x) => ({ label: x.cohort, x: x.histogram.map((_, i) => (i + 0.5) / 20), y: x.histogram, dash: x.cohort === d.head || x.cohort === d.tail })),
+  const densities = lineChart('prediction-densities', `Baseline predictions on validation rows per cohort (the paper's Figure 3; ` +
+    `dashed: ${d.head} and ${d.tail})`,
+    d.densities.map((x) => ({ label: x.cohort, x: x.histogram.map((_, i) => (i + 0.5) / 20), y: x.histogram,
+      dash: x.cohort === d.head || x.cohort === d.tail })),
     { xLabel: 'predicted click probability', yLabel: 'share of rows', width: 560 });
   const dist = d.null.distribution.filter(Number.isFinite);
   const lo = Math.min(...dist, d.null.observed), hi = Math.max(...dist, d.null.observed), bins = 24;
   const counts = new Array<number>(bins).fill(0);
   for (const v of dist) counts[Math.min(bins - 1, Math.floor(((v - lo) / (hi - lo || 1)) * bins))]!++;
   const observedBin = Math.min(bins - 1, Math.floor(((d.null.observed - lo) / (hi - lo || 1)) * bins));
-  const nul = barChart('null-distribution', `${d.metric} of ${d.head} / ${d.tail} under ${d.null.permutations} permutations (${d.null.level}-level); black: observed (p = ${d.null.pairPValue.toFixed(3)}, family-wise ${d.null.pValue.toFixed(3)})`,
-    counts.map((c, i) => ({ label: i % 6 === 0 ? (lo + (i / bins) * (hi - lo)).toFixed(3) : '', values: [{ value: c }], marker: i === observedBin ? Math.max(...counts) : null })),
+  const nul = barChart('null-distribution', `${d.metric} of ${d.head} / ${d.tail} under ${d.null.permutations} permutations (${d.null.level}-level); ` +
+    `black: observed (p = ${d.null.pairPValue.toFixed(3)}, family-wise ${d.null.pValue.toFixed(3)})`,
+    counts.map((c, i) => ({ label: i % 6 === 0 ? (lo + (i / bins) * (hi - lo)).toFixed(3) : '', values: [{ value: c }],
+      marker: i === observedBin ? Math.max(...counts) : null })),
     ['permuted labellings'], { yLabel: 'count', markerLabel: 'observed', width: 560 });
   const [hIdx, tIdx] = [names.indexOf(d.head), names.indexOf(d.tail)];
-  const heat = Object.fromEntries(METRICS.map((m) => [`divergence-${m}`, heatMap(`divergence-${m}`, `${m} (observed)${m === d.metric ? ', used for discovery' : ''}`, names, d.matrices[m],
+  const heat = Object.fromEntries(METRICS.map((m) => [`divergence-${m}`,
+    heatMap(`divergence-${m}`, `${m} (observed)${m === d.metric ? ', used for discovery' : ''}`, names, d.matrices[m],
     { highlight: m === d.metric ? [[hIdx, tIdx], [tIdx, hIdx]] : [], cell: m === d.metric ? undefined : 42 })]));
-  const scores = heatMap('divergence-scores', `${d.metric}: score = (observed − null mean) / null std`, names, d.null.scores.map((row) => row.map((v) => (Number.isFinite(v) ? v : NaN))),
+  const scores = heatMap('divergence-scores', `${d.metric}: score = (observed − null mean) / null std`, names,
+    d.null.scores.map((row) => row.map((v) => (Number.isFinite(v) ? v : NaN))),
     { highlight: [[hIdx, tIdx], [tIdx, hIdx]] });
   const a = r.attention, h = a.histograms;
-  const hist = barChart('attention-histogram', `Attention weights |Y| / max |Y| (${a.kind === 'generated' ? 'generated Y over validation rows' : 'learned Y'}; share per bin, mean over units)`,
-    h.baseline.map((_, i) => ({ label: i % 4 === 0 ? (i / h.baseline.length).toFixed(1) : '', values: [{ value: h.init[i] ?? NaN }, { value: h.baseline[i]! }, { value: h.c2al[i] ?? NaN }] })),
+  const hist = barChart('attention-histogram', `Attention weights |Y| / max |Y| ` +
+    `(${a.kind === 'generated' ? 'generated Y over validation rows' : 'learned Y'}; share per bin, mean over units)`,
+    h.baseline.map((_, i) => ({ label: i % 4 === 0 ? (i / h.baseline.length).toFixed(1) : '',
+      values: [{ value: h.init[i] ?? NaN }, { value: h.baseline[i]! }, { value: h.c2al[i] ?? NaN }] })),
     ['initialization', 'baseline', 'C2AL'], { yLabel: 'share', width: 560 });
   const layers = barChart('attention-layers', 'Normalized entropy of the weights before, of and after the attention MLP (the paper\'s Figure 7), 95% whiskers',
     (['before', 'attention', 'after'] as const).map((g) => ({
       label: g === 'attention' ? 'attention MLP' : `${g} it`,
-      values: (['init', 'baseline', 'c2al'] as const).map((k) => ({ value: a.layers[g][k].normalizedEntropy.mean, interval: a.layers[g][k].normalizedEntropy.ci95 })),
+      values: (['init', 'baseline', 'c2al'] as const).map((k) => ({ value: a.layers[g][k].normalizedEntropy.mean,
+        interval: a.layers[g][k].normalizedEntropy.ci95 })),
     })), ['initialization', 'baseline', 'C2AL'], { yLabel: 'normalized entropy', includeZero: false });
   return {
     'ne-per-cohort': ne, 'ne-change': change, 'validation-curves': validation, 'training-curves': training, 'prediction-densities': densities,
@@ -109,7 +128,8 @@ function plots(r: ExperimentReport): { [K in (typeof REPORT_PLOTS)[number]]: str
 
 export function renderReport(r: ExperimentReport): string {
   const d = r.discovery, t = r.protocol.tuned, p = plots(r);
-  const ablation = [r.options.freezeY ? 'Y frozen at initialization (ablation)' : '', d.selection === 'given' ? 'cohorts given by the user' : ''].filter(Boolean).join('; ');
+  const ablation = [r.options.freezeY ? 'Y frozen at initialization (ablation)' : '',
+    d.selection === 'given' ? 'cohorts given by the user' : ''].filter(Boolean).join('; ');
   const stability = d.stability.pairs.map((x) => `${escapeXml(x.pair.join(' / '))} ${x.count}/${d.stability.units}`).join(', ');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>C2AL report</title>

@@ -46,7 +46,8 @@ export interface CohortSummary {
   change: Stat;
 }
 
-export interface ArmRun { seed: number; worldSeed: number; bestStep: number; bestEpoch: number; valNE: number; stopped: 'budget' | 'patience'; steps: number; seconds: number }
+export interface ArmRun { seed: number; worldSeed: number; bestStep: number; bestEpoch: number; valNE: number; stopped: 'budget' | 'patience';
+  steps: number; seconds: number }
 
 export interface ArmReport {
   name: string;
@@ -71,8 +72,8 @@ export interface DiscoveryReport {
   /** The cohorts that got auxiliary heads and how they were chosen. */
   aux: string[];
   selection: Selection | 'given';
-  /** The generator's most different pair (true click probabilities), synthetic data. */
-  truth?: { head: string; tail: string };
+  /** The generator's most different pair: the largest divergence of true click probabilities over the world's rows (synthetic data). */
+  truth?: { head: string; tail: string; divergence: number };
   null: {
     permutations: number; level: 'group' | 'row'; groupField: string | null; groups: number;
     /** Family-wise p-value of the chosen pair, its own p-value, and its score ((observed − null mean) / null std). */
@@ -112,7 +113,8 @@ export interface ExperimentReport {
     selection: 'validation';
     tuned: {
       lr: number; dim: number; embeddingL2: number; weightDecay: number; lambda: number | null; criterion: string; lambdaReason: string;
-      tuned: boolean; trials: { lr: number; embeddingL2: number; dim: number; valNE: number }[]; lambdaTrials: { lambda: number; overall: number; targeted: number }[];
+      tuned: boolean; trials: { lr: number; embeddingL2: number; dim: number; valNE: number }[]; lambdaTrials: { lambda: number; overall: number;
+        targeted: number }[];
     };
     multiplicity: string;
     bootstrap: number;

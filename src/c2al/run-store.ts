@@ -12,7 +12,8 @@ import { CheckpointError, loadTrainState, saveTrainState, writeFileAtomic } from
 import { DataError, type ClickData } from '../data/schema.js';
 import type { TrainState } from '../train/loop.js';
 
-interface NodeFs { readFile(p: string, enc: 'utf8'): Promise<string>; mkdir(p: string, o: { recursive: boolean }): Promise<unknown>; stat(p: string): Promise<{ isDirectory(): boolean }> }
+interface NodeFs { readFile(p: string, enc: 'utf8'): Promise<string>; mkdir(p: string,
+  o: { recursive: boolean }): Promise<unknown>; stat(p: string): Promise<{ isDirectory(): boolean }> }
 const nodeFs = async (): Promise<NodeFs> => {
   const name = 'node:fs/promises';
   return (await import(/* @vite-ignore */ name)) as NodeFs;

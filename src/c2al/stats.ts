@@ -38,7 +38,9 @@ function incompleteBeta(x: number, a: number, b: number): number {
   let f = 1, c = 1, d = 0;
   for (let i = 0; i <= 300; i++) {
     const m = Math.floor(i / 2);
-    const num = i === 0 ? 1 : i % 2 === 0 ? (m * (b - m) * x) / ((a + 2 * m - 1) * (a + 2 * m)) : -((a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1));
+    const num = i === 0 ? 1
+      : i % 2 === 0 ? (m * (b - m) * x) / ((a + 2 * m - 1) * (a + 2 * m))
+        : -((a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1));
     d = 1 + num * d;
     d = Math.abs(d) < tiny ? tiny : d;
     d = 1 / d;

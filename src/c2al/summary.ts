@@ -42,16 +42,19 @@ export function summarizeAttention(s: { init: AttentionSnapshot[]; baseline: Att
   return {
     kind: s.baseline[0]?.kind ?? 'learned',
     init: attentionBlock(w(s.init)), baseline: attentionBlock(w(s.baseline)), c2al: attentionBlock(w(s.c2al)),
-    delta: Object.fromEntries(STAT_NAMES.map((k) => [k, paired ? interval(s.c2al.map((c, i) => c.weights[k] - s.baseline[i]!.weights[k])) : { mean: NaN, ci95: [NaN, NaN] }])) as AttentionBlock,
+    delta: Object.fromEntries(STAT_NAMES.map((k) => [k, paired ? interval(s.c2al.map((c, i) => c.weights[k] - s.baseline[i]!.weights[k])) : { mean: NaN,
+      ci95: [NaN, NaN] }])) as AttentionBlock,
     histograms: { init: meanHistogram(w(s.init)), baseline: meanHistogram(w(s.baseline)), c2al: meanHistogram(w(s.c2al)) },
     layers: Object.fromEntries(LAYER_GROUPS.map((g) => [g, {
-      init: attentionBlock(s.init.map((x) => x.layers[g])), baseline: attentionBlock(s.baseline.map((x) => x.layers[g])), c2al: attentionBlock(s.c2al.map((x) => x.layers[g])),
+      init: attentionBlock(s.init.map((x) => x.layers[g])), baseline: attentionBlock(s.baseline.map((x) => x.layers[g])),
+        c2al: attentionBlock(s.c2al.map((x) => x.layers[g])),
     }])) as AttentionReport['layers'],
     first: { baseline: s.baseline[0]?.weights ?? empty, c2al: s.c2al[0]?.weights ?? empty },
   };
 }
 
-export function summarize(units: readonly UnitTest[], cohortNames: readonly string[], p: Protocol, snapshots: { init: AttentionSnapshot[]; baseline: AttentionSnapshot[]; c2al: AttentionSnapshot[] }):
+export function summarize(units: readonly UnitTest[], cohortNames: readonly string[], p: Protocol,
+  snapshots: { init: AttentionSnapshot[]; baseline: AttentionSnapshot[]; c2al: AttentionSnapshot[] }):
   { cohorts: CohortSummary[]; overall: Omit<CohortSummary, 'name' | 'share'>; attention: AttentionReport; multiplicity: string } {
   const C = cohortNames.length, groups = [-1, ...cohortNames.map((_, c) => c)];
   const armNames = [...units[0]!.testOf.keys()];
@@ -102,7 +105,8 @@ export function summarize(units: readonly UnitTest[], cohortNames: readonly stri
     }
     const arms = ['baseline', ...compared];
     return {
-      ne: { ...Object.fromEntries(arms.map((a) => [a, stat(a, (c) => c.metrics.ne)])), bayes: hasFloor ? floors.reduce((a, f) => a + f!, 0) / floors.length : null } as CohortSummary['ne'],
+      ne: { ...Object.fromEntries(arms.map((a) => [a, stat(a, (c) => c.metrics.ne)])),
+        bayes: hasFloor ? floors.reduce((a, f) => a + f!, 0) / floors.length : null } as CohortSummary['ne'],
       auc: Object.fromEntries(arms.map((a) => [a, stat(a, (c) => c.metrics.auc)])),
       excess: hasFloor ? Object.fromEntries(arms.map((a) => [a, meanStd(units.map((_, u) => valueOf(u, a, g, (c) => c.metrics.ne) - floors[u]!))])) : null,
       delta, aucDelta, change: delta.c2al?.change ?? { mean: NaN, std: NaN },

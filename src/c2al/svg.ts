@@ -29,7 +29,9 @@ function frame(width: number, height: number, legendRows = 0): Frame {
 }
 
 function open(plot: string, title: string, f: Frame): string {
-  return `<svg xmlns="http://www.w3.org/2000/svg" data-plot="${escapeXml(plot)}" role="img" aria-label="${escapeXml(title)}" width="${f.width}" height="${f.height}" viewBox="0 0 ${f.width} ${f.height}" font-family="system-ui, sans-serif" font-size="11">` +
+  const size = `width="${f.width}" height="${f.height}" viewBox="0 0 ${f.width} ${f.height}"`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" data-plot="${escapeXml(plot)}" role="img" aria-label="${escapeXml(title)}" ${size} ` +
+    'font-family="system-ui, sans-serif" font-size="11">' +
     `<text x="${f.width / 2}" y="16" text-anchor="middle" font-size="13" font-weight="600">${escapeXml(title)}</text>`;
 }
 
@@ -83,7 +85,8 @@ export function lineChart(plot: string, title: string, series: Series[], o: { xL
   const y = (v: number) => f.height - f.bottom - ((v - y0) / (y1 - y0)) * (f.height - f.top - f.bottom);
   const lines = series.map((s, i) => {
     const pts = s.x.map((xv, k) => [xv, s.y[k]!] as const).filter(([, yv]) => Number.isFinite(yv));
-    return `<polyline fill="none" stroke="${items[i]!.color}" stroke-width="1.8"${s.dash ? ' stroke-dasharray="4 3"' : ''} points="${pts.map(([a, b]) => `${x(a).toFixed(1)},${y(b).toFixed(1)}`).join(' ')}"/>`;
+    const points = pts.map(([a, b]) => `${x(a).toFixed(1)},${y(b).toFixed(1)}`).join(' ');
+    return `<polyline fill="none" stroke="${items[i]!.color}" stroke-width="1.8"${s.dash ? ' stroke-dasharray="4 3"' : ''} points="${points}"/>`;
   });
   const xt = ticks(x0, x1).map((t) => `<text x="${x(t)}" y="${f.height - f.bottom + 14}" text-anchor="middle">${fmt(t)}</text>`);
   return `${open(plot, title, f)}${yAxis(f, y0, y1, y, o.yLabel)}${xt.join('')}` +
@@ -95,7 +98,8 @@ export function lineChart(plot: string, title: string, series: Series[], o: { xL
 export interface BarGroup { label: string; values: { value: number; error?: number; interval?: [number, number] }[]; marker?: number | null }
 
 /** Grouped bars with optional ± error bars or interval whiskers and one marker line per group (e.g. a floor). */
-export function barChart(plot: string, title: string, groups: BarGroup[], seriesLabels: string[], o: { yLabel: string; markerLabel?: string; width?: number; height?: number; includeZero?: boolean }): string {
+export function barChart(plot: string, title: string, groups: BarGroup[], seriesLabels: string[],
+  o: { yLabel: string; markerLabel?: string; width?: number; height?: number; includeZero?: boolean }): string {
   const items = seriesLabels.map((label, i) => ({ label, color: PALETTE[i % PALETTE.length]! }));
   if (o.markerLabel) items.push({ label: o.markerLabel, color: '#222' });
   const width = o.width ?? Math.max(460, 80 + groups.length * (24 + 18 * seriesLabels.length));
@@ -112,7 +116,9 @@ export function barChart(plot: string, title: string, groups: BarGroup[], series
       if (!Number.isFinite(v.value)) return '';
       const bx = gx + si * bw, top = y(v.value), base = y(Math.max(y0, 0));
       const note = v.interval ? ` [${fmt(v.interval[0])}, ${fmt(v.interval[1])}]` : v.error ? ` ± ${fmt(v.error)}` : '';
-      let s = `<rect x="${bx.toFixed(1)}" y="${Math.min(top, base).toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${Math.abs(base - top).toFixed(1)}" fill="${items[si]!.color}"><title>${escapeXml(`${g.label} · ${seriesLabels[si]}: ${fmt(v.value)}${note}`)}</title></rect>`;
+      let s = `<rect x="${bx.toFixed(1)}" y="${Math.min(top, base).toFixed(1)}" width="${(bw - 2).toFixed(1)}" ` +
+        `height="${Math.abs(base - top).toFixed(1)}" ` +
+        `fill="${items[si]!.color}"><title>${escapeXml(`${g.label} · ${seriesLabels[si]}: ${fmt(v.value)}${note}`)}</title></rect>`;
       const [lo, hi] = span(v);
       if ((v.interval || v.error) && Number.isFinite(lo) && Number.isFinite(hi)) {
         const cx = bx + (bw - 2) / 2;
@@ -120,7 +126,8 @@ export function barChart(plot: string, title: string, groups: BarGroup[], series
       }
       return s;
     });
-    if (g.marker != null && Number.isFinite(g.marker)) parts.push(`<line x1="${gx - 3}" x2="${gx + bw * seriesLabels.length + 1}" y1="${y(g.marker)}" y2="${y(g.marker)}" stroke="#222" stroke-width="2"/>`);
+    if (g.marker != null && Number.isFinite(g.marker)) parts.push(`<line x1="${gx - 3}" x2="${gx + bw * seriesLabels.length + 1}" y1="${y(g.marker)}" ` +
+      `y2="${y(g.marker)}" stroke="#222" stroke-width="2"/>`);
     parts.push(`<text x="${f.left + gi * gw + gw / 2}" y="${f.height - f.bottom + 14}" text-anchor="middle">${escapeXml(g.label)}</text>`);
     return parts.join('');
   });
@@ -140,12 +147,16 @@ export function heatMap(plot: string, title: string, labels: string[], matrix: n
     for (let j = 0; j < n; j++) {
       const v = matrix[i]?.[j] ?? NaN, t = Number.isFinite(v) ? v / max : 0;
       const shade = Math.round(245 - 190 * t), fill = Number.isFinite(v) ? `rgb(${shade},${Math.round(shade * 0.92 + 8)},${255 - Math.round(60 * t)})` : '#ddd';
-      cells.push(`<rect x="${left + j * cell}" y="${top + i * cell}" width="${cell - 1}" height="${cell - 1}" fill="${fill}"><title>${escapeXml(`${labels[i]} vs ${labels[j]}: ${Number.isFinite(v) ? fmt(v) : 'no rows'}`)}</title></rect>` +
-        `<text x="${left + j * cell + cell / 2}" y="${top + i * cell + cell / 2 + 4}" text-anchor="middle" fill="${t > 0.6 ? '#fff' : '#222'}" font-size="10">${Number.isFinite(v) ? fmt(v) : '—'}</text>`);
+      cells.push(`<rect x="${left + j * cell}" y="${top + i * cell}" width="${cell - 1}" height="${cell - 1}" ` +
+        `fill="${fill}"><title>${escapeXml(`${labels[i]} vs ${labels[j]}: ${Number.isFinite(v) ? fmt(v) : 'no rows'}`)}</title></rect>` +
+        `<text x="${left + j * cell + cell / 2}" y="${top + i * cell + cell / 2 + 4}" text-anchor="middle" fill="${t > 0.6 ? '#fff' : '#222'}" ` +
+          `font-size="10">${Number.isFinite(v) ? fmt(v) : '—'}</text>`);
     }
     cells.push(`<text x="${left - 4}" y="${top + i * cell + cell / 2 + 4}" text-anchor="end">${escapeXml(labels[i]!)}</text>`);
-    cells.push(`<text transform="translate(${left + i * cell + cell / 2 + 3} ${top + n * cell + 8}) rotate(-40)" text-anchor="end">${escapeXml(labels[i]!)}</text>`);
+    cells.push(`<text transform="translate(${left + i * cell + cell / 2 + 3} ${top + n * cell + 8}) rotate(-40)" ` +
+      `text-anchor="end">${escapeXml(labels[i]!)}</text>`);
   }
-  for (const [i, j] of o.highlight ?? []) cells.push(`<rect x="${left + j * cell}" y="${top + i * cell}" width="${cell - 1}" height="${cell - 1}" fill="none" stroke="#c44e52" stroke-width="3"/>`);
+  for (const [i, j] of o.highlight ?? []) cells.push(`<rect x="${left + j * cell}" y="${top + i * cell}" width="${cell - 1}" height="${cell - 1}" ` +
+    `fill="none" stroke="#c44e52" stroke-width="3"/>`);
   return `${open(plot, title, f)}${cells.join('')}</svg>`;
 }

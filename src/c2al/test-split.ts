@@ -41,7 +41,8 @@ export interface TestRead {
 export async function testPredictions(model: DhenModel, split: TestSplit, key: string): Promise<TestRead> {
   const data = sealed.get(split);
   if (!data) throw new TensorError('testPredictions: not a sealed test split');
-  if (split.reads.includes(key)) throw new TensorError(`testPredictions: the test split was already read for ${key} (each arm and seed reads it once, after selection)`);
+  if (split.reads.includes(key)) throw new TensorError(`testPredictions: the test split was already read for ${key} (each arm and seed reads ` +
+    `it once, after selection)`);
   split.reads.push(key);
   return { pred: await predict(model, data), labels: data.labels, cohort: data.cohort, ...(data.trueProb ? { trueProb: data.trueProb } : {}) };
 }

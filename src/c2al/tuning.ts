@@ -30,8 +30,10 @@ export function chooseLambda(trials: readonly LambdaTrial[], baselineOverall: nu
   const fine = trials.filter((t) => t.overall <= baselineOverall);
   if (fine.length) {
     const t = fine.reduce((a, b) => (b.targeted < a.targeted ? b : a));
-    return { lambda: t.lambda, reason: `targeted cohorts' validation NE ${t.targeted.toFixed(4)} (overall ${t.overall.toFixed(4)} ≤ baseline ${baselineOverall.toFixed(4)})` };
+    return { lambda: t.lambda, reason: `targeted cohorts' validation NE ${t.targeted.toFixed(4)} (overall ${t.overall.toFixed(4)} ≤ baseline ` +
+      `${baselineOverall.toFixed(4)})` };
   }
   const t = trials.reduce((a, b) => (b.overall < a.overall ? b : a));
-  return { lambda: t.lambda, reason: `no λ kept overall validation NE at the baseline's ${baselineOverall.toFixed(4)}; lowest overall ${t.overall.toFixed(4)}` };
+  return { lambda: t.lambda, reason: `no λ kept overall validation NE at the baseline's ${baselineOverall.toFixed(4)}; lowest overall ` +
+    `${t.overall.toFixed(4)}` };
 }

@@ -21,7 +21,7 @@ import { loadCsv } from '../data/csv.js';
 import { DhenModel, type DhenConfig } from '../nn/dhen.js';
 import { CheckpointError, loadCheckpoint, loadTrainState, saveCheckpoint, saveTrainState, writeFileAtomic } from '../nn/checkpoint.js';
 import { DeviceLostError } from '../backend/webgpu.js';
-import { progressReporter } from './progress.js';
+import { progressReporter } from '../train/progress.js';
 import type { C2alCliOptions } from './options.js';
 
 /** The datasets of a run: one per world seed for synthetic data, the one dataset otherwise. */
@@ -31,7 +31,8 @@ export async function loadData(o: C2alCliOptions, log: (line: string) => void, w
     return Array.from({ length: worldSeeds }, (_, i) => syntheticClicks({ world: o.world, rows, seed: i + 1 }));
   }
   if (o.data.startsWith('movielens:')) {
-    if (!MOVIELENS_AXES.includes(o.cohort as MovieLensAxis)) throw new DataError(`--cohort must be one of ${MOVIELENS_AXES.join(', ')} for MovieLens, got '${o.cohort}'`);
+    if (!MOVIELENS_AXES.includes(o.cohort as MovieLensAxis)) throw new DataError(`--cohort must be one of ${MOVIELENS_AXES.join(', ')} for ` +
+      `MovieLens, got '${o.cohort}'`);
     return [await loadMovieLens(o.data.slice('movielens:'.length), { cohort: o.cohort as MovieLensAxis })];
   }
   if (o.data.startsWith('csv:')) {
@@ -54,9 +55,11 @@ function logger(json: boolean): (line: string) => void {
 /** The protocol options an experiment or a train run takes from the command line. */
 function experimentOptions(o: C2alCliOptions): ExperimentOptions {
   return {
-    protocol: o.protocol, seeds: o.seeds, worldSeeds: o.data === 'synthetic' ? o.worldSeeds : 1, arms: o.arms, lambdas: o.lambdas, tune: o.tune, grid: o.grid, hyper: o.hyper,
+    protocol: o.protocol, seeds: o.seeds, worldSeeds: o.data === 'synthetic' ? o.worldSeeds : 1, arms: o.arms, lambdas: o.lambdas, tune: o.tune,
+      grid: o.grid, hyper: o.hyper,
     maxEpochs: o.maxEpochs, patience: o.patience, evalEvery: o.evalEvery, randomDraws: o.randomDraws, permutations: o.permutations,
-    auxCohorts: o.auxCohorts, metric: o.metric, minShare: o.minShare, binning: o.binning, bins: o.bins, freezeY: o.freezeY, auxHidden: o.auxHidden, capture: o.capture,
+    auxCohorts: o.auxCohorts, metric: o.metric, minShare: o.minShare, binning: o.binning, bins: o.bins, freezeY: o.freezeY,
+      auxHidden: o.auxHidden, capture: o.capture,
   };
 }
 
@@ -75,10 +78,13 @@ export function experimentTable(r: ExperimentReport): string {
     `  NE per arm (mean over units): ${neCols.join(', ')}`,
     `  ${'cohort'.padEnd(width)} ${'share'.padStart(6)}  ${neCols.map((a) => a.slice(0, 9).padStart(9)).join(' ')}      floor`,
     ...rows.map((c) => `  ${`${c.name}${r.discovery.aux.includes(c.name) ? ' *' : ''}`.padEnd(width)} ${(100 * c.share).toFixed(1).padStart(5)}%  ` +
-      `${neCols.map((a) => (Number.isFinite(c.ne[a]?.mean ?? NaN) ? c.ne[a]!.mean.toFixed(4) : 'n/a').padStart(9)).join(' ')}  ${(c.ne.bayes === null ? '—' : c.ne.bayes.toFixed(4)).padStart(9)}`),
+      `${neCols.map((a) => (Number.isFinite(c.ne[a]?.mean ?? NaN) ? c.ne[a]!.mean.toFixed(4) : 'n/a').padStart(9)).join(' ')}  ` +
+        `${(c.ne.bayes === null ? '—' : c.ne.bayes.toFixed(4)).padStart(9)}`),
     '',
-    `  change vs baseline: mean [95% t-interval over ${r.seeds * r.worldSeeds} units] [95% paired bootstrap over test rows], %; * both exclude 0, ‡ also Bonferroni over ${rows.length} rows`,
-    ...compared.flatMap((a) => [`  ${a}:`, ...rows.map((c) => `    ${c.name.padEnd(width)} ${deltaText(c.delta[a]!)}   (resolves ±${Number.isFinite(c.delta[a]!.resolution) ? (100 * c.delta[a]!.resolution).toFixed(2) : 'n/a'}%)`)]),
+    `  change vs baseline: mean [95% t-interval over ${r.seeds * r.worldSeeds} units] [95% paired bootstrap over test rows], %; * both exclude 0, ‡ also ` +
+      `Bonferroni over ${rows.length} rows`,
+    ...compared.flatMap((a) => [`  ${a}:`, ...rows.map((c) => `    ${c.name.padEnd(width)} ${deltaText(c.delta[a]!)}   (resolves ` +
+      `±${Number.isFinite(c.delta[a]!.resolution) ? (100 * c.delta[a]!.resolution).toFixed(2) : 'n/a'}%)`)]),
   ];
   return lines.join('\n');
 }
@@ -98,19 +104,30 @@ export async function experimentCommand(gpu: WebGpuBackend, o: C2alCliOptions): 
   });
   if (o.json) { console.log(JSON.stringify(report)); return 0; }
   const d = report.discovery, t = report.protocol.tuned;
-  console.log(`\n${report.protocol.name} protocol: ${report.seeds} seed${report.seeds > 1 ? 's' : ''} × ${report.worldSeeds} world${report.worldSeeds > 1 ? 's' : ''}; every arm early-stopped on its validation NE (patience ${report.protocol.patience}, ≤ ${report.protocol.maxEpochs} epochs)`);
-  console.log(`hyperparameters${t.tuned ? ' tuned on validation' : ' (not tuned here)'}: lr ${t.lr}, embedding L2 ${t.embeddingL2}, dim ${t.dim}; λ = ${t.lambda ?? '—'} (${t.lambdaReason})`);
-  console.log(`epochs to best (mean over units): ${report.arms.map((a) => `${a.name} ${(a.perSeed.reduce((x, s) => x + s.bestEpoch, 0) / a.perSeed.length).toFixed(1)}`).join(', ')}`);
-  console.log(`discovery (${d.metric}, ${d.bins} ${d.binning} bins, ${d.null.permutations} permutations across ${d.null.level === 'group' ? `${d.null.groupField}s` : 'rows'}): ` +
-    `head = ${d.head}, tail = ${d.tail}, score ${d.null.score.toFixed(2)}, family-wise p = ${d.null.pValue.toFixed(3)}${d.significant ? '' : ' — not above chance: exploratory'}` +
-    `${d.truth ? ` (generator's most different pair: ${d.truth.head} / ${d.truth.tail})` : ''}; chosen by ${d.stability.pairs[0]?.count ?? 0}/${d.stability.units} units' baselines`);
+  console.log(`\n${report.protocol.name} protocol: ${report.seeds} seed${report.seeds > 1 ? 's' : ''} × ${report.worldSeeds} ` +
+    `world${report.worldSeeds > 1 ? 's' : ''}; every arm early-stopped on its validation NE (patience ${report.protocol.patience}, ≤ ` +
+    `${report.protocol.maxEpochs} epochs)`);
+  console.log(`hyperparameters${t.tuned ? ' tuned on validation' : ' (not tuned here)'}: lr ${t.lr}, embedding L2 ${t.embeddingL2}, dim ${t.dim}; λ = ` +
+    `${t.lambda ?? '—'} (${t.lambdaReason})`);
+  console.log(`epochs to best (mean over units): ` +
+    `${report.arms.map((a) => `${a.name} ${(a.perSeed.reduce((x, s) => x + s.bestEpoch, 0) / a.perSeed.length).toFixed(1)}`).join(', ')}`);
+  console.log(`discovery (${d.metric}, ${d.bins} ${d.binning} bins, ${d.null.permutations} permutations across ` +
+    `${d.null.level === 'group' ? `${d.null.groupField}s` : 'rows'}): ` +
+    `head = ${d.head}, tail = ${d.tail}, score ${d.null.score.toFixed(2)}, family-wise p = ` +
+      `${d.null.pValue.toFixed(3)}${d.significant ? '' : ' — not above chance: exploratory'}` +
+    `${d.truth ? ` (generator's most different pair: ${d.truth.head} / ${d.truth.tail})` : ''}; chosen by ` +
+      `${d.stability.pairs[0]?.count ?? 0}/${d.stability.units} units' baselines`);
   console.log(`\nNE on the test split (${report.options.rows.test} rows; lower is better; * cohorts with auxiliary heads):`);
   console.log(experimentTable(report));
   const a = report.attention;
-  console.log(`\nattention weights (${a.kind} Y): normalized entropy ${a.baseline.normalizedEntropy.mean.toFixed(3)} → ${a.c2al.normalizedEntropy.mean.toFixed(3)} ` +
-    `(Δ ${a.delta.normalizedEntropy.mean.toFixed(3)} [${a.delta.normalizedEntropy.ci95.map((x) => x.toFixed(3)).join(', ')}]), near zero ${(100 * a.baseline.nearZero.mean).toFixed(1)}% → ${(100 * a.c2al.nearZero.mean).toFixed(1)}% (baseline → C2AL; init ${(100 * a.init.nearZero.mean).toFixed(1)}%)`);
+  console.log(`\nattention weights (${a.kind} Y): normalized entropy ${a.baseline.normalizedEntropy.mean.toFixed(3)} → ` +
+    `${a.c2al.normalizedEntropy.mean.toFixed(3)} ` +
+    `(Δ ${a.delta.normalizedEntropy.mean.toFixed(3)} [${a.delta.normalizedEntropy.ci95.map((x) => x.toFixed(3)).join(', ')}]), near zero ` +
+      `${(100 * a.baseline.nearZero.mean).toFixed(1)}% → ${(100 * a.c2al.nearZero.mean).toFixed(1)}% (baseline → C2AL; init ` +
+      `${(100 * a.init.nearZero.mean).toFixed(1)}%)`);
   const inf = report.inference;
-  console.log(`serving model: ${inf.sameParameters ? 'same parameters as the baseline' : 'DIFFERENT parameters from the baseline'}, forward pass ${inf.c2alMs.toFixed(1)} ms vs ${inf.baselineMs.toFixed(1)} ms (×${inf.ratio.toFixed(3)})`);
+  console.log(`serving model: ${inf.sameParameters ? 'same parameters as the baseline' : 'DIFFERENT parameters from the baseline'}, forward pass ` +
+    `${inf.c2alMs.toFixed(1)} ms vs ${inf.baselineMs.toFixed(1)} ms (×${inf.ratio.toFixed(3)})`);
   console.log(`${report.seconds.toFixed(0)} s on ${report.adapter}; test split read ${report.testReads} times (once per arm and unit, after selection)`);
   console.log(`report: ${report.report}\nrun folder: ${out} (experiment.json, metrics.json, report.html, runs/, baseline/, c2al-inference/)`);
   return 0;
@@ -145,7 +162,8 @@ export async function loadModel(path: string, gpu: WebGpuBackend): Promise<DhenM
 function checkFields(model: DhenModel, data: ClickData, where: string): void {
   const want = JSON.stringify(model.config.fields.map((f) => [f.name, f.vocab])), got = JSON.stringify(data.fields.map((f) => [f.name, f.vocab]));
   if (want !== got) throw new DataError(`${where} was trained on fields ${want}, but the data has ${got}`);
-  if ((model.config.dense ?? 0) !== (data.denseFeatures ?? 0)) throw new DataError(`${where} expects ${model.config.dense ?? 0} numeric features, the data has ${data.denseFeatures ?? 0}`);
+  if ((model.config.dense ?? 0) !== (data.denseFeatures ?? 0)) throw new DataError(`${where} expects ${model.config.dense ?? 0} numeric features, the ` +
+    `data has ${data.denseFeatures ?? 0}`);
 }
 
 /** train / valid / test (the test split sealed) of a dataset, as the experiment splits it. */
@@ -160,7 +178,8 @@ function trainOptions(o: C2alCliOptions, valid: ClickData, seed: number): TrainO
   const validate = async (m: DhenModel): Promise<number> => cohortMetrics(valid, await predict(m, valid)).overall.metrics.ne;
   return {
     seed, batch: h.batch, lr: h.lr, dim: h.dim, weightDecay: h.weightDecay, embeddingL2: h.embeddingL2, schedule: h.schedule, warmup: h.warmup, k: h.k, y: h.y,
-    ...(h.clip ? { clip: h.clip } : {}), ...(h.dropout ? { dropout: h.dropout } : {}), freezeY: o.freezeY, finiteGuard: o.finiteGuard, auxHidden: o.auxHidden, capture: o.capture,
+    ...(h.clip ? { clip: h.clip } : {}), ...(h.dropout ? { dropout: h.dropout } : {}), freezeY: o.freezeY, finiteGuard: o.finiteGuard,
+      auxHidden: o.auxHidden, capture: o.capture,
     ...(o.steps ? { steps: o.steps } : { validate, maxEpochs: o.maxEpochs ?? p.maxEpochs, patience: o.patience ?? p.patience, evalEvery: o.evalEvery }),
   };
 }
@@ -177,11 +196,13 @@ export async function discoverCommand(gpu: WebGpuBackend, o: C2alCliOptions): Pr
   } else {
     log('training a baseline with early stopping on validation (pass --checkpoint DIR to use a saved one)');
     const batch = o.hyper.batch ?? DEFAULT_HYPER.batch;
-    model = (await train(trainSet, gpu, { ...trainOptions(o, valid, 1), onStep: o.json ? undefined : progressReporter(process.stdout, batch)('baseline') })).model;
+    model = (await train(trainSet, gpu, { ...trainOptions(o, valid, 1), onStep: o.json ? undefined : progressReporter(process.stdout,
+      batch)('baseline') })).model;
   }
   const field = cohortGroupField(valid);
   const d = await discover(await predict(model, valid), valid.cohort, data!.cohortNames.length, gpu, {
-    metric: o.metric, minShare: o.minShare, binning: o.binning, bins: o.bins, permutations: o.permutations ?? PROTOCOLS[o.protocol].permutations, groups: field ? fieldValues(valid, field) : undefined,
+    metric: o.metric, minShare: o.minShare, binning: o.binning, bins: o.bins, permutations: o.permutations ?? PROTOCOLS[o.protocol].permutations,
+      groups: field ? fieldValues(valid, field) : undefined,
   });
   model.dispose();
   const names = data!.cohortNames;
@@ -189,27 +210,32 @@ export async function discoverCommand(gpu: WebGpuBackend, o: C2alCliOptions): Pr
   const result = {
     head: names[d.head]!, tail: names[d.tail]!, metric: d.metric, binning: d.binning, bins: d.bins, matrix: d.matrices[d.metric], matrices: d.matrices,
     cohorts: names.map((name, i) => ({ name, share: d.shares[i]! })), minShare: d.minShare, aux,
-    null: { permutations: d.null.permutations, level: d.null.level, groupField: field, pValue: d.null.pValue, pairPValue: d.null.pairPValue, score: d.null.score, scores: d.null.scores, pValues: d.null.pValues },
+    null: { permutations: d.null.permutations, level: d.null.level, groupField: field, pValue: d.null.pValue, pairPValue: d.null.pairPValue,
+      score: d.null.score, scores: d.null.scores, pValues: d.null.pValues },
     significant: d.significant, level: d.level,
   };
   if (o.json) console.log(JSON.stringify(result));
   else {
     console.log(`\n${d.metric} between per-cohort histograms (${d.bins} ${d.binning} bins) of the baseline's validation predictions (${valid.rows} rows):`);
     console.log(matrixText(names, d.matrices[d.metric]));
-    console.log(`\nscore = (observed − null mean) / null std over ${d.null.permutations} permutations across ${d.null.level === 'group' ? `${field}s` : 'rows'}:`);
+    console.log(`\nscore = (observed − null mean) / null std over ${d.null.permutations} permutations across ` +
+      `${d.null.level === 'group' ? `${field}s` : 'rows'}:`);
     console.log(matrixText(names, d.null.scores, 2));
     console.log(`cohort shares: ${names.map((n, i) => `${n} ${(100 * d.shares[i]!).toFixed(1)}%`).join(', ')}`);
-    console.log(`choice: head = ${result.head}, tail = ${result.tail} (the largest score among pairs holding >= ${(100 * d.minShare).toFixed(1)}% of rows each); ` +
+    console.log(`choice: head = ${result.head}, tail = ${result.tail} (the largest score among pairs holding >= ${(100 * d.minShare).toFixed(1)}% of rows ` +
+      `each); ` +
       `family-wise p = ${d.null.pValue.toFixed(3)}: ${d.significant ? 'above chance' : 'not above chance'} at ${d.level}`);
     if (aux.length !== 2 || aux[0] !== result.head || aux[1] !== result.tail) console.log(`auxiliary cohorts: ${aux.join(', ')}`);
   }
   return 0;
 }
 
-function metricsTable(rows: { name: string; share: number; ne: { mean: number; std: number }; auc: number; calibration: number; bayes: number | null }[]): string {
+function metricsTable(rows: { name: string; share: number; ne: { mean: number; std: number }; auc: number; calibration: number;
+  bayes: number | null }[]): string {
   const w = Math.max(12, ...rows.map((r) => r.name.length));
   return [`  ${'cohort'.padEnd(w)} ${'share'.padStart(7)}  ${'NE'.padEnd(15)}  ${'AUC'.padStart(6)}  ${'calib.'.padStart(6)}  floor`,
-    ...rows.map((r) => `  ${r.name.padEnd(w)} ${(100 * r.share).toFixed(1).padStart(6)}%  ${r.ne.mean.toFixed(4)} ± ${r.ne.std.toFixed(4)}  ${r.auc.toFixed(4).padStart(6)}  ${r.calibration.toFixed(3).padStart(6)}  ${r.bayes?.toFixed(4) ?? '—'}`)].join('\n');
+    ...rows.map((r) => `  ${r.name.padEnd(w)} ${(100 * r.share).toFixed(1).padStart(6)}%  ${r.ne.mean.toFixed(4)} ± ${r.ne.std.toFixed(4)}  ` +
+      `${r.auc.toFixed(4).padStart(6)}  ${r.calibration.toFixed(3).padStart(6)}  ${r.bayes?.toFixed(4) ?? '—'}`)].join('\n');
 }
 
 function summarizeRuns(evals: { overall: CohortMetrics; cohorts: CohortMetrics[] }[]) {
@@ -246,7 +272,8 @@ export async function trainCommand(gpu: WebGpuBackend, o: C2alCliOptions): Promi
       log('discovery: training a baseline first (or name the cohorts with --aux-cohorts A,B)');
       const b = await train(trainSet, gpu, { ...trainOptions(o, valid, 1), onStep: progress?.('discovery baseline') });
       const field = cohortGroupField(valid);
-      const d = await discover(await predict(b.model, valid), valid.cohort, names.length, gpu, { metric: o.metric, minShare: o.minShare, binning: o.binning, bins: o.bins, groups: field ? fieldValues(valid, field) : undefined });
+      const d = await discover(await predict(b.model, valid), valid.cohort, names.length, gpu,
+        { metric: o.metric, minShare: o.minShare, binning: o.binning, bins: o.bins, groups: field ? fieldValues(valid, field) : undefined });
       b.model.dispose();
       cohorts = selectCohorts(d, o.auxCohorts ?? 2, 'divergence');
     }
@@ -259,8 +286,7 @@ export async function trainCommand(gpu: WebGpuBackend, o: C2alCliOptions): Promi
   for (let s = 1; s <= seeds; s++) {
     const stateDir = `${out}/train-state/seed-${s}`;
     const resume = o.resume ? await loadTrainState(stateDir).catch((e: Error) => {
-      if ((e as { name?: string }).name === 'CheckpointError' && /latest\.json: ENOENT/.test(e.message)) return undefined; // this seed never saved
-      throw e;
+      if ((e as { name?: string }).name === 'CheckpointError' && /latest\.json: ENOENT/.test(e.message)) return undefined; // this seed never saved throw e;
     }) : undefined;
     if (resume) log(`seed ${s}: resuming from step ${resume.step} (${stateDir})`);
     const opts = trainOptions(o, valid, s);
@@ -300,7 +326,8 @@ export async function trainCommand(gpu: WebGpuBackend, o: C2alCliOptions): Promi
     console.log(`\n${o.method} on the test split (${test.rows} rows), mean ± std over ${seeds} seed${seeds > 1 ? 's' : ''}` +
       `${history[0]?.best ? `; best validation at epoch ${history.map((h) => h.best!.epoch).join(', ')}` : ''}:`);
     console.log(metricsTable(table));
-    console.log(`checkpoints: ${o.method === 'c2al' ? `${out}/c2al-train, ${out}/c2al-inference` : `${out}/baseline`} (evaluate with: c2al evaluate --checkpoint ${out} --data ${o.data})`);
+    console.log(`checkpoints: ${o.method === 'c2al' ? `${out}/c2al-train, ${out}/c2al-inference` : `${out}/baseline`} (evaluate with: c2al evaluate ` +
+      `--checkpoint ${out} --data ${o.data})`);
   }
   return 0;
 }
@@ -311,7 +338,8 @@ export async function evaluateCommand(gpu: WebGpuBackend, o: C2alCliOptions): Pr
   const [data] = await loadData(o, log);
   const { test } = splitsOf(data!);
   // A run folder holds several checkpoints; a checkpoint folder holds model.safetensors.
-  const isRun = await stat(join(o.checkpoint, 'model.safetensors')).then(() => false, () => true) && (await stat(o.checkpoint).catch(() => null))?.isDirectory();
+  const isRun = await stat(join(o.checkpoint, 'model.safetensors')).then(() => false,
+    () => true) && (await stat(o.checkpoint).catch(() => null))?.isDirectory();
   const candidates = isRun ? ['baseline', 'c2al-inference'].map((n) => join(o.checkpoint!, n)) : [o.checkpoint];
   const found: { path: string; table: ReturnType<typeof summarizeRuns> }[] = [];
   for (const path of candidates) {
@@ -326,8 +354,10 @@ export async function evaluateCommand(gpu: WebGpuBackend, o: C2alCliOptions): Pr
     }
   }
   if (!found.length) throw new CheckpointError(`${o.checkpoint}: no model.safetensors, nor baseline/ or c2al-inference/ checkpoints in it`);
-  const change = found.length === 2 ? found[1]!.table.map((r, i) => ({ name: r.name, change: (r.ne.mean - found[0]!.table[i]!.ne.mean) / found[0]!.table[i]!.ne.mean })) : null;
-  if (o.json) console.log(JSON.stringify({ split: 'test', rows: test.rows, models: found.map((f) => ({ checkpoint: f.path, cohorts: f.table })), ...(change ? { change } : {}) }));
+  const change = found.length === 2 ? found[1]!.table.map((r, i) => ({ name: r.name,
+    change: (r.ne.mean - found[0]!.table[i]!.ne.mean) / found[0]!.table[i]!.ne.mean })) : null;
+  if (o.json) console.log(JSON.stringify({ split: 'test', rows: test.rows, models: found.map((f) => ({ checkpoint: f.path, cohorts: f.table })),
+    ...(change ? { change } : {}) }));
   else {
     for (const f of found) {
       console.log(`\n${f.path} on the test split (${test.rows} rows):`);

@@ -26,14 +26,17 @@ export async function doctor(json: boolean, dawn: string[]): Promise<number> {
     return { name, ok: have >= need, detail: `${have} (needs >= ${need})` };
   });
   const built = (Object.keys(kernels) as KernelName[]).filter((k) => gpu.available(k)).length;
-  checks.push({ name: 'pipelines', ok: true, detail: `${built} of ${Object.keys(kernels).length} kernels compiled and warmed in ${gpu.compileMs.toFixed(0)} ms` });
+  checks.push({ name: 'pipelines', ok: true, detail: `${built} of ${Object.keys(kernels).length} kernels compiled and warmed in ` +
+    `${gpu.compileMs.toFixed(0)} ms` });
   const sg = ctx.subgroupSize;
   checks.push({
     name: 'subgroups', ok: true,
     detail: sg === null ? 'no fixed subgroup size (matmul uses matmul_vec4)'
-      : matmulSgPreferred(gpu.plan, sg) ? `fixed size ${sg} (row-major matmuls use matmul_sg)` : `fixed size ${sg} (matmul_sg built; matmul_vec4 chosen, measured faster at this size)`,
+      : matmulSgPreferred(gpu.plan, sg) ? `fixed size ${sg} (row-major matmuls use matmul_sg)` : `fixed size ${sg} (matmul_sg built; matmul_vec4 chosen, ` +
+        `measured faster at this size)`,
   });
-  checks.push({ name: 'timestamp-query', ok: true, detail: ctx.features.includes('timestamp-query') ? 'available (profiler can time kernels)' : 'not offered (profiler falls back to CPU timing)' });
+  checks.push({ name: 'timestamp-query', ok: true, detail: ctx.features.includes('timestamp-query') ? 'available (profiler can time kernels)' : 'not ' +
+    'offered (profiler falls back to CPU timing)' });
   // A real dispatch, compared with the float64 reference.
   const ref = new CpuBackend('f64');
   const [got, want] = await Promise.all([gpu, ref].map((b) => noGrad(() => scope(() => {
@@ -47,7 +50,8 @@ export async function doctor(json: boolean, dawn: string[]): Promise<number> {
   const limits = Object.fromEntries([...IMPORTANT_LIMITS, 'minUniformBufferOffsetAlignment', 'maxDynamicUniformBuffersPerPipelineLayout']
     .map((k) => [k, ctx.limits[k] ?? null]));
   const report = {
-    backend: 'webgpu', runtime: ctx.runtime, node: process.version, adapter: ctx.adapter, features: ctx.adapterFeatures, enabledFeatures: ctx.features, limits, checks, ok,
+    backend: 'webgpu', runtime: ctx.runtime, node: process.version, adapter: ctx.adapter, features: ctx.adapterFeatures,
+      enabledFeatures: ctx.features, limits, checks, ok,
     env: { C2AL_DAWN: process.env.C2AL_DAWN ?? null, VK_ICD_FILENAMES: process.env.VK_ICD_FILENAMES ?? null },
   };
   if (json) console.log(JSON.stringify(report));
@@ -55,7 +59,8 @@ export async function doctor(json: boolean, dawn: string[]): Promise<number> {
     const a = ctx.adapter;
     console.log(`c2al ${version()} doctor`);
     console.log(`  runtime   ${ctx.runtime === 'dawn' ? `Dawn (npm webgpu) on Node ${process.version}` : ctx.runtime}`);
-    console.log(`  adapter   ${a.description || '(no description)'}  [vendor '${a.vendor}', architecture '${a.architecture}'${a.device ? `, device '${a.device}'` : ''}]`);
+    console.log(`  adapter   ${a.description || '(no description)'}  [vendor '${a.vendor}', architecture ` +
+      `'${a.architecture}'${a.device ? `, device '${a.device}'` : ''}]`);
     console.log(`  features  ${ctx.adapterFeatures.join(', ') || '(none)'}`);
     console.log(`  enabled   ${ctx.features.join(', ') || '(none)'}`);
     console.log('  limits');

@@ -5,7 +5,8 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  CpuBackend, WebGpuBackend, gradcheck as gradcheckFn, gradcheckOps, gradcheckCases, gradcheckTolerance, type GradcheckInput, type GradcheckOptions, type Tensor,
+  CpuBackend, WebGpuBackend, gradcheck as gradcheckFn, gradcheckOps, gradcheckCases, gradcheckTolerance, type GradcheckInput,
+    type GradcheckOptions, type Tensor,
   type Backend, type GradcheckResult, type OpName,
 } from '../index.js';
 
@@ -41,20 +42,23 @@ export async function gradcheck(json: boolean, backendName: string, only: string
     console.log(`c2al gradcheck on ${backend.description}: analytic gradient vs float64 reference vs central finite differences`);
     const t = gradcheckTolerance();
     console.log(`  pass when |backend - ref| <= ${t.atol} + ${t.rtol}·|ref| and |ref - fd| <= ${t.fdAtol} + ${t.fdRtol}·|ref|`);
-    console.log(`  ${'op'.padEnd(11)}${'cases'.padStart(6)}  ${'max abs err'.padStart(11)}  ${'max rel err'.padStart(11)}  ${'fd abs err'.padStart(10)}  result`);
+    console.log(`  ${'op'.padEnd(11)}${'cases'.padStart(6)}  ${'max abs err'.padStart(11)}  ${'max rel err'.padStart(11)}  ` +
+      `${'fd abs err'.padStart(10)}  result`);
   }
   for (const op of ops) {
     const [r] = await gradcheckOps(backend, { ops: [op], seeds });
     if (!r) continue;
     results.push(r);
     if (!json) {
-      console.log(`  ${r.op.padEnd(11)}${String(r.cases).padStart(6)}  ${fmtErr(r.maxAbsErr).padStart(11)}  ${fmtErr(r.maxRelErr).padStart(11)}  ${fmtErr(r.fdMaxAbsErr).padStart(10)}  ${r.pass ? 'pass' : `FAIL: ${r.failure}`}`);
+      console.log(`  ${r.op.padEnd(11)}${String(r.cases).padStart(6)}  ${fmtErr(r.maxAbsErr).padStart(11)}  ${fmtErr(r.maxRelErr).padStart(11)}  ` +
+        `${fmtErr(r.fdMaxAbsErr).padStart(10)}  ${r.pass ? 'pass' : `FAIL: ${r.failure}`}`);
     }
   }
   const failed = results.filter((r) => !r.pass);
   const adapter = backend instanceof WebGpuBackend ? { ...backend.ctx.adapter } : { description: backend.description };
   if (json) console.log(JSON.stringify({ backend: backend.name, adapter, results }));
-  else console.log(`${results.length} ops, ${results.reduce((a, r) => a + r.cases, 0)} cases, ${failed.length} failed, in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  else console.log(`${results.length} ops, ${results.reduce((a, r) => a + r.cases, 0)} cases, ${failed.length} failed, in ` +
+    `${((performance.now() - t0) / 1000).toFixed(1)} s`);
   backend.destroy();
   if (backend instanceof WebGpuBackend) backend.ctx.destroy();
   return failed.length ? 1 : 0;
@@ -92,7 +96,8 @@ export async function gradcheckModule(file: string, json: boolean, backendName: 
     results.push({ name: c.name, ...r });
     if (!json) {
       const w = r.worst;
-      console.log(`  ${r.pass ? 'pass' : 'FAIL'}  ${c.name.padEnd(44)} ${r.mode.padEnd(11)} max abs err ${r.maxAbsErr.toExponential(2)}  fd err ${r.fdMaxAbsErr.toExponential(2)}${r.pass ? '' : `  ${r.failure}${w ? ` (worst: input ${w.input}, index ${w.index})` : ''}`}`);
+      console.log(`  ${r.pass ? 'pass' : 'FAIL'}  ${c.name.padEnd(44)} ${r.mode.padEnd(11)} max abs err ${r.maxAbsErr.toExponential(2)}  fd err ` +
+        `${r.fdMaxAbsErr.toExponential(2)}${r.pass ? '' : `  ${r.failure}${w ? ` (worst: input ${w.input}, index ${w.index})` : ''}`}`);
     }
   }
   if (json) console.log(JSON.stringify({ backend: backend.name, adapter: backend.description, module: file, results }));

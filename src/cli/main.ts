@@ -2,12 +2,13 @@
 /**
  * The `c2al` command line: parses the arguments, checks every option before anything starts, then runs
  * the command (in a child whose stderr is filtered of Dawn's own warnings: quiet-stderr.ts). The C2AL
- * commands (experiment, discover, train, evaluate) live in c2al.ts, doctor and gradcheck in their files,
- * the kernel bench in bench.ts and the profiler in profile.ts. Every command takes --json for machines.
+ * commands (experiment, discover, train, evaluate) live in c2al.ts, doctor and gradcheck in their files;
+ * the kernel bench and the training profiler they front are library code in src/perf/. Every command
+ * takes --json for machines.
  */
 import { parseArgs } from 'node:util';
-import { formatReport, measurePeaks, runBench } from './bench.js';
-import { chromeTrace, formatProfile, profileTraining, summarize } from './profile.js';
+import { formatReport, measurePeaks, runBench } from '../perf/bench.js';
+import { chromeTrace, formatProfile, profileTraining, summarize } from '../perf/profile.js';
 import { discoverCommand, evaluateCommand, experimentCommand, trainCommand } from './c2al.js';
 import { parseDawnFlags } from '../backend/device.js';
 import { runFiltered } from './quiet-stderr.js';
@@ -91,7 +92,8 @@ const USER_ERRORS = new Set(['OptionError', 'DataError', 'CheckpointError', 'Ten
 /** Not the user's fault, but not a bug either: one line (with what to do), exit code 3. */
 const RUNTIME_ERRORS = new Set(['DeviceLostError', 'NoAdapterError']);
 
-async function profile(json: boolean, o: { model: string; steps?: string; batch?: string; method?: string; trace?: string; auxHidden?: string }, dawn: string[]): Promise<number> {
+async function profile(json: boolean, o: { model: string; steps?: string; batch?: string; method?: string; trace?: string; auxHidden?: string },
+  dawn: string[]): Promise<number> {
   const model = oneOf('model', o.model, ['experiment', 'reference'] as const);
   const c2al = oneOf('method', o.method ?? 'c2al', ['baseline', 'c2al'] as const) === 'c2al';
   const steps = positiveInt('steps', o.steps, 5), batch = o.batch === undefined ? undefined : positiveInt('batch', o.batch, 512);
@@ -146,14 +148,16 @@ async function main(argv: string[]): Promise<number> {
   const filtered = await runFiltered();
   if (filtered !== null) return filtered;
   if (o) {
-    const run = { experiment: experimentCommand, discover: discoverCommand, train: trainCommand, evaluate: evaluateCommand }[command as (typeof C2AL_COMMANDS)[number]];
+    const run = { experiment: experimentCommand, discover: discoverCommand, train: trainCommand,
+      evaluate: evaluateCommand }[command as (typeof C2AL_COMMANDS)[number]];
     return withGpu(command, dawn, (gpu) => run(gpu, o));
   }
   switch (command) {
     case 'doctor': return doctor(!!v.json, dawn);
     case 'gradcheck': return v.module ? gradcheckModule(v.module, !!v.json, v.backend!, dawn) : gradcheck(!!v.json, v.backend!, v.op ?? [], seeds, dawn);
     case 'bench': return bench(!!v.json, v.filter, !!v.quick, dawn);
-    case 'profile': return profile(!!v.json, { model: v.model ?? 'experiment', steps: v.steps, batch: v.batch, method: v.method, trace: v.trace, auxHidden: v['aux-hidden'] }, dawn);
+    case 'profile': return profile(!!v.json, { model: v.model ?? 'experiment', steps: v.steps, batch: v.batch, method: v.method, trace: v.trace,
+      auxHidden: v['aux-hidden'] }, dawn);
     default: return 2; // unreachable: `known` lists every command
   }
 }

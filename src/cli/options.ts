@@ -46,7 +46,8 @@ export const CLI_OPTIONS = {
   protocol: str, seeds: str, arms: str, lambda: str, tune: flag, 'no-tune': flag, 'tune-lr': str, 'tune-l2': str, 'tune-dim': str,
   lr: str, dim: str, 'weight-decay': str, 'embedding-l2': str, batch: str, schedule: str, warmup: str, clip: str, dropout: str, k: str, y: str,
   'max-epochs': str, patience: str, 'eval-every': str, 'random-draws': str, permutations: str, steps: str,
-  'aux-cohorts': str, metric: str, binning: str, bins: str, 'min-cohort-share': str, 'freeze-y': flag, 'aux-hidden': str, 'guard-finite': flag, capture: flag, method: str,
+  'aux-cohorts': str, metric: str, binning: str, bins: str, 'min-cohort-share': str, 'freeze-y': flag, 'aux-hidden': str,
+    'guard-finite': flag, capture: flag, method: str,
   model: str, trace: str, dawn: str, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
 } as const;
 
@@ -113,7 +114,8 @@ export function c2alOptions(command: string, v: Record<string, string | boolean 
     throw new OptionError(`--steps is an option of train; ${command} trains every arm to early stopping (--max-epochs, --patience)`);
   }
   const grid: Partial<TuningGrid> = {};
-  for (const [flag, axis, ok] of [['tune-lr', 'lr', (n: number) => n > 0], ['tune-l2', 'embeddingL2', (n: number) => n >= 0], ['tune-dim', 'dim', (n: number) => Number.isInteger(n) && n >= 1]] as const) {
+  for (const [flag, axis, ok] of [['tune-lr', 'lr', (n: number) => n > 0], ['tune-l2', 'embeddingL2', (n: number) => n >= 0],
+    ['tune-dim', 'dim', (n: number) => Number.isInteger(n) && n >= 1]] as const) {
     const xs = list(flag, s(flag), (x) => number(flag, x, ok, axis === 'dim' ? 'a positive integer' : axis === 'lr' ? 'a number > 0' : 'a number >= 0')!);
     if (xs) grid[axis] = xs;
   }
@@ -135,8 +137,8 @@ export function c2alOptions(command: string, v: Record<string, string | boolean 
     cohort: s('cohort') ?? 'age', schema: s('schema'), skipBadRows: !!v['skip-bad-rows'],
     protocol: oneOf('protocol', s('protocol') ?? 'quick', ['quick', 'full'] as const),
     seeds: int('seeds'), worldSeeds: int('world-seeds'), arms, lambdas, tune: v.tune ? true : v['no-tune'] ? false : undefined, grid, hyper,
-    maxEpochs: int('max-epochs'), patience: int('patience'), evalEvery: int('eval-every'), randomDraws: int('random-draws'), permutations: int('permutations'),
-    steps: int('steps'),
+    maxEpochs: int('max-epochs'), patience: int('patience'), evalEvery: int('eval-every'), randomDraws: int('random-draws'),
+      permutations: int('permutations'), steps: int('steps'),
     auxCohorts, metric: s('metric') === undefined ? undefined : oneOf<DivergenceMetric>('metric', s('metric')!, METRICS),
     binning: s('binning') === undefined ? undefined : oneOf<Binning>('binning', s('binning')!, BINNINGS),
     bins: s('bins') === undefined ? undefined : number('bins', s('bins'), (n) => Number.isInteger(n) && n >= 2, 'an integer >= 2'),

@@ -9,7 +9,8 @@
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 
-export const DAWN_LIMIT_WARNING = /^Warning: maxDynamic(?:Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.$/;
+export const DAWN_LIMIT_WARNING = new RegExp('^Warning: maxDynamic(?:Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \\d+ to \\d+ ' +
+  'to fit dynamic offset allocation limit\\.$');
 
 /** Copies `from` to `to` line by line, dropping Dawn's limit warnings; resolves when `from` ends. */
 export function filterLines(from: Readable, to: Writable, drop: RegExp = DAWN_LIMIT_WARNING): Promise<void> {

@@ -48,7 +48,8 @@ export function validateSchema(schema: unknown, file = 'schema'): CsvSchema {
   }
   if (s.header !== undefined && typeof s.header !== 'boolean') fail(`"header" must be true or false, got ${JSON.stringify(s.header)}`);
   if (s.hashBuckets !== undefined) {
-    if (!s.hashBuckets || typeof s.hashBuckets !== 'object' || Array.isArray(s.hashBuckets)) fail('"hashBuckets" must map categorical columns to bucket counts');
+    if (!s.hashBuckets || typeof s.hashBuckets !== 'object' || Array.isArray(s.hashBuckets)) fail('"hashBuckets" must map ' +
+      'categorical columns to bucket counts');
     for (const [col, n] of Object.entries(s.hashBuckets)) {
       if (!s.categorical.includes(col)) fail(`"hashBuckets" names '${col}', which is not a categorical column`);
       if (!Number.isInteger(n) || n < 1 || n > 2 ** 31) fail(`"hashBuckets" for '${col}' must be a positive integer, got ${JSON.stringify(n)}`);
@@ -152,7 +153,8 @@ export class CsvParser {
       if (labelText !== '0' && labelText !== '1') throw new DataError(`${file}:${n}: label '${schema.label}' must be 0 or 1, got '${labelText}'`);
       const nums = this.numCols.map((c, k) => {
         const t = parts[c]!.trim(), v = Number(t);
-        if (t === '' || !Number.isFinite(v) || /^[+-]?0[xob]/i.test(t)) throw new DataError(`${file}:${n}: numeric column '${schema.numeric![k]}' must be a finite number, got '${parts[c]}'`);
+        if (t === '' || !Number.isFinite(v) || /^[+-]?0[xob]/i.test(t)) throw new DataError(`${file}:${n}: numeric column '${schema.numeric![k]}' must be ` +
+          `a finite number, got '${parts[c]}'`);
         return v;
       });
       const cats = this.catCols.map((c, k) => {
@@ -166,7 +168,8 @@ export class CsvParser {
       let cohortId: number;
       if (schema.cohortQuantiles) {
         cohortId = Number(cohortText);
-        if (!Number.isFinite(cohortId)) throw new DataError(`${file}:${n}: cohort column '${schema.cohort}' must be numeric for cohortQuantiles, got '${cohortText}'`);
+        if (!Number.isFinite(cohortId)) throw new DataError(`${file}:${n}: cohort column '${schema.cohort}' must be numeric for ` +
+          `cohortQuantiles, got '${cohortText}'`);
       } else {
         if (!this.cohortValues.has(cohortText)) this.cohortValues.set(cohortText, this.cohortValues.size);
         cohortId = this.cohortValues.get(cohortText)!;
@@ -195,7 +198,8 @@ export class CsvParser {
       let mean = 0, sd = 0;
       for (let r = 0; r < rows; r++) mean += raw[r * nd + k]! / rows;
       for (let r = 0; r < rows; r++) sd += (raw[r * nd + k]! - mean) ** 2 / rows;
-      if (!Number.isFinite(mean) || !Number.isFinite(sd)) throw new DataError(`${file}: numeric column '${schema.numeric![k]}' cannot be standardized: its values overflow (mean ${mean}, variance ${sd}); rescale the column`);
+      if (!Number.isFinite(mean) || !Number.isFinite(sd)) throw new DataError(`${file}: numeric column '${schema.numeric![k]}' cannot be standardized: ` +
+        `its values overflow (mean ${mean}, variance ${sd}); rescale the column`);
       for (let r = 0; r < rows; r++) dense![r * nd + k] = (raw[r * nd + k]! - mean) / (Math.sqrt(sd) || 1);
     }
     let cohortNames: string[];
@@ -209,7 +213,8 @@ export class CsvParser {
       cohortNames = Array.from({ length: q }, (_, i) => `${schema.cohort} q${i + 1}`);
     } else {
       const seen = [...this.cohortValues.keys()];
-      if (seen.length > 255) throw new DataError(`${file}: cohort column '${schema.cohort}' has ${seen.length} values; at most 255 (use cohortQuantiles for numbers)`);
+      if (seen.length > 255) throw new DataError(`${file}: cohort column '${schema.cohort}' has ${seen.length} values; at most 255 (use ` +
+        `cohortQuantiles for numbers)`);
       const names = [...seen].sort();
       const remap = seen.map((v) => names.indexOf(v));
       const ids = this.cohortIds.view();
@@ -239,17 +244,20 @@ export function parseCsv(text: string, schema: CsvSchema, opts: { file?: string;
  * file's text is never held whole. Line numbers, line endings, the byte-order mark and UTF-8 checks
  * behave exactly as parseCsv on the whole text.
  */
-export async function loadCsv(dataFile: string, schemaFile: string, opts: { skipBadRows?: boolean; chunkBytes?: number } = {}): Promise<ClickData & { skipped: number }> {
+export async function loadCsv(dataFile: string, schemaFile: string, opts: { skipBadRows?: boolean;
+  chunkBytes?: number } = {}): Promise<ClickData & { skipped: number }> {
   const name = 'node:fs/promises';
   const fs = (await import(/* @vite-ignore */ name)) as {
     readFile(p: string): Promise<Uint8Array>;
-    open(p: string, flags: string): Promise<{ read(b: Uint8Array, off: number, len: number, pos: number | null): Promise<{ bytesRead: number }>; close(): Promise<void> }>;
+    open(p: string, flags: string): Promise<{ read(b: Uint8Array, off: number, len: number,
+      pos: number | null): Promise<{ bytesRead: number }>; close(): Promise<void> }>;
   };
   const cannot = (f: string, e: unknown) => new DataError(`cannot read ${f}: ${(e as Error).message.split('\n')[0]}`);
   let schemaBytes: Uint8Array;
   try { schemaBytes = await fs.readFile(schemaFile); } catch (e) { throw cannot(schemaFile, e); }
   let schema: unknown;
-  try { schema = JSON.parse(decodeUtf8(schemaBytes, schemaFile)); } catch (e) { throw e instanceof DataError ? e : new DataError(`${schemaFile}: not valid JSON (${(e as Error).message})`); }
+  try { schema = JSON.parse(decodeUtf8(schemaBytes, schemaFile)); } catch (e) { throw e instanceof DataError ? e : new DataError(`${schemaFile}: not ` +
+    `valid JSON (${(e as Error).message})`); }
   const parser = new CsvParser(validateSchema(schema, schemaFile), { file: dataFile, skipBadRows: opts.skipBadRows });
   let handle: Awaited<ReturnType<typeof fs.open>>;
   try { handle = await fs.open(dataFile, 'r'); } catch (e) { throw cannot(dataFile, e); }
@@ -266,7 +274,8 @@ export async function loadCsv(dataFile: string, schemaFile: string, opts: { skip
         text = decoder.decode(chunk, { stream: bytesRead > 0 });
       } catch {
         const at = Math.max(0, firstInvalidUtf8(chunk));
-        throw new DataError(`${dataFile}:${newlinesBefore + chunk.subarray(0, at).filter((b) => b === 10).length + 1}: not valid UTF-8 (a byte near offset ${at} of this chunk); convert the file to UTF-8`);
+        throw new DataError(`${dataFile}:${newlinesBefore + chunk.subarray(0, at).filter((b) => b === 10).length + 1}: not valid UTF-8 (a byte near ` +
+          `offset ${at} of this chunk); convert the file to UTF-8`);
       }
       newlinesBefore += chunk.filter((b) => b === 10).length;
       if (first && text) {

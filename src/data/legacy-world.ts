@@ -43,7 +43,8 @@ export function legacyWorld(opts: LegacyOptions = {}): ClickData {
   const user = latent(U), item = latent(I), cat = latent(C), ctx = latent(X);
   const popularity = Float64Array.from({ length: I }, () => normal());
   const itemCategory = Uint32Array.from({ length: I }, (_, i) => i % C);
-  const dot = (a: Float64Array, i: number, b: Float64Array, j: number): number => a[4 * i]! * b[4 * j]! + a[4 * i + 1]! * b[4 * j + 1]! + a[4 * i + 2]! * b[4 * j + 2]! + a[4 * i + 3]! * b[4 * j + 3]!;
+  const dot = (a: Float64Array, i: number, b: Float64Array, j: number): number =>
+    a[4 * i]! * b[4 * j]! + a[4 * i + 1]! * b[4 * j + 1]! + a[4 * i + 2]! * b[4 * j + 2]! + a[4 * i + 3]! * b[4 * j + 3]!;
   // Users belong to one cohort (their age group); cohort sizes follow the shares.
   const next = mulberry32(seed * 7919 + 2);
   const userCohort = Uint8Array.from({ length: U }, () => {
@@ -66,6 +67,7 @@ export function legacyWorld(opts: LegacyOptions = {}): ClickData {
     labels[r] = next() < p ? 1 : 0;
     cohort[r] = g;
   }
-  return { fields, ids, labels, cohort, cohortNames: ['age 25-34', 'age 18-24', 'age 35-44', 'age 45-54', 'age 55+'].slice(0, k), trueProb, rows, cohortGroup: 'user' };
+  return { fields, ids, labels, cohort, cohortNames: ['age 25-34', 'age 18-24', 'age 35-44', 'age 45-54', 'age 55+'].slice(0, k), trueProb,
+    rows, cohortGroup: 'user' };
 }
 

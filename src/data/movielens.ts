@@ -79,14 +79,16 @@ export function parseMovieLens(files: { data: string; user: string; item: string
     const p = text.split('\t');
     const file = dataFile;
     if (p.length !== 4) throw new DataError(`${file}:${line}: expected 4 tab-separated fields, got ${p.length}`);
-    const u = int(file, line, 'user id', p[0], 1), it = int(file, line, 'item id', p[1], 1), rating = int(file, line, 'rating', p[2], 1), ts = int(file, line, 'timestamp', p[3]);
+    const u = int(file, line, 'user id', p[0], 1), it = int(file, line, 'item id', p[1], 1), rating = int(file, line, 'rating', p[2],
+      1), ts = int(file, line, 'timestamp', p[3]);
     if (rating > 5) throw new DataError(`${file}:${line}: rating must be 1-5, got ${rating}`);
     const user = users.get(u), ui = userIndex.get(u), ii = itemIndex.get(it);
     if (!user || ui === undefined) throw new DataError(`${file}:${line}: user ${u} is not in u.user`);
     if (ii === undefined) throw new DataError(`${file}:${line}: item ${it} is not in u.item`);
     const date = new Date(ts * 1000);
     if (!Number.isFinite(date.getTime())) throw new DataError(`${file}:${line}: timestamp ${ts} is out of range`);
-    ids.set([ui, ii, ageBucket(user.age), user.gender, occupations.indexOf(user.occupation), user.zip, date.getUTCHours(), date.getUTCDay(), genre.get(it)!], r * f);
+    ids.set([ui, ii, ageBucket(user.age), user.gender, occupations.indexOf(user.occupation), user.zip, date.getUTCHours(),
+      date.getUTCDay(), genre.get(it)!], r * f);
     labels[r] = rating >= 4 ? 1 : 0;
     rowUser[r] = u;
     ratingsPerUser.set(u, (ratingsPerUser.get(u) ?? 0) + 1);
@@ -117,7 +119,8 @@ export async function loadMovieLens(dir: string, opts: { cohort?: MovieLensAxis 
     try {
       return await fs.readFile(`${dir}/${f}`, 'latin1');
     } catch (e) {
-      throw new DataError(`movielens: cannot read ${dir}/${f} (${(e as Error).message.split('\n')[0]}); expected the MovieLens-100K files u.data, u.user, u.item`);
+      throw new DataError(`movielens: cannot read ${dir}/${f} (${(e as Error).message.split('\n')[0]}); expected the MovieLens-100K ` +
+        `files u.data, u.user, u.item`);
     }
   };
   return parseMovieLens({ data: await read('u.data'), user: await read('u.user'), item: await read('u.item') }, { ...opts, dir });

@@ -33,7 +33,8 @@ export interface ClickData {
 }
 
 /** Deterministic train / valid / test split of row indices by seed. */
-export function splitRows(rows: number, seed: number, fractions: [number, number, number] = [0.8, 0.1, 0.1]): { train: Uint32Array; valid: Uint32Array; test: Uint32Array } {
+export function splitRows(rows: number, seed: number, fractions: [number, number, number] = [0.8, 0.1,
+  0.1]): { train: Uint32Array; valid: Uint32Array; test: Uint32Array } {
   const order = Uint32Array.from({ length: rows }, (_, i) => i);
   const next = mulberry32(seed * 104_729 + 3);
   for (let i = rows - 1; i > 0; i--) {
@@ -122,7 +123,8 @@ export function validateClickData(data: ClickData, what = 'data'): void {
   const { rows, fields } = data;
   if (!Number.isInteger(rows) || rows < 1) fail(`rows must be a positive integer, got ${rows}`);
   if (!Array.isArray(fields) || fields.length === 0) fail('fields must list at least one {name, vocab}');
-  fields.forEach((f, i) => { if (!Number.isInteger(f?.vocab) || f.vocab < 1) fail(`fields[${i}] ('${f?.name}') needs a positive integer vocab, got ${f?.vocab}`); });
+  fields.forEach((f, i) => { if (!Number.isInteger(f?.vocab) || f.vocab < 1) fail(`fields[${i}] ('${f?.name}') needs a positive integer vocab, got ` +
+    `${f?.vocab}`); });
   const f = fields.length;
   const length = (name: string, arr: ArrayLike<number> | undefined, n: number): ArrayLike<number> => {
     if (!arr || typeof arr.length !== 'number') fail(`${name} is missing`);
@@ -132,7 +134,8 @@ export function validateClickData(data: ClickData, what = 'data'): void {
   const ids = length(`ids ([rows ${rows}, fields ${f}])`, data.ids, rows * f);
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i]!, field = fields[i % f]!;
-    if (!Number.isInteger(id) || id < 0 || id >= field.vocab) fail(`ids: field '${field.name}' id ${id} at row ${Math.floor(i / f)} is outside its vocabulary of ${field.vocab}`);
+    if (!Number.isInteger(id) || id < 0 || id >= field.vocab) fail(`ids: field '${field.name}' id ${id} at row ${Math.floor(i / f)} is outside its ` +
+      `vocabulary of ${field.vocab}`);
   }
   const labels = length('labels', data.labels, rows);
   for (let r = 0; r < rows; r++) if (labels[r] !== 0 && labels[r] !== 1) fail(`labels: row ${r} has ${labels[r]}; labels must be 0 or 1`);
@@ -146,12 +149,15 @@ export function validateClickData(data: ClickData, what = 'data'): void {
     const nd = data.denseFeatures ?? 0;
     if (!Number.isInteger(nd) || nd < 1) fail(`denseFeatures must be a positive integer with dense, got ${data.denseFeatures}`);
     const dense = length(`dense ([rows ${rows}, denseFeatures ${nd}])`, data.dense, rows * nd);
-    for (let i = 0; i < dense.length; i++) if (!Number.isFinite(dense[i])) fail(`dense: row ${Math.floor(i / nd)} feature ${i % nd} is ${dense[i]}; dense features must be finite`);
+    for (let i = 0; i < dense.length; i++) if (!Number.isFinite(dense[i])) fail(`dense: row ${Math.floor(i / nd)} feature ${i % nd} is ${dense[i]}; ` +
+      `dense features must be finite`);
   }
   if (data.cohortGroup !== undefined) {
-    if (!fields.some((x) => x.name === data.cohortGroup)) fail(`cohortGroup '${data.cohortGroup}' names no field; the fields are ${fields.map((x) => x.name).join(', ')}`);
+    if (!fields.some((x) => x.name === data.cohortGroup)) fail(`cohortGroup '${data.cohortGroup}' names no field; the fields are ` +
+      `${fields.map((x) => x.name).join(', ')}`);
     const at = notConstantAt(data, fieldValues(data, data.cohortGroup));
-    if (at >= 0) fail(`the cohort is not constant along cohortGroup '${data.cohortGroup}': row ${at} has cohort ${data.cohortNames[data.cohort[at]!]}, an earlier row with the same ${data.cohortGroup} another`);
+    if (at >= 0) fail(`the cohort is not constant along cohortGroup '${data.cohortGroup}': row ${at} has cohort ${data.cohortNames[data.cohort[at]!]}, an ` +
+      `earlier row with the same ${data.cohortGroup} another`);
   }
   if (data.trueProb) {
     const p = length('trueProb', data.trueProb, rows);

@@ -72,7 +72,8 @@ export function decodeSafetensors(bytes: Uint8Array, what = 'checkpoint'): { ten
     return fail(`unreadable header (${(e as Error).message})`);
   }
   const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
-  if (metadata.format === 'c2al' && metadata.version !== FORMAT_VERSION) fail(`format version ${metadata.version} is not supported (this build reads ${FORMAT_VERSION})`);
+  if (metadata.format === 'c2al' && metadata.version !== FORMAT_VERSION) fail(`format version ${metadata.version} is not supported (this ` +
+    `build reads ${FORMAT_VERSION})`);
   const data = bytes.subarray(8 + headerLen);
   if (metadata.crc32 !== undefined && String(crc32(data)) !== metadata.crc32) fail('checksum mismatch: the data is corrupted or truncated');
   const tensors = new Map<string, TensorData>();
@@ -83,9 +84,11 @@ export function decodeSafetensors(bytes: Uint8Array, what = 'checkpoint'): { ten
     const { dtype, shape, data_offsets: off } = info as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
     if (dtype !== 'F32') fail(`tensor '${name}' has dtype ${dtype}; only F32 is supported`);
     if (!Array.isArray(shape) || !Array.isArray(off) || off.length !== 2) fail(`tensor '${name}' has a malformed header entry`);
-    if (shape!.some((d) => !Number.isInteger(d) || d < 0)) fail(`tensor '${name}' has shape ${JSON.stringify(shape)}; dimensions must be non-negative integers`);
+    if (shape!.some((d) => !Number.isInteger(d) || d < 0)) fail(`tensor '${name}' has shape ${JSON.stringify(shape)}; dimensions ` +
+      `must be non-negative integers`);
     const [begin, end] = off!;
-    if (begin !== expected || end < begin || end > data.length) fail(`tensor '${name}' data offsets [${begin}, ${end}) are not contiguous within ${data.length} data bytes`);
+    if (begin !== expected || end < begin || end > data.length) fail(`tensor '${name}' data offsets [${begin}, ${end}) are not contiguous within ` +
+      `${data.length} data bytes`);
     if ((end - begin) !== 4 * numel(shape!)) fail(`tensor '${name}' holds ${end - begin} bytes, but shape ${fmt(shape!)} needs ${4 * numel(shape!)}`);
     const view = new DataView(data.buffer, data.byteOffset + begin, end - begin);
     tensors.set(name, { shape: shape!, data: Float32Array.from({ length: (end - begin) / 4 }, (_, i) => view.getFloat32(4 * i, true)) });
@@ -153,7 +156,8 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
  * Saves `model.safetensors` and `config.json` into dir, plus extra files (e.g. `optimizer.safetensors`
  * from encodeOptimizerState), each atomically.
  */
-export async function saveCheckpoint(dir: string, model: Module, opts: { config?: unknown; metadata?: Record<string, string>; files?: Record<string, Uint8Array | string> } = {}): Promise<void> {
+export async function saveCheckpoint(dir: string, model: Module, opts: { config?: unknown; metadata?: Record<string, string>; files?: Record<string,
+  Uint8Array | string> } = {}): Promise<void> {
   const fs = await nodeFs();
   await fs.mkdir(dir, { recursive: true });
   await writeFileAtomic(`${dir}/model.safetensors`, await encodeModule(model, opts.metadata));
@@ -195,7 +199,8 @@ export interface SavedTrainState {
   step: number;
   model: Uint8Array;
   optimizer: Uint8Array;
-  stopping?: { evaluations: { step: number; epoch: number; ne: number }[]; best: { step: number; epoch: number; ne: number } | null; sinceBest: number; bestWeights: Uint8Array | null };
+  stopping?: { evaluations: { step: number; epoch: number; ne: number }[]; best: { step: number; epoch: number; ne: number } | null; sinceBest: number;
+    bestWeights: Uint8Array | null };
 }
 
 /**
@@ -243,7 +248,8 @@ export async function loadTrainState(dir: string): Promise<SavedTrainState> {
   };
   const state: SavedTrainState = { step: latest.step as number, model: await read('model.safetensors'), optimizer: await read('optimizer.safetensors') };
   const stoppingPath = `${dir}/${latest.folder as string}/stopping.json`;
-  const stopping = await fs.readFile(stoppingPath).then((b) => JSON.parse(new TextDecoder().decode(b)) as Omit<NonNullable<SavedTrainState['stopping']>, 'bestWeights'> & { hasBest: boolean }, () => null);
+  const stopping = await fs.readFile(stoppingPath).then((b) => JSON.parse(new TextDecoder().decode(b)) as Omit<NonNullable<SavedTrainState['stopping']>,
+    'bestWeights'> & { hasBest: boolean }, () => null);
   if (stopping) {
     const { hasBest, ...rest } = stopping;
     state.stopping = { ...rest, bestWeights: hasBest ? await read('best.safetensors') : null };

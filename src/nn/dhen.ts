@@ -61,12 +61,14 @@ function fail(msg: string): never {
   throw new TensorError(`DHEN config: ${msg}`);
 }
 
-const render = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : v === undefined ? 'nothing' : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
+const render = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : v === undefined ? 'nothing' : typeof v === 'object'
+  && v !== null ? JSON.stringify(v) : String(v));
 
 function checkObject(path: string, v: unknown, allowed: readonly string[]): Record<string, unknown> {
   if (!v || typeof v !== 'object' || Array.isArray(v)) fail(`${path} must be an object, got ${render(v)}`);
   const unknown = Object.keys(v).filter((k) => !allowed.includes(k));
-  if (unknown.length) fail(`unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} in ${path} (allowed: ${allowed.join(', ')})`);
+  if (unknown.length) fail(`unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} in ${path} ` +
+    `(allowed: ${allowed.join(', ')})`);
   return v as Record<string, unknown>;
 }
 
@@ -145,7 +147,8 @@ export function validateConfig(c: DhenConfig): void {
     dropoutRate('auxHead.dropout', c.auxHead.dropout);
   }
   if (c.auxHeads !== undefined) {
-    if (!Array.isArray(c.auxHeads) || Array.from(c.auxHeads).some((h) => typeof h !== 'string' || h === '')) fail(`auxHeads must be an array of head names, got ${render(c.auxHeads)}`);
+    if (!Array.isArray(c.auxHeads) || Array.from(c.auxHeads).some((h) => typeof h !== 'string'
+      || h === '')) fail(`auxHeads must be an array of head names, got ${render(c.auxHeads)}`);
     for (const name of c.auxHeads) if (name === 'primary') fail("auxHeads cannot be named 'primary'");
     if (new Set(c.auxHeads).size !== c.auxHeads.length) fail(`auxHeads names repeat: ${render(c.auxHeads)}`);
   }
@@ -179,11 +182,15 @@ export class DhenLayer extends Module {
       });
       const outFields = this.modules.map((m) => m.outFields);
       if (this.ensemble !== 'concat' && outFields.some((f) => f !== fields)) {
-        throw new TensorError(`DHEN layer: ensemble '${this.ensemble}' needs every module to output ${fields} fields, got ${outFields.join(', ')} (use 'concat')`);
+        throw new TensorError(`DHEN layer: ensemble '${this.ensemble}' needs every module to output ${fields} fields, got ` +
+          `${outFields.join(', ')} (use 'concat')`);
       }
-      this.project = this.ensemble === 'concat' ? this.child('project', new LinearCompress(outFields.reduce((a, b) => a + b, 0), dim, fields, { backend: this.backend, seed: seed * 101 + 50 })) : null;
-      this.weights = this.ensemble === 'weighted' ? this.param('ensemble_logits', initTensor([this.modules.length, 1, 1], { kind: 'constant', value: 0 }, 0, this.backend)) : null;
-      this.shortcut = config.shortcut === 'project' ? this.child('shortcut', new LinearCompress(fields, dim, fields, { backend: this.backend, seed: seed * 101 + 60 })) : null;
+      this.project = this.ensemble === 'concat' ? this.child('project', new LinearCompress(outFields.reduce((a, b) => a + b, 0), dim, fields,
+        { backend: this.backend, seed: seed * 101 + 50 })) : null;
+      this.weights = this.ensemble === 'weighted' ? this.param('ensemble_logits',
+        initTensor([this.modules.length, 1, 1], { kind: 'constant', value: 0 }, 0, this.backend)) : null;
+      this.shortcut = config.shortcut === 'project' ? this.child('shortcut',
+        new LinearCompress(fields, dim, fields, { backend: this.backend, seed: seed * 101 + 60 })) : null;
       this.norm = this.child('norm', new LayerNorm(dim, { backend: this.backend }));
       built = true;
     } finally {
@@ -243,7 +250,8 @@ export class DhenModel extends Module {
       this.layers = config.layers.map((l, i) => this.child(`layers.${i}`, new DhenLayer(this.totalFields, d, l, seed + 10 + i, this.backend)));
       const spec = (h: string) => (h !== 'primary' && config.auxHead ? config.auxHead : config.head);
       this.heads = new Map(['primary', ...(config.auxHeads ?? [])].map((h, i) => [h, this.child(`heads.${h}`,
-        new MLP([this.totalFields * d, ...spec(h).hidden, 1], { backend: this.backend, seed: seed + 100 + i, activation: spec(h).activation ?? 'relu', dropout: spec(h).dropout ?? 0 }))]));
+        new MLP([this.totalFields * d, ...spec(h).hidden, 1], { backend: this.backend, seed: seed + 100 + i, activation: spec(h).activation ?? 'relu',
+          dropout: spec(h).dropout ?? 0 }))]));
       built = true;
     } finally {
       endBuild(mark, built);
@@ -258,19 +266,22 @@ export class DhenModel extends Module {
   forward(ids: ArrayLike<number> | EmbeddingsFeed, dense?: Tensor, observe?: (layer: string, output: Tensor) => void): DhenOutput {
     const f = this.config.fields.length;
     const fed = ids instanceof EmbeddingsFeed;
-    if (!fed && !(Array.isArray(ids) || (ArrayBuffer.isView(ids) && !(ids instanceof DataView)))) throw new TensorError(`DhenModel: ids must be an array or typed array of [batch, ${f}] ids, or a feed, got ${ids === null ? 'null' : typeof ids}`);
+    if (!fed && !(Array.isArray(ids) || (ArrayBuffer.isView(ids) && !(ids instanceof DataView)))) throw new TensorError(`DhenModel: ids must be an array ` +
+      `or typed array of [batch, ${f}] ids, or a feed, got ${ids === null ? 'null' : typeof ids}`);
     const count = fed ? ids.batch * f : ids.length;
     if (count === 0) throw new TensorError(`DhenModel: empty batch (0 ids; expected [batch, ${f}] with batch >= 1)`);
     if (count % f !== 0) throw new TensorError(`DhenModel: ${count} ids do not form rows of ${f} fields`);
     const b = count / f;
     if (this.denseProjection) {
-      if (dense === undefined) throw new TensorError(`DhenModel: the config has ${this.config.dense} dense features; pass them as [batch, ${this.config.dense}]`);
+      if (dense === undefined) throw new TensorError(`DhenModel: the config has ${this.config.dense} dense features; pass them as ` +
+        `[batch, ${this.config.dense}]`);
       checkInput('DhenModel: dense', dense);
       if (dense.rank !== 2 || dense.shape[0] !== b || dense.shape[1] !== this.config.dense) {
         throw new TensorError(`DhenModel: dense must be [${b}, ${this.config.dense}] (batch ${b} from ${count} ids), got ${dense.describe()}`);
       }
     } else if (dense !== undefined) {
-      throw new TensorError(`DhenModel: dense features given (${dense instanceof Tensor ? dense.describe() : typeof dense}), but the config has none (set config.dense)`);
+      throw new TensorError(`DhenModel: dense features given (${dense instanceof Tensor ? dense.describe() : typeof dense}), but the config ` +
+        `has none (set config.dense)`);
     }
     return disposeOnThrow(() => {
       let x = this.embeddings.forward(ids);

@@ -18,7 +18,8 @@ export function groupFields(fields: readonly EmbeddingField[], maxRows: number, 
   const groups: EmbeddingField[][] = [];
   let rows = 0;
   for (const f of fields) {
-    if (f.vocab > maxRows) throw new TensorError(`Embeddings: table '${f.name}' (${f.vocab} rows) exceeds the ${maxRows} rows one storage binding holds at this dim${limit}`);
+    if (f.vocab > maxRows) throw new TensorError(`Embeddings: table '${f.name}' (${f.vocab} rows) exceeds the ${maxRows} rows one storage binding ` +
+      `holds at this dim${limit}`);
     if (!groups.length || rows + f.vocab > maxRows) {
       groups.push([]);
       rows = 0;
@@ -41,7 +42,8 @@ export class Embeddings extends Module {
   readonly tables: Tensor[];
   readonly groups: EmbeddingField[][];
 
-  constructor(readonly fields: readonly EmbeddingField[], readonly dim: number, opts: LayerOptions & { std?: number; sparse?: boolean; maxBindingBytes?: number } = {}) {
+  constructor(readonly fields: readonly EmbeddingField[], readonly dim: number,
+    opts: LayerOptions & { std?: number; sparse?: boolean; maxBindingBytes?: number } = {}) {
     super(opts.backend);
     const mark = beginBuild();
     let built = false;
@@ -78,7 +80,8 @@ export class Embeddings extends Module {
       return parts.length === 1 ? parts[0]! : concat(parts, 1);
     }
     const n = this.fields.length;
-    if (!(Array.isArray(ids) || (ArrayBuffer.isView(ids) && !(ids instanceof DataView)))) throw new TensorError(`Embeddings: ids must be an array or typed array of [batch, ${n}] ids, got ${ids === null ? 'null' : typeof ids}`);
+    if (!(Array.isArray(ids) || (ArrayBuffer.isView(ids) && !(ids instanceof DataView)))) throw new TensorError(`Embeddings: ids must be an array or ` +
+      `typed array of [batch, ${n}] ids, got ${ids === null ? 'null' : typeof ids}`);
     if (ids.length % n !== 0) throw new TensorError(`Embeddings: ${ids.length} ids do not form rows of ${n} fields`);
     if (this.groups.length === 1) return embeddingLookup(this.tables[0]!, ids, this.fields);
     let first = 0;
@@ -124,7 +127,8 @@ export class EmbeddingsFeed {
 export class EmbeddingBag extends Module {
   readonly table: Tensor;
 
-  constructor(readonly name: string, readonly vocab: number, readonly dim: number, opts: LayerOptions & { mode?: 'sum' | 'mean'; std?: number; sparse?: boolean } = {}) {
+  constructor(readonly name: string, readonly vocab: number, readonly dim: number,
+    opts: LayerOptions & { mode?: 'sum' | 'mean'; std?: number; sparse?: boolean } = {}) {
     super(opts.backend);
     this.mode = opts.mode ?? 'mean';
     this.table = this.param('table', initTensor([vocab, dim], { kind: 'normal', std: opts.std ?? 0.05 }, opts.seed ?? 0, this.backend));

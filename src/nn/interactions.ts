@@ -60,9 +60,11 @@ export class FmAttention extends Module implements Interaction {
       const generated = (opts.y ?? 'learned') === 'generated';
       this.y = !generated || opts.y0 ? this.param('y', initTensor([fields, k], { kind: 'normal', std: 1 / Math.sqrt(fields) }, seed, this.backend)) : null;
       this.attentionNorm = generated ? this.child('attention_norm', new LayerNorm(fields * dim, { backend: this.backend })) : null;
-      this.attention = generated ? this.child('attention', new MLP([fields * dim, ...(opts.attentionHidden ?? [64]), fields * k], { backend: this.backend, seed: seed + 1, activation: opts.activation })) : null;
+      this.attention = generated ? this.child('attention', new MLP([fields * dim, ...(opts.attentionHidden ?? [64]), fields * k],
+        { backend: this.backend, seed: seed + 1, activation: opts.activation })) : null;
       this.normG = this.child('norm', new LayerNorm(fields * k, { backend: this.backend }));
-      this.mlp = this.child('mlp', new MLP([fields * k, ...(opts.hidden ?? []), this.outFields * dim], { backend: this.backend, seed: seed + 2, activation: opts.activation }));
+      this.mlp = this.child('mlp', new MLP([fields * k, ...(opts.hidden ?? []), this.outFields * dim],
+        { backend: this.backend, seed: seed + 2, activation: opts.activation }));
       built = true;
     } finally {
       endBuild(mark, built);
@@ -88,7 +90,8 @@ export class LinearCompress extends Module implements Interaction {
   readonly weight: Tensor;
   constructor(readonly fields: number, readonly dim: number, readonly outFields: number, opts: LayerOptions = {}) {
     super(opts.backend);
-    this.weight = this.param('weight', initTensor([outFields, fields], { kind: 'xavierUniform', fanIn: fields, fanOut: outFields }, opts.seed ?? 0, this.backend));
+    this.weight = this.param('weight', initTensor([outFields, fields], { kind: 'xavierUniform', fanIn: fields, fanOut: outFields },
+      opts.seed ?? 0, this.backend));
   }
 
   forward(x: Tensor): Tensor {
@@ -148,7 +151,8 @@ export class DotInteraction extends Module implements Interaction {
     if (fields < 2) throw new TensorError(`DotInteraction: needs at least 2 fields, got ${fields}`);
     this.outFields = opts.outFields ?? fields;
     const pairs = (fields * (fields - 1)) / 2;
-    this.mlp = this.child('mlp', new MLP([pairs, ...(opts.hidden ?? []), this.outFields * dim], { backend: this.backend, seed: opts.seed, activation: opts.activation }));
+    this.mlp = this.child('mlp', new MLP([pairs, ...(opts.hidden ?? []), this.outFields * dim],
+      { backend: this.backend, seed: opts.seed, activation: opts.activation }));
   }
 
   forward(x: Tensor): Tensor {

@@ -82,7 +82,8 @@ export class MLP extends Module {
   readonly layers: Linear[];
   readonly norms: LayerNorm[];
 
-  constructor(readonly sizes: readonly number[], opts: LayerOptions & { activation?: Activation; layerNorm?: boolean; init?: 'xavier' | 'he'; dropout?: number } = {}) {
+  constructor(readonly sizes: readonly number[], opts: LayerOptions & { activation?: Activation; layerNorm?: boolean; init?: 'xavier' | 'he';
+    dropout?: number } = {}) {
     super(opts.backend);
     const mark = beginBuild();
     let built = false;
@@ -90,7 +91,8 @@ export class MLP extends Module {
       this.dropout = opts.dropout ?? 0;
       if (!(this.dropout >= 0 && this.dropout < 1)) throw new TensorError(`MLP: dropout must be in [0, 1), got ${opts.dropout}`);
       this.masks = mulberry32(((opts.seed ?? 0) * 7919 + 17) >>> 0);
-      if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1)) throw new TensorError(`MLP: sizes must list at least two positive integers, got ${JSON.stringify(sizes)}`);
+      if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1)) throw new TensorError(`MLP: sizes must list at least two positive ` +
+        `integers, got ${JSON.stringify(sizes)}`);
       this.activation = opts.activation ?? 'relu';
       const seed = opts.seed ?? 0;
       this.layers = sizes.slice(1).map((out, i) => this.child(`layers.${i}`, new Linear(sizes[i]!, out, {

@@ -37,9 +37,11 @@ const reduceCases = (f: (x: Tensor, axes?: number | number[], keep?: boolean) =>
 
 export const gradcheckCases: Record<OpName, GradcheckCase[] | null> = {
   bceWithLogits: [
-    { label: 'logits [6, 3], soft labels, weights', inputs: [inp([6, 3]), inp([6, 3], 'unit', false), inp([6, 3], 'positive', false)], fn: ([x, y, w]) => o.bceWithLogits(x!, y!, w!) },
+    { label: 'logits [6, 3], soft labels, weights', inputs: [inp([6, 3]), inp([6, 3], 'unit', false), inp([6, 3], 'positive', false)],
+      fn: ([x, y, w]) => o.bceWithLogits(x!, y!, w!) },
     { label: 'logits [5, 1], 0/1 labels, default weights', inputs: [inp([5, 1]), inp([5, 1], 'mask', false)], fn: ([x, y]) => o.bceWithLogits(x!, y!) },
-    { label: 'logits [4, 3], per-head weights [3] broadcast', inputs: [inp([4, 3]), inp([4, 3], 'mask', false), inp([3], 'positive', false)], fn: ([x, y, w]) => o.bceWithLogits(x!, y!, w!) },
+    { label: 'logits [4, 3], per-head weights [3] broadcast', inputs: [inp([4, 3]), inp([4, 3], 'mask', false), inp([3], 'positive', false)],
+      fn: ([x, y, w]) => o.bceWithLogits(x!, y!, w!) },
   ],
   embeddingBag: [
     { label: 'lookup: 2 fields (vocab 3 + 4), [4, 2] ids with repeats', inputs: [inp([7, 3])],
@@ -84,8 +86,7 @@ export const gradcheckCases: Record<OpName, GradcheckCase[] | null> = {
   sum: reduceCases(o.sum),
   mean: reduceCases(o.mean),
   max: reduceCases(o.max),
-  reshape: [{ label: '[2, 6] -> [3, -1]', inputs: [inp([2, 6])], fn: ([x]) => o.mul(o.reshape(x!, [3, -1]), o.reshape(x!, [3, 4])) }],
-  permute: [
+  reshape: [{ label: '[2, 6] -> [3, -1]', inputs: [inp([2, 6])], fn: ([x]) => o.mul(o.reshape(x!, [3, -1]), o.reshape(x!, [3, 4])) }], permute: [
     { label: '[2, 3, 4] perm [2, 0, 1]', inputs: [inp([2, 3, 4])], fn: ([x]) => o.permute(x!, [2, 0, 1]) },
     { label: '[3, 4] transpose', inputs: [inp([3, 4])], fn: ([x]) => o.transpose(x!) },
   ],
@@ -108,7 +109,8 @@ export const gradcheckCases: Record<OpName, GradcheckCase[] | null> = {
     { label: '[3, 4] · [5, 4]ᵀ', inputs: [inp([3, 4]), inp([5, 4])], fn: ([a, b]) => o.matmul(a!, b!, { transB: true }) },
     { label: '[4, 3]ᵀ · [5, 4]ᵀ', inputs: [inp([4, 3]), inp([5, 4])], fn: ([a, b]) => o.matmul(a!, b!, { transA: true, transB: true }) },
     { label: '[2, 3, 4] · [4, 2] (batch broadcast)', inputs: [inp([2, 3, 4]), inp([4, 2])], fn: ([a, b]) => o.matmul(a!, b!) },
-    { label: '[17, 4] · [8, 4]ᵀ (register-blocked kernel, B transposed first)', inputs: [inp([17, 4]), inp([8, 4])], fn: ([a, b]) => o.matmul(a!, b!, { transB: true }) },
+    { label: '[17, 4] · [8, 4]ᵀ (register-blocked kernel, B transposed first)', inputs: [inp([17, 4]), inp([8, 4])],
+      fn: ([a, b]) => o.matmul(a!, b!, { transB: true }) },
     { label: '[2, 1, 3, 4] · [3, 4, 2] (batch broadcast both)', inputs: [inp([2, 1, 3, 4]), inp([3, 4, 2])], fn: ([a, b]) => o.matmul(a!, b!) },
   ],
 };
@@ -118,8 +120,8 @@ export interface GradcheckOptions {
   seeds?: number;
   /** Finite-difference step in float64 (default 1e-6). */
   eps?: number;
-  /** Backend vs float64 reference: |g - ref| <= atol + rtol·|ref| (defaults 1e-5, 1e-4: float32 arithmetic, ~10x the largest error measured on lavapipe). */
-  atol?: number;
+  /** Backend vs float64 reference: |g - ref| <= atol + rtol·|ref| (defaults 1e-5, 1e-4: float32 arithmetic,
+    ~10x the largest error measured on lavapipe). */ atol?: number;
   rtol?: number;
   /** Float64 reference vs finite differences (defaults 1e-7, 1e-6; eps 1e-6 leaves ~1e-9). */
   fdAtol?: number;
@@ -161,7 +163,8 @@ function sample(domain: Domain, next: () => number): number {
   }
 }
 
-async function analyticGrads(backend: Backend, c: GradcheckCase, values: number[][], weights: number[]): Promise<{ grads: (number[] | null)[]; outShape: number[] }> {
+async function analyticGrads(backend: Backend, c: GradcheckCase, values: number[][],
+  weights: number[]): Promise<{ grads: (number[] | null)[]; outShape: number[] }> {
   const { xs, outShape } = scope(() => {
     const xs = c.inputs.map((spec, i) => tensor(values[i]!, spec.shape, { backend, requiresGrad: spec.grad !== false }));
     const out = c.fn(xs);
@@ -169,7 +172,8 @@ async function analyticGrads(backend: Backend, c: GradcheckCase, values: number[
     o.sum(o.mul(out, w)).backward();
     return { xs, outShape: [...out.shape] };
   });
-  const grads = await Promise.all(xs.map(async (x, i) => (c.inputs[i]!.grad === false ? null : x.grad ? Array.from(await x.grad.read()) : new Array<number>(x.size).fill(0))));
+  const grads = await Promise.all(xs.map(async (x, i) => (c.inputs[i]!.grad === false ? null
+    : x.grad ? Array.from(await x.grad.read()) : new Array<number>(x.size).fill(0))));
   xs.forEach((x) => x.dispose());
   return { grads, outShape };
 }
@@ -188,7 +192,8 @@ function lossAt(ref: CpuBackend, c: GradcheckCase, values: number[][], weights: 
 const MAX_OUTPUT = 1 << 16;
 
 /** Compares one case at given input values: backend vs float64 analytic vs central differences. */
-async function checkCase(backend: Backend, ref: CpuBackend, c: GradcheckCase, values: number[][], o_: Required<Pick<GradcheckOptions, 'eps' | 'atol' | 'rtol' | 'fdAtol' | 'fdRtol' | 'seed'>> & { directions?: number }): Promise<CaseCheck> {
+async function checkCase(backend: Backend, ref: CpuBackend, c: GradcheckCase, values: number[][], o_: Required<Pick<GradcheckOptions,
+  'eps' | 'atol' | 'rtol' | 'fdAtol' | 'fdRtol' | 'seed'>> & { directions?: number }): Promise<CaseCheck> {
   const next = mulberry32(o_.seed * 7919 + 13);
   const weights = Array.from({ length: MAX_OUTPUT }, () => -1 + 2 * next());
   const refG = await analyticGrads(ref, c, values, weights);
@@ -300,7 +305,8 @@ export interface GradcheckReport {
  * are read) or specs. Set `directions` to check that many random directional derivatives instead of
  * every element (fast mode for large inputs). Returns a report; never throws for a failing check.
  */
-export async function gradcheck(f: (xs: Tensor[]) => Tensor, inputs: (Tensor | GradcheckInput)[], opts: GradcheckOptions & { backend?: Backend } = {}): Promise<GradcheckReport> {
+export async function gradcheck(f: (xs: Tensor[]) => Tensor, inputs: (Tensor | GradcheckInput)[],
+  opts: GradcheckOptions & { backend?: Backend } = {}): Promise<GradcheckReport> {
   const backend = opts.backend ?? getBackend();
   const tolerance = gradcheckTolerance(opts);
   const next = mulberry32((opts.seed ?? 1) * 31 + 5);

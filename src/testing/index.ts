@@ -19,17 +19,21 @@ interface MatcherResult { pass: boolean; message: () => string }
 async function toPassGradcheck(received: Fn, inputs: (Tensor | GradcheckInput)[], opts: GradcheckOptions & { backend?: Backend } = {}): Promise<MatcherResult> {
   const r = await gradcheck(received, inputs, opts);
   const w = r.worst;
-  const worst = w ? `${w.input < 0 ? `direction ${w.index}` : `input ${w.input}, element ${w.index}`}: ${r.backend} ${w.analytic}, float64 reference ${w.reference}, finite difference ${w.finiteDifference}` : 'none';
+  const worst = w ? `${w.input < 0 ? `direction ${w.index}` : `input ${w.input}, element ${w.index}`}: ${r.backend} ${w.analytic}, float64 reference ` +
+    `${w.reference}, finite difference ${w.finiteDifference}` : 'none';
   return {
     pass: r.pass,
     message: () => r.pass
       ? `expected the gradcheck to fail, but every ${r.mode === 'full' ? 'element' : 'direction'} passed (worst: ${worst})`
-      : `gradcheck failed (${r.mode}): ${r.failure}\n  worst: ${worst}\n  max |backend − reference| ${r.maxAbsErr.toExponential(2)}, max |reference − finite difference| ${r.fdMaxAbsErr.toExponential(2)}\n  tolerance ${r.tolerance.atol} + ${r.tolerance.rtol}·|ref| (finite differences ${r.tolerance.fdAtol} + ${r.tolerance.fdRtol}·|ref|)`,
+      : `gradcheck failed (${r.mode}): ${r.failure}\n  worst: ${worst}\n  max |backend − reference| ${r.maxAbsErr.toExponential(2)}, max |reference − ` +
+        `finite difference| ${r.fdMaxAbsErr.toExponential(2)}\n  tolerance ${r.tolerance.atol} + ${r.tolerance.rtol}·|ref| (finite differences ` +
+        `${r.tolerance.fdAtol} + ${r.tolerance.fdRtol}·|ref|)`,
   };
 }
 
 /** Runs fn on the active backend and on the float64 reference with the same inputs; compares outputs. */
-async function toMatchReference(received: Fn, inputs: (Tensor | GradcheckInput)[], opts: { atol?: number; rtol?: number; seed?: number; backend?: Backend } = {}): Promise<MatcherResult> {
+async function toMatchReference(received: Fn, inputs: (Tensor | GradcheckInput)[],
+  opts: { atol?: number; rtol?: number; seed?: number; backend?: Backend } = {}): Promise<MatcherResult> {
   const backend = opts.backend ?? getBackend(), ref = new CpuBackend('f64');
   const next = mulberry32(opts.seed ?? 1);
   const values = await Promise.all(inputs.map(async (x) => ('read' in x ? { shape: [...x.shape], data: Array.from(await x.read()) }

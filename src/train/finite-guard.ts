@@ -29,14 +29,14 @@ export interface NonFinite {
   index: number;
   /** How many watched tensors held a non-finite value this step (this one is the first in watch order). */
   count: number;
-  /** Every non-finite tensor this step in watch order: parameter names as they are, others as 'layer/name'. */
-  all: string[];
+  /** Every non-finite tensor this step in watch order: parameter names as they are, others as 'layer/name'. */ all: string[];
 }
 
 export class NonFiniteError extends Error {
   override name = 'NonFiniteError';
   constructor(readonly report: NonFinite) {
-    super(`step ${report.step}: ${report.name}${report.layer ? ` of ${report.layer}` : ''} (shape [${report.shape.join(', ')}]) holds a NaN or Inf at element ${report.index}` +
+    super(`step ${report.step}: ${report.name}${report.layer ? ` of ${report.layer}` : ''} (shape [${report.shape.join(', ')}]) holds a NaN or Inf at ` +
+      `element ${report.index}` +
       (report.count > 1 ? `; ${report.count} watched tensors are non-finite: ${report.all.slice(0, 8).join(', ')}${report.count > 8 ? ', …' : ''}` : ''));
   }
 }
@@ -54,7 +54,8 @@ export class FiniteGuard {
     if (!(t instanceof Tensor)) throw new TensorError(`FiniteGuard.watch: '${name}' must be a Tensor, got ${t === null ? 'null' : typeof t}`);
     t.assertUsable(`FiniteGuard.watch '${name}'`);
     if (t.dtype !== 'f32') throw new TensorError(`FiniteGuard.watch: '${name}' must be f32, got ${t.describe()}`);
-    if (t.backend !== this.backend) throw new TensorError(`FiniteGuard.watch: '${name}' ${t.describe()} is on ${t.backend.description}, the guard on ${this.backend.description}`);
+    if (t.backend !== this.backend) throw new TensorError(`FiniteGuard.watch: '${name}' ${t.describe()} is on ${t.backend.description}, the guard on ` +
+      `${this.backend.description}`);
     const slot = this.entries.length;
     if (slot % CHUNK === 0 && !this.chunks[slot / CHUNK]) this.chunks.push(keep(full([CHUNK], CLEAN, { backend: this.backend, dtype: 'u32' })));
     this.entries.push({ name, layer, shape: [...t.shape] });

@@ -36,8 +36,7 @@ export interface TrainOptions extends ModelOptions {
   batch?: number;
   seed?: number;
   lr?: number;
-  /** After `warmup` linear warmup steps: 'constant', 'cosine' to 0 over the run's step budget, or 'step' (halved every 2 epochs). */
-  schedule?: LrSchedule;
+  /** After `warmup` linear warmup steps: 'constant', 'cosine' to 0 over the run's step budget, or 'step' (halved every 2 epochs). */ schedule?: LrSchedule;
   warmup?: number;
   /** Clip the global gradient norm to this value. */
   clip?: number;
@@ -54,8 +53,7 @@ export interface TrainOptions extends ModelOptions {
   evalEvery?: number;
   patience?: number;
   maxEpochs?: number;
-  /** Auxiliary heads (C2AL, or the duplicate control): λ and the cohort whose label they learn. Empty: the baseline. */
-  aux?: AuxHead[];
+  /** Auxiliary heads (C2AL, or the duplicate control): λ and the cohort whose label they learn. Empty: the baseline. */ aux?: AuxHead[];
   /** The reweight control: the primary loss weighs rows of these cohorts by `factor`. */
   reweight?: Reweight;
   /** Keep the FM attention weights Y at their initial values (an ablation: does C2AL act through Y?). */
@@ -130,11 +128,13 @@ export function stepCount(rows: number, o: TrainOptions): number {
 function validate(data: ClickData, o: TrainOptions): void {
   validateClickData(data, 'train: data');
   const bad = (what: string): never => { throw new TensorError(`train: ${what}`); };
-  for (const [name, v] of [['steps', o.steps], ['batch', o.batch], ['logEvery', o.logEvery], ['evalEvery', o.evalEvery], ['patience', o.patience], ['maxEpochs', o.maxEpochs]] as const) {
+  for (const [name, v] of [['steps', o.steps], ['batch', o.batch], ['logEvery', o.logEvery], ['evalEvery', o.evalEvery], ['patience', o.patience],
+    ['maxEpochs', o.maxEpochs]] as const) {
     if (v !== undefined && !(Number.isInteger(v) && v >= 1)) bad(`${name} must be a positive integer, got ${v}`);
   }
   if (o.warmup !== undefined && !(Number.isInteger(o.warmup) && o.warmup >= 0)) bad(`warmup must be an integer >= 0 (steps), got ${o.warmup}`);
-  for (const [name, v] of [['lr', o.lr], ['clip', o.clip]] as const) if (v !== undefined && !(v > 0 && Number.isFinite(v))) bad(`${name} must be > 0, got ${v}`);
+  for (const [name, v] of [['lr', o.lr], ['clip', o.clip]] as const) if (v !== undefined
+    && !(v > 0 && Number.isFinite(v))) bad(`${name} must be > 0, got ${v}`);
   for (const [name, v] of [['weightDecay', o.weightDecay], ['embeddingL2', o.embeddingL2]] as const) {
     if (v !== undefined && !(v >= 0 && Number.isFinite(v))) bad(`${name} must be >= 0, got ${v}`);
   }
@@ -143,18 +143,22 @@ function validate(data: ClickData, o: TrainOptions): void {
   if (o.capture && o.finiteGuard) bad('capture and finiteGuard do not go together: the guard reads every step back (train uncaptured to guard)');
   if (o.capture && o.dropout) bad('capture and dropout do not go together: a captured step replays the same masks');
   const every = o.checkpoint?.every;
-  if (o.checkpoint && every !== 'eval' && !(Number.isInteger(every) && (every as number) >= 1)) bad(`checkpoint.every must be a positive integer or 'eval', got ${every}`);
+  if (o.checkpoint && every !== 'eval' && !(Number.isInteger(every) && (every as number) >= 1)) bad(`checkpoint.every must be a positive ` +
+    `integer or 'eval', got ${every}`);
   if (every === 'eval' && !o.validate) bad("checkpoint.every 'eval' needs validate (the evaluations are its save points)");
   if (o.resume && !(Number.isInteger(o.resume.step) && o.resume.step >= 0 && o.resume.step <= stepCount(data.rows, o))) {
     bad(`resume.step must be in 0 .. ${stepCount(data.rows, o)} (the run's steps), got ${o.resume.step}`);
   }
   for (const a of o.aux ?? []) {
-    if (a.cohort !== null && !(Number.isInteger(a.cohort) && a.cohort >= 0 && a.cohort < data.cohortNames.length)) bad(`auxiliary cohort ${a.cohort} is not one of 0 .. ${data.cohortNames.length - 1}`);
-    if (!(a.lambda >= 0 && Number.isFinite(a.lambda))) bad(`λ of auxiliary head ${a.cohort === null ? '(primary label)' : `'${data.cohortNames[a.cohort]}'`} must be a finite number >= 0, got ${a.lambda}`);
+    if (a.cohort !== null && !(Number.isInteger(a.cohort) && a.cohort >= 0
+      && a.cohort < data.cohortNames.length)) bad(`auxiliary cohort ${a.cohort} is not one of 0 .. ${data.cohortNames.length - 1}`);
+    if (!(a.lambda >= 0 && Number.isFinite(a.lambda))) bad(`λ of auxiliary head ` +
+      `${a.cohort === null ? '(primary label)' : `'${data.cohortNames[a.cohort]}'`} must be a finite number >= 0, got ${a.lambda}`);
   }
   if (o.reweight) {
     if (!(o.reweight.factor >= 0 && Number.isFinite(o.reweight.factor))) bad(`reweight.factor must be a finite number >= 0, got ${o.reweight.factor}`);
-    for (const c of o.reweight.cohorts) if (!(Number.isInteger(c) && c >= 0 && c < data.cohortNames.length)) bad(`reweighted cohort ${c} is not one of 0 .. ${data.cohortNames.length - 1}`);
+    for (const c of o.reweight.cohorts) if (!(Number.isInteger(c) && c >= 0
+      && c < data.cohortNames.length)) bad(`reweighted cohort ${c} is not one of 0 .. ${data.cohortNames.length - 1}`);
   }
 }
 
@@ -214,7 +218,8 @@ export async function train(data: ClickData, backend: Backend, o: TrainOptions =
     try {
       restore(model.namedParameters(), decodeSafetensors(o.resume.model, 'resume state (model)').tensors, 'resume state (model)');
       restoreOptimizerState(opt, o.resume.optimizer, 'resume state (optimizer)');
-      if (o.validate && !o.resume.stopping && o.resume.step > 0) throw new CheckpointError('resume state: no early-stopping state saved (the run was saved without validate)');
+      if (o.validate && !o.resume.stopping && o.resume.step > 0) throw new CheckpointError('resume state: no early-stopping state saved (the run ' +
+        'was saved without validate)');
       if (o.resume.stopping) stopping = structuredClone(o.resume.stopping);
     } catch (e) {
       opt.dispose();
@@ -241,7 +246,8 @@ export async function train(data: ClickData, backend: Backend, o: TrainOptions =
   let stopped: TrainingHistory['stopped'] = 'budget', step = o.resume?.step ?? 0;
   const firstStep = step;
   const save = async (): Promise<void> => {
-    await o.checkpoint!.save({ step, model: await encodeModule(model), optimizer: await encodeOptimizerState(opt), ...(o.validate ? { stopping: structuredClone(stopping) } : {}) });
+    await o.checkpoint!.save({ step, model: await encodeModule(model), optimizer: await encodeOptimizerState(opt),
+      ...(o.validate ? { stopping: structuredClone(stopping) } : {}) });
   };
   try {
     for (; step < budget; step++) {

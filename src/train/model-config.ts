@@ -26,14 +26,16 @@ export interface ModelOptions {
 }
 
 export function modelConfig(data: Pick<ClickData, 'fields' | 'denseFeatures'>, o: ModelOptions): DhenConfig {
-  const fm = o.y === 'learned' ? { type: 'fm' as const, k: o.k ?? 4, hidden: [64] } : { type: 'fm' as const, k: o.k ?? 4, y: 'generated' as const, y0: true, hidden: [64], attentionHidden: [64] };
+  const fm = o.y === 'learned' ? { type: 'fm' as const, k: o.k ?? 4, hidden: [64] } : { type: 'fm' as const, k: o.k ?? 4, y: 'generated' as const,
+    y0: true, hidden: [64], attentionHidden: [64] };
   return {
     fields: data.fields, dim: o.dim ?? 16, seed: o.seed ?? 1,
     ...(data.denseFeatures ? { dense: data.denseFeatures, denseFields: 1 } : {}),
     layers: o.layers ?? [{ modules: [fm, { type: 'linearCompress' }], ensemble: 'sum' }],
     head: { hidden: o.headHidden ?? [64, 32], ...(o.dropout ? { dropout: o.dropout } : {}) },
     auxHeads: (o.aux ?? []).map((_, i) => `aux${i}`),
-    ...(o.aux?.length && (o.auxHidden || o.dropout) ? { auxHead: { hidden: o.auxHidden ?? o.headHidden ?? [64, 32], ...(o.dropout ? { dropout: o.dropout } : {}) } } : {}),
+    ...(o.aux?.length && (o.auxHidden || o.dropout) ? { auxHead: { hidden: o.auxHidden ?? o.headHidden ?? [64, 32],
+      ...(o.dropout ? { dropout: o.dropout } : {}) } } : {}),
   };
 }
 

@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import * as c from '../../src/index.js';
 import { GpuProfiler } from '../../src/backend/profiler.js';
-import { chromeTrace, formatProfile, profileTraining, summarize } from '../../src/cli/profile.js';
+import { chromeTrace, formatProfile, profileTraining, summarize } from '../../src/perf/profile.js';
 import { gpu } from '../support/gpu.js';
 
 /** The subset of the Trace Event Format we emit: complete events ('X') and metadata ('M'). */

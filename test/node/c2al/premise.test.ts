@@ -7,6 +7,7 @@
 import { expect, test } from 'vitest';
 import * as c from '../../../src/index.js';
 import { DEFAULT_HYPER, PROTOCOLS } from '../../../src/c2al/protocol.js';
+import { discover } from '../../../src/c2al/discovery.js';
 import { bayesNE, metrics } from '../../../src/c2al/metrics.js';
 import { PLANTED_MOST_DIFFERENT } from '../../../src/data/planted-world.js';
 import { splitRows, subset } from '../../../src/data/schema.js';
@@ -39,4 +40,9 @@ test('planted: at the converged baseline every minority\'s excess NE over its fl
   for (const [g, e] of excess.entries()) if (g !== majority) expect(e, `excess NE: ${report}`).toBeGreaterThan(excess[majority]!);
   const worst = [...excess.keys()].sort((a, b) => excess[b]! - excess[a]!).slice(0, 2).map((g) => data.cohortNames[g]);
   expect(new Set(worst), `excess NE: ${report}`).toEqual(new Set(PLANTED_MOST_DIFFERENT));
+  // The same two cohorts are the pair whose true click probabilities diverge most (what the experiment reports as the generator's pair).
+  const truth = (await discover(data.trueProb!, data.cohort, data.cohortNames.length, backend, { permutations: 1 })).matrices.jsDistance;
+  let pair = [0, 0], most = -1;
+  truth.forEach((row, i) => row.forEach((v, j) => { if (j > i && v > most) { most = v; pair = [i, j]; } }));
+  expect(new Set(pair.map((g) => data.cohortNames[g]))).toEqual(new Set(PLANTED_MOST_DIFFERENT));
 }, 300_000);

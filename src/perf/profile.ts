@@ -18,7 +18,8 @@ import { median } from '../c2al/stats.js';
 export type ProfileModel = 'experiment' | 'reference';
 
 export interface ProfileOptions {
-  /** 'reference': 26 fields × vocabulary 10⁵, d 16, 2 DHEN layers, head 256-128, batch 2048; 'experiment' (default): the experiment's model on the planted world's 14 fields, batch 512. */
+  /** 'reference': 26 fields × vocabulary 10⁵, d 16, 2 DHEN layers, head 256-128, batch 2048; 'experiment' (default): the experiment's model on the ' +
+    'planted world's 14 fields, batch 512. */
   model?: ProfileModel;
   batch?: number;
   /** Profiled steps (and as many timed without the profiler). */
@@ -110,7 +111,7 @@ export async function profileTraining(gpu: WebGpuBackend, o: ProfileOptions = {}
     const [p, q] = [med(plain), med(profiled)];
     return {
       adapter: gpu.description, model, batch, c2al, compileMs: gpu.compileMs, firstStepMs, plain: p, profiled: q, overhead: q.wallMs / p.wallMs - 1,
-      kernels, dispatches, peaks: null,
+        kernels, dispatches, peaks: null,
     };
   } finally {
     labels.dispose();
@@ -136,11 +137,13 @@ export function chromeTrace(r: ProfileReport): { traceEvents: object[]; displayT
   }));
   return {
     traceEvents: [...meta, ...events], displayTimeUnit: 'ms',
-    otherData: { adapter: r.adapter, model: r.model, batch: r.batch, c2al: r.c2al, plainStepMs: r.plain.wallMs, profiledStepMs: r.profiled.wallMs, overhead: r.overhead },
+    otherData: { adapter: r.adapter, model: r.model, batch: r.batch, c2al: r.c2al, plainStepMs: r.plain.wallMs,
+      profiledStepMs: r.profiled.wallMs, overhead: r.overhead },
   };
 }
 
-export interface KernelSummary { name: string; calls: number; ms: number; share: number; flops: number; bytes: number; gflops: number; gbps: number; peakShare: number | null }
+export interface KernelSummary { name: string; calls: number; ms: number; share: number; flops: number; bytes: number; gflops: number; gbps: number;
+  peakShare: number | null }
 
 /** Kernels grouped by kernel and op, by total GPU time; phases by share. Times are per profiled step. */
 export function summarize(r: ProfileReport): { kernels: KernelSummary[]; phases: { phase: Phase; ms: number; share: number }[]; gpuMsPerStep: number } {
@@ -159,7 +162,8 @@ export function summarize(r: ProfileReport): { kernels: KernelSummary[]; phases:
   const kernels = [...groups.values()].map((g) => {
     const gflops = g.ms > 0 ? g.flops / g.ms / 1e6 : 0, gbps = g.ms > 0 ? g.bytes / g.ms / 1e6 : 0;
     const peakShare = r.peaks ? Math.max(r.peaks.gflops > 0 ? gflops / r.peaks.gflops : 0, r.peaks.gbps > 0 ? gbps / r.peaks.gbps : 0) : null;
-    return { ...g, calls: g.calls / steps, ms: g.ms / steps, flops: g.flops / steps, bytes: g.bytes / steps, share: total > 0 ? g.ms / total : 0, gflops, gbps, peakShare };
+    return { ...g, calls: g.calls / steps, ms: g.ms / steps, flops: g.flops / steps, bytes: g.bytes / steps,
+      share: total > 0 ? g.ms / total : 0, gflops, gbps, peakShare };
   }).sort((a, b) => b.ms - a.ms);
   const phases = (['forward', 'backward', 'optimizer', 'metrics'] as Phase[]).map((phase) => {
     const ms = r.kernels.filter((k) => k.phase === phase).reduce((a, k) => a + k.durationMs, 0);
@@ -173,15 +177,18 @@ export function formatProfile(r: ProfileReport, top = 15): string {
   const lines = [
     `profile: ${r.model} DHEN${r.c2al ? ' + C2AL heads' : ''}, batch ${r.batch}, on ${r.adapter}`,
     `time to first step: ${(r.compileMs / 1000).toFixed(2)} s compiling pipelines + ${(r.firstStepMs / 1000).toFixed(2)} s first step; steady state (median):`,
-    `  step ${r.plain.wallMs.toFixed(1)} ms (host/JS ${r.plain.hostMs.toFixed(1)} ms = ${(100 * r.plain.hostMs / r.plain.wallMs).toFixed(0)}%), ${(r.batch / r.plain.wallMs * 1000).toFixed(0)} samples/s`,
-    `  with the profiler ${r.profiled.wallMs.toFixed(1)} ms: overhead ${(100 * r.overhead).toFixed(1)}% (one pass per kernel); kernels' GPU time ${s.gpuMsPerStep.toFixed(1)} ms per step`,
-    r.peaks ? `  adapter peaks measured in this run: ${r.peaks.gflops.toFixed(1)} GFLOP/s (FMA), ${r.peaks.gbps.toFixed(1)} GB/s (copy)` : '',
-    '',
+    `  step ${r.plain.wallMs.toFixed(1)} ms (host/JS ${r.plain.hostMs.toFixed(1)} ms = ${(100 * r.plain.hostMs / r.plain.wallMs).toFixed(0)}%), ` +
+      `${(r.batch / r.plain.wallMs * 1000).toFixed(0)} samples/s`,
+    `  with the profiler ${r.profiled.wallMs.toFixed(1)} ms: overhead ${(100 * r.overhead).toFixed(1)}% (one pass per kernel); kernels' GPU time ` +
+      `${s.gpuMsPerStep.toFixed(1)} ms per step`,
+    r.peaks ? `  adapter peaks measured in this run: ${r.peaks.gflops.toFixed(1)} GFLOP/s (FMA), ${r.peaks.gbps.toFixed(1)} GB/s (copy)` : '', '',
     `phase       ms/step   share`,
     ...s.phases.map((p) => `${p.phase.padEnd(10)} ${p.ms.toFixed(2).padStart(8)}  ${(100 * p.share).toFixed(1).padStart(5)}%`),
     '',
     `top kernels (per step)                                  calls      ms  share   GFLOP/s    GB/s  of peak`,
-    ...s.kernels.slice(0, top).map((k) => `${k.name.slice(0, 54).padEnd(54)} ${k.calls.toFixed(0).padStart(6)} ${k.ms.toFixed(2).padStart(7)} ${(100 * k.share).toFixed(1).padStart(5)}% ${k.gflops.toFixed(2).padStart(9)} ${k.gbps.toFixed(2).padStart(7)} ${k.peakShare === null ? '—' : `${(100 * k.peakShare).toFixed(0)}%`.padStart(7)}`),
+    ...s.kernels.slice(0, top).map((k) => `${k.name.slice(0, 54).padEnd(54)} ${k.calls.toFixed(0).padStart(6)} ${k.ms.toFixed(2).padStart(7)} ` +
+      `${(100 * k.share).toFixed(1).padStart(5)}% ${k.gflops.toFixed(2).padStart(9)} ${k.gbps.toFixed(2).padStart(7)} ` +
+      `${k.peakShare === null ? '—' : `${(100 * k.peakShare).toFixed(0)}%`.padStart(7)}`),
   ];
   return lines.filter((l, i) => l !== '' || i > 4).join('\n');
 }

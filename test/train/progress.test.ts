@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { formatDuration, progressLine, progressReporter } from '../../src/cli/progress.js';
+import { formatDuration, progressLine, progressReporter } from '../../src/train/progress.js';
 import { ticks } from '../../src/c2al/svg.js';
 
 test('progress line: bar, rate, rows/s and ETA; the finished line says how long it took', () => {

@@ -25,7 +25,8 @@ export function progressLine(label: string, done: number, total: number, seconds
  * Returns a factory: `reporter(label)` gives the per-step callback of one run. Redraws at most every
  * 100 ms on a TTY.
  */
-export function progressReporter(stream: ProgressStream, rowsPerStep: number, now: () => number = () => performance.now()): (label: string) => (step: number, steps: number) => void {
+export function progressReporter(stream: ProgressStream, rowsPerStep: number,
+  now: () => number = () => performance.now()): (label: string) => (step: number, steps: number) => void {
   return (label) => {
     const start = now();
     let last = -Infinity;

@@ -82,7 +82,8 @@ function matmulSpec(b: number, m: number, k: number, n: number, on: Planner, opt
   const next = mulberry32(3);
   const indices = Array.from({ length: 64 }, () => Math.floor(next() * b * m * n));
   return {
-    name: opts.name ?? `matmul ${b > 1 ? `${b}×` : ''}${m}×${k}·${k}×${n}`, shape: `[${b > 1 ? `${b}, ` : ''}${m}, ${k}]·[${opts.shareB || b === 1 ? '' : `${b}, `}${k}, ${n}]${opts.transA ? ' (A transposed)' : ''}`,
+    name: opts.name ?? `matmul ${b > 1 ? `${b}×` : ''}${m}×${k}·${k}×${n}`, shape: `[${b > 1 ? `${b}, ` : ''}${m}, ` +
+      `${k}]·[${opts.shareB || b === 1 ? '' : `${b}, `}${k}, ${n}]${opts.transA ? ' (A transposed)' : ''}`,
     // The kernel matmul() runs for this layout on this adapter.
     ...matmulKernelFor(args, on.plan, on.subgroupSize), inputs: [{ data: A, dtype: 'f32' }, { data: B, dtype: 'f32' }], outputs: [b * m * n],
     flops: 2 * b * m * n * k, bytes: 4 * (A.length + B.length + b * m * n),
@@ -96,7 +97,8 @@ function matmulSpec(b: number, m: number, k: number, n: number, on: Planner, opt
       },
     },
     floor: { kernel: 'matmul', args },
-    tfInputs: (tf) => [tf.tensor(A, opts.transA ? [...(b > 1 ? [b] : []), k, m] : [...(b > 1 ? [b] : []), m, k]), tf.tensor(B, opts.shareB || b === 1 ? [k, n] : [b, k, n])],
+    tfInputs: (tf) => [tf.tensor(A, opts.transA ? [...(b > 1 ? [b] : []), k, m] : [...(b > 1 ? [b] : []), m, k]),
+      tf.tensor(B, opts.shareB || b === 1 ? [k, n] : [b, k, n])],
     tf: (tf, [x, y]) => tf.matMul(x!, y!, !!opts.transA, false),
   };
 }
@@ -159,7 +161,8 @@ function specs(quick: boolean, on: Planner): Spec[] {
     const dout = randomF32(ids.length * dim, 9);
     const unique = sorted.uniqueRows.length;
     out.push({
-      name: 'embedding backward (4096×26 ids, d=16)', shape: `dout [${ids.length}, ${dim}] → ${unique} unique rows of ${total}`, kernel: 'embedding_bag_backward',
+      name: 'embedding backward (4096×26 ids, d=16)', shape: `dout [${ids.length}, ${dim}] → ${unique} unique rows of ` +
+        `${total}`, kernel: 'embedding_bag_backward',
       inputs: [{ data: dout, dtype: 'f32' }, { data: sorted.seg, dtype: 'u32' }, { data: sorted.entryBag, dtype: 'u32' }, { data: offsets, dtype: 'u32' }],
       outputs: [unique * dim], args: { unique, dim, mean: false }, bytes: 4 * (2 * ids.length * dim + 2 * ids.length + unique * dim),
       tfInputs: (tf) => [tf.tensor(dout, [ids.length, dim]), tf.tensor(Int32Array.from(ids), [ids.length], 'int32')],
@@ -208,7 +211,8 @@ export async function loadTf(gpu: WebGpuBackend, notes: string[]): Promise<Tf | 
   }
 }
 
-export async function timeKernel(gpu: WebGpuBackend, kernel: KernelName, ins: Storage[], outs: Storage[], args: object, k: number, reps: number): Promise<{ ms: number; gpuMs: number | null }> {
+export async function timeKernel(gpu: WebGpuBackend, kernel: KernelName, ins: Storage[], outs: Storage[], args: object, k: number,
+  reps: number): Promise<{ ms: number; gpuMs: number | null }> {
   const record = (): void => { for (let i = 0; i < k; i++) gpu.run(kernel, ins, outs, args as never); };
   record(); // warm (first dispatch compiles on lavapipe)
   gpu.flush();
@@ -292,7 +296,8 @@ export interface BenchOptions { filter?: string; quick?: boolean; log?: (line: s
 
 export async function runBench(gpu: WebGpuBackend, opts: BenchOptions = {}): Promise<BenchReport> {
   const log = opts.log ?? (() => {});
-  const notes: string[] = [`timing: median over repetitions; ${gpu.ctx.features.includes('timestamp-query') ? 'GPU timestamps and ' : ''}wall clock per dispatch (one pass, one submit per repetition)`];
+  const notes: string[] = [`timing: median over repetitions; ${gpu.ctx.features.includes('timestamp-query') ? 'GPU timestamps and ' : ''}wall clock per ` +
+    `dispatch (one pass, one submit per repetition)`];
   // Peaks first: FMA throughput and copy bandwidth on this adapter.
   const peaks = await measurePeaks(gpu);
   log(`adapter: ${gpu.description}; measured peaks: ${peaks.gflops.toFixed(1)} GFLOP/s (FMA), ${peaks.gbps.toFixed(1)} GB/s (copy)`);
@@ -318,14 +323,18 @@ export async function runBench(gpu: WebGpuBackend, opts: BenchOptions = {}): Pro
     cases.push(c);
     log(formatRow(c));
   }
-  if (hostMs.embeddingSort !== undefined) notes.push(`embedding backward: the host sorts the batch's ids once per batch (${hostMs.embeddingSort.toFixed(1)} ms here, not in the kernel time); TF.js writes a dense [rows, dim] gradient, ours the touched rows`);
+  if (hostMs.embeddingSort !== undefined) notes.push(`embedding backward: the host sorts the batch's ids once per batch ` +
+    `(${hostMs.embeddingSort.toFixed(1)} ms here, not in the kernel time); TF.js writes a dense [rows, dim] gradient, ours the touched rows`);
   return { adapter: gpu.description, date: new Date().toISOString().slice(0, 10), peaks, cases, notes };
 }
 
 const fmtRate = (r: Rate | null): string => (!r ? '—' : r.gflops !== undefined ? `${r.gflops.toFixed(2)} GFLOP/s` : `${r.gbps!.toFixed(2)} GB/s`);
 
 function formatRow(c: BenchCase): string {
-  return `| ${c.name} | ${c.ours.ms.toFixed(2)} | ${c.ours.gpuMs?.toFixed(2) ?? '—'} | ${fmtRate(c.ours)} | ${c.peakShare === null ? '—' : `${(100 * c.peakShare).toFixed(0)}%`} | ${fmtRate(c.peer)} | ${c.ratio === null ? '—' : `${c.ratio.toFixed(2)}×`} | ${fmtRate(c.floor)} | ${c.maxAbsErr.toExponential(1)} |`;
+  const cells = [c.name, c.ours.ms.toFixed(2), c.ours.gpuMs?.toFixed(2) ?? '—', fmtRate(c.ours),
+    c.peakShare === null ? '—' : `${(100 * c.peakShare).toFixed(0)}%`, fmtRate(c.peer), c.ratio === null ? '—' : `${c.ratio.toFixed(2)}×`,
+    fmtRate(c.floor), c.maxAbsErr.toExponential(1)];
+  return `| ${cells.join(' | ')} |`;
 }
 
 export function formatReport(r: BenchReport): string {
