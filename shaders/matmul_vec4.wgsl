@@ -1,7 +1,7 @@
 // matmul_vec4.wgsl: batched C[b] = op(A[b]) · B[b] for B row-major with N % 4 == 0, register-blocked:
 // each invocation computes TM = 16 rows × 8 columns (two vec4) and keeps them in registers; no
-// workgroup memory. On CPU adapters (lavapipe runs invocations as SIMD lanes) this measured 13 GFLOP/s
-// at 1024³ against 8.4 for a 128×64 workgroup-memory tile and ~1 for one output per thread.
+// workgroup memory. On CPU adapters (lavapipe runs invocations as SIMD lanes) this measured faster than a
+// workgroup-memory tile and than one output per thread (docs/kernels.md, "Measurements behind the kernels").
 // A(i, k) = a[a_batch + i*sam + k*sak] (any layout, so transA is free); B(k, j4) = b[b_batch4 + k*n4 + j4].
 // Edge rows and the second column vec4 are clamped for loads and skipped for stores. With ktotal > 0 it
 // writes split-K partials (see MatmulLayout.kTotal); a fixed-order column sum finishes them (ops.ts).
@@ -66,8 +66,8 @@ fn matmul_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
   let r10 = oa + min(row0 + 10u, last) * p.sam; let r11 = oa + min(row0 + 11u, last) * p.sam;
   let r12 = oa + min(row0 + 12u, last) * p.sam; let r13 = oa + min(row0 + 13u, last) * p.sam;
   let r14 = oa + min(row0 + 14u, last) * p.sam; let r15 = oa + min(row0 + 15u, last) * p.sam;
-  // Accumulators as named matrices (private arrays indexed in loops stay in memory on lavapipe: 7 vs 13
-  // GFLOP/s). Column j of acc_q_c holds output row 4q + j, columns 4c..4c+3 of this block.
+  // Accumulators as named matrices: private arrays indexed in loops stay in memory on lavapipe (about half
+  // the rate). Column j of acc_q_c holds output row 4q + j, columns 4c..4c+3 of this block.
   var acc00 = mat4x4f(); var acc10 = mat4x4f(); var acc20 = mat4x4f(); var acc30 = mat4x4f();
   var acc01 = mat4x4f(); var acc11 = mat4x4f(); var acc21 = mat4x4f(); var acc31 = mat4x4f();
   for (var k = 0u; k < kcount; k++) {

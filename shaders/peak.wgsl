@@ -22,7 +22,7 @@ fn peak_fma(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   var r0 = s; var r1 = s + 1.0; var r2 = s + 2.0; var r3 = s + 3.0;
   var r4 = s + 4.0; var r5 = s + 5.0; var r6 = s + 6.0; var r7 = s + 7.0;
   // Eight rounds per trip: on lavapipe every trip of a loop stores each loop-carried value through the
-  // execution mask (a blend and a spill), which halved the rate of a one-round body (24 vs 54 GFLOP/s).
+  // execution mask (a blend and a spill), which halved the rate of a one-round body (docs/kernels.md).
   var it = 0u;
   for (; it + 8u <= p.iters; it += 8u) {
     round8(&r0, &r1, &r2, &r3, &r4, &r5, &r6, &r7, m, s);

@@ -33,9 +33,9 @@ export interface KernelPlan {
 }
 
 /**
- * The defaults, measured on lavapipe (docs/kernels.md): the tile by bench/matmul-sweep.bench.ts; matmul_sg
- * ran 1.4–1.9× matmul_vec4 at 8 lanes and 0.77–0.98× at 4 (SwiftShader); split-K as described there; the
- * per-row LayerNorm kernel 15–30× faster at 16–64 and ~3× at 256–416 than the workgroup one.
+ * The defaults, each chosen by a measurement recorded in docs/kernels.md: the tile by
+ * bench/matmul-sweep.bench.ts; matmul_sg from 8 lanes up (slower than matmul_vec4 at 4); the split-K
+ * thresholds; the per-row LayerNorm kernel up to 512 columns.
  */
 export const DEFAULT_PLAN: Readonly<KernelPlan> = deepFreeze({
   matmul: { tile: { ...MATMUL_VEC4_TILE }, minSubgroup: 8, split: { minWorkgroups: 32, minK: 1024, minChunk: 256, maxSplits: 32 } },

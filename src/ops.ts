@@ -466,7 +466,7 @@ function matmulForward(a: Tensor, b: Tensor, attrs: MatmulAttrs): Tensor {
   const { m, n, k, batchShape } = matmulDims(a, b, attrs);
   // The register-blocked kernels want B row-major; transposing B first costs O(K·N), the product O(M·N·K).
   // (A transposed stays as it is: matmul_vec4 reads any A layout, and copying A for matmul_sg measured
-  // slower than the gain, 78 vs 27 ms at [131072, 16]ᵀ·[131072, 32], on lavapipe.)
+  // slower than the gain: docs/kernels.md.)
   if (attrs.transB && n % 4 === 0 && m >= 16) {
     const bt = permuteForward(b, [...b.shape.keys()].map((i) => (i < b.rank - 2 ? i : 2 * b.rank - 3 - i)));
     const out = matmulForward(a, bt, { transA: attrs.transA, transB: false });

@@ -134,18 +134,15 @@ export function validateConfig(c: DhenConfig): void {
       }
     });
   });
-  checkObject('head', c.head, CONFIG_KEYS.head!);
-  if (!Array.isArray(c.head.hidden)) fail(`head.hidden must be an array of positive integers (may be empty), got ${render(c.head.hidden)}`);
-  sizes('head.hidden', c.head.hidden);
-  oneOf('head.activation', c.head.activation, ['relu', 'gelu', 'silu', 'none']);
-  dropoutRate('head.dropout', c.head.dropout);
-  if (c.auxHead !== undefined) {
-    checkObject('auxHead', c.auxHead, CONFIG_KEYS.head!);
-    if (!Array.isArray(c.auxHead.hidden)) fail(`auxHead.hidden must be an array of positive integers (may be empty), got ${render(c.auxHead.hidden)}`);
-    sizes('auxHead.hidden', c.auxHead.hidden);
-    oneOf('auxHead.activation', c.auxHead.activation, ['relu', 'gelu', 'silu', 'none']);
-    dropoutRate('auxHead.dropout', c.auxHead.dropout);
-  }
+  const head = (name: 'head' | 'auxHead', h: DhenConfig['head']): void => {
+    checkObject(name, h, CONFIG_KEYS.head!);
+    if (!Array.isArray(h.hidden)) fail(`${name}.hidden must be an array of positive integers (may be empty), got ${render(h.hidden)}`);
+    sizes(`${name}.hidden`, h.hidden);
+    oneOf(`${name}.activation`, h.activation, ['relu', 'gelu', 'silu', 'none']);
+    dropoutRate(`${name}.dropout`, h.dropout);
+  };
+  head('head', c.head);
+  if (c.auxHead !== undefined) head('auxHead', c.auxHead);
   if (c.auxHeads !== undefined) {
     if (!Array.isArray(c.auxHeads) || Array.from(c.auxHeads).some((h) => typeof h !== 'string'
       || h === '')) fail(`auxHeads must be an array of head names, got ${render(c.auxHeads)}`);
