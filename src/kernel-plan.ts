@@ -21,7 +21,8 @@ export interface MatmulSplitRule {
 
 export interface KernelPlan {
   matmul: {
-    /** matmul_vec4's workgroup: TX column blocks (of 8 columns) × TY row blocks (of 16 rows); pipeline constants. */ tile: MatmulTile;
+    /** matmul_vec4's workgroup: TX column blocks (of 8 columns) × TY row blocks (of 16 rows); pipeline constants. */
+    tile: MatmulTile;
     /** The smallest fixed subgroup size at which matmul() prefers matmul_sg over matmul_vec4. */
     minSubgroup: number;
     split: MatmulSplitRule;

@@ -36,7 +36,8 @@ export interface WebGpuOptions extends DeviceOptions {
   warm?: boolean;
   /** An existing context (tests share one device between backends). */
   context?: GpuContext;
-  /** Kernel choices and launch shapes (matmul tile, split-K, matmul_sg threshold); the defaults are measured ones. */ plan?: PlanOverrides;
+  /** Kernel choices and launch shapes (matmul tile, split-K, matmul_sg threshold); the defaults are measured ones. */
+  plan?: PlanOverrides;
 }
 
 /**
@@ -296,7 +297,8 @@ export class WebGpuBackend implements Backend {
     return { step, result };
   }
 
-  /** Registers host work to repeat at every replay of the step being captured (nothing when not capturing). */ onReplay(fn: () => void): void {
+  /** Registers host work to repeat at every replay of the step being captured (nothing when not capturing). */
+  onReplay(fn: () => void): void {
     this.recorder?.hooks.push(fn);
   }
 

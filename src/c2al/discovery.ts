@@ -4,10 +4,11 @@
  * the GPU. Raw divergences grow as cohorts shrink (two samples of one distribution still differ), so
  * each pair is judged against a permutation null: cohort labels shuffled K times at the level the cohort
  * is defined (across users when it is a user attribute, else across rows), all K labellings histogrammed
- * and compared in one dispatch each. A pair's score is its divergence in units of its null,
- * (observed − null mean) / null std; the chosen pair has the largest score among pairs whose cohorts
- * hold at least `minShare` of the rows, and its family-wise p-value compares that score with the largest
- * score of each permuted labelling (so choosing the best of many pairs is accounted for).
+ * and compared in one dispatch each. A pair's score is its divergence beyond its null mean (the bias a
+ * pair of that size shows by chance removed); its z, the score over the null std, is reported beside it.
+ * The chosen pair has the largest score among pairs whose cohorts hold at least `minShare` of the rows,
+ * and its family-wise p-value compares that score with the largest score of each permuted labelling (so
+ * choosing the best of many pairs is accounted for).
  */
 import type { Backend } from '../backend/index.js';
 import { divergences, histogram } from '../ops.js';
@@ -29,7 +30,8 @@ export interface DiscoveryOptions {
   minShare?: number;
   /** Permuted labellings of the null (default 200). */
   permutations?: number;
-  /** Group of each row (e.g. its user) when the cohort is constant within groups: labels are shuffled across groups. */ groups?: ArrayLike<number>;
+  /** Group of each row (e.g. its user) when the cohort is constant within groups: labels are shuffled across groups. */
+  groups?: ArrayLike<number>;
   /** Family-wise level at which the chosen pair counts as significant (default 0.05). */
   level?: number;
   seed?: number;
@@ -40,16 +42,19 @@ export interface DiscoveryNull {
   /** 'group': cohorts shuffled across groups (rows of a group move together); 'row': across rows. */
   level: 'group' | 'row';
   groups: number;
-  /** The chosen pair's family-wise p-value (max score over eligible pairs), its own p-value, and its score. */ pValue: number;
+  /** The chosen pair's family-wise p-value (max score over eligible pairs), its own p-value, its score and z (score / null std). */
+  pValue: number;
   pairPValue: number;
   score: number;
+  z: number;
   /** The chosen pair's null distribution (the chosen metric), and its observed value. */
   distribution: number[];
   observed: number;
-  /** Per pair: null mean, null std, score and own p-value (chosen metric; NaN on the diagonal). */
+  /** Per pair: null mean, null std, score (observed − null mean), z (score / null std), own p-value (chosen metric; NaN on the diagonal). */
   mean: number[][];
   std: number[][];
   scores: number[][];
+  zScores: number[][];
   pValues: number[][];
 }
 
@@ -176,12 +181,16 @@ export async function discover(pred: ArrayLike<number>, cohorts: ArrayLike<numbe
   const shares = counts.map((c) => c / n);
   const m = METRICS.indexOf(metric);
   const grid = (): number[][] => Array.from({ length: C }, () => new Array<number>(C).fill(NaN));
-  const mean = grid(), std = grid(), scores = grid(), pValues = grid();
+  const mean = grid(), std = grid(), scores = grid(), zScores = grid(), pValues = grid();
   const pairs: [number, number][] = [];
   for (let i = 0; i < C; i++) for (let j = i + 1; j < C; j++) if (shares[i]! >= minShare && shares[j]! >= minShare) pairs.push([i, j]);
   if (!pairs.length) throw new TensorError(`discover: no pair of cohorts holds at least ${minShare} of the rows each (shares: ` +
     `${shares.map((s) => s.toFixed(4)).join(', ')})`);
-  const score = (v: number, i: number, j: number): number => (std[i]![j]! > 0 ? (v - mean[i]![j]!) / std[i]![j]! : 0);
+  // The score is the divergence beyond what chance gives at these cohorts' sizes (observed − null mean):
+  // plug-in divergences of small samples are biased upward, and this removes the bias. Not the z-score
+  // (over the null std): with thousands of rows every real difference is many null stds away, and the
+  // z-score then grows with the cohorts' rows, choosing the largest cohorts rather than the most different.
+  const score = (v: number, i: number, j: number): number => v - mean[i]![j]!;
   for (const [i, j] of pairs) {
     const nul = Array.from({ length: K }, (_, b) => at(b + 1, m, i, j)).filter(Number.isFinite);
     const mu = nul.reduce((a, b) => a + b, 0) / nul.length;
@@ -190,11 +199,13 @@ export async function discover(pred: ArrayLike<number>, cohorts: ArrayLike<numbe
     mean[i]![j] = mean[j]![i] = mu;
     std[i]![j] = std[j]![i] = sd;
     scores[i]![j] = scores[j]![i] = score(obs, i, j);
+    zScores[i]![j] = zScores[j]![i] = sd > 0 ? (obs - mu) / sd : 0;
     pValues[i]![j] = pValues[j]![i] = (1 + nul.filter((v) => v >= obs).length) / (1 + nul.length);
   }
   let [head, tail] = pairs.reduce((best, p) => (scores[p[0]]![p[1]]! > scores[best[0]]![best[1]]! ? p : best));
   const best = scores[head]![tail]!;
-  // The family-wise null: the largest score over the eligible pairs of each permuted labelling.
+  // The family-wise null: the largest score over the eligible pairs of each permuted labelling (a max-statistic
+  // test on the statistic the choice maximizes, so the p-value accounts for choosing the best pair).
   const maxNull = Array.from({ length: K }, (_, b) => Math.max(...pairs.map(([i, j]) => {
     const v = at(b + 1, m, i, j);
     return Number.isFinite(v) ? score(v, i, j) : -Infinity;
@@ -206,7 +217,7 @@ export async function discover(pred: ArrayLike<number>, cohorts: ArrayLike<numbe
   return {
     metric, binning, bins, head, tail, matrices, shares, minShare, level,
     null: { permutations: K, level: o.groups ? 'group' : 'row', groups: o.groups ? new Set(Array.from(o.groups)).size : n, pValue,
-      pairPValue: pValues[head]![tail]!, score: best, distribution, observed, mean, std, scores, pValues },
+      pairPValue: pValues[head]![tail]!, score: best, z: zScores[head]![tail]!, distribution, observed, mean, std, scores, zScores, pValues },
     significant: pValue < level,
   };
 }

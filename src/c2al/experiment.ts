@@ -12,7 +12,7 @@
 import type { Backend } from '../backend/index.js';
 import { cohortGroupField, fieldValues, splitRows, subset, DataError, type ClickData } from '../data/schema.js';
 import { DhenModel } from '../nn/dhen.js';
-import { decodeSafetensors, encodeModule, restore, saveCheckpoint, writeFileAtomic } from '../nn/checkpoint.js';
+import { CheckpointError, decodeSafetensors, encodeModule, restore, saveCheckpoint, writeFileAtomic } from '../nn/checkpoint.js';
 import { TensorError } from '../tensor.js';
 import { modelConfig } from '../train/model-config.js';
 import { predict, train, type Evaluation, type TrainingHistory, type TrainOptions } from '../train/loop.js';
@@ -190,7 +190,8 @@ export async function runExperiment(input: ClickData | ClickData[], backend: Bac
 
   /** One training run (world w, an arm's heads, seed s), or its saved result. */
   const runUnit = async (w: number, arm: Arm, lambda: number | null, s: number, h: Hyper, snapshot: boolean): Promise<{ key: string; result: UnitResult }> => {
-    const key = `w${w + 1}/${arm.name}${lambda === null ? '' : ` λ=${lambda}`}/${hyperKey(h)}/s${s}`;
+    // The cohorts are part of the key: a resumed run whose discovery chose others must not reuse these units.
+    const key = `w${w + 1}/${arm.name}${arm.cohorts.length ? `[${arm.cohorts.join(',')}]` : ''}${lambda === null ? '' : ` λ=${lambda}`}/${hyperKey(h)}/s${s}`;
     const cached = await store.result<UnitResult>(key);
     if (cached) return { key, result: cached };
     const { trainSet, valid } = splits[w]!;
@@ -224,9 +225,15 @@ export async function runExperiment(input: ClickData | ClickData[], backend: Bac
 
   /** The serving model of a finished unit, from its saved weights. */
   const servingModel = async (key: string, result: UnitResult): Promise<DhenModel> => {
+    const weights = await store.result<string>(`${key}/weights`);
+    if (weights === null) throw new CheckpointError(`${key}: the run folder holds no weights for this unit`);
     const model = new DhenModel({ ...result.config, auxHeads: [] }, backend);
-    restore(model.namedParameters(), decodeSafetensors(decodeBytes((await store.result<string>(`${key}/weights`))!), `${key} weights`).tensors,
-      `${key} weights`);
+    try {
+      restore(model.namedParameters(), decodeSafetensors(decodeBytes(weights), `${key} weights`).tensors, `${key} weights`);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
     return model;
   };
 
@@ -287,8 +294,9 @@ export async function runExperiment(input: ClickData | ClickData[], backend: Bac
         discoveries.push(d);
         const aux = Array.isArray(o.auxCohorts) ? o.auxCohorts.map((n) => names.indexOf(n)) : selectCohorts(d, o.auxCohorts ?? 2, 'divergence');
         chosen.push(aux);
-        log(`discovery (world ${w + 1}): ${pair}, score ${d.null.score.toFixed(2)}, family-wise p = ${d.null.pValue.toFixed(3)} (${d.null.permutations} ` +
-          `permutations across ${d.null.level === 'group' ? `${split.groupField}s` : 'rows'})` +
+        log(`discovery (world ${w + 1}): ${pair}, score ${d.null.score.toFixed(3)} (z ${d.null.z.toFixed(1)}), ` +
+          `family-wise p = ${d.null.pValue.toFixed(3)} (${d.null.permutations} permutations across ` +
+          `${d.null.level === 'group' ? `${split.groupField}s` : 'rows'})` +
           `${d.significant ? '' : ': not above chance, so this run is exploratory'}; auxiliary heads for ${aux.map((c) => names[c]).join(', ')}`);
         o.onDiscovery?.(d, aux);
       }
@@ -315,7 +323,7 @@ export async function runExperiment(input: ClickData | ClickData[], backend: Bac
   const units: UnitTest[] = [];
   const armRuns = new Map<string, ArmReport>();
   const snapshots = { baseline: [] as AttentionSnapshot[], c2al: [] as AttentionSnapshot[], init: [] as AttentionSnapshot[] };
-  let c2alFirst: UnitResult | null = null;
+  let c2alFirst: { key: string; result: UnitResult } | null = null;
   const validation: Record<string, Evaluation[]> = {};
   for (const [w, split] of splits.entries()) {
     for (const [si, s] of seeds.entries()) {
@@ -332,7 +340,7 @@ export async function runExperiment(input: ClickData | ClickData[], backend: Bac
         runs.push({ arm, unit });
         if (arm.kind === 'c2al') {
           snapshots.c2al.push(unit.result.attention!);
-          if (w === 0 && s === 1) c2alFirst = unit.result;
+          if (w === 0 && s === 1) c2alFirst = unit;
         }
       }
       for (const { arm, unit } of runs) {
@@ -355,7 +363,7 @@ export async function runExperiment(input: ClickData | ClickData[], backend: Bac
   const first = splits[0]!, cfg = baselines[0]![0]!.result.config;
   let inference: ExperimentReport['inference'] = { sameParameters: true, baselineMs: NaN, c2alMs: NaN, ratio: NaN };
   if (c2alFirst) {
-    const b = new DhenModel(cfg, backend), serving = new DhenModel({ ...c2alFirst.config, auxHeads: [] }, backend);
+    const b = new DhenModel(cfg, backend), serving = new DhenModel({ ...c2alFirst.result.config, auxHeads: [] }, backend);
     const sig = (m: DhenModel) => JSON.stringify(m.namedParameters().map(([n, t]) => [n, t.shape]));
     const [baselineMs, c2alMs] = await forwardCost([b, serving], first.valid);
     inference = { sameParameters: sig(b) === sig(serving), baselineMs: baselineMs!, c2alMs: c2alMs!, ratio: c2alMs! / baselineMs! };
@@ -383,7 +391,8 @@ export async function runExperiment(input: ClickData | ClickData[], backend: Bac
       ...(truth ? { truth: { head: names[truth.head]!, tail: names[truth.tail]!, divergence: truth.divergence } } : {}), null: {
         permutations: d0.null.permutations, level: d0.null.level, groupField: first.groupField, groups: d0.null.groups, pValue: d0.null.pValue,
           pairPValue: d0.null.pairPValue,
-        score: d0.null.score, observed: d0.null.observed, distribution: d0.null.distribution, scores: d0.null.scores, pValues: d0.null.pValues,
+        score: d0.null.score, z: d0.null.z, observed: d0.null.observed, distribution: d0.null.distribution, scores: d0.null.scores,
+        zScores: d0.null.zScores, pValues: d0.null.pValues,
       },
       significant: d0.significant, level: d0.level,
       stability: { units: worlds.length * p.seeds, pairs: [...stability].map(([pair, count]) => ({ pair: pair.split(' / ') as [string, string],
@@ -391,7 +400,7 @@ export async function runExperiment(input: ClickData | ClickData[], backend: Bac
       densities: densities(decodeFloats(baselines[0]![0]!.result.valPred), first.valid),
     },
     cohorts: summary.cohorts, overall: summary.overall, attention: summary.attention,
-    curves: { baseline: baselines[0]![0]!.result.history, c2al: c2alFirst?.history ?? null, validation },
+    curves: { baseline: baselines[0]![0]!.result.history, c2al: c2alFirst?.result.history ?? null, validation },
     inference,
     options: { batch: hyper.batch, freezeY: !!o.freezeY, rows: { train: first.trainSet.rows, valid: first.valid.rows,
       test: first.test.rows }, world: o.world ?? null },
@@ -407,7 +416,7 @@ export async function runExperiment(input: ClickData | ClickData[], backend: Bac
     await saveCheckpoint(`${o.out}/baseline`, baseline, { config: baseline.config });
     baseline.dispose();
     if (c2alFirst) {
-      const serving = await servingModel(`w1/c2al λ=${lambda}/${hyperKey(hyper)}/s1`, c2alFirst);
+      const serving = await servingModel(c2alFirst.key, c2alFirst.result);
       await saveCheckpoint(`${o.out}/c2al-inference`, serving, { config: serving.config });
       serving.dispose();
     }

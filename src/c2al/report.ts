@@ -105,7 +105,7 @@ function plots(r: ExperimentReport): { [K in (typeof REPORT_PLOTS)[number]]: str
   const heat = Object.fromEntries(METRICS.map((m) => [`divergence-${m}`,
     heatMap(`divergence-${m}`, `${m} (observed)${m === d.metric ? ', used for discovery' : ''}`, names, d.matrices[m],
     { highlight: m === d.metric ? [[hIdx, tIdx], [tIdx, hIdx]] : [], cell: m === d.metric ? undefined : 42 })]));
-  const scores = heatMap('divergence-scores', `${d.metric}: score = (observed − null mean) / null std`, names,
+  const scores = heatMap('divergence-scores', `${d.metric}: score = observed − null mean`, names,
     d.null.scores.map((row) => row.map((v) => (Number.isFinite(v) ? v : NaN))),
     { highlight: [[hIdx, tIdx], [tIdx, hIdx]] });
   const a = r.attention, h = a.histograms;
@@ -149,7 +149,7 @@ Rows train/valid/test ${r.options.rows.train}/${r.options.rows.valid}/${r.option
 ${t.lambda === null ? '' : `λ = ${t.lambda}: ${escapeXml(t.lambdaReason)} (criterion: ${escapeXml(t.criterion)}).`} ${escapeXml(r.protocol.multiplicity)}</p>
 <h2>Discovery</h2>
 <p>${escapeXml(d.metric)} between per-cohort histograms (${d.bins} ${escapeXml(d.binning)} bins) of the baseline's validation predictions, against a permutation null:
-head = <b>${escapeXml(d.head)}</b>, tail = <b>${escapeXml(d.tail)}</b>, score ${d.null.score.toFixed(2)}, family-wise p = ${d.null.pValue.toFixed(3)}
+head = <b>${escapeXml(d.head)}</b>, tail = <b>${escapeXml(d.tail)}</b>, score ${d.null.score.toFixed(3)} (z ${d.null.z.toFixed(1)}), family-wise p = ${d.null.pValue.toFixed(3)}
 (${d.null.permutations} labellings shuffled across ${d.null.level === 'group' ? `${d.null.groups} ${escapeXml(d.null.groupField ?? 'groups')}s` : 'rows'}):
 ${d.significant ? 'above chance' : '<b>not above chance: the comparison below is exploratory</b>'} at ${d.level}.
 ${d.truth ? `The generator's most different pair: ${escapeXml(d.truth.head)} / ${escapeXml(d.truth.tail)}. ` : ''}Chosen by the baselines of every unit: ${stability}.

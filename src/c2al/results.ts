@@ -76,9 +76,9 @@ export interface DiscoveryReport {
   truth?: { head: string; tail: string; divergence: number };
   null: {
     permutations: number; level: 'group' | 'row'; groupField: string | null; groups: number;
-    /** Family-wise p-value of the chosen pair, its own p-value, and its score ((observed − null mean) / null std). */
-    pValue: number; pairPValue: number; score: number; observed: number; distribution: number[];
-    scores: number[][]; pValues: number[][];
+    /** Family-wise p-value of the chosen pair, its own p-value, its score (observed − null mean) and z (score / null std). */
+    pValue: number; pairPValue: number; score: number; z: number; observed: number; distribution: number[];
+    scores: number[][]; zScores: number[][]; pValues: number[][];
   };
   significant: boolean;
   level: number;

@@ -113,7 +113,7 @@ export async function experimentCommand(gpu: WebGpuBackend, o: C2alCliOptions): 
     `${report.arms.map((a) => `${a.name} ${(a.perSeed.reduce((x, s) => x + s.bestEpoch, 0) / a.perSeed.length).toFixed(1)}`).join(', ')}`);
   console.log(`discovery (${d.metric}, ${d.bins} ${d.binning} bins, ${d.null.permutations} permutations across ` +
     `${d.null.level === 'group' ? `${d.null.groupField}s` : 'rows'}): ` +
-    `head = ${d.head}, tail = ${d.tail}, score ${d.null.score.toFixed(2)}, family-wise p = ` +
+    `head = ${d.head}, tail = ${d.tail}, score ${d.null.score.toFixed(3)} (z ${d.null.z.toFixed(1)}), family-wise p = ` +
       `${d.null.pValue.toFixed(3)}${d.significant ? '' : ' — not above chance: exploratory'}` +
     `${d.truth ? ` (generator's most different pair: ${d.truth.head} / ${d.truth.tail})` : ''}; chosen by ` +
       `${d.stability.pairs[0]?.count ?? 0}/${d.stability.units} units' baselines`);
@@ -211,16 +211,16 @@ export async function discoverCommand(gpu: WebGpuBackend, o: C2alCliOptions): Pr
     head: names[d.head]!, tail: names[d.tail]!, metric: d.metric, binning: d.binning, bins: d.bins, matrix: d.matrices[d.metric], matrices: d.matrices,
     cohorts: names.map((name, i) => ({ name, share: d.shares[i]! })), minShare: d.minShare, aux,
     null: { permutations: d.null.permutations, level: d.null.level, groupField: field, pValue: d.null.pValue, pairPValue: d.null.pairPValue,
-      score: d.null.score, scores: d.null.scores, pValues: d.null.pValues },
+      score: d.null.score, z: d.null.z, scores: d.null.scores, zScores: d.null.zScores, pValues: d.null.pValues },
     significant: d.significant, level: d.level,
   };
   if (o.json) console.log(JSON.stringify(result));
   else {
     console.log(`\n${d.metric} between per-cohort histograms (${d.bins} ${d.binning} bins) of the baseline's validation predictions (${valid.rows} rows):`);
     console.log(matrixText(names, d.matrices[d.metric]));
-    console.log(`\nscore = (observed − null mean) / null std over ${d.null.permutations} permutations across ` +
+    console.log(`\nscore = observed − null mean over ${d.null.permutations} permutations across ` +
       `${d.null.level === 'group' ? `${field}s` : 'rows'}:`);
-    console.log(matrixText(names, d.null.scores, 2));
+    console.log(matrixText(names, d.null.scores, 3));
     console.log(`cohort shares: ${names.map((n, i) => `${n} ${(100 * d.shares[i]!).toFixed(1)}%`).join(', ')}`);
     console.log(`choice: head = ${result.head}, tail = ${result.tail} (the largest score among pairs holding >= ${(100 * d.minShare).toFixed(1)}% of rows ` +
       `each); ` +
@@ -286,7 +286,8 @@ export async function trainCommand(gpu: WebGpuBackend, o: C2alCliOptions): Promi
   for (let s = 1; s <= seeds; s++) {
     const stateDir = `${out}/train-state/seed-${s}`;
     const resume = o.resume ? await loadTrainState(stateDir).catch((e: Error) => {
-      if ((e as { name?: string }).name === 'CheckpointError' && /latest\.json: ENOENT/.test(e.message)) return undefined; // this seed never saved throw e;
+      if ((e as { name?: string }).name === 'CheckpointError' && /latest\.json: ENOENT/.test(e.message)) return undefined; // this seed never saved
+      throw e;
     }) : undefined;
     if (resume) log(`seed ${s}: resuming from step ${resume.step} (${stateDir})`);
     const opts = trainOptions(o, valid, s);

@@ -120,8 +120,11 @@ export interface GradcheckOptions {
   seeds?: number;
   /** Finite-difference step in float64 (default 1e-6). */
   eps?: number;
-  /** Backend vs float64 reference: |g - ref| <= atol + rtol·|ref| (defaults 1e-5, 1e-4: float32 arithmetic,
-    ~10x the largest error measured on lavapipe). */ atol?: number;
+  /**
+   * Backend vs float64 reference: |g - ref| <= atol + rtol·|ref| (defaults 1e-5, 1e-4: float32 arithmetic,
+   * ~10x the largest error measured on lavapipe).
+   */
+  atol?: number;
   rtol?: number;
   /** Float64 reference vs finite differences (defaults 1e-7, 1e-6; eps 1e-6 leaves ~1e-9). */
   fdAtol?: number;

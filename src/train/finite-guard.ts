@@ -29,7 +29,8 @@ export interface NonFinite {
   index: number;
   /** How many watched tensors held a non-finite value this step (this one is the first in watch order). */
   count: number;
-  /** Every non-finite tensor this step in watch order: parameter names as they are, others as 'layer/name'. */ all: string[];
+  /** Every non-finite tensor this step in watch order: parameter names as they are, others as 'layer/name'. */
+  all: string[];
 }
 
 export class NonFiniteError extends Error {

@@ -36,7 +36,8 @@ export interface TrainOptions extends ModelOptions {
   batch?: number;
   seed?: number;
   lr?: number;
-  /** After `warmup` linear warmup steps: 'constant', 'cosine' to 0 over the run's step budget, or 'step' (halved every 2 epochs). */ schedule?: LrSchedule;
+  /** After `warmup` linear warmup steps: 'constant', 'cosine' to 0 over the run's step budget, or 'step' (halved every 2 epochs). */
+  schedule?: LrSchedule;
   warmup?: number;
   /** Clip the global gradient norm to this value. */
   clip?: number;
@@ -53,7 +54,8 @@ export interface TrainOptions extends ModelOptions {
   evalEvery?: number;
   patience?: number;
   maxEpochs?: number;
-  /** Auxiliary heads (C2AL, or the duplicate control): λ and the cohort whose label they learn. Empty: the baseline. */ aux?: AuxHead[];
+  /** Auxiliary heads (C2AL, or the duplicate control): λ and the cohort whose label they learn. Empty: the baseline. */
+  aux?: AuxHead[];
   /** The reweight control: the primary loss weighs rows of these cohorts by `factor`. */
   reweight?: Reweight;
   /** Keep the FM attention weights Y at their initial values (an ablation: does C2AL act through Y?). */

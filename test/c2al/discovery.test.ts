@@ -85,9 +85,24 @@ test('with no difference the family-wise p-value is near uniform; a clear differ
   expect(d.null.pValue).toBeLessThan(0.05);
   expect(d.significant).toBe(true);
   expect([d.head, d.tail]).toContain(2);
-  expect(d.null.score).toBeGreaterThan(3);
+  expect(d.null.z).toBeGreaterThan(3);
+  expect(d.null.score).toBeCloseTo(d.null.observed - d.null.distribution.reduce((a, b) => a + b, 0) / 99, 6);
   expect(d.null.distribution).toHaveLength(99);
   expect(d.null.pairPValue).toBeLessThanOrEqual(d.null.pValue);
+});
+
+test('the choice is the largest difference beyond chance, not the most certain one: a small cohort far off beats two large cohorts a little apart', async () => {
+  // 50 % and 40 % cohorts whose logits differ by 0.4, and a 3 % cohort shifted by 1: with 20k rows the two large
+  // cohorts' difference is the most certain (largest z), the small cohort's the largest.
+  const next = mulberry32(11), normal = normalSampler(next);
+  const cohort = Array.from({ length: 20_000 }, () => { const u = next(); return u < 0.5 ? 0 : u < 0.9 ? 1 : u < 0.93 ? 2 : 3; });
+  const shift = [0, 0.4, 1, 0];
+  const pred = cohort.map((g) => 1 / (1 + Math.exp(-(-1.2 + 0.8 * normal() + shift[g]!))));
+  const d = await discover(pred, cohort, 4, backend, { permutations: 99 });
+  expect(new Set([d.head, d.tail]).has(2)).toBe(true);
+  const z = d.null.zScores;
+  expect(z[0]![1]!).toBeGreaterThan(z[d.head]![d.tail]!); // the z-score would have chosen the two large cohorts
+  expect(d.significant).toBe(true);
 });
 
 test('bad discovery options are refused', async () => {
