@@ -81,12 +81,21 @@ export function matmulSgApplies(a: MatmulArgs): boolean {
   return matmulVec4Applies(a) && a.sak === 1 && a.k % 4 === 0 && a.sam % 4 === 0 && a.aBatchStrides.every((s) => s % 4 === 0);
 }
 
+/**
+ * matmul_dot4 applies where both operands run contiguously along k (A row-major, B in the transB layout)
+ * with K, the row strides and the batch strides multiples of 4: outputs too narrow for the vec4 kernels.
+ */
+export function matmulDot4Applies(a: MatmulArgs): boolean {
+  const four = (s: number) => s % 4 === 0;
+  return a.sak === 1 && a.sbk === 1 && four(a.k) && four(a.sam) && four(a.sbn) && a.aBatchStrides.every(four) && a.bBatchStrides.every(four) && !a.kTotal;
+}
+
 /** Whether matmul() runs matmul_sg on a device with this fixed subgroup size (null: none). */
 export function matmulSgPreferred(plan: KernelPlan, subgroupSize: number | null): subgroupSize is number {
   return subgroupSize !== null && subgroupSize >= plan.matmul.minSubgroup;
 }
 
-export type MatmulKernel = 'matmul_sg' | 'matmul_vec4' | 'matmul';
+export type MatmulKernel = 'matmul_sg' | 'matmul_vec4' | 'matmul_dot4' | 'matmul';
 
 /**
  * The matmul kernel for these args on a backend with this plan and fixed subgroup size (null: none):
@@ -95,7 +104,8 @@ export type MatmulKernel = 'matmul_sg' | 'matmul_vec4' | 'matmul';
  */
 export function matmulKernelFor(a: MatmulArgs, plan: KernelPlan, subgroupSize: number | null): { kernel: MatmulKernel; args: MatmulArgs } {
   if (matmulSgPreferred(plan, subgroupSize) && matmulSgApplies(a)) return { kernel: 'matmul_sg', args: { ...a, sg: subgroupSize } };
-  return matmulVec4Applies(a) ? { kernel: 'matmul_vec4', args: { ...a, tile: plan.matmul.tile } } : { kernel: 'matmul', args: a };
+  if (matmulVec4Applies(a)) return { kernel: 'matmul_vec4', args: { ...a, tile: plan.matmul.tile } };
+  return matmulDot4Applies(a) ? { kernel: 'matmul_dot4', args: a } : { kernel: 'matmul', args: a };
 }
 
 /**

@@ -216,6 +216,13 @@ export const kernels = {
     grid: (a) => matmulVec4Workgroups(a),
     cpu: ([x, y], [z], a) => matmulRef(x!, y!, z!, a),
   } satisfies Kernel<MatmulArgs>,
+  matmul_dot4: {
+    shader: 'matmul_dot4', entry: 'matmul_dot4', inputs: 2, outputs: 1, constants: { WG: 64 },
+    params: (a) => [a.m, a.n, a.k / 4, a.batch, a.batchShape.length, a.sam / 4, a.sbn / 4, 0,
+      ...words(a.batchShape, 4), ...words(a.aBatchStrides.map((s) => s / 4), 4), ...words(a.bBatchStrides.map((s) => s / 4), 4)],
+    grid: (a) => blocks(a.batch * Math.ceil(a.m / 4) * Math.ceil(a.n / 4), 64),
+    cpu: ([x, y], [z], a) => matmulRef(x!, y!, z!, a),
+  } satisfies Kernel<MatmulArgs>,
   matmul_sg: {
     shader: 'matmul_sg', entry: 'matmul_sg', inputs: 2, outputs: 1, constants: {}, requires: 'subgroups',
     params: (a) => [a.m, a.n / 4, a.k, a.batch, a.batchShape.length, a.sam / 4, a.kTotal ?? 0, 0,

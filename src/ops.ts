@@ -484,7 +484,7 @@ function matmulForward(a: Tensor, b: Tensor, attrs: MatmulAttrs): Tensor {
     bBatchStrides: broadcastStrides(b.shape.slice(0, -2), batchShape).map((s) => s * b0 * b1),
   };
   const { kernel, args: full } = matmulKernelFor(args, a.backend.plan, a.backend.subgroupSize);
-  if (kernel !== 'matmul') {
+  if (kernel === 'matmul_vec4' || kernel === 'matmul_sg') {
     const splits = matmulSplitK(full, a.backend.plan.matmul.split);
     if (splits > 1) return matmulSplitKForward(a, b, full, kernel, splits, outShape);
   }

@@ -18,8 +18,10 @@ import { median } from '../c2al/stats.js';
 export type ProfileModel = 'experiment' | 'reference';
 
 export interface ProfileOptions {
-  /** 'reference': 26 fields × vocabulary 10⁵, d 16, 2 DHEN layers, head 256-128, batch 2048; 'experiment' (default): the experiment's model on the ' +
-    'planted world's 14 fields, batch 512. */
+  /**
+   * 'reference': 26 fields × vocabulary 10⁵, d 16, 2 DHEN layers, head 256-128, batch 2048; 'experiment'
+   * (default): the experiment's model on the planted world's 14 fields, batch 512.
+   */
   model?: ProfileModel;
   batch?: number;
   /** Profiled steps (and as many timed without the profiler). */

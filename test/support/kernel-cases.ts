@@ -136,6 +136,16 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
         atol: 1e-6 * k, rtol: 1e-5,
       };
     }
+    case 'matmul_dot4': {
+      // Both operands along k (A row-major, B transposed), K % 4 == 0, N anything; A batched, B broadcast or batched.
+      const m = 1 + int(9), k = 4 * (1 + int(10)), nn = 1 + int(Math.max(1, Math.ceil(n / m / 2))), shareB = next() < 0.5;
+      return {
+        inputs: [{ data: f32Values(2 * m * k, next), dtype: 'f32' }, { data: f32Values((shareB ? 1 : 2) * nn * k, next), dtype: 'f32' }],
+        outputs: [{ numel: 2 * m * nn, dtype: 'f32' }],
+        args: { m, n: nn, k, batch: 2, batchShape: [2], aBatchStrides: [m * k], bBatchStrides: [shareB ? 0 : nn * k], sam: k, sak: 1, sbk: 1, sbn: k },
+        atol: 1e-6 * k, rtol: 1e-5,
+      };
+    }
     case 'matmul_sg': {
       // A's rows load as vec4 along k (K % 4 == 0); M past a 16-row block and N/4 odd half the time; B shared
       // or batched; split-K partials (3 splits of a multiple of 4, the last one short) a third of the time.
