@@ -6,6 +6,7 @@
 import { expect, test } from 'vitest';
 import { CpuBackend, liveTensors } from '../../src/index.js';
 import { runExperiment, type ExperimentOptions } from '../../src/c2al/experiment.js';
+import { DEFAULT_HYPER } from '../../src/c2al/protocol.js';
 import type { ExperimentReport } from '../../src/c2al/results.js';
 import { REPORT_PLOTS, renderReport } from '../../src/c2al/report.js';
 import { selectCohorts } from '../../src/c2al/discovery.js';
@@ -46,7 +47,7 @@ test('every arm is trained, selected on validation and read on test once per see
   expect(arm('reweight').reweighted).toEqual(r.discovery.aux);
   expect(arm('random 1').heads).not.toEqual(r.discovery.aux);
   expect(r.protocol).toMatchObject({ name: 'quick', seeds: 2, worldSeeds: 1, maxEpochs: 2, patience: 1, evalEvery: 'epoch', selection: 'validation' });
-  expect(r.protocol.tuned).toMatchObject({ lr: 3e-3, dim: small.hyper!.dim, lambda: 0.3, tuned: false });
+  expect(r.protocol.tuned).toMatchObject({ lr: DEFAULT_HYPER.lr, dim: small.hyper!.dim, lambda: 0.3, tuned: false });
   expect(r.cohorts.map((c) => c.name)).toEqual(data.cohortNames);
   for (const row of [r.overall, ...r.cohorts]) {
     expect(Object.keys(row.delta)).toEqual(['c2al', 'random 1', 'reweight', 'duplicate']);
