@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --filter NAME] [-- --quick] [-- --json]`: the kernel benchmark of src/bench.ts (the
  * same code `npx c2al bench` runs), printed as a markdown table for docs/benchmarks.md.
- * `npm run bench -- --filter train` runs the training-throughput benchmark (bench/step.bench.ts).
+ * `npm run bench -- --filter train` runs the training-throughput benchmark (bench/train.bench.ts).
  */
 import { parseArgs } from 'node:util';
 import { WebGpuBackend } from '../src/index.js';
@@ -9,8 +9,8 @@ import { formatReport, runBench } from '../src/perf/bench.js';
 
 const { values } = parseArgs({ options: { filter: { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'boolean' } }, strict: false });
 if (values.filter === 'train') {
-  // Training throughput instead of kernels: bench/step.bench.ts reads the same argv.
-  await import('./step.bench.js');
+  // Training throughput instead of kernels: bench/train.bench.ts reads the same argv.
+  await import('./train.bench.js');
   await new Promise(() => {}); // it exits the process itself
 }
 const gpu = await WebGpuBackend.create({ warm: true });

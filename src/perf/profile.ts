@@ -54,7 +54,7 @@ export interface ProfileReport {
 }
 
 /**
- * The DHEN the profiler (and bench/step.bench.ts) trains: 'reference' is 26 fields × `vocab` (10⁵), d 16,
+ * The DHEN the profiler (and bench/train.bench.ts) trains: 'reference' is 26 fields × `vocab` (10⁵), d 16,
  * 2 layers of {FM (k 16), linear compress}, head 256-128; 'experiment' is the experiment's default model
  * (modelConfig) on the planted world's fields, with two auxiliary heads for C2AL.
  */

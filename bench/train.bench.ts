@@ -1,0 +1,222 @@
+/**
+ * Training throughput side by side in one run (`npm run bench -- --filter train [--json]`): our two models
+ *   reference   26 fields × vocabulary 10⁵, d 16, 2 DHEN layers of {FM attention (learned Y, k 16), linear
+ *               compress}, head 256-128, batch 2048
+ *   experiment  the experiment's DHEN on the planted world's 14 fields (generated Y with Y₀, k 4, FM MLP 64,
+ *               attention MLP 64), head 64-32, batch 512
+ * each as variants baseline (one head), c2al (two auxiliary heads) and captured (the baseline's step
+ * captured and replayed, the batch written into its feed every step), against PyTorch CPU
+ * (bench/train_torch.py, the same architecture from the same spec, its parameter count checked against ours)
+ * at 1 and at 2 threads, each in its own process, and TF.js webgpu on the same Dawn adapter (reference
+ * model only). One step = forward + loss + backward + Adam (lazy row-sparse on the tables).
+ * The variants of a model are alternated: `--rounds` rounds, each timing every variant for steps/rounds
+ * steps, so machine drift hits all alike; samples/s comes from the median step over all rounds, and the
+ * spread is the lowest and highest round median.
+ * Usage: npm run bench -- --filter train [--json] [--steps N (20)] [--rounds R (4)] [--models experiment,reference] [--no-peer]
+ */
+import { parseArgs } from 'node:util';
+import { cpus } from 'node:os';
+import * as c from '../src/index.js';
+import { median } from '../src/c2al/stats.js';
+import type { ProfileModel } from '../src/perf/profile.js';
+
+const { values } = parseArgs({ options: {
+  steps: { type: 'string', default: '20' }, rounds: { type: 'string', default: '4' }, models: { type: 'string', default: 'experiment,reference' },
+  'no-peer': { type: 'boolean' }, filter: { type: 'string' }, json: { type: 'boolean' },
+}, strict: false });
+const steps = Number(values.steps), rounds = Number(values.rounds);
+const models = String(values.models).split(',') as ProfileModel[];
+const log = (s: string) => console.error(s);
+
+const gpu = await c.WebGpuBackend.create({ warm: true });
+c.setBackend(gpu);
+
+type Variant = 'baseline' | 'c2al' | 'captured';
+interface Case { model: ProfileModel; variant: Variant; samplesPerS: number; stepMs: number; hostMs: number; dispatches: number; spread: [number, number];
+  parameters: number }
+interface Peer { name: 'pytorch' | 'tfjs-webgpu'; model: ProfileModel; threads?: number; samplesPerS: number; stepMs: number; version: string;
+  blas?: string; parameters?: number; sparse?: boolean }
+
+const BATCH: Record<ProfileModel, number> = { reference: 2048, experiment: 512 };
+
+function batchIds(cfg: c.DhenConfig, batch: number, seed: number): Uint32Array {
+  const next = c.mulberry32(seed), f = cfg.fields.length;
+  return Uint32Array.from({ length: batch * f }, (_, i) => Math.floor(next() * cfg.fields[i % f]!.vocab));
+}
+
+/** One variant, ready to time: `step()` records (and submits) one training step; `dispose()` frees it. */
+function variant(model: ProfileModel, v: Variant): { step: () => void; dispose: () => void; parameters: number } {
+  const cfg = c.benchModelConfig(model, { c2al: v === 'c2al' }), B = BATCH[model];
+  const net = new c.DhenModel(cfg, gpu);
+  const opt = new c.Adam(net.namedParameters(), { lr: 1e-3 });
+  const heads = 1 + (cfg.auxHeads?.length ?? 0);
+  const next = c.mulberry32(9);
+  const labels = c.tensor(Float32Array.from({ length: B * heads }, () => (next() < 0.25 ? 1 : 0)), [B, heads], { backend: gpu });
+  // Two batches alternate, so the ids plan is built from different ids every step.
+  const batches = [batchIds(cfg, B, 1), batchIds(cfg, B, 2)];
+  const parameters = net.parameters().reduce((a, p) => a + p.size, 0);
+  let t = 0;
+  const free = () => { net.dispose(); opt.dispose(); labels.dispose(); };
+  if (v !== 'captured') return { step: () => { c.trainStep(net, opt, { ids: batches[t++ % 2]!, labels }); }, dispose: free, parameters };
+  const feed = net.embeddings.feed(B);
+  const record = () => { c.trainStep(net, opt, { ids: feed, labels }); };
+  feed.set(batches[0]!);
+  record(); // the first step runs op by op (it builds the optimizer state)
+  feed.set(batches[1]!);
+  const { step: captured } = gpu.capture(record);
+  return { step: () => { feed.set(batches[t++ % 2]!); captured.replay(); }, dispose: () => { captured.dispose(); feed.dispose(); free(); }, parameters };
+}
+
+async function ours(model: ProfileModel): Promise<Case[]> {
+  const kinds: Variant[] = ['baseline', 'c2al', 'captured'];
+  const built = kinds.map((v) => variant(model, v));
+  const times = kinds.map(() => ({ wall: [] as number[], host: [] as number[], rounds: [] as number[], dispatches: 0 }));
+  for (const b of built) { b.step(); b.step(); await gpu.done(); } // warm: pipelines, optimizer state, pool
+  const per = Math.max(1, Math.round(steps / rounds));
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, b] of built.entries()) {
+      const round: number[] = [];
+      for (let s = 0; s < per; s++) {
+        const d0 = gpu.dispatches, t0 = performance.now();
+        b.step();
+        const t1 = performance.now();
+        await gpu.done();
+        const t2 = performance.now();
+        round.push(t2 - t0);
+        times[i]!.wall.push(t2 - t0);
+        times[i]!.host.push(t1 - t0);
+        times[i]!.dispatches = gpu.dispatches - d0;
+      }
+      times[i]!.rounds.push(median(round));
+    }
+  }
+  const out = kinds.map((v, i): Case => {
+    const t = times[i]!, stepMs = median(t.wall);
+    return { model, variant: v, samplesPerS: (BATCH[model] / stepMs) * 1000, stepMs, hostMs: median(t.host), dispatches: t.dispatches,
+      spread: [Math.min(...t.rounds), Math.max(...t.rounds)], parameters: built[i]!.parameters };
+  });
+  built.forEach((b) => b.dispose());
+  for (const x of out) log(`  ours ${x.model} ${x.variant}: ${x.samplesPerS.toFixed(0)} samples/s, step ${x.stepMs.toFixed(1)} ms ` +
+    `(round medians ${x.spread.map((s) => s.toFixed(1)).join('–')}), host ${x.hostMs.toFixed(1)} ms, ${x.dispatches} dispatches`);
+  return out;
+}
+
+/** The spec train_torch.py builds its model from: the same architecture as benchModelConfig(model). */
+function torchSpec(model: ProfileModel): Record<string, unknown> {
+  const cfg = c.benchModelConfig(model), layer = cfg.layers[0]!.modules[0] as { k: number; y?: string; y0?: boolean; hidden?: number[]; attentionHidden?: number[] };
+  return { fields: cfg.fields.map((f) => f.vocab), dim: cfg.dim, layers: cfg.layers.length, k: layer.k, y: layer.y ?? 'learned', y0: !!layer.y0,
+    fm_hidden: layer.hidden ?? [], attention_hidden: layer.attentionHidden ?? [64], head: cfg.head.hidden, heads: 1, batch: BATCH[model] };
+}
+
+async function pytorch(model: ProfileModel, parameters: number): Promise<Peer[]> {
+  const { spawnSync } = await import('node:child_process');
+  const python = '/usr/bin/python3';
+  const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    log(`  PyTorch: skipped (${python} cannot import torch; install it with: apt-get install -y python3-torch)`);
+    return [];
+  }
+  const peers: Peer[] = [];
+  for (const threads of [1, 2]) {
+    const r = spawnSync(python, ['bench/train_torch.py', '--spec', JSON.stringify(torchSpec(model)), '--steps', String(steps), '--threads', String(threads)],
+      { encoding: 'utf8', maxBuffer: 1 << 20 });
+    if (r.status !== 0) { log(`  PyTorch ${model} at ${threads} threads failed: ${r.stderr.trim().split('\n').pop()}`); continue; }
+    const o = JSON.parse(r.stdout) as { torch: string; blas: string; threads: number; parameters: number; step_ms: number; samples_per_s: number; sparse: boolean };
+    if (o.parameters !== parameters) throw new Error(`PyTorch's ${model} model has ${o.parameters} parameters, ours ${parameters}: not the same architecture`);
+    peers.push({ name: 'pytorch', model, threads: o.threads, samplesPerS: o.samples_per_s, stepMs: o.step_ms, version: o.torch, blas: o.blas,
+      parameters: o.parameters, sparse: o.sparse });
+    log(`  PyTorch ${o.torch} (${o.blas}) ${model}, ${o.threads} thread(s), SparseAdam on the tables: ${o.samples_per_s.toFixed(0)} samples/s, ` +
+      `step ${o.step_ms.toFixed(1)} ms; ${o.parameters} parameters (ours the same)`);
+  }
+  return peers;
+}
+
+/** TF.js webgpu on the same Dawn adapter, with the closest reference model it can build (dense table gradients, dense Adam). */
+async function tfjs(): Promise<Peer | null> {
+  let tf: typeof import('@tensorflow/tfjs');
+  try {
+    const dawn = (await import('webgpu')) as { create: (f: string[]) => GPU };
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: dawn.create([]) }, configurable: true });
+    tf = await import('@tensorflow/tfjs');
+    await import('@tensorflow/tfjs-backend-webgpu');
+    await tf.setBackend('webgpu');
+    await tf.ready();
+  } catch (e) {
+    log(`  TF.js webgpu: skipped (${(e as Error).message.split('\n')[0]})`);
+    return null;
+  }
+  type T = import('@tensorflow/tfjs').Tensor;
+  const cfg = c.benchModelConfig('reference'), B = BATCH.reference, F = cfg.fields.length, D = cfg.dim, K = 16;
+  const vars: import('@tensorflow/tfjs').Variable[] = [];
+  const v = (t: T) => { const x = tf.variable(t); vars.push(x); return x; };
+  const tables = cfg.fields.map((f, i) => v(tf.randomNormal([f.vocab, D], 0, 0.05, 'float32', i)));
+  const layers = cfg.layers.map((_, l) => ({
+    y: v(tf.randomNormal([1, F, K], 0, 0.2, 'float32', 100 + l)), lnG: v(tf.ones([F * K])), lnB: v(tf.zeros([F * K])),
+    w: v(tf.randomNormal([F * K, F * D], 0, 0.05, 'float32', 200 + l)), b: v(tf.zeros([F * D])),
+    compress: v(tf.randomNormal([1, F, F], 0, 0.2, 'float32', 300 + l)), normG: v(tf.ones([D])), normB: v(tf.zeros([D])),
+  }));
+  const sizes = [F * D, ...cfg.head.hidden, 1];
+  const head = sizes.slice(1).map((o, j) => ({ w: v(tf.randomNormal([sizes[j]!, o], 0, Math.sqrt(2 / sizes[j]!), 'float32', 400 + j)), b: v(tf.zeros([o])) }));
+  const ln = (x: T, g: T, b: T) => { const { mean, variance } = tf.moments(x, -1, true); return x.sub(mean).div(variance.add(1e-5).sqrt()).mul(g).add(b); };
+  const ids = batchIds(cfg, B, 1);
+  const cols = tf.unstack(tf.tensor2d(Int32Array.from(ids), [B, F], 'int32'), 1);
+  const yT = tf.tensor2d(Float32Array.from({ length: B }, (_, i) => i % 4 === 0 ? 1 : 0), [B, 1]);
+  const adam = tf.train.adam(1e-3);
+  const lossFn = () => {
+    let x = tf.stack(cols.map((col, i) => tf.gather(tables[i]!, col)), 1);
+    for (const l of layers) {
+      const g = tf.matMul(x, tf.matMul(x, tf.tile(l.y, [B, 1, 1]), true, false));
+      const fm = ln(g.reshape([B, F * K]), l.lnG, l.lnB).matMul(l.w).add(l.b).reshape([B, F, D]);
+      x = ln(fm.add(tf.matMul(tf.tile(l.compress, [B, 1, 1]), x)).add(x), l.normG, l.normB);
+    }
+    let h: T = x.reshape([B, F * D]);
+    head.forEach((p, j) => { h = h.matMul(p.w).add(p.b); if (j < head.length - 1) h = tf.relu(h); });
+    return tf.losses.sigmoidCrossEntropy(yT, h) as import('@tensorflow/tfjs').Scalar;
+  };
+  const times: number[] = [];
+  for (let s = 0; s < Math.min(steps, 8) + 1; s++) {
+    const t0 = performance.now();
+    const loss = adam.minimize(lossFn, true, vars);
+    await loss!.data();
+    loss!.dispose();
+    if (s > 0) times.push(performance.now() - t0);
+  }
+  const stepMs = median(times);
+  for (const x of [...vars, ...cols, yT]) x.dispose();
+  adam.dispose();
+  log(`  TF.js ${tf.version_core} webgpu reference (dense table gradients, dense Adam): ${((B / stepMs) * 1000).toFixed(0)} samples/s`);
+  return { name: 'tfjs-webgpu', model: 'reference', samplesPerS: (B / stepMs) * 1000, stepMs, version: tf.version_core };
+}
+
+log(`adapter: ${gpu.description}; ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}; ${steps} timed steps per variant in ${rounds} alternated rounds`);
+const cases: Case[] = [];
+const peers: Peer[] = [];
+for (const model of models) {
+  const ourCases = await ours(model);
+  cases.push(...ourCases);
+  if (!values['no-peer']) peers.push(...await pytorch(model, ourCases[0]!.parameters));
+}
+// TF.js last: it creates a second Dawn device in this process.
+if (!values['no-peer'] && models.includes('reference')) { const t = await tfjs(); if (t) peers.push(t); }
+
+const ratios = Object.fromEntries(models.map((m) => {
+  const best = Math.max(...peers.filter((p) => p.name === 'pytorch' && p.model === m).map((p) => p.samplesPerS));
+  const base = cases.find((x) => x.model === m && x.variant === 'baseline')!, cap = cases.find((x) => x.model === m && x.variant === 'captured')!;
+  return [m, { vsPytorchBest: Number.isFinite(best) ? base.samplesPerS / best : null, capturedVsOpByOp: cap.samplesPerS / base.samplesPerS }];
+}));
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`;
+const report = { adapter: gpu.description, machine, date: new Date().toISOString().slice(0, 10), steps, rounds, cases, peers, ratios };
+if (values.json) console.log(JSON.stringify(report));
+else {
+  console.log(`adapter: ${report.adapter}; machine: ${machine}; ${report.date}; ${steps} timed steps per variant, ${rounds} alternated rounds\n`);
+  console.log('| model | variant | samples/s | step ms (round medians) | host ms | dispatches |\n|---|---|---|---|---|---|');
+  for (const x of cases) console.log(`| ${x.model} | ${x.variant} | ${x.samplesPerS.toFixed(0)} | ${x.stepMs.toFixed(1)} (${x.spread.map((s) => s.toFixed(1)).join('–')}) ` +
+    `| ${x.hostMs.toFixed(1)} | ${x.dispatches} |`);
+  for (const p of peers) console.log(`| ${p.model} | ${p.name}${p.threads ? ` ${p.threads} thread(s)` : ''} ${p.version} | ${p.samplesPerS.toFixed(0)} | ` +
+    `${p.stepMs.toFixed(1)} | — | — |`);
+  for (const [m, r] of Object.entries(ratios)) console.log(`\n${m}: ours / PyTorch's best ${r.vsPytorchBest === null ? '—' : `${r.vsPytorchBest.toFixed(2)}×`}; ` +
+    `captured / op by op ${r.capturedVsOpByOp.toFixed(2)}×`);
+}
+gpu.destroy();
+gpu.ctx.destroy();
+process.exit(0);
