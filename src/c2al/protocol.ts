@@ -62,6 +62,6 @@ export const PROTOCOLS: Record<Protocol['name'], Protocol> = {
   quick: {
     name: 'quick', seeds: 3, worldSeeds: 1, maxEpochs: 4, patience: 1, tune: false,
     grid: { lr: [DEFAULT_HYPER.lr], embeddingL2: [DEFAULT_HYPER.embeddingL2], dim: [DEFAULT_HYPER.dim] },
-    lambdas: [0.3], arms: ['baseline', 'c2al', 'duplicate'], randomDraws: 1, permutations: 200, bootstrap: 500, rows: 40_000,
+    lambdas: [1], arms: ['baseline', 'c2al', 'duplicate'], randomDraws: 1, permutations: 200, bootstrap: 500, rows: 40_000,
   },
 };

@@ -43,7 +43,7 @@ protocol (experiment; the early-stopping options also train and discover):
   --world-seeds N     synthetic generator seeds crossed with them (quick 1, full 3)
   --arms A,B,…        baseline,c2al,random,reweight,duplicate (quick: baseline,c2al,duplicate; full: all)
   --random-draws N    random-pair control draws, each its own arm (quick 1, full 5)
-  --lambda X[,Y…]     λ candidates, chosen on validation (full 0.1,0.3,1; quick 0.3); train: one λ
+  --lambda X[,Y…]     λ candidates, chosen on validation (full 0.1,0.3,1; quick 1, the full protocol's choice); train: one λ
   --tune, --no-tune   tune the baseline's lr × embedding L2 × dim on validation first (full: on)
   --tune-lr L,…  --tune-l2 L,…  --tune-dim D,…   the tuning grid's axes
   --max-epochs N      epochs at most (quick 6, full 20)     --patience N   evaluations without improvement (quick 2, full 3)
