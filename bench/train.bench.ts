@@ -16,6 +16,7 @@
  */
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import * as c from '../src/index.js';
 import { median } from '../src/c2al/stats.js';
 import type { ProfileModel } from '../src/perf/profile.js';
@@ -103,7 +104,8 @@ async function ours(model: ProfileModel): Promise<Case[]> {
 
 /** The spec train_torch.py builds its model from: the same architecture as benchModelConfig(model). */
 function torchSpec(model: ProfileModel): Record<string, unknown> {
-  const cfg = c.benchModelConfig(model), layer = cfg.layers[0]!.modules[0] as { k: number; y?: string; y0?: boolean; hidden?: number[]; attentionHidden?: number[] };
+  const cfg = c.benchModelConfig(model), layer = cfg.layers[0]!.modules[0] as { k: number; y?: string; y0?: boolean; hidden?: number[];
+    attentionHidden?: number[] };
   return { fields: cfg.fields.map((f) => f.vocab), dim: cfg.dim, layers: cfg.layers.length, k: layer.k, y: layer.y ?? 'learned', y0: !!layer.y0,
     fm_hidden: layer.hidden ?? [], attention_hidden: layer.attentionHidden ?? [64], head: cfg.head.hidden, heads: 1, batch: BATCH[model] };
 }
@@ -118,10 +120,12 @@ async function pytorch(model: ProfileModel, parameters: number): Promise<Peer[]>
   }
   const peers: Peer[] = [];
   for (const threads of [1, 2]) {
-    const r = spawnSync(python, ['bench/train_torch.py', '--spec', JSON.stringify(torchSpec(model)), '--steps', String(steps), '--threads', String(threads)],
+    const script = fileURLToPath(new URL('./train_torch.py', import.meta.url)); // beside this file, also in the bundle
+    const r = spawnSync(python, [script, '--spec', JSON.stringify(torchSpec(model)), '--steps', String(steps), '--threads', String(threads)],
       { encoding: 'utf8', maxBuffer: 1 << 20 });
     if (r.status !== 0) { log(`  PyTorch ${model} at ${threads} threads failed: ${r.stderr.trim().split('\n').pop()}`); continue; }
-    const o = JSON.parse(r.stdout) as { torch: string; blas: string; threads: number; parameters: number; step_ms: number; samples_per_s: number; sparse: boolean };
+    const o = JSON.parse(r.stdout) as { torch: string; blas: string; threads: number; parameters: number; step_ms: number;
+      samples_per_s: number; sparse: boolean };
     if (o.parameters !== parameters) throw new Error(`PyTorch's ${model} model has ${o.parameters} parameters, ours ${parameters}: not the same architecture`);
     peers.push({ name: 'pytorch', model, threads: o.threads, samplesPerS: o.samples_per_s, stepMs: o.step_ms, version: o.torch, blas: o.blas,
       parameters: o.parameters, sparse: o.sparse });
@@ -210,11 +214,13 @@ if (values.json) console.log(JSON.stringify(report));
 else {
   console.log(`adapter: ${report.adapter}; machine: ${machine}; ${report.date}; ${steps} timed steps per variant, ${rounds} alternated rounds\n`);
   console.log('| model | variant | samples/s | step ms (round medians) | host ms | dispatches |\n|---|---|---|---|---|---|');
-  for (const x of cases) console.log(`| ${x.model} | ${x.variant} | ${x.samplesPerS.toFixed(0)} | ${x.stepMs.toFixed(1)} (${x.spread.map((s) => s.toFixed(1)).join('–')}) ` +
+  for (const x of cases) console.log(`| ${x.model} | ${x.variant} | ${x.samplesPerS.toFixed(0)} | ${x.stepMs.toFixed(1)} ` +
+    `(${x.spread.map((s) => s.toFixed(1)).join('–')}) ` +
     `| ${x.hostMs.toFixed(1)} | ${x.dispatches} |`);
   for (const p of peers) console.log(`| ${p.model} | ${p.name}${p.threads ? ` ${p.threads} thread(s)` : ''} ${p.version} | ${p.samplesPerS.toFixed(0)} | ` +
     `${p.stepMs.toFixed(1)} | — | — |`);
-  for (const [m, r] of Object.entries(ratios)) console.log(`\n${m}: ours / PyTorch's best ${r.vsPytorchBest === null ? '—' : `${r.vsPytorchBest.toFixed(2)}×`}; ` +
+  for (const [m, r] of Object.entries(ratios)) console.log(`\n${m}: ours / PyTorch's best ` +
+    `${r.vsPytorchBest === null ? '—' : `${r.vsPytorchBest.toFixed(2)}×`}; ` +
     `captured / op by op ${r.capturedVsOpByOp.toFixed(2)}×`);
 }
 gpu.destroy();
