@@ -14,9 +14,11 @@ import { parseDawnFlags } from '../backend/device.js';
 import { runFiltered } from './quiet-stderr.js';
 import { C2AL_COMMANDS, CLI_OPTIONS, auxHidden, c2alOptions, negativeValuesJoined, oneOf, positiveInt } from './options.js';
 import { version, withGpu } from './runtime.js';
+import { PROTOCOLS } from '../c2al/protocol.js';
 import { doctor } from './doctor.js';
 import { gradcheck, gradcheckModule } from './gradcheck.js';
 
+const Q = PROTOCOLS.quick, F = PROTOCOLS.full;
 const USAGE = `usage: c2al <command> [options]
 
 commands:
@@ -32,23 +34,23 @@ commands:
 data (experiment, discover, train, evaluate):
   --data SOURCE       synthetic (default), movielens:DIR (MovieLens-100K) or csv:FILE
   --world NAME        synthetic: planted (default: C2AL's premise holds), null (one mechanism for all) or legacy
-  --rows N            synthetic rows per world (default: the protocol's, 50000 quick / 100000 full)
+  --rows N            synthetic rows per world (default: the protocol's, ${Q.rows} quick / ${F.rows} full)
   --cohort AXIS       MovieLens cohort axis: age (default), gender, occupation or activity
   --schema FILE       with csv: the JSON schema (label, categorical, numeric, cohort, cohortGroup, …)
   --skip-bad-rows     with csv: skip and count malformed rows instead of stopping
 
 protocol (experiment; the early-stopping options also train and discover):
   --protocol NAME     quick (default; npm start) or full (docs/results.md): seeds, worlds, arms, tuning, λ candidates
-  --seeds N           training seeds, paired across arms (quick 3, full 5; train: 1)
-  --world-seeds N     synthetic generator seeds crossed with them (quick 1, full 3)
+  --seeds N           training seeds, paired across arms (quick ${Q.seeds}, full ${F.seeds}; train: 1)
+  --world-seeds N     synthetic generator seeds crossed with them (quick ${Q.worldSeeds}, full ${F.worldSeeds})
   --arms A,B,…        baseline,c2al,random,reweight,duplicate (quick: baseline,c2al,duplicate; full: all)
-  --random-draws N    random-pair control draws, each its own arm (quick 1, full 5)
-  --lambda X[,Y…]     λ candidates, chosen on validation (full 0.1,0.3,1; quick 1, the full protocol's choice); train: one λ
+  --random-draws N    random-pair control draws, each its own arm (quick ${Q.randomDraws}, full ${F.randomDraws})
+  --lambda X[,Y…]     λ candidates, chosen on validation (full ${F.lambdas.join(',')}; quick ${Q.lambdas.join(',')}, the full protocol's choice); train: one λ
   --tune, --no-tune   tune the baseline's lr × embedding L2 × dim on validation first (full: on)
   --tune-lr L,…  --tune-l2 L,…  --tune-dim D,…   the tuning grid's axes
-  --max-epochs N      epochs at most (quick 6, full 20)     --patience N   evaluations without improvement (quick 2, full 3)
+  --max-epochs N      epochs at most (quick ${Q.maxEpochs}, full ${F.maxEpochs})     --patience N   evaluations without improvement (quick ${Q.patience}, full ${F.patience})
   --eval-every N      steps between validations (default: once per epoch)
-  --permutations N    discovery's permuted labellings (quick 200, full 500)
+  --permutations N    discovery's permuted labellings (quick ${Q.permutations}, full ${F.permutations})
   --resume DIR        continue a killed run in DIR from its last completed evaluation (same flags)
 
 training (every arm):
