@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --filter NAME] [-- --quick] [-- --json]`: the kernel benchmark of src/bench.ts (the
+ * `npm run bench [-- --filter NAME] [-- --quick] [-- --json]`: the kernel benchmark of src/perf/bench.ts (the
  * same code `npx c2al bench` runs), printed as a markdown table for docs/benchmarks.md.
  * `npm run bench -- --filter train` runs the training-throughput benchmark (bench/train.bench.ts).
  */
