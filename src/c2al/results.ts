@@ -44,6 +44,19 @@ export interface CohortSummary {
   aucDelta: Record<string, IntervalStat>;
   /** C2AL's relative NE change (mean ± std), as reported before the protocol. */
   change: Stat;
+  /** C2AL against each control on the same units (random draws pooled as 'random'); empty without a c2al arm. */
+  vsC2al: Record<string, C2alContrast>;
+}
+
+/**
+ * (NE_c2al − NE_control) / NE_control per unit: negative means C2AL did better than the control. The
+ * 95% paired t-interval over units and the paired bootstrap over test rows; significant when both exclude 0.
+ */
+export interface C2alContrast {
+  rel: IntervalStat;
+  bootstrap95: [number, number];
+  significant: boolean;
+  resolution: number;
 }
 
 export interface ArmRun { seed: number; worldSeed: number; bestStep: number; bestEpoch: number; valNE: number; stopped: 'budget' | 'patience';

@@ -10,7 +10,7 @@ import { attentionStats, type AttentionStats } from '../nn/attention-stats.js';
 import { LAYER_GROUPS, type AttentionSnapshot } from './attention.js';
 import { cohortMetrics, type CohortMetrics } from './evaluate.js';
 import type { Protocol } from './protocol.js';
-import type { ArmDelta, AttentionBlock, AttentionReport, AttentionStatName, CohortSummary, IntervalStat, Stat } from './results.js';
+import type { ArmDelta, AttentionBlock, AttentionReport, AttentionStatName, C2alContrast, CohortSummary, IntervalStat, Stat } from './results.js';
 import { bonferroniLevel, meanStd, pairedBootstrap, pairedTInterval, percentileInterval, rowLogLoss, type BootstrapWorld } from './stats.js';
 
 /** The test rows' labels, cohorts and true probabilities, kept from the first read of each world's split. */
@@ -71,19 +71,26 @@ export function summarize(units: readonly UnitTest[], cohortNames: readonly stri
   const valueOf = (u: number, arm: string, g: number, get: (c: CohortMetrics) => number): number =>
     members(arm).reduce((a, m) => a + get(pick(metricsOf[u]!.get(m)!, g)), 0) / members(arm).length;
   const level = bonferroniLevel(0.95, groups.length);
-  // Bootstrap: per world, every seed's (and draw's) log losses against the same seed's baseline.
-  const boot = new Map(compared.map((arm) => {
+  // Bootstrap: per world, every seed's (and draw's) log losses of `arm` against `against`'s on the same unit.
+  const bootstrap = (arm: string, against: string) => {
     const worlds: BootstrapWorld[] = [...new Set(units.map((u) => u.world))].map((w) => {
       const mine = units.filter((u) => u.world === w);
       const lossBase: Float64Array[] = [], lossArm: Float64Array[] = [];
       for (const u of mine) {
-        const base = rowLogLoss(u.testOf.get('baseline')!, u.rows.labels);
-        for (const m of members(arm)) { lossBase.push(base); lossArm.push(rowLogLoss(u.testOf.get(m)!, u.rows.labels)); }
+        // A pooled control meets C2AL once per draw, as a pooled arm meets the baseline once per draw.
+        const pairs = against === 'baseline' ? members(arm).map((m) => [m, 'baseline']) : members(against).map((m) => [arm, m]);
+        for (const [mine1, theirs] of pairs) {
+          lossArm.push(rowLogLoss(u.testOf.get(mine1!)!, u.rows.labels));
+          lossBase.push(rowLogLoss(u.testOf.get(theirs!)!, u.rows.labels));
+        }
       }
       return { labels: mine[0]!.rows.labels, cohort: mine[0]!.rows.cohort, lossBase, lossArm };
     });
-    return [arm, pairedBootstrap(worlds, groups, { replicates: p.bootstrap })];
-  }));
+    return pairedBootstrap(worlds, groups, { replicates: p.bootstrap });
+  };
+  const boot = new Map(compared.map((arm) => [arm, bootstrap(arm, 'baseline')]));
+  const controls = compared.includes('c2al') ? compared.filter((a) => a !== 'c2al') : [];
+  const bootVs = new Map(controls.map((arm) => [arm, bootstrap('c2al', arm)]));
   const row = (g: number): Omit<CohortSummary, 'name' | 'share'> => {
     const stat = (arm: string, get: (c: CohortMetrics) => number): Stat => meanStd(units.map((_, u) => valueOf(u, arm, g, get)));
     const floors = units.map((_, u) => pick(metricsOf[u]!.get('baseline')!, g).bayes);
@@ -103,13 +110,20 @@ export function summarize(units: readonly UnitTest[], cohortNames: readonly stri
       };
       aucDelta[arm] = interval(units.map((_, u) => valueOf(u, arm, g, (c) => c.metrics.auc) - valueOf(u, 'baseline', g, (c) => c.metrics.auc)));
     }
+    const vsC2al: Record<string, C2alContrast> = {};
+    for (const arm of controls) {
+      const ne = (u: number, a: string): number => valueOf(u, a, g, (c) => c.metrics.ne);
+      const t = pairedTInterval(units.map((_, u) => (ne(u, 'c2al') - ne(u, arm)) / ne(u, arm)));
+      const bootstrap95 = percentileInterval(bootVs.get(arm)![groups.indexOf(g)]!.rel);
+      vsC2al[arm] = { rel: { mean: t.mean, ci95: t.ci }, bootstrap95, significant: excludesZero(t.ci) && excludesZero(bootstrap95), resolution: t.halfWidth };
+    }
     const arms = ['baseline', ...compared];
     return {
       ne: { ...Object.fromEntries(arms.map((a) => [a, stat(a, (c) => c.metrics.ne)])),
         bayes: hasFloor ? floors.reduce((a, f) => a + f!, 0) / floors.length : null } as CohortSummary['ne'],
       auc: Object.fromEntries(arms.map((a) => [a, stat(a, (c) => c.metrics.auc)])),
       excess: hasFloor ? Object.fromEntries(arms.map((a) => [a, meanStd(units.map((_, u) => valueOf(u, a, g, (c) => c.metrics.ne) - floors[u]!))])) : null,
-      delta, aucDelta, change: delta.c2al?.change ?? { mean: NaN, std: NaN },
+      delta, aucDelta, change: delta.c2al?.change ?? { mean: NaN, std: NaN }, vsC2al,
     };
   };
   const shares = cohortNames.map((_, c) => pick(metricsOf[0]!.get('baseline')!, c).share);

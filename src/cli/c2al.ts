@@ -64,7 +64,7 @@ function experimentOptions(o: C2alCliOptions): ExperimentOptions {
 }
 
 /** A change with its two intervals, e.g. "−1.20% [−2.1, −0.3] [−1.9, −0.4] *". */
-function deltaText(d: ArmDelta): string {
+function deltaText(d: Pick<ArmDelta, 'rel' | 'bootstrap95' | 'significant' | 'significantFamilywise'>): string {
   const iv = (c: [number, number]) => (c.every(Number.isFinite) ? `[${(100 * c[0]).toFixed(2)}, ${(100 * c[1]).toFixed(2)}]` : '[n/a]');
   return `${pct(d.rel.mean)} ${iv(d.rel.ci95)} ${iv(d.bootstrap95)}${d.significantFamilywise ? ' ‡' : d.significant ? ' *' : ''}`;
 }
@@ -74,7 +74,7 @@ export function experimentTable(r: ExperimentReport): string {
   const rows: (Omit<CohortSummary, 'name' | 'share'> & { name: string; share: number })[] = [{ name: 'overall', share: 1, ...r.overall }, ...r.cohorts];
   const width = Math.max(12, ...rows.map((c) => c.name.length + 2));
   const neCols = ['baseline', ...compared];
-  const lines = [
+  const lines: string[] = [
     `  NE per arm (mean over units): ${neCols.join(', ')}`,
     `  ${'cohort'.padEnd(width)} ${'share'.padStart(6)}  ${neCols.map((a) => a.slice(0, 9).padStart(9)).join(' ')}      floor`,
     ...rows.map((c) => `  ${`${c.name}${r.discovery.aux.includes(c.name) ? ' *' : ''}`.padEnd(width)} ${(100 * c.share).toFixed(1).padStart(5)}%  ` +
@@ -86,6 +86,14 @@ export function experimentTable(r: ExperimentReport): string {
     ...compared.flatMap((a) => [`  ${a}:`, ...rows.map((c) => `    ${c.name.padEnd(width)} ${deltaText(c.delta[a]!)}   (resolves ` +
       `±${Number.isFinite(c.delta[a]!.resolution) ? (100 * c.delta[a]!.resolution).toFixed(2) : 'n/a'}%)`)]),
   ];
+  const controls = Object.keys(r.overall.vsC2al);
+  if (controls.length) {
+    lines.push('', '  C2AL against each control: (C2AL − control) / control, same intervals; negative: C2AL did better');
+    for (const a of controls) {
+      lines.push(`  vs ${a}:`, ...rows.map((c) => `    ${c.name.padEnd(width)} ${deltaText({ ...c.vsC2al[a]!, significantFamilywise: false })}   (resolves ` +
+        `±${Number.isFinite(c.vsC2al[a]!.resolution) ? (100 * c.vsC2al[a]!.resolution).toFixed(2) : 'n/a'}%)`));
+    }
+  }
   return lines.join('\n');
 }
 
