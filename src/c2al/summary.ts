@@ -79,8 +79,8 @@ export function summarize(units: readonly UnitTest[], cohortNames: readonly stri
       for (const u of mine) {
         // A pooled control meets C2AL once per draw, as a pooled arm meets the baseline once per draw.
         const pairs = against === 'baseline' ? members(arm).map((m) => [m, 'baseline']) : members(against).map((m) => [arm, m]);
-        for (const [mine1, theirs] of pairs) {
-          lossArm.push(rowLogLoss(u.testOf.get(mine1!)!, u.rows.labels));
+        for (const [ours, theirs] of pairs) {
+          lossArm.push(rowLogLoss(u.testOf.get(ours!)!, u.rows.labels));
           lossBase.push(rowLogLoss(u.testOf.get(theirs!)!, u.rows.labels));
         }
       }
