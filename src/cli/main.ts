@@ -66,7 +66,8 @@ training (every arm):
   --freeze-y          keep the FM attention weights Y at their initial values (ablation)
   --aux-hidden H[,H…] hidden sizes of the auxiliary heads' MLPs (default: the primary head's 64,32; 0 = linear)
   --guard-finite      check every step on the device for NaN/Inf; stop naming the step, tensor and layer
-  --capture           capture the training step after the first and replay it (one submit per step, same weights)
+  --capture, --no-capture  capture the training step after the first and replay it: one submit per step, the same weights
+                      (default: on, except with --guard-finite or --dropout)
   --checkpoint PATH   discover: the baseline to use; evaluate: a checkpoint folder, its .safetensors, or a run folder
   --out DIR           run folder (default runs/<date-time>)
 

@@ -47,7 +47,7 @@ export const CLI_OPTIONS = {
   lr: str, dim: str, 'weight-decay': str, 'embedding-l2': str, batch: str, schedule: str, warmup: str, clip: str, dropout: str, k: str, y: str,
   'max-epochs': str, patience: str, 'eval-every': str, 'random-draws': str, permutations: str, steps: str,
   'aux-cohorts': str, metric: str, binning: str, bins: str, 'min-cohort-share': str, 'freeze-y': flag, 'aux-hidden': str,
-    'guard-finite': flag, capture: flag, method: str,
+    'guard-finite': flag, capture: flag, 'no-capture': flag, method: str,
   model: str, trace: str, dawn: str, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
 } as const;
 
@@ -109,6 +109,7 @@ export function c2alOptions(command: string, v: Record<string, string | boolean 
   const arms = s('arms')?.split(',').map((a) => oneOf('arms', a.trim(), ARM_KINDS));
   if (arms && !arms.includes('baseline')) throw new OptionError(`--arms must include baseline (every arm is compared with it), got '${s('arms')}'`);
   if (v.tune && v['no-tune']) throw new OptionError('--tune and --no-tune exclude each other');
+  if (v.capture && v['no-capture']) throw new OptionError('--capture and --no-capture exclude each other');
   if (s('steps') !== undefined && command !== 'train') {
     positiveInt('steps', s('steps'), 1);
     throw new OptionError(`--steps is an option of train; ${command} trains every arm to early stopping (--max-epochs, --patience)`);
@@ -143,7 +144,10 @@ export function c2alOptions(command: string, v: Record<string, string | boolean 
     binning: s('binning') === undefined ? undefined : oneOf<Binning>('binning', s('binning')!, BINNINGS),
     bins: s('bins') === undefined ? undefined : number('bins', s('bins'), (n) => Number.isInteger(n) && n >= 2, 'an integer >= 2'),
     minShare: num('min-cohort-share', (n) => n >= 0 && n < 1, 'a share in [0, 1)'),
-    auxHidden: auxHidden(s('aux-hidden')), freezeY: !!v['freeze-y'], finiteGuard: !!v['guard-finite'], capture: !!v.capture,
+    auxHidden: auxHidden(s('aux-hidden')), freezeY: !!v['freeze-y'], finiteGuard: !!v['guard-finite'],
+    // Captured steps are the default where they can run (no finite guard, no dropout): the same weights bit for bit,
+    // 1.13–1.30× the op-by-op step of the experiment's model (docs/benchmarks.md). --capture insists, --no-capture declines.
+    capture: v.capture ? true : v['no-capture'] ? false : !v['guard-finite'] && !hyper.dropout,
     method: oneOf('method', s('method') ?? 'baseline', ['baseline', 'c2al'] as const), checkpoint: s('checkpoint'), resume: s('resume'), out: s('out'),
   };
 }

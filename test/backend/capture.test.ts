@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import * as c from '../../src/index.js';
 import { CaptureError, CpuBackend, LookupFeed, TensorError, type Tensor } from '../../src/index.js';
-import { train } from '../../src/train/loop.js';
+import { predict, train } from '../../src/train/loop.js';
 import { gpu, backends } from '../support/gpu.js';
 import { randomArray, batchIds } from '../support/util.js';
 
@@ -166,6 +166,26 @@ describe.skipIf(!gpu)('captured steps', () => {
     expect(() => gpu!.capture(() => 0)).toThrow(/profiler is attached/);
     gpu!.setProfiler(null);
     expect(() => gpu!.capture(() => gpu!.setProfiler(profiler))).toThrow(/capture is recording/);
+  });
+
+  test('capture with validation between replays: early stopping, the restored best weights and the history are the op-by-op run\'s bit for bit', async () => {
+    const all = c.syntheticClicks({ world: 'planted', rows: 3000, seed: 6 });
+    const split = c.splitRows(all.rows, 2);
+    const [trainRows, valid] = [c.subset(all, split.train), c.subset(all, split.valid)];
+    // A real validation: the primary head's NE on held-out rows, in eval mode, between training steps.
+    const validate = async (m: c.DhenModel) => c.metrics(await predict(m, valid), valid.labels).ne;
+    const opts = { batch: 256, dim: 4, k: 2, seed: 3, lr: 0.02, maxEpochs: 5, patience: 1, evalEvery: 3, validate,
+      aux: [{ cohort: 2, lambda: 1 }, { cohort: 4, lambda: 1 }], reweight: { cohorts: [2], factor: 2 } };
+    const eager = await train(trainRows, gpu!, opts);
+    const replayed = await train(trainRows, gpu!, { ...opts, capture: true });
+    expect(replayed.history.validation).toEqual(eager.history.validation);
+    expect(replayed.history.best).toEqual(eager.history.best);
+    expect(replayed.history.stopped).toBe(eager.history.stopped);
+    expect(eager.history.validation.length).toBeGreaterThan(2);
+    const [a, b] = [await weights(eager.model.namedParameters()), await weights(replayed.model.namedParameters())];
+    for (const key of Object.keys(a)) expect(b[key], key).toEqual(a[key]);
+    eager.model.dispose();
+    replayed.model.dispose();
   });
 
   test('train({ capture: true }) gives the weights and losses of the op-by-op loop bit for bit (C2AL heads)', async () => {

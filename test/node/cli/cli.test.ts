@@ -177,6 +177,7 @@ describe('c2al CLI', () => {
       [['experiment', '--permutations', '0'], /^c2al: --permutations must be a positive integer, got '0'$/],
       [['experiment', '--schedule', 'linear'], /^c2al: --schedule must be one of cosine, step, constant, got 'linear'$/],
       [['experiment', '--protocol', 'thorough'], /^c2al: --protocol must be one of quick, full, got 'thorough'$/],
+      [['train', '--capture', '--no-capture'], /^c2al: --capture and --no-capture exclude each other$/],
       [['experiment', '--steps', '0'], /^c2al: --steps must be a positive integer, got '0'$/],
       [['experiment', '--steps', '-5'], /^c2al: --steps must be a positive integer, got '-5'$/],
       [['train', '--bogus'], /^c2al: Unknown option '--bogus'.* \(c2al --help lists the options\)$/],
