@@ -62,7 +62,9 @@ export {
 } from './train/loop.js';
 export { modelConfig, type ModelOptions } from './train/model-config.js';
 export { runExperiment, type ExperimentOptions } from './c2al/experiment.js';
-export type { ExperimentReport, ArmDelta, CohortSummary, ArmReport, DiscoveryReport, AttentionReport, IntervalStat, Stat } from './c2al/results.js';
+export type {
+  ExperimentReport, ArmDelta, C2alContrast, CohortSummary, ArmReport, DiscoveryReport, AttentionReport, IntervalStat, Stat,
+} from './c2al/results.js';
 export { PROTOCOLS, DEFAULT_HYPER, type Protocol, type Hyper, type TuningGrid } from './c2al/protocol.js';
 export { ARM_KINDS, armsFor, type Arm, type ArmKind } from './c2al/arms.js';
 export { discover, selectCohorts, binPositions, permutedCohorts, METRICS, BINNINGS, type Discovery, type DivergenceMetric, type Selection,
