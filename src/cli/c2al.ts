@@ -63,10 +63,11 @@ function experimentOptions(o: C2alCliOptions): ExperimentOptions {
   };
 }
 
-/** A change with its two intervals, e.g. "−1.20% [−2.1, −0.3] [−1.9, −0.4] *". */
-function deltaText(d: Pick<ArmDelta, 'rel' | 'bootstrap95' | 'significant' | 'significantFamilywise'>): string {
+/** A change with its two intervals and its resolution, e.g. "−1.20% [−2.1, −0.3] [−1.9, −0.4] *   (resolves ±0.90%)". */
+function deltaText(d: Pick<ArmDelta, 'rel' | 'bootstrap95' | 'significant' | 'resolution'> & { significantFamilywise?: boolean }): string {
   const iv = (c: [number, number]) => (c.every(Number.isFinite) ? `[${(100 * c[0]).toFixed(2)}, ${(100 * c[1]).toFixed(2)}]` : '[n/a]');
-  return `${pct(d.rel.mean)} ${iv(d.rel.ci95)} ${iv(d.bootstrap95)}${d.significantFamilywise ? ' ‡' : d.significant ? ' *' : ''}`;
+  return `${pct(d.rel.mean)} ${iv(d.rel.ci95)} ${iv(d.bootstrap95)}${d.significantFamilywise ? ' ‡' : d.significant ? ' *' : ''}   ` +
+    `(resolves ±${Number.isFinite(d.resolution) ? (100 * d.resolution).toFixed(2) : 'n/a'}%)`;
 }
 
 export function experimentTable(r: ExperimentReport): string {
@@ -83,15 +84,13 @@ export function experimentTable(r: ExperimentReport): string {
     '',
     `  change vs baseline: mean [95% t-interval over ${r.seeds * r.worldSeeds} units] [95% paired bootstrap over test rows], %; * both exclude 0, ‡ also ` +
       `Bonferroni over ${rows.length} rows`,
-    ...compared.flatMap((a) => [`  ${a}:`, ...rows.map((c) => `    ${c.name.padEnd(width)} ${deltaText(c.delta[a]!)}   (resolves ` +
-      `±${Number.isFinite(c.delta[a]!.resolution) ? (100 * c.delta[a]!.resolution).toFixed(2) : 'n/a'}%)`)]),
+    ...compared.flatMap((a) => [`  ${a}:`, ...rows.map((c) => `    ${c.name.padEnd(width)} ${deltaText(c.delta[a]!)}`)]),
   ];
   const controls = Object.keys(r.overall.vsC2al);
   if (controls.length) {
     lines.push('', '  C2AL against each control: (C2AL − control) / control, same intervals; negative: C2AL did better');
     for (const a of controls) {
-      lines.push(`  vs ${a}:`, ...rows.map((c) => `    ${c.name.padEnd(width)} ${deltaText({ ...c.vsC2al[a]!, significantFamilywise: false })}   (resolves ` +
-        `±${Number.isFinite(c.vsC2al[a]!.resolution) ? (100 * c.vsC2al[a]!.resolution).toFixed(2) : 'n/a'}%)`));
+      lines.push(`  vs ${a}:`, ...rows.map((c) => `    ${c.name.padEnd(width)} ${deltaText(c.vsC2al[a]!)}`));
     }
   }
   return lines.join('\n');
