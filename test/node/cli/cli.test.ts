@@ -3,19 +3,7 @@
  * errors as one line with exit code 2 and no stack trace.
  */
 import { describe, expect, test } from 'vitest';
-
-interface Run { code: number; stdout: string; stderr: string }
-
-async function c2al(...args: string[]): Promise<Run> {
-  const { spawn } = await import('node:child_process');
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d; });
-    child.stderr.on('data', (d: Buffer) => { stderr += d; });
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr: stderr.trim() }));
-  });
-}
+import { c2al } from '../../support/cli.js';
 
 describe('c2al CLI', () => {
   test('train saves checkpoints; evaluate and discover read them back', async () => {
