@@ -9,6 +9,7 @@
  * reason in the commit.
  */
 import { createHash } from 'node:crypto';
+import { cpus } from 'node:os';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { syntheticClicks } from '../../../src/data/synthetic.js';
@@ -40,7 +41,10 @@ test.skipIf(!gpu)('200 training steps give the recorded weights (bit for bit on 
   }
   const ne = cohortMetrics(valid, await predict(model, valid)).overall.metrics.ne;
   model.dispose();
-  const got: Golden = { adapter: gpu!.description, steps: 200, sha256: hash.digest('hex'), ne, tensors };
+  // A CPU adapter compiles kernels for the host (lavapipe's vector width, hence its subgroup size, follows
+  // the CPU's features): the bits are the adapter's, its subgroup size's and the CPU model's.
+  const adapter = `${gpu!.description}; subgroup ${gpu!.subgroupSize ?? 'none'}; ${cpus()[0]?.model ?? 'unknown CPU'}`;
+  const got: Golden = { adapter, steps: 200, sha256: hash.digest('hex'), ne, tensors };
   if (process.env.C2AL_WRITE_GOLDEN === '1' || !existsSync(FIXTURE)) {
     writeFileSync(FIXTURE, `${JSON.stringify(got, null, 1)}\n`);
     if (process.env.C2AL_WRITE_GOLDEN !== '1') throw new Error(`no ${FIXTURE.pathname}: wrote it; commit it and rerun`);
