@@ -6,6 +6,10 @@
 // [ceil(rows / CHUNK), len] partials: one invocation per (chunk, column) folds its rows in index order.
 // The op repeats it until one row is left: no permute copy, no barriers, deterministic.
 // Grid: ceil(ceil(rows / CHUNK) · len / WG) workgroups.
+// reduce_cols_once: the same two levels in one dispatch, for rows <= CHUNK² (a batch's bias gradient): one
+// invocation per column folds each chunk of CHUNK rows in index order, then the chunks' partials in order,
+// exactly as reduce_cols and its pass over the partials would (bit for bit), without the second dispatch.
+// Grid: ceil(len / WG) workgroups.
 
 override OP: u32;
 override WG: u32 = 64u;
@@ -61,4 +65,24 @@ fn reduce_cols(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
     if (i < arrayLength(&a)) { acc = combine(acc, a[i]); }
   }
   out[idx] = acc;
+}
+
+@compute @workgroup_size(WG)
+fn reduce_cols_once(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let col = gid.x + gid.y * nwg.x * WG;
+  if (col >= p.len || col >= arrayLength(&out)) { return; }
+  let parts = (p.rows + CHUNK - 1u) / CHUNK;
+  var neg_inf_bits = 0xff800000u;
+  let init = select(0.0, bitcast<f32>(neg_inf_bits), OP == 1u);
+  // One chunk is the result as it is; several are folded from the identity, as the partials' pass does.
+  var total = init;
+  for (var c = 0u; c < parts; c++) {
+    var acc = init;
+    for (var r = c * CHUNK; r < min(p.rows, (c + 1u) * CHUNK); r++) {
+      let i = r * p.len + col;
+      if (i < arrayLength(&a)) { acc = combine(acc, a[i]); }
+    }
+    total = select(combine(total, acc), acc, parts == 1u);
+  }
+  out[col] = total;
 }

@@ -150,6 +150,16 @@ function reduceColsKernel(op: 'sum' | 'max'): Kernel<ColsArgs> {
   };
 }
 
+/** reduce_cols and its pass over the partials in one dispatch (rows <= REDUCE_COLS_CHUNK², bit-identical to the two passes): [rows, cols] → [cols]. */
+function reduceColsOnceKernel(op: 'sum' | 'max'): Kernel<ColsArgs> {
+  return {
+    shader: 'reduce', entry: 'reduce_cols_once', inputs: 1, outputs: 1, constants: { OP: op === 'sum' ? 0 : 1, WG: 64, CHUNK: REDUCE_COLS_CHUNK },
+      params: (a) => [a.rows, a.cols],
+    grid: (a) => blocks(a.cols, 64),
+    cpu: ([x], [y], a) => reduceColsRef(op, x!, y!, a.rows, a.cols, Math.max(a.rows, 1)),
+  };
+}
+
 /** Floats of T = Qᵀ·R (rows and columns rounded up to 4) that fm_interaction keeps in workgroup memory (its TMAX: 16 KiB, WebGPU's default limit). */
 export const FM_FUSED_MAX_T = 4096;
 
@@ -183,6 +193,8 @@ export const kernels = {
   reduce_max: reduceKernel('max'),
   reduce_cols_sum: reduceColsKernel('sum'),
   reduce_cols_max: reduceColsKernel('max'),
+  reduce_cols_sum_once: reduceColsOnceKernel('sum'),
+  reduce_cols_max_once: reduceColsOnceKernel('max'),
   fm_interaction: fmKernel(false),
   fm_interaction_acc: fmKernel(true),
   where: {

@@ -142,6 +142,17 @@ function reduceForward(x: Tensor, { axes, keepDims }: ReduceAttrs, kind: 'sum' |
 /** Reduces the leading `rows` of x viewed as [rows, cols]: chunked column partials, repeated until one row is left. */
 function reduceColumns(x: Tensor, rows: number, cols: number, outShape: Shape, kind: 'sum' | 'max'): Tensor {
   if (!(rows > 0)) throw new BackendError(`reduceColumns needs at least one row, got ${rows}`); // else it would never reach one partial
+  if (rows <= REDUCE_COLS_CHUNK * REDUCE_COLS_CHUNK) {
+    // Both levels in one dispatch (bit-identical to the loop below): a bias gradient over a batch costs one kernel, not two.
+    const out = Tensor.empty(x.backend, outShape);
+    try {
+      runKernel(kind === 'sum' ? 'reduce_cols_sum_once' : 'reduce_cols_max_once', [x], [out], { rows, cols });
+    } catch (e) {
+      out.dispose();
+      throw e;
+    }
+    return out;
+  }
   let src = x, left = rows;
   for (;;) {
     const parts = Math.ceil(left / REDUCE_COLS_CHUNK);
@@ -192,7 +203,7 @@ export const ops = {
   sqrt: unary('sqrt', (d, _x, y) => div(mulScalar(d, 0.5), y), true),
   sigmoid: unary('sigmoid', (d, _x, y) => mul(d, mul(y, addScalar(neg(y), 1))), true),
   tanh: unary('tanh', (d, _x, y) => mul(d, addScalar(neg(mul(y, y)), 1)), true),
-  relu: unary('relu', (d, x) => mul(d, unaryKernel('step', x))),
+  relu: unary('relu', (d, x) => binaryKernel('relu_grad', d, x)), // = d · step(x), one dispatch instead of two
   gelu: unary('gelu', (d, x) => mul(d, unaryKernel('gelu_deriv', x))),
   silu: unary('silu', (d, x) => mul(d, unaryKernel('silu_deriv', x))),
   powScalar: def({

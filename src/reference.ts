@@ -11,7 +11,7 @@ export const UNARY = {
 } as const;
 export type UnaryKernel = keyof typeof UNARY;
 
-export const BINARY = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, equal: 6, greater: 7, max_grad_mask: 8 } as const;
+export const BINARY = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, equal: 6, greater: 7, max_grad_mask: 8, relu_grad: 9 } as const;
 export type BinaryKernel = keyof typeof BINARY;
 
 export const CAST = { cast_i32_f32: 0, cast_u32_f32: 1, cast_f32_i32: 2, cast_f32_u32: 3 } as const;
@@ -72,6 +72,7 @@ export function binaryScalar(op: BinaryKernel, x: number, y: number): number {
     case 'equal': return x === y ? 1 : 0;
     case 'greater': return x > y ? 1 : 0;
     case 'max_grad_mask': return x > y ? 1 : x === y ? 0.5 : 0;
+    case 'relu_grad': return x * (y > 0 ? 1 : 0);
     default: return op satisfies never;
   }
 }

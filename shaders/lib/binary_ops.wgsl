@@ -12,6 +12,8 @@ fn apply(x: f32, y: f32) -> f32 {
     case 7u: { return select(0.0, 1.0, x > y); }
     // Gradient mask of maximum(x, y) w.r.t. x: ties split the gradient evenly.
     case 8u: { return select(select(0.0, 0.5, x == y), 1.0, x > y); }
+    // relu's backward, the gradient x masked where the input y is not positive: x · step(y) in one pass.
+    case 9u: { return x * select(0.0, 1.0, y > 0.0); }
     default: { return x; }
   }
 }

@@ -61,7 +61,9 @@ export async function crosscheckCommand(gpu: WebGpuBackend, o: { checkpoint?: st
     else {
       console.log(`${model.backend === gpu ? gpu.description : 'cpu'} (float32) against PyTorch ${r.torch} (float64), two training steps on ` +
         `batches of ${o.batch ?? 16}:`);
-      for (const [h, l] of Object.entries(r.logits)) console.log(`  logits ${h.padEnd(10)} worst ${l.maxAbs.toExponential(2)} (largest |logit| ${l.maxRef.toFixed(3)})`);
+      for (const [h, l] of Object.entries(r.logits)) {
+        console.log(`  logits ${h.padEnd(10)} worst ${l.maxAbs.toExponential(2)} (largest |logit| ${l.maxRef.toFixed(3)})`);
+      }
       console.log(`  loss              ${r.loss.ours.toPrecision(9)} vs ${r.loss.ref.toPrecision(9)} (relative ${r.loss.relDiff.toExponential(2)})`);
       console.log('  per module type:  worst gradient (scaled by its tensor\'s largest), worst weight after two Adam steps');
       for (const [m, d] of Object.entries(byModule(r))) console.log(`    ${m.padEnd(12)} ${d.gradScaled.toExponential(2)}  ${d.adamAbs.toExponential(2)}`);

@@ -77,6 +77,13 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
       return { inputs: [{ data: f32Values(rows * cols, next), dtype: 'f32' }], outputs: [{ numel: Math.ceil(rows / 256) * cols, dtype: 'f32' }], args: { rows, cols },
         atol: kernel === 'reduce_cols_sum' ? 1e-6 * 256 : 0, rtol: 1e-6 };
     }
+    case 'reduce_cols_sum_once':
+    case 'reduce_cols_max_once': {
+      // Zero to several chunks of 256 rows: one chunk returns its partial as is, several fold the partials.
+      const cols = 1 + int(24), rows = Math.max(1, Math.ceil(n / cols) + int(900));
+      return { inputs: [{ data: f32Values(rows * cols, next), dtype: 'f32' }], outputs: [{ numel: cols, dtype: 'f32' }], args: { rows, cols },
+        atol: kernel === 'reduce_cols_sum_once' ? 1e-6 * rows : 0, rtol: 1e-6 };
+    }
     case 'where': {
       const shape = [Math.max(1, Math.ceil(n / 3)), 3];
       const total = shape[0]! * 3;
