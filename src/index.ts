@@ -23,7 +23,7 @@ export async function init(opts: InitOptions = {}): Promise<Backend> {
 export type { EmbeddingField } from './embedding-plan.js';
 export { Tensor, TensorError, RowSparse, noGrad, scope, keep, liveTensors, setDebug, getBackend, setBackend } from './tensor.js';
 export { neg, abs, exp, log, log1p, sqrt, sigmoid, tanh, relu, gelu, silu, powScalar, mulScalar, addScalar, add, sub, mul, div, maximum, minimum, equal,
-  greater, cast, sum, mean, max, reshape, permute, transpose, slice, concat, expand, where, matmul, bceWithLogits, layerNorm, embeddingLookup,
+  greater, cast, sum, mean, max, reshape, permute, transpose, slice, concat, expand, where, matmul, linear, bceWithLogits, layerNorm, embeddingLookup,
   embeddingBag, densifyRows, histogram, divergences, fmInteraction, softmax, sumTo, ops, type OpName } from './ops.js';
 export { tensor, full, zeros, ones, onesLike, type CreateOptions } from './create.js';
 export { ShapeError, type Shape } from './shape.js';

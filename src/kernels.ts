@@ -183,6 +183,42 @@ function vec4Table<K extends string, A>(names: readonly K[], make: (k: K) => Ker
   return Object.fromEntries(names.map((k) => [`${k}_vec4`, make(k)])) as Record<`${K}_vec4`, Kernel<A>>;
 }
 
+const MATMUL_VEC4: Kernel<MatmulArgs> = {
+  shader: 'matmul_vec4', entry: 'matmul_vec4', inputs: 2, outputs: 1, constants: (plan) => ({ ...plan.matmul.tile }),
+  params: (a) => [a.m, a.n / 4, a.k, a.batch, a.batchShape.length, a.sam, a.sak, a.kTotal ?? 0,
+    ...words(a.batchShape, 4), ...words(a.aBatchStrides, 4), ...words(a.bBatchStrides.map((s) => s / 4), 4)],
+  grid: (a) => matmulVec4Workgroups(a),
+  cpu: ([x, y], [z], a) => matmulRef(x!, y!, z!, a),
+};
+
+const MATMUL_SG: Kernel<MatmulArgs> = {
+  shader: 'matmul_sg', entry: 'matmul_sg', inputs: 2, outputs: 1, constants: {}, requires: 'subgroups',
+  params: (a) => [a.m, a.n / 4, a.k, a.batch, a.batchShape.length, a.sam / 4, a.kTotal ?? 0, 0,
+    ...words(a.batchShape, 4), ...words(a.aBatchStrides.map((s) => s / 4), 4), ...words(a.bBatchStrides.map((s) => s / 4), 4)],
+  grid: (a) => matmulSgWorkgroups(a),
+  cpu: ([x, y], [z], a) => matmulRef(x!, y!, z!, a),
+};
+
+/**
+ * A Linear layer's forward in one dispatch: `base` (matmul_vec4 or matmul_sg, unsplit) whose stores add the
+ * bias [N] (binding 2) and apply ACT (0 none, 1 relu) — bit-identical to the product, add and relu kernels
+ * one after the other. The CPU twin is the same three steps in the reference's precision.
+ */
+function withBias(base: Kernel<MatmulArgs>, shader: 'matmul_vec4_bias' | 'matmul_sg_bias', act: 0 | 1): Kernel<MatmulArgs> {
+  const baseConstants = base.constants;
+  return {
+    ...base, shader, inputs: 3,
+    constants: typeof baseConstants === 'function' ? (plan) => ({ ...baseConstants(plan), ACT: act }) : { ...baseConstants, ACT: act },
+    cpu: ([x, w, bias], [z], a) => {
+      matmulRef(x!, w!, z!, a);
+      for (let i = 0; i < a.batch * a.m * a.n; i++) {
+        const v = z![i]! + bias![i % a.n]!;
+        z![i] = act === 1 && !(v > 0) ? 0 : v;
+      }
+    },
+  };
+}
+
 export const kernels = {
   ...table(keys(UNARY), unaryKernel),
   ...table(keys(BINARY), binaryKernel),
@@ -221,13 +257,7 @@ export const kernels = {
     grid: (a) => blocks(a.batch * a.m * a.n, WG),
     cpu: ([x, y], [z], a) => matmulRef(x!, y!, z!, a),
   } satisfies Kernel<MatmulArgs>,
-  matmul_vec4: {
-    shader: 'matmul_vec4', entry: 'matmul_vec4', inputs: 2, outputs: 1, constants: (plan) => ({ ...plan.matmul.tile }),
-    params: (a) => [a.m, a.n / 4, a.k, a.batch, a.batchShape.length, a.sam, a.sak, a.kTotal ?? 0,
-      ...words(a.batchShape, 4), ...words(a.aBatchStrides, 4), ...words(a.bBatchStrides.map((s) => s / 4), 4)],
-    grid: (a) => matmulVec4Workgroups(a),
-    cpu: ([x, y], [z], a) => matmulRef(x!, y!, z!, a),
-  } satisfies Kernel<MatmulArgs>,
+  matmul_vec4: MATMUL_VEC4,
   matmul_dot4: {
     shader: 'matmul_dot4', entry: 'matmul_dot4', inputs: 2, outputs: 1, constants: { WG: 64 },
     params: (a) => [a.m, a.n, a.k / 4, a.batch, a.batchShape.length, a.sam / 4, a.sbn / 4, 0,
@@ -235,13 +265,11 @@ export const kernels = {
     grid: (a) => blocks(a.batch * Math.ceil(a.m / 4) * Math.ceil(a.n / 4), 64),
     cpu: ([x, y], [z], a) => matmulRef(x!, y!, z!, a),
   } satisfies Kernel<MatmulArgs>,
-  matmul_sg: {
-    shader: 'matmul_sg', entry: 'matmul_sg', inputs: 2, outputs: 1, constants: {}, requires: 'subgroups',
-    params: (a) => [a.m, a.n / 4, a.k, a.batch, a.batchShape.length, a.sam / 4, a.kTotal ?? 0, 0,
-      ...words(a.batchShape, 4), ...words(a.aBatchStrides.map((s) => s / 4), 4), ...words(a.bBatchStrides.map((s) => s / 4), 4)],
-    grid: (a) => matmulSgWorkgroups(a),
-    cpu: ([x, y], [z], a) => matmulRef(x!, y!, z!, a),
-  } satisfies Kernel<MatmulArgs>,
+  matmul_sg: MATMUL_SG,
+  matmul_vec4_bias: withBias(MATMUL_VEC4, 'matmul_vec4_bias', 0),
+  matmul_vec4_bias_relu: withBias(MATMUL_VEC4, 'matmul_vec4_bias', 1),
+  matmul_sg_bias: withBias(MATMUL_SG, 'matmul_sg_bias', 0),
+  matmul_sg_bias_relu: withBias(MATMUL_SG, 'matmul_sg_bias', 1),
   bce_with_logits: {
     shader: 'bce_with_logits', entry: 'bce_with_logits', inputs: 3, outputs: 2, constants: { WG },
     params: (a) => [a.rows, a.heads],

@@ -21,7 +21,7 @@ export type UnaryOpName = 'neg' | 'abs' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'si
 export type BinaryOpName = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
 export type OpName = UnaryOpName | BinaryOpName | 'powScalar' | 'mulScalar' | 'addScalar' | 'equal' | 'greater' | 'cast'
   | 'sum' | 'mean' | 'max' | 'reshape' | 'permute' | 'slice' | 'concat' | 'expand' | 'where' | 'matmul'
-  | 'bceWithLogits' | 'layerNorm' | 'fmInteraction' | 'embeddingBag' | 'histogram' | 'divergences';
+  | 'bceWithLogits' | 'layerNorm' | 'fmInteraction' | 'embeddingBag' | 'histogram' | 'divergences' | 'linear';
 
 type Grads = (Tensor | RowSparse | null)[];
 export interface OpDef<A> {
@@ -187,6 +187,8 @@ function unary(kernel: UnaryKernel, grad: ((d: Tensor, x: Tensor, y: Tensor) => 
 }
 
 interface MatmulAttrs { transA: boolean; transB: boolean }
+export type LinearActivation = 'none' | 'relu';
+interface LinearAttrs { activation: LinearActivation }
 interface SliceAttrs { begin: number[]; size: number[] }
 
 // ---------- the table ----------
@@ -366,6 +368,19 @@ export const ops = {
       return [sumTo(da, a!.shape), sumTo(db, b!.shape)];
     },
   }),
+  // act(x·W + b) in one dispatch where a register-blocked matmul runs it unsplit (else the product, add and
+  // relu); the gradients are the ones matmul, add and relu give, from the same kernels: bit-identical.
+  linear: def({
+    forward: ([x, w, b], { activation }: LinearAttrs) => {
+      const out = linearForward(x!, w!, b!, activation);
+      return { out, saved: activation === 'relu' ? [out] : [] };
+    },
+    backward: (d, [x, w, b], saved, { activation }) => {
+      // relu's mask from its output: y > 0 exactly where x·W + b > 0.
+      const dz = activation === 'relu' ? binaryKernel('relu_grad', d, saved[0]!) : d;
+      return [sumTo(matmul(dz, w!, { transB: true }), x!.shape), sumTo(matmul(x!, dz, { transA: true }), w!.shape), sumTo(dz, b!.shape)];
+    },
+  }),
   bceWithLogits: {
     forward: ([x, y, w]) => {
       const [rows, heads] = x!.shape as [number, number];
@@ -517,6 +532,29 @@ function matmulSplitKForward(a: Tensor, b: Tensor, args: MatmulArgs, kernel: 'ma
   } finally {
     partials.dispose();
   }
+}
+
+/** act(x·W + b): the fused matmul_*_bias kernel where matmul() would run matmul_sg or matmul_vec4 unsplit, else three kernels. */
+function linearForward(x: Tensor, w: Tensor, b: Tensor, activation: LinearActivation): Tensor {
+  const [, n] = w.shape as [number, number];
+  const batchShape = x.shape.slice(0, -2), [m, k] = x.shape.slice(-2) as [number, number];
+  const args = {
+    m, n, k, batch: numel(batchShape), batchShape, sam: k, sak: 1, sbk: n, sbn: 1,
+    aBatchStrides: broadcastStrides(batchShape, batchShape).map((s) => s * m * k), bBatchStrides: batchShape.map(() => 0),
+  };
+  const { kernel, args: full } = matmulKernelFor(args, x.backend.plan, x.backend.subgroupSize);
+  if ((kernel === 'matmul_sg' || kernel === 'matmul_vec4') && matmulSplitK(full, x.backend.plan.matmul.split) === 1) {
+    const out = Tensor.empty(x.backend, x.shape.slice(0, -1).concat(n));
+    runKernel(`${kernel}_bias${activation === 'relu' ? '_relu' : ''}`, [x, w, b], [out], full);
+    return out;
+  }
+  const z = matmulForward(x, w, { transA: false, transB: false });
+  const y = binaryKernel('add', z, b);
+  z.dispose();
+  if (activation === 'none') return y;
+  const out = unaryKernel('relu', y);
+  y.dispose();
+  return out;
 }
 
 // ---------- public op functions (validate, then apply) ----------
@@ -683,6 +721,25 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
   const { m, n, batchShape } = matmulDims(a, b, attrs);
   assertFits(a.backend, [...batchShape, m, n], 'f32', `matmul: output f32 ${fmt([...batchShape, m, n])}`);
   return apply('matmul', [a, b], attrs);
+}
+
+/**
+ * A Linear layer, act(x·W + b): x [..., in] (rank >= 2), W [in, out], b [out], activation 'none' or 'relu'.
+ * The same numbers and gradients as matmul, add and relu, in one forward dispatch where the adapter's
+ * register-blocked matmul applies.
+ */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor, activation: LinearActivation = 'none'): Tensor {
+  check('linear', [x, weight, bias], ['x', 'weight', 'bias']);
+  if (weight.rank !== 2) throw new ShapeError(`linear: weight must be [in, out], got ${weight.describe()}`);
+  const [inF, outF] = weight.shape as [number, number];
+  if (x.rank < 2 || x.shape[x.rank - 1] !== inF) throw new ShapeError(`linear: x must be [..., ${inF}] with rank >= 2, got ${x.describe()}`);
+  if (x.rank > 6) throw new ShapeError(`linear: at most 4 batch dimensions in x, got ${x.describe()}`);
+  if (bias.rank !== 1 || bias.shape[0] !== outF) {
+    throw new ShapeError(`linear: bias must be [${outF}] (the columns of weight ${weight.describe()}), got ${bias.describe()}`);
+  }
+  if (activation !== 'none' && activation !== 'relu') throw new TensorError(`linear: activation must be 'none' or 'relu', got ${show(activation)}`);
+  assertFits(x.backend, [...x.shape.slice(0, -1), outF], 'f32', `linear: output f32 ${fmt([...x.shape.slice(0, -1), outF])}`);
+  return apply('linear', [x, weight, bias], { activation });
 }
 
 /** Softmax over `axis`, shifted by the (detached) max for stability; gradients come from exp, sum and div. */

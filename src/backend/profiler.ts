@@ -34,12 +34,16 @@ export interface KernelEvent {
 
 interface Pending extends Omit<KernelEvent, 'startMs' | 'durationMs'> { slot: number }
 
-/** FLOPs of a kernel launch, by family: 2·M·N·K per matmul, one per element for elementwise and reductions. */
+/** FLOPs of a kernel launch, by family: 2·M·N·K per matmul (+ M·N per bias, as the separate add counted), one per element for elementwise and reductions. */
 export function kernelFlops(kernel: string, args: unknown, inputElements: number[], outputElements: number[]): number {
   const a = args as Record<string, number>;
   if (kernel === 'matmul' || kernel === 'matmul_vec4' || kernel === 'matmul_sg' || kernel === 'matmul_dot4') {
     const m = args as MatmulArgs;
     return 2 * m.batch * m.m * m.n * m.k;
+  }
+  if (kernel.startsWith('matmul_') && kernel.includes('_bias')) {
+    const m = args as MatmulArgs;
+    return 2 * m.batch * m.m * m.n * m.k + m.batch * m.m * m.n;
   }
   if (kernel === 'fm_interaction' || kernel === 'fm_interaction_acc') {
     // T = Qᵀ·R (m·k dots of length n), then P·T (n·k dots of length m).

@@ -2,7 +2,7 @@
  * Basic layers: Linear, LayerNorm, MLP. Inputs are [..., features]; the leading axes are batch axes.
  */
 import type { Backend } from '../backend/index.js';
-import { add, gelu, layerNorm, matmul, mul, relu, silu } from '../ops.js';
+import { add, gelu, layerNorm, linear, matmul, mul, relu, silu } from '../ops.js';
 import { tensor } from '../create.js';
 import { mulberry32 } from '../random.js';
 import { Tensor, TensorError } from '../tensor.js';
@@ -42,10 +42,13 @@ export class Linear extends Module {
     }
   }
 
-  forward(x: Tensor): Tensor {
+  forward(x: Tensor, activation: 'none' | 'relu' = 'none'): Tensor {
     checkFeatures('Linear', x, this.inFeatures);
+    // The fused op for [rows, in] inputs (one dispatch for product, bias and relu); other ranks as before.
+    if (this.bias && x.rank === 2) return linear(x, this.weight, this.bias, activation);
     const y = matmul(x, this.weight);
-    return this.bias ? add(y, this.bias) : y;
+    const z = this.bias ? add(y, this.bias) : y;
+    return activation === 'relu' ? relu(z) : z;
   }
 }
 
@@ -113,10 +116,13 @@ export class MLP extends Module {
   forward(x: Tensor): Tensor {
     let h = x;
     this.layers.forEach((layer, i) => {
-      h = layer.forward(h);
-      if (i < this.layers.length - 1) {
+      const hidden = i < this.layers.length - 1;
+      // relu straight after the product is fused into it; a LayerNorm in between, or another activation, runs on its own.
+      const fused = hidden && this.activation === 'relu' && !this.norms[i];
+      h = layer.forward(h, fused ? 'relu' : 'none');
+      if (hidden) {
         if (this.norms[i]) h = this.norms[i]!.forward(h);
-        h = activations[this.activation](h);
+        if (!fused) h = activations[this.activation](h);
         if (this.training && this.dropout > 0) h = mul(h, this.dropoutMask(h.shape));
       }
     });

@@ -113,6 +113,13 @@ export const gradcheckCases: Record<OpName, GradcheckCase[] | null> = {
       fn: ([a, b]) => o.matmul(a!, b!, { transB: true }) },
     { label: '[2, 1, 3, 4] · [3, 4, 2] (batch broadcast both)', inputs: [inp([2, 1, 3, 4]), inp([3, 4, 2])], fn: ([a, b]) => o.matmul(a!, b!) },
   ],
+  linear: [
+    { label: '[3, 5] · [5, 2] + b [2]', inputs: [inp([3, 5]), inp([5, 2]), inp([2])], fn: ([x, w, b]) => o.linear(x!, w!, b!) },
+    { label: 'relu([3, 5] · [5, 2] + b)', inputs: [inp([3, 5]), inp([5, 2]), inp([2])], fn: ([x, w, b]) => o.linear(x!, w!, b!, 'relu') },
+    { label: 'relu([17, 8] · [8, 8] + b) (the fused register-blocked kernel)', inputs: [inp([17, 8]), inp([8, 8]), inp([8])],
+      fn: ([x, w, b]) => o.linear(x!, w!, b!, 'relu') },
+    { label: '[2, 3, 8] · [8, 4] + b (batched rows)', inputs: [inp([2, 3, 8]), inp([8, 4]), inp([4])], fn: ([x, w, b]) => o.linear(x!, w!, b!) },
+  ],
 };
 
 export interface GradcheckOptions {

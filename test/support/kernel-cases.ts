@@ -143,6 +143,21 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
         atol: 1e-6 * k, rtol: 1e-5,
       };
     }
+    case 'matmul_vec4_bias':
+    case 'matmul_vec4_bias_relu':
+    case 'matmul_sg_bias':
+    case 'matmul_sg_bias_relu': {
+      // A Linear layer's rows: A row-major (K % 4 == 0 for matmul_sg), batched over 2; B shared; a bias per column,
+      // about half the outputs negative before relu. M past a 16-row block and N/4 odd half the time.
+      const m = 1 + int(37), n4 = 1 + int(Math.max(1, Math.ceil(n / m / 4))), nn = 4 * n4;
+      const k = kernel.startsWith('matmul_sg') ? 4 * (1 + int(12)) : 1 + int(40);
+      return {
+        inputs: [{ data: f32Values(2 * m * k, next), dtype: 'f32' }, { data: f32Values(k * nn, next), dtype: 'f32' }, { data: f32Values(nn, next), dtype: 'f32' }],
+        outputs: [{ numel: 2 * m * nn, dtype: 'f32' }],
+        args: { m, n: nn, k, batch: 2, batchShape: [2], aBatchStrides: [m * k], bBatchStrides: [0], sam: k, sak: 1, sbk: nn, sbn: 1, sg: 0 },
+        atol: 1e-6 * k, rtol: 1e-5,
+      };
+    }
     case 'matmul_dot4': {
       // Both operands along k (A row-major, B transposed), K % 4 == 0, N anything; A batched, B broadcast or batched.
       const m = 1 + int(9), k = 4 * (1 + int(10)), nn = 1 + int(Math.max(1, Math.ceil(n / m / 2))), shareB = next() < 0.5;
@@ -322,7 +337,7 @@ function typed(data: number[], dtype: DType): Data {
 
 /** A case's args for this backend: matmul_sg's grid needs the subgroup size its pipeline was built for. */
 export function argsOn(backend: Backend, kernel: KernelName, c: KernelCase): unknown {
-  return kernel === 'matmul_sg' ? { ...(c.args as object), sg: backend.subgroupSize ?? 8 } : c.args;
+  return kernel.startsWith('matmul_sg') ? { ...(c.args as object), sg: backend.subgroupSize ?? 8 } : c.args;
 }
 
 /** Whether the test project's WebGPU backend (null: none) built this kernel (its device may lack a capability it requires). */

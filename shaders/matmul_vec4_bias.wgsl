@@ -1,0 +1,41 @@
+// matmul_vec4_bias.wgsl: matmul_vec4 with a fused epilogue, out = act(A·B + bias): a Linear layer's forward in one
+// dispatch (ACT 0 none, 1 relu). The product is rounded to f32 before the bias is added, as a separate add kernel
+// does, so the result is bit-identical to matmul, add and relu one after the other. Never split over K.
+// As matmul_vec4.wgsl: batched C[b] = op(A[b]) · B[b] for B row-major with N % 4 == 0, register-blocked:
+// each invocation computes TM = 16 rows × 8 columns (two vec4) and keeps them in registers; no
+// workgroup memory. On CPU adapters (lavapipe runs invocations as SIMD lanes) this measured faster than a
+// workgroup-memory tile and than one output per thread (docs/kernels.md, "Measurements behind the kernels").
+// A(i, k) = a[a_batch + i*sam + k*sak] (any layout, so transA is free); B(k, j4) = b[b_batch4 + k*n4 + j4].
+// Edge rows and the second column vec4 are clamped for loads and skipped for stores. With ktotal > 0 it
+// writes split-K partials (see MatmulLayout.kTotal); a fixed-order column sum finishes them (ops.ts).
+// Bindings: @group(0) 0 a: f32, 1 b: vec4f, 2 bias: vec4f [N/4] (read), 3 out: vec4f (read_write); @group(1) 0 Params.
+// Grid: batch * ceil(ceil(M/16) / TY) * ceil(ceil(N/8) / TX) workgroups of TX*TY, split over x and y above 65535.
+// v2 of matmul (v1: matmul.wgsl, one output per thread, any layout).
+
+override TX: u32 = 8u;
+override TY: u32 = 4u;
+const TM: u32 = 16u;
+
+struct Params {
+  m: u32, n4: u32, k: u32, batch: u32,
+  brank: u32, sam: u32, sak: u32, ktotal: u32,
+  bshape: vec4u,
+  abs: vec4u,
+  bbs4: vec4u,
+}
+
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<vec4f>;
+@group(0) @binding(2) var<storage, read> bias: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> out: array<vec4f>;
+@group(1) @binding(0) var<uniform> p: Params;
+
+override ACT: u32 = 0u;
+
+fn epilogue(v: vec4f, col4: u32) -> vec4f {
+  let y = v + bias[min(col4, arrayLength(&bias) - 1u)];
+  if (ACT == 1u) { return max(y, vec4f(0.0)); }
+  return y;
+}
+
+// #include "lib/matmul_vec4_main.wgsl"
