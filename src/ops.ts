@@ -6,7 +6,7 @@
 import { withOp } from './backend/profile-tags.js';
 import type { DType } from './backend/index.js';
 import { REDUCE_COLS_CHUNK, type MatmulArgs } from './kernels.js';
-import { binaryVec4Layout, fmFusedApplies, matmulKernelFor, matmulSplitChunk, matmulSplitK } from './kernel-plan.js';
+import { binaryVec4Layout, fmFusedApplies, matmulKernelFor, matmulSgPreferred, matmulSplitChunk, matmulSplitK } from './kernel-plan.js';
 import { ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, collapseDims, fmt, normalizeAxes, numel, sameShape, strides,
   type Shape } from './shape.js';
 import { RowSparse, Tensor, TensorError, assertFits, disposeOnThrow, installAutograd, isGradEnabled, runKernel } from './tensor.js';
@@ -488,15 +488,27 @@ function matmulDims(a: Tensor, b: Tensor, { transA, transB }: MatmulAttrs): { m:
   return { m, n, k: ka, batchShape };
 }
 
+/** Outputs (M·N) from which a transposed A is copied row-major for matmul_sg (measured: docs/kernels.md). */
+const TRANSPOSED_A_COPY_MIN_OUTPUTS = 65_536;
+
 function matmulForward(a: Tensor, b: Tensor, attrs: MatmulAttrs): Tensor {
   const { m, n, k, batchShape } = matmulDims(a, b, attrs);
   // The register-blocked kernels want B row-major; transposing B first costs O(K·N), the product O(M·N·K).
-  // (A transposed stays as it is: matmul_vec4 reads any A layout, and copying A for matmul_sg measured
-  // slower than the gain: docs/kernels.md.)
+  // (A transposed stays as it is below the size where copying it for matmul_sg pays: further down.)
   if (attrs.transB && n % 4 === 0 && m >= 16) {
     const bt = permuteForward(b, [...b.shape.keys()].map((i) => (i < b.rank - 2 ? i : 2 * b.rank - 3 - i)));
     const out = matmulForward(a, bt, { transA: attrs.transA, transB: false });
     bt.dispose();
+    return out;
+  }
+  // A transposed: matmul_vec4 reads it in place, but on a subgroup adapter a large output (a weight gradient
+  // Xᵀ·dY over a big batch) runs faster copied row-major into matmul_sg: 1.20–1.44× at 173k and 106k outputs,
+  // slower below ~16k (docs/kernels.md). Same kernel math: the copy changes no bit of the product.
+  if (attrs.transA && !attrs.transB && a.rank === 2 && m * n >= TRANSPOSED_A_COPY_MIN_OUTPUTS && k % 4 === 0
+    && matmulSgPreferred(a.backend.plan, a.backend.subgroupSize) && n % 4 === 0 && b.rank === 2) {
+    const at = permuteForward(a, [1, 0]);
+    const out = matmulForward(at, b, { transA: false, transB: false });
+    at.dispose();
     return out;
   }
   const [a0, a1] = a.shape.slice(-2) as [number, number];

@@ -31,6 +31,18 @@ describe.skipIf(!gpu || sg === null)('matmul() picks matmul_sg where it measured
     expect(run([32, 20], [32, 12], true)).toContain('matmul_vec4');
     expect(run([20, 30], [30, 12])).toContain('matmul_vec4');
     expect(run([20, 32], [32, 6])).toContain('matmul');
+    // A transposed with a large output (a weight gradient over a big batch): copied row-major for matmul_sg.
+    expect(run([64, 272], [64, 256], true)).toEqual(['fill', 'fill', ...(want === 'matmul_sg' ? ['copy', 'matmul_sg'] : ['matmul_vec4'])]);
+    expect(run([64, 200], [64, 256], true)).toEqual(['fill', 'fill', 'matmul_vec4']); // 51,200 outputs: below the copy's threshold
+  });
+
+  test('the copied transposed A gives the float64 product, and the bits matmul_vec4 gives reading A in place', async () => {
+    const vec4Only = await WebGpuBackend.create({ context: gpu!.ctx, plan: { matmul: { minSubgroup: 1000 } } });
+    const a = [64, 272], b = [64, 256];
+    const da = randomArray(numel(a), 3).map(Math.fround), db = randomArray(numel(b), 4).map(Math.fround);
+    const got = await product(gpu!, a, b, da, db, true);
+    expectClose(got, await product(ref, a, b, da, db, true), 1e-5 * 64, 1e-5, 'copy + matmul_sg vs reference');
+    expect(Array.from(got)).toEqual(Array.from(await product(vec4Only, a, b, da, db, true)));
   });
 });
 
