@@ -17,13 +17,7 @@ enable subgroups;
 const SG: u32 = 8u;
 const TM: u32 = 16u;
 
-struct Params {
-  m: u32, n4: u32, k: u32, batch: u32,
-  brank: u32, sam4: u32, ktotal: u32, _pad0: u32,
-  bshape: vec4u,
-  abs4: vec4u,
-  bbs4: vec4u,
-}
+// #include "lib/matmul_sg_params.wgsl"
 
 @group(0) @binding(0) var<storage, read> a: array<vec4f>;
 @group(0) @binding(1) var<storage, read> b: array<vec4f>;

@@ -13,13 +13,7 @@ override TX: u32 = 8u;
 override TY: u32 = 4u;
 const TM: u32 = 16u;
 
-struct Params {
-  m: u32, n4: u32, k: u32, batch: u32,
-  brank: u32, sam: u32, sak: u32, ktotal: u32,
-  bshape: vec4u,
-  abs: vec4u,
-  bbs4: vec4u,
-}
+// #include "lib/matmul_vec4_params.wgsl"
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<vec4f>;

@@ -16,26 +16,10 @@ override TX: u32 = 8u;
 override TY: u32 = 4u;
 const TM: u32 = 16u;
 
-struct Params {
-  m: u32, n4: u32, k: u32, batch: u32,
-  brank: u32, sam: u32, sak: u32, ktotal: u32,
-  bshape: vec4u,
-  abs: vec4u,
-  bbs4: vec4u,
-}
+// #include "lib/matmul_vec4_params.wgsl"
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<vec4f>;
-@group(0) @binding(2) var<storage, read> bias: array<vec4f>;
-@group(0) @binding(3) var<storage, read_write> out: array<vec4f>;
-@group(1) @binding(0) var<uniform> p: Params;
-
-override ACT: u32 = 0u;
-
-fn epilogue(v: vec4f, col4: u32) -> vec4f {
-  let y = v + bias[min(col4, arrayLength(&bias) - 1u)];
-  if (ACT == 1u) { return max(y, vec4f(0.0)); }
-  return y;
-}
+// #include "lib/matmul_bias_epilogue.wgsl"
 
 // #include "lib/matmul_vec4_main.wgsl"
