@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import DhenModel, read_safetensors  # noqa: E402
-from train_c2al import C2alAdam  # noqa: E402
+from train_c2al import C2alAdam, touched_rows  # noqa: E402
 
 
 def module_of(name):
@@ -77,18 +77,13 @@ def main(folder):
         for n, p in model.named_parameters():
             p.grad = ours[f'grad{i}.{n}'].double()
         ids = torch.tensor(batch['ids'], dtype=torch.int64)
-        opt.step(touched_tables(model, ids))
+        opt.step(touched_rows(model, ids))
     for n, p in model.named_parameters():
         got = ours[f'after.{n}'].double()
         report['adam'].append({'name': n, 'module': module_of(n), 'maxAbs': float((got - p.detach()).abs().max())})
     worst = max(report['grads'], key=lambda g: g['scaled'])
     report['worst'] = {'gradient': worst, 'adam': max(report['adam'], key=lambda g: g['maxAbs'])}
     print(json.dumps(report))
-
-
-def touched_tables(model, ids):
-    from train_c2al import touched_rows
-    return touched_rows(model, ids)
 
 
 if __name__ == '__main__':

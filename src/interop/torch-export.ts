@@ -62,6 +62,8 @@ python3 train_c2al.py --data clicks.csv --schema schema.json --out trained/${aux
 torchrun --standalone --nproc_per_node N train_c2al.py --data clicks.csv --schema schema.json --out trained/${aux.length ? ' --cohorts HEAD,TAIL' : ''}
 \`\`\`
 
+(On Debian 12's torch 1.13 with Python 3.11, add \`--redirects 2 --tee 2\` to torchrun: its default fails to parse there.)
+
 \`trained/\` then holds model.safetensors + config.json (and c2al-inference/, the serving model without the
 auxiliary heads) that c2al reads back: \`c2al evaluate --checkpoint trained --data csv:clicks.csv --schema schema.json\`.
 \`python3 train_c2al.py --evaluate ...\` prints the same test-split NE from PyTorch.

@@ -44,8 +44,8 @@ export class Linear extends Module {
 
   forward(x: Tensor, activation: 'none' | 'relu' = 'none'): Tensor {
     checkFeatures('Linear', x, this.inFeatures);
-    // The fused op for [rows, in] inputs (one dispatch for product, bias and relu); other ranks as before.
-    if (this.bias && x.rank === 2) return linear(x, this.weight, this.bias, activation);
+    // One op (and one forward dispatch) for product, bias and relu; a rank-1 input keeps matmul's own error.
+    if (this.bias && x.rank >= 2) return linear(x, this.weight, this.bias, activation);
     const y = matmul(x, this.weight);
     const z = this.bias ? add(y, this.bias) : y;
     return activation === 'relu' ? relu(z) : z;

@@ -20,7 +20,7 @@ const runs = project === 'browser' ? 500 : Number((typeof process !== 'undefined
 /** Totals over the file, printed at the end (docs/reliability.md quotes them). */
 const totals = { calls: 0, refused: 0, accepted: 0 };
 
-type Kind = 'tensor' | 'tensors' | 'num' | 'int' | 'axes' | 'shape' | 'bool' | 'dtype' | 'ids' | 'fields' | 'matmulOpts' | 'bagOpts' | 'values' | 'createOpts' | 'labels';
+type Kind = 'tensor' | 'tensors' | 'num' | 'int' | 'axes' | 'shape' | 'bool' | 'dtype' | 'ids' | 'fields' | 'matmulOpts' | 'bagOpts' | 'values' | 'createOpts' | 'labels' | 'activation';
 
 /** Every public function behind the op table (plus the creation functions), with the kinds of its arguments. */
 const OPS: Record<string, [(...a: never[]) => unknown, Kind[]]> = {
@@ -36,6 +36,7 @@ const OPS: Record<string, [(...a: never[]) => unknown, Kind[]]> = {
   reshape: [c.reshape, ['tensor', 'shape']], permute: [c.permute, ['tensor', 'axes']], transpose: [c.transpose, ['tensor', 'int', 'int']],
   slice: [c.slice, ['tensor', 'shape', 'shape']], concat: [c.concat, ['tensors', 'int']], expand: [c.expand, ['tensor', 'shape']],
   where: [c.where, ['tensor', 'tensor', 'tensor']], matmul: [c.matmul, ['tensor', 'tensor', 'matmulOpts']],
+  linear: [c.linear, ['tensor', 'tensor', 'tensor', 'activation']],
   softmax: [c.softmax, ['tensor', 'int']], fmInteraction: [c.fmInteraction, ['tensor', 'tensor']],
   bceWithLogits: [c.bceWithLogits, ['tensor', 'labels', 'labels']], layerNorm: [c.layerNorm, ['tensor', 'tensor', 'tensor', 'num']],
   embeddingLookup: [c.embeddingLookup, ['tensor', 'ids', 'fields']], embeddingBag: [c.embeddingBag, ['tensor', 'ids', 'ids', 'bagOpts']],
@@ -76,6 +77,7 @@ function arbitraries(backend: Backend, pool: Tensor[]) {
       { requiredKeys: [] }).map((o) => Object.defineProperty({ ...o }, 'backend', { value: backend, enumerable: false })),
     // bceWithLogits labels and weights: tensors, host arrays (values outside [0, 1], NaN), or nothing.
     labels: fc.oneof(tensor, fc.array(pick([0, 1, 0.5, -0.5, 2, NaN, Infinity, -1] as unknown[]), { maxLength: 8 })),
+    activation: pick(['none', 'relu', 'gelu', '', null, undefined, 3, {}] as unknown[]),
   };
   return kinds;
 }
