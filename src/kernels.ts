@@ -6,7 +6,7 @@
 import type { ShaderName } from './backend/shaders.gen.js';
 import { MAX_RANK } from './shape.js';
 import {
-  BINARY, CAST, UNARY, binaryVec4Ref, sgdRef, adamRef, adamRowsRef, adagradRowsRef, peakFmaRef, bceWithLogitsRef, histogramRef, firstNonFiniteRef,
+  BINARY, CAST, UNARY, binaryVec4Ref, linearRef, sgdRef, adamRef, adamRowsRef, adagradRowsRef, peakFmaRef, bceWithLogitsRef, histogramRef, firstNonFiniteRef,
     divergencesRef, embeddingBagRef, embeddingBagBackwardRef, scatterRowsRef, layerNormRef, layerNormBackwardRef, binaryRef, castRef, copyRef, fillRef,
     matmulRef, reduceRef, reduceColsRef, unaryRef, whereRef, fmInteractionRef,
   type AdamHyper, type BinaryKernel, type CastKernel, type Data, type FmLayout, type MatmulLayout, type UnaryKernel,
@@ -202,20 +202,14 @@ const MATMUL_SG: Kernel<MatmulArgs> = {
 /**
  * A Linear layer's forward in one dispatch: `base` (matmul_vec4 or matmul_sg, unsplit) whose stores add the
  * bias [N] (binding 2) and apply ACT (0 none, 1 relu) — bit-identical to the product, add and relu kernels
- * one after the other. The CPU twin is the same three steps in the reference's precision.
+ * one after the other. Its twin, linearRef, is the same three steps in the reference's precision.
  */
-function withBias(base: Kernel<MatmulArgs>, shader: 'matmul_vec4_bias' | 'matmul_sg_bias', act: 0 | 1): Kernel<MatmulArgs> {
+function linearKernel(base: Kernel<MatmulArgs>, shader: 'linear' | 'linear_sg', act: 0 | 1): Kernel<MatmulArgs> {
   const baseConstants = base.constants;
   return {
     ...base, shader, inputs: 3,
     constants: typeof baseConstants === 'function' ? (plan) => ({ ...baseConstants(plan), ACT: act }) : { ...baseConstants, ACT: act },
-    cpu: ([x, w, bias], [z], a) => {
-      matmulRef(x!, w!, z!, a);
-      for (let i = 0; i < a.batch * a.m * a.n; i++) {
-        const v = z![i]! + bias![i % a.n]!;
-        z![i] = act === 1 && !(v > 0) ? 0 : v;
-      }
-    },
+    cpu: ([x, w, bias], [z], a) => linearRef(x!, w!, bias!, z!, a, act),
   };
 }
 
@@ -266,10 +260,10 @@ export const kernels = {
     cpu: ([x, y], [z], a) => matmulRef(x!, y!, z!, a),
   } satisfies Kernel<MatmulArgs>,
   matmul_sg: MATMUL_SG,
-  matmul_vec4_bias: withBias(MATMUL_VEC4, 'matmul_vec4_bias', 0),
-  matmul_vec4_bias_relu: withBias(MATMUL_VEC4, 'matmul_vec4_bias', 1),
-  matmul_sg_bias: withBias(MATMUL_SG, 'matmul_sg_bias', 0),
-  matmul_sg_bias_relu: withBias(MATMUL_SG, 'matmul_sg_bias', 1),
+  linear: linearKernel(MATMUL_VEC4, 'linear', 0),
+  linear_relu: linearKernel(MATMUL_VEC4, 'linear', 1),
+  linear_sg: linearKernel(MATMUL_SG, 'linear_sg', 0),
+  linear_sg_relu: linearKernel(MATMUL_SG, 'linear_sg', 1),
   bce_with_logits: {
     shader: 'bce_with_logits', entry: 'bce_with_logits', inputs: 3, outputs: 2, constants: { WG },
     params: (a) => [a.rows, a.heads],

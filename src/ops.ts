@@ -546,7 +546,7 @@ function matmulSplitKForward(a: Tensor, b: Tensor, args: MatmulArgs, kernel: 'ma
   }
 }
 
-/** act(x·W + b): the fused matmul_*_bias kernel where matmul() would run matmul_sg or matmul_vec4 unsplit, else three kernels. */
+/** act(x·W + b): the fused linear / linear_sg kernel where matmul() would run matmul_sg or matmul_vec4 unsplit, else three kernels. */
 function linearForward(x: Tensor, w: Tensor, b: Tensor, activation: LinearActivation): Tensor {
   const [, n] = w.shape as [number, number];
   const batchShape = x.shape.slice(0, -2), [m, k] = x.shape.slice(-2) as [number, number];
@@ -557,7 +557,7 @@ function linearForward(x: Tensor, w: Tensor, b: Tensor, activation: LinearActiva
   const { kernel, args: full } = matmulKernelFor(args, x.backend.plan, x.backend.subgroupSize);
   if ((kernel === 'matmul_sg' || kernel === 'matmul_vec4') && matmulSplitK(full, x.backend.plan.matmul.split) === 1) {
     const out = Tensor.empty(x.backend, x.shape.slice(0, -1).concat(n));
-    runKernel(`${kernel}_bias${activation === 'relu' ? '_relu' : ''}`, [x, w, b], [out], full);
+    runKernel(`${kernel === 'matmul_sg' ? 'linear_sg' : 'linear'}${activation === 'relu' ? '_relu' : ''}`, [x, w, b], [out], full);
     return out;
   }
   const z = matmulForward(x, w, { transA: false, transB: false });

@@ -187,6 +187,16 @@ export function matmulRef(a: Data, b: Data, out: Data, l: MatmulLayout): void {
   });
 }
 
+/** The linear op: out = act(A·B + bias[column]) for the kernels linear and linear_sg (act 0 none, 1 relu). */
+export function linearRef(a: Data, b: Data, bias: Data, out: Data, l: MatmulLayout, act: 0 | 1): void {
+  matmulRef(a, b, out, l);
+  const total = l.batchShape.reduce((x, d) => x * d, 1) * l.m * l.n;
+  for (let i = 0; i < total; i++) {
+    const v = out[i]! + bias[i % l.n]!;
+    out[i] = act === 1 && !(v > 0) ? 0 : v;
+  }
+}
+
 /** Fused sigmoid + BCE from logits over [rows, heads]: per-head weighted loss sums and dlogits. */
 export function bceWithLogitsRef(x: Data, y: Data, w: Data, lossSum: Data, dlogits: Data, rows: number, heads: number): void {
   for (let h = 0; h < heads; h++) {

@@ -1,4 +1,4 @@
-// lib/matmul_sg_main.wgsl: the body of matmul_sg.wgsl (helpers, entry point, stores), shared with matmul_sg_bias.wgsl.
+// lib/matmul_sg_main.wgsl: the body of matmul_sg.wgsl (helpers, entry point, stores), shared with linear_sg.wgsl.
 // The includer declares Params, the bindings a, b and out, and fn epilogue(v: vec4f, col4: u32) -> vec4f: what a
 // stored vec4 of output columns col4 becomes (itself, or plus the bias and through the activation).
 

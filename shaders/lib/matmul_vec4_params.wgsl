@@ -1,4 +1,4 @@
-// lib/matmul_vec4_params.wgsl: the Params of matmul_vec4.wgsl and matmul_vec4_bias.wgsl (one layout, the same words from kernels.ts).
+// lib/matmul_vec4_params.wgsl: the Params of matmul_vec4.wgsl and linear.wgsl (one layout, the same words from kernels.ts).
 struct Params {
   m: u32, n4: u32, k: u32, batch: u32,
   brank: u32, sam: u32, sak: u32, ktotal: u32,

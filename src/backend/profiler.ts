@@ -41,7 +41,7 @@ export function kernelFlops(kernel: string, args: unknown, inputElements: number
     const m = args as MatmulArgs;
     return 2 * m.batch * m.m * m.n * m.k;
   }
-  if (kernel.startsWith('matmul_') && kernel.includes('_bias')) {
+  if (kernel === 'linear' || kernel.startsWith('linear_')) {
     const m = args as MatmulArgs;
     return 2 * m.batch * m.m * m.n * m.k + m.batch * m.m * m.n;
   }

@@ -20,7 +20,7 @@ const C2AL = `
   evaluate exp expand f32Bits fieldValues fmInteraction fmWeights formatProfile full gelu getBackend gradcheck
   gradcheckCases gradcheckOps gradcheckTolerance greater groupFields headLabels headNames heatMap histogram init
   initTensor initValues keep kernelBytes kernelFlops kernelPlan kernels layerNorm layerWeights learningRate
-  lineChart liveTensors loadCheckpoint loadCsv loadMovieLens loadTrainState log log1p matmul max maximum mean
+  linear lineChart liveTensors loadCheckpoint loadCsv loadMovieLens loadTrainState log log1p matmul max maximum mean
   meanStd median metrics minimum modelConfig mul mulScalar mulberry32 neg noGrad ones onesLike ops
   pairedBootstrap pairedTInterval parseCsv parseMovieLens percentileInterval permute permutedCohorts powScalar
   predict profileTraining progressLine progressReporter randomNormal randomUniform readCheckpointFile registerOp

@@ -1,6 +1,6 @@
 /**
- * linear: act(x·W + b), the op a Linear layer runs (kernels matmul_sg_bias[_relu] and matmul_vec4_bias[_relu],
- * shaders/matmul_*_bias.wgsl, twins matmulRef + bias + relu; the unfused matmul, add and relu elsewhere).
+ * linear: act(x·W + b), the op a Linear layer runs (kernels linear_sg[_relu] and linear[_relu],
+ * shaders/linear_sg.wgsl and linear.wgsl, twin linearRef; the unfused matmul, add and relu elsewhere).
  * Output and the three gradients against float64, bit-identical to matmul + add + relu on the same backend
  * (forward and backward), the kernel each shape takes, gradcheck, and bad input.
  */
@@ -52,10 +52,10 @@ describe.skipIf(!gpu)('linear on the GPU', () => {
     const kernelsOf = (x: number[], w: number[], act: Act) => kernelsRun(gpu!, () => c.noGrad(() => c.scope(() => {
       c.linear(c.zeros(x, { backend: gpu! }), c.zeros(w, { backend: gpu! }), c.zeros([w[1]!], { backend: gpu! }), act);
     }))).filter((k) => k !== 'fill');
-    const sg = gpu!.subgroupSize !== null && gpu!.subgroupSize >= gpu!.plan.matmul.minSubgroup ? 'matmul_sg' : 'matmul_vec4';
-    expect(kernelsOf([20, 32], [32, 12], 'relu')).toEqual([`${sg}_bias_relu`]);
-    expect(kernelsOf([3, 20, 32], [32, 12], 'none')).toEqual([`${sg}_bias`]);
-    expect(kernelsOf([20, 30], [30, 12], 'none')).toEqual(['matmul_vec4_bias']); // K % 4 != 0: no matmul_sg
+    const fused = gpu!.subgroupSize !== null && gpu!.subgroupSize >= gpu!.plan.matmul.minSubgroup ? 'linear_sg' : 'linear';
+    expect(kernelsOf([20, 32], [32, 12], 'relu')).toEqual([`${fused}_relu`]);
+    expect(kernelsOf([3, 20, 32], [32, 12], 'none')).toEqual([fused]);
+    expect(kernelsOf([20, 30], [30, 12], 'none')).toEqual(['linear']); // K % 4 != 0: the matmul_vec4 body
     // N % 4 != 0: no register-blocked kernel, so the three ops' kernels.
     expect(kernelsOf([20, 32], [32, 6], 'relu')).toEqual(['matmul', expect.stringMatching(/^add/), expect.stringMatching(/^relu/)]);
   });

@@ -143,14 +143,14 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
         atol: 1e-6 * k, rtol: 1e-5,
       };
     }
-    case 'matmul_vec4_bias':
-    case 'matmul_vec4_bias_relu':
-    case 'matmul_sg_bias':
-    case 'matmul_sg_bias_relu': {
+    case 'linear':
+    case 'linear_relu':
+    case 'linear_sg':
+    case 'linear_sg_relu': {
       // A Linear layer's rows: A row-major (K % 4 == 0 for matmul_sg), batched over 2; B shared; a bias per column,
       // about half the outputs negative before relu. M past a 16-row block and N/4 odd half the time.
       const m = 1 + int(37), n4 = 1 + int(Math.max(1, Math.ceil(n / m / 4))), nn = 4 * n4;
-      const k = kernel.startsWith('matmul_sg') ? 4 * (1 + int(12)) : 1 + int(40);
+      const k = kernel.startsWith('linear_sg') ? 4 * (1 + int(12)) : 1 + int(40);
       return {
         inputs: [{ data: f32Values(2 * m * k, next), dtype: 'f32' }, { data: f32Values(k * nn, next), dtype: 'f32' }, { data: f32Values(nn, next), dtype: 'f32' }],
         outputs: [{ numel: 2 * m * nn, dtype: 'f32' }],
@@ -337,7 +337,7 @@ function typed(data: number[], dtype: DType): Data {
 
 /** A case's args for this backend: matmul_sg's grid needs the subgroup size its pipeline was built for. */
 export function argsOn(backend: Backend, kernel: KernelName, c: KernelCase): unknown {
-  return kernel.startsWith('matmul_sg') ? { ...(c.args as object), sg: backend.subgroupSize ?? 8 } : c.args;
+  return kernel === 'matmul_sg' || kernel.startsWith('linear_sg') ? { ...(c.args as object), sg: backend.subgroupSize ?? 8 } : c.args;
 }
 
 /** Whether the test project's WebGPU backend (null: none) built this kernel (its device may lack a capability it requires). */

@@ -1,4 +1,4 @@
-// matmul_sg_bias.wgsl: matmul_sg with a fused epilogue, out = act(A·B + bias): a Linear layer's forward in one
+// linear_sg.wgsl: the linear op on matmul_sg, a fused epilogue, out = act(A·B + bias): a Linear layer's forward in one
 // dispatch (ACT 0 none, 1 relu). The product is rounded to f32 before the bias is added, as a separate add kernel
 // does, so the result is bit-identical to matmul, add and relu one after the other. Never split over K.
 // As matmul_sg.wgsl: batched C[b] = A[b] · B[b] for A with vec4 rows along k (row-major, K % 4 == 0) and B
@@ -24,6 +24,6 @@ const TM: u32 = 16u;
 
 @group(0) @binding(0) var<storage, read> a: array<vec4f>;
 @group(0) @binding(1) var<storage, read> b: array<vec4f>;
-// #include "lib/matmul_bias_epilogue.wgsl"
+// #include "lib/linear_epilogue.wgsl"
 
 // #include "lib/matmul_sg_main.wgsl"

@@ -1,4 +1,4 @@
-// matmul_vec4_bias.wgsl: matmul_vec4 with a fused epilogue, out = act(A·B + bias): a Linear layer's forward in one
+// linear.wgsl: the linear op on matmul_vec4, a fused epilogue, out = act(A·B + bias): a Linear layer's forward in one
 // dispatch (ACT 0 none, 1 relu). The product is rounded to f32 before the bias is added, as a separate add kernel
 // does, so the result is bit-identical to matmul, add and relu one after the other. Never split over K.
 // As matmul_vec4.wgsl: batched C[b] = op(A[b]) · B[b] for B row-major with N % 4 == 0, register-blocked:
@@ -20,6 +20,6 @@ const TM: u32 = 16u;
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<vec4f>;
-// #include "lib/matmul_bias_epilogue.wgsl"
+// #include "lib/linear_epilogue.wgsl"
 
 // #include "lib/matmul_vec4_main.wgsl"

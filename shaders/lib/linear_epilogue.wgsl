@@ -1,5 +1,5 @@
-// lib/matmul_bias_epilogue.wgsl: the bias and output bindings and the epilogue of matmul_sg_bias.wgsl and
-// matmul_vec4_bias.wgsl (after their Params and their a, b bindings): out = act(product + bias[column]), the
+// lib/linear_epilogue.wgsl: the bias and output bindings and the epilogue of linear.wgsl and
+// linear_sg.wgsl (after their Params and their a, b bindings): out = act(product + bias[column]), the
 // product already rounded to f32 as a separate add kernel would see it. ACT 0 none, 1 relu.
 @group(0) @binding(2) var<storage, read> bias: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> out: array<vec4f>;
