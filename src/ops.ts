@@ -491,8 +491,22 @@ function matmulDims(a: Tensor, b: Tensor, { transA, transB }: MatmulAttrs): { m:
 /** Outputs (M·N) from which a transposed A is copied row-major for matmul_sg (measured: docs/kernels.md). */
 const TRANSPOSED_A_COPY_MIN_OUTPUTS = 65_536;
 
+/** The kernels' view of op(a)·op(b): sizes, element strides, and each operand's stride per (broadcast) batch dim. */
+function matmulLayout(a: Tensor, b: Tensor, attrs: MatmulAttrs, dims = matmulDims(a, b, attrs)): Omit<MatmulArgs, 'sg' | 'tile'> {
+  const { m, n, k, batchShape } = dims;
+  const [a0, a1] = a.shape.slice(-2) as [number, number];
+  const [b0, b1] = b.shape.slice(-2) as [number, number];
+  return {
+    m, n, k, batch: numel(batchShape), batchShape,
+    sam: attrs.transA ? 1 : a1, sak: attrs.transA ? a1 : 1,
+    sbk: attrs.transB ? 1 : b1, sbn: attrs.transB ? b1 : 1,
+    aBatchStrides: broadcastStrides(a.shape.slice(0, -2), batchShape).map((s) => s * a0 * a1),
+    bBatchStrides: broadcastStrides(b.shape.slice(0, -2), batchShape).map((s) => s * b0 * b1),
+  };
+}
+
 function matmulForward(a: Tensor, b: Tensor, attrs: MatmulAttrs): Tensor {
-  const { m, n, k, batchShape } = matmulDims(a, b, attrs);
+  const dims = matmulDims(a, b, attrs), { m, n, k, batchShape } = dims;
   // The register-blocked kernels want B row-major; transposing B first costs O(K·N), the product O(M·N·K).
   // (A transposed stays as it is below the size where copying it for matmul_sg pays: further down.)
   if (attrs.transB && n % 4 === 0 && m >= 16) {
@@ -511,17 +525,8 @@ function matmulForward(a: Tensor, b: Tensor, attrs: MatmulAttrs): Tensor {
     at.dispose();
     return out;
   }
-  const [a0, a1] = a.shape.slice(-2) as [number, number];
-  const [b0, b1] = b.shape.slice(-2) as [number, number];
   const outShape = [...batchShape, m, n];
-  const args = {
-    m, n, k, batch: numel(batchShape), batchShape,
-    sam: attrs.transA ? 1 : a1, sak: attrs.transA ? a1 : 1,
-    sbk: attrs.transB ? 1 : b1, sbn: attrs.transB ? b1 : 1,
-    aBatchStrides: broadcastStrides(a.shape.slice(0, -2), batchShape).map((s) => s * a0 * a1),
-    bBatchStrides: broadcastStrides(b.shape.slice(0, -2), batchShape).map((s) => s * b0 * b1),
-  };
-  const { kernel, args: full } = matmulKernelFor(args, a.backend.plan, a.backend.subgroupSize);
+  const { kernel, args: full } = matmulKernelFor(matmulLayout(a, b, attrs, dims), a.backend.plan, a.backend.subgroupSize);
   if (kernel === 'matmul_vec4' || kernel === 'matmul_sg') {
     const splits = matmulSplitK(full, a.backend.plan.matmul.split);
     if (splits > 1) return matmulSplitKForward(a, b, full, kernel, splits, outShape);
@@ -548,19 +553,14 @@ function matmulSplitKForward(a: Tensor, b: Tensor, args: MatmulArgs, kernel: 'ma
 
 /** act(x·W + b): the fused linear / linear_sg kernel where matmul() would run matmul_sg or matmul_vec4 unsplit, else three kernels. */
 function linearForward(x: Tensor, w: Tensor, b: Tensor, activation: LinearActivation): Tensor {
-  const [, n] = w.shape as [number, number];
-  const batchShape = x.shape.slice(0, -2), [m, k] = x.shape.slice(-2) as [number, number];
-  const args = {
-    m, n, k, batch: numel(batchShape), batchShape, sam: k, sak: 1, sbk: n, sbn: 1,
-    aBatchStrides: broadcastStrides(batchShape, batchShape).map((s) => s * m * k), bBatchStrides: batchShape.map(() => 0),
-  };
-  const { kernel, args: full } = matmulKernelFor(args, x.backend.plan, x.backend.subgroupSize);
+  const plain = { transA: false, transB: false };
+  const { kernel, args: full } = matmulKernelFor(matmulLayout(x, w, plain), x.backend.plan, x.backend.subgroupSize);
   if ((kernel === 'matmul_sg' || kernel === 'matmul_vec4') && matmulSplitK(full, x.backend.plan.matmul.split) === 1) {
-    const out = Tensor.empty(x.backend, x.shape.slice(0, -1).concat(n));
+    const out = Tensor.empty(x.backend, x.shape.slice(0, -1).concat(full.n));
     runKernel(`${kernel === 'matmul_sg' ? 'linear_sg' : 'linear'}${activation === 'relu' ? '_relu' : ''}`, [x, w, b], [out], full);
     return out;
   }
-  const z = matmulForward(x, w, { transA: false, transB: false });
+  const z = matmulForward(x, w, plain);
   const y = binaryKernel('add', z, b);
   z.dispose();
   if (activation === 'none') return y;

@@ -166,6 +166,13 @@ class Embeddings(nn.Module):
             tables.append(nn.Parameter(torch.randn(rows, self.dim) * 0.05))
             first += size
         self.tables = nn.ParameterList(tables)
+        # Per table: each field's vocabulary and row offset, computed once (buffers follow .to(device)).
+        first = 0
+        for i, size in enumerate(group_sizes):
+            vocab = torch.tensor([f['vocab'] for f in self.fields[first:first + size]])
+            self.register_buffer(f'vocab_{i}', vocab, persistent=False)
+            self.register_buffer(f'base_{i}', torch.cumsum(torch.cat([vocab.new_zeros(1), vocab[:-1]]), 0), persistent=False)
+            first += size
 
     def regroup(self, table_rows):
         """Re-stacks the fields into tables of the given row counts (a checkpoint grouped on another adapter)."""
@@ -188,15 +195,14 @@ class Embeddings(nn.Module):
 
     def forward(self, ids):
         parts, first = [], 0
-        for table, size in zip(self.tables, self.group_sizes):
+        for i, (table, size) in enumerate(zip(self.tables, self.group_sizes)):
             cols = ids[:, first:first + size]
-            vocab = torch.tensor([f['vocab'] for f in self.fields[first:first + size]], device=ids.device)
+            vocab, base = getattr(self, f'vocab_{i}'), getattr(self, f'base_{i}')
             bad = (cols < 0) | (cols >= vocab)
             if bool(bad.any()):
                 row, col = (int(v) for v in bad.nonzero()[0])
                 f = self.fields[first + col]
                 raise ValueError(f"table '{f['name']}': id {int(cols[row, col])} at row {row} is outside its vocabulary of {f['vocab']} rows")
-            base = torch.cumsum(torch.cat([vocab.new_zeros(1), vocab[:-1]]), 0)
             parts.append(F.embedding(cols + base, table))
             first += size
         return parts[0] if len(parts) == 1 else torch.cat(parts, 1)

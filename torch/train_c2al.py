@@ -190,8 +190,7 @@ def touched_rows(model, ids):
     masks, first = {}, 0
     emb = model.embeddings
     for i, (table, size) in enumerate(zip(emb.tables, emb.group_sizes)):
-        vocab = [f['vocab'] for f in emb.fields[first:first + size]]
-        base = torch.tensor([0, *vocab[:-1]], device=ids.device).cumsum(0)
+        base = getattr(emb, f'base_{i}')
         mask = torch.zeros(table.shape[0], dtype=torch.float32, device=ids.device)
         mask[(ids[:, first:first + size] + base).reshape(-1)] = 1
         if dist.is_initialized():

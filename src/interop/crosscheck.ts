@@ -71,7 +71,7 @@ export function disagreements(r: CrosscheckReport): string[] {
   return out;
 }
 
-/** The worst scaled gradient difference and the worst logit difference per module type (fm, cross, embeddings, heads, …). */
+/** Per module type (fm, cross, embeddings, heads, …): the worst scaled and absolute gradient differences and the worst weight after the Adam steps. */
 export function byModule(r: CrosscheckReport): Record<string, { gradScaled: number; gradAbs: number; adamAbs: number }> {
   const out: Record<string, { gradScaled: number; gradAbs: number; adamAbs: number }> = {};
   for (const g of r.grads) {
