@@ -1,19 +1,21 @@
 // fm_interaction.wgsl: the factorization-machine product out[b] = P[b]·(Q[b]ᵀ·R[b]) for small per-sample matrices,
 // P, Q: [n, m], R: [n, k], out: [n, k]. It is the FM interaction G = X·(Xᵀ·Y) (P = Q = X, R = Y) and every
 // product of its backward (dY = X·(Xᵀ·dG); dX = dG·(Yᵀ·X) + Y·(dGᵀ·X)), so one kernel serves all four.
-// One workgroup per sample: T = Qᵀ·R (m×k, rounded up to 4-blocks, ≤ TMAX) goes to workgroup memory,
-// then P·T; each invocation computes 4 × 4 output blocks in both products. Two general batched matmuls would spend most of a tile on such small
-// matrices and write T to global memory between them. Every output sums in index order: deterministic.
+// SPW samples per workgroup (p.spw, WG / SPW lanes each; one for the FM shapes of the benchmarks, up to 16 for
+// small ones whose blocks would leave most of 64 lanes idle): T = Qᵀ·R (m×k, rounded up to 4-blocks) goes to
+// workgroup memory (SPW of them ≤ TMAX), then P·T; each invocation computes 4 × 4 output blocks in both
+// products. Two general batched matmuls would spend most of a tile on such small matrices and write T to
+// global memory between them. Every output sums in index order: deterministic.
 // A shared operand has batch stride 0 (Y shared across the batch).
 // Bindings: @group(0) 0 p, 1 q, 2 r: f32 (read); 3 out: f32 (read_write); @group(1) 0 Params.
-// Grid: batch workgroups (split over x and y above 65535). ACC = 1 adds into out instead of overwriting.
+// Grid: ceil(batch / spw) workgroups (split over x and y above 65535). ACC = 1 adds into out instead of overwriting.
 
 override WG: u32 = 64u;
 override ACC: u32 = 0u;
 // Floats of T per workgroup: 16 KiB, WebGPU's default maxComputeWorkgroupStorageSize.
 override TMAX: u32 = 4096u;
 
-struct Params { batch: u32, n: u32, m: u32, k: u32, p_stride: u32, q_stride: u32, r_stride: u32 }
+struct Params { batch: u32, n: u32, m: u32, k: u32, p_stride: u32, q_stride: u32, r_stride: u32, spw: u32 }
 
 @group(0) @binding(0) var<storage, read> pm: array<f32>;
 @group(0) @binding(1) var<storage, read> qm: array<f32>;
@@ -37,17 +39,21 @@ fn r4(i: u32) -> vec4f {
 @compute @workgroup_size(WG)
 fn fm_interaction(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
           @builtin(num_workgroups) nwg: vec3u) {
-  let b = wid.x + wid.y * nwg.x;
+  let lanes = WG / p.spw;
+  let lane = lid.x % lanes;
   let kb = (p.k + 3u) / 4u;
   let mb = (p.m + 3u) / 4u;
-  let fits = b < p.batch && 4u * mb * kb <= TMAX && (b + 1u) * p.n * p.k <= arrayLength(&out);
+  let b = (wid.x + wid.y * nwg.x) * p.spw + lid.x / lanes;
+  // This sample's T: 4·mb·kb vec4 at t0.
+  let t0 = (lid.x / lanes) * 4u * mb * kb;
+  let fits = b < p.batch && p.spw * 4u * mb * kb <= TMAX / 4u && (b + 1u) * p.n * p.k <= arrayLength(&out);
   let p0 = b * p.p_stride;
   let q0 = b * p.q_stride;
   let r0 = b * p.r_stride;
   if (fits) {
     // T[c0 + e, j0 .. j0 + 3] = Σ_i Q[i, c0 + e]·R[i, j0 .. j0 + 3]; columns past m or k read clamped junk
     // into rows and lanes of T that phase 2 never uses (zero rows past m: P has no such columns).
-    for (var blk = lid.x; blk < mb * kb; blk += WG) {
+    for (var blk = lane; blk < mb * kb; blk += lanes) {
       let c0 = (blk / kb) * 4u;
       let jb = blk % kb;
       var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
@@ -59,10 +65,10 @@ fn fm_interaction(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_i
         a2 += q_at(qb + 2u) * rv;
         a3 += q_at(qb + 3u) * rv;
       }
-      t[c0 * kb + jb] = a0;
-      t[(c0 + 1u) * kb + jb] = a1;
-      t[(c0 + 2u) * kb + jb] = a2;
-      t[(c0 + 3u) * kb + jb] = a3;
+      t[t0 + c0 * kb + jb] = a0;
+      t[t0 + (c0 + 1u) * kb + jb] = a1;
+      t[t0 + (c0 + 2u) * kb + jb] = a2;
+      t[t0 + (c0 + 3u) * kb + jb] = a3;
     }
   }
   workgroupBarrier();
@@ -70,12 +76,12 @@ fn fm_interaction(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_i
     // out[i0 + e, j0 .. j0 + 3] = Σ_c P[i0 + e, c]·T[c, j0 .. j0 + 3].
     let o0 = b * p.n * p.k;
     let nb = (p.n + 3u) / 4u;
-    for (var blk = lid.x; blk < nb * kb; blk += WG) {
+    for (var blk = lane; blk < nb * kb; blk += lanes) {
       let i0 = (blk / kb) * 4u;
       let jb = blk % kb;
       var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
       for (var c = 0u; c < p.m; c++) {
-        let tv = t[c * kb + jb];
+        let tv = t[t0 + c * kb + jb];
         let pb = p0 + i0 * p.m + c;
         a0 += p_at(pb) * tv;
         a1 += p_at(pb + p.m) * tv;

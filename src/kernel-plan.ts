@@ -6,7 +6,9 @@
  * pass their own instead of overwriting shared settings. The numbers behind the defaults are in
  * docs/kernels.md.
  */
-import { FM_FUSED_MAX_T, MATMUL_VEC4_TILE, matmulSgWorkgroups, matmulVec4Workgroups, type MatmulArgs, type MatmulTile } from './kernels.js';
+import {
+  FM_FUSED_MAX_T, FM_WORKGROUP, MATMUL_VEC4_TILE, matmulSgWorkgroups, matmulVec4Blocks, matmulVec4Workgroups, type MatmulArgs, type MatmulTile,
+} from './kernels.js';
 
 export interface MatmulSplitRule {
   /** Split only outputs that fill fewer workgroups than this… */
@@ -26,6 +28,8 @@ export interface KernelPlan {
     /** The smallest fixed subgroup size at which matmul() prefers matmul_sg over matmul_vec4. */
     minSubgroup: number;
     split: MatmulSplitRule;
+    /** matmul_vec4 maps the blocks of a batch of small products flat (matmulVec4Flat); false: always tiled. */
+    flat: boolean;
   };
   /** LayerNorm rows up to this length run one invocation per row; longer rows one workgroup per row. */
   layerNormRowMaxDim: number;
@@ -36,16 +40,16 @@ export interface KernelPlan {
 /**
  * The defaults, each chosen by a measurement recorded in docs/kernels.md: the tile by
  * bench/matmul-sweep.bench.ts; matmul_sg from 8 lanes up (slower than matmul_vec4 at 4); the split-K
- * thresholds; the per-row LayerNorm kernel up to 512 columns.
+ * thresholds; the flat block mapping for batches of small products; the per-row LayerNorm kernel up to 512 columns.
  */
 export const DEFAULT_PLAN: Readonly<KernelPlan> = deepFreeze({
-  matmul: { tile: { ...MATMUL_VEC4_TILE }, minSubgroup: 8, split: { minWorkgroups: 32, minK: 1024, minChunk: 256, maxSplits: 32 } },
+  matmul: { tile: { ...MATMUL_VEC4_TILE }, minSubgroup: 8, split: { minWorkgroups: 32, minK: 1024, minChunk: 256, maxSplits: 32 }, flat: true },
     layerNormRowMaxDim: 512, elementwiseVec4: true,
 });
 
 /** A plan with `overrides` merged over the defaults (one level of nesting per section). */
 export interface PlanOverrides {
-  matmul?: { tile?: Partial<MatmulTile>; minSubgroup?: number; split?: Partial<MatmulSplitRule> };
+  matmul?: { tile?: Partial<MatmulTile>; minSubgroup?: number; split?: Partial<MatmulSplitRule>; flat?: boolean };
   layerNormRowMaxDim?: number;
   elementwiseVec4?: boolean;
 }
@@ -57,6 +61,7 @@ export function kernelPlan(overrides: PlanOverrides = {}): Readonly<KernelPlan> 
       tile: { ...DEFAULT_PLAN.matmul.tile, ...m.tile },
       minSubgroup: m.minSubgroup ?? DEFAULT_PLAN.matmul.minSubgroup,
       split: { ...DEFAULT_PLAN.matmul.split, ...m.split },
+      flat: m.flat ?? DEFAULT_PLAN.matmul.flat,
     },
     layerNormRowMaxDim: overrides.layerNormRowMaxDim ?? DEFAULT_PLAN.layerNormRowMaxDim,
     elementwiseVec4: overrides.elementwiseVec4 ?? DEFAULT_PLAN.elementwiseVec4,
@@ -104,8 +109,21 @@ export type MatmulKernel = 'matmul_sg' | 'matmul_vec4' | 'matmul_dot4' | 'matmul
  */
 export function matmulKernelFor(a: MatmulArgs, plan: KernelPlan, subgroupSize: number | null): { kernel: MatmulKernel; args: MatmulArgs } {
   if (matmulSgPreferred(plan, subgroupSize) && matmulSgApplies(a)) return { kernel: 'matmul_sg', args: { ...a, sg: subgroupSize } };
-  if (matmulVec4Applies(a)) return { kernel: 'matmul_vec4', args: { ...a, tile: plan.matmul.tile } };
+  if (matmulVec4Applies(a)) {
+    const tile = plan.matmul.tile;
+    return { kernel: 'matmul_vec4', args: plan.matmul.flat && matmulVec4Flat(a, tile) ? { ...a, tile, lanes: tile.TX * tile.TY } : { ...a, tile } };
+  }
   return matmulDot4Applies(a) ? { kernel: 'matmul_dot4', args: a } : { kernel: 'matmul', args: a };
+}
+
+/**
+ * Whether matmul_vec4 maps its blocks flat (MatmulArgs.lanes): a batch whose entries' outputs fill less than
+ * half a tile, where tiling would leave most lanes of every workgroup idle (the FM generator's 14 × 14 by
+ * [512, 14, 16]: 2 of 32 lanes busy, 2.2–2.4× slower than flat; docs/kernels.md). A single product that
+ * fills few tiles measured no faster flat, so it stays tiled.
+ */
+export function matmulVec4Flat(a: Pick<MatmulArgs, 'm' | 'n' | 'batch'>, tile: MatmulTile): boolean {
+  return a.batch > 1 && 2 * matmulVec4Blocks({ ...a, batch: 1 }) < tile.TX * tile.TY;
 }
 
 /**
@@ -116,7 +134,8 @@ export function matmulKernelFor(a: MatmulArgs, plan: KernelPlan, subgroupSize: n
  * matmulSplitChunk's chunks give, so no split is empty.
  */
 export function matmulSplitK(a: MatmulArgs, rule: MatmulSplitRule): number {
-  const groups = a.sg ? matmulSgWorkgroups(a) : matmulVec4Workgroups(a);
+  // matmul_vec4's tiled grid even where it maps flat, so the flat mapping splits nothing tiling would not.
+  const groups = a.sg ? matmulSgWorkgroups(a) : matmulVec4Workgroups({ ...a, lanes: undefined });
   if (a.k < rule.minK || groups >= rule.minWorkgroups || a.batchShape.length > 3 || a.kTotal) return 1;
   const splits = Math.min(rule.maxSplits, Math.floor(a.k / rule.minChunk), Math.ceil(rule.minWorkgroups / groups));
   return splits >= 2 ? Math.ceil(a.k / matmulSplitChunk(a, splits)) : 1;
@@ -148,6 +167,22 @@ export function binaryVec4Layout(shape: readonly number[], a: readonly number[],
   };
   const [pa, pb] = [period(a), period(b)];
   return pa === null || pb === null ? null : { n4: n / 4, aPeriod: pa, bPeriod: pb };
+}
+
+/**
+ * Samples one fm_interaction workgroup takes for P [n, m] · (Q [n, m]ᵀ · R [n, k]): as many as leave each
+ * sample enough of the FM_WORKGROUP lanes for its 4 × 4 blocks in both products (a power of two), and their
+ * T's fit workgroup memory together. The FM benchmark shapes take one; the experiment's 14 fields × 16 × 4
+ * take 16 (4 blocks each), where one per workgroup left 60 of 64 lanes idle. Each output's sum is the same
+ * either way.
+ */
+export function fmSamplesPerWorkgroup(n: number, m: number, k: number): number {
+  const kb = Math.ceil(k / 4), tBlocks = Math.ceil(m / 4) * kb, outBlocks = Math.ceil(n / 4) * kb;
+  let lanes = 1;
+  while (lanes < Math.max(tBlocks, outBlocks) && lanes < FM_WORKGROUP) lanes *= 2;
+  let spw = FM_WORKGROUP / lanes;
+  while (spw > 1 && spw * 16 * tBlocks > FM_FUSED_MAX_T) spw /= 2;
+  return spw;
 }
 
 /** Whether fm_interaction holds T = Qᵀ·R (m × k, each rounded up to a 4-block) for these sizes; the kernel writes nothing otherwise. */

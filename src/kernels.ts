@@ -64,6 +64,8 @@ export interface MatmulArgs extends MatmulLayout {
   sg?: number;
   /** matmul_vec4 only: the tile its pipeline was built with (default MATMUL_VEC4_TILE). */
   tile?: MatmulTile;
+  /** matmul_vec4 only: > 0 maps blocks flat, this many lanes of each workgroup taking consecutive 16 × 8 blocks. */
+  lanes?: number;
 }
 export interface BceArgs { rows: number; heads: number }
 export interface NormArgs { rows: number; dim: number; eps: number }
@@ -163,11 +165,18 @@ function reduceColsOnceKernel(op: 'sum' | 'max'): Kernel<ColsArgs> {
 /** Floats of T = Qᵀ·R (rows and columns rounded up to 4) that fm_interaction keeps in workgroup memory (its TMAX: 16 KiB, WebGPU's default limit). */
 export const FM_FUSED_MAX_T = 4096;
 
-function fmKernel(accumulate: boolean): Kernel<FmLayout> {
+/** fm_interaction's workgroup size (pipeline constant WG). */
+export const FM_WORKGROUP = 64;
+
+/** fm_interaction's launch: the product's layout and how many samples one workgroup takes (fmSamplesPerWorkgroup). */
+export interface FmArgs extends FmLayout { spw: number }
+
+function fmKernel(accumulate: boolean): Kernel<FmArgs> {
   return {
-    shader: 'fm_interaction', entry: 'fm_interaction', inputs: 3, outputs: 1, constants: { WG: 64, ACC: accumulate ? 1 : 0, TMAX: FM_FUSED_MAX_T },
-    params: (a) => [a.batch, a.n, a.m, a.k, a.pStride, a.qStride, a.rStride],
-    grid: (a) => a.batch,
+    shader: 'fm_interaction', entry: 'fm_interaction', inputs: 3, outputs: 1,
+    constants: { WG: FM_WORKGROUP, ACC: accumulate ? 1 : 0, TMAX: FM_FUSED_MAX_T },
+    params: (a) => [a.batch, a.n, a.m, a.k, a.pStride, a.qStride, a.rStride, a.spw],
+    grid: (a) => Math.ceil(a.batch / a.spw),
     cpu: ([pm, qm, rm], [out], a) => fmInteractionRef(pm!, qm!, rm!, out!, a, accumulate),
   };
 }
@@ -186,7 +195,7 @@ function vec4Table<K extends string, A>(names: readonly K[], make: (k: K) => Ker
 const MATMUL_VEC4: Kernel<MatmulArgs> = {
   shader: 'matmul_vec4', entry: 'matmul_vec4', inputs: 2, outputs: 1, constants: (plan) => ({ ...plan.matmul.tile }),
   params: (a) => [a.m, a.n / 4, a.k, a.batch, a.batchShape.length, a.sam, a.sak, a.kTotal ?? 0,
-    ...words(a.batchShape, 4), ...words(a.aBatchStrides, 4), ...words(a.bBatchStrides.map((s) => s / 4), 4)],
+    ...words(a.batchShape, 4), ...words(a.aBatchStrides, 4), ...words(a.bBatchStrides.map((s) => s / 4), 4), a.lanes ?? 0],
   grid: (a) => matmulVec4Workgroups(a),
   cpu: ([x, y], [z], a) => matmulRef(x!, y!, z!, a),
 };
@@ -375,8 +384,14 @@ export function matmulSgWorkgroups(a: Pick<MatmulArgs, 'm' | 'n' | 'batch' | 'sg
   return a.batch * Math.ceil(a.m / 16) * Math.ceil(Math.ceil(a.n / 8) / a.sg);
 }
 
+/** matmul_vec4's 16-row × 8-column output blocks over the batch (what its lanes compute). */
+export function matmulVec4Blocks(a: Pick<MatmulArgs, 'm' | 'n' | 'batch'>): number {
+  return a.batch * Math.ceil(a.m / 16) * Math.ceil(a.n / 8);
+}
+
 /** Workgroups matmul_vec4 launches for these args (without splitting), with their tile. */
-export function matmulVec4Workgroups(a: Pick<MatmulArgs, 'm' | 'n' | 'batch' | 'tile'>): number {
+export function matmulVec4Workgroups(a: Pick<MatmulArgs, 'm' | 'n' | 'batch' | 'tile' | 'lanes'>): number {
+  if (a.lanes) return Math.ceil(matmulVec4Blocks(a) / a.lanes);
   const { TX, TY } = a.tile ?? MATMUL_VEC4_TILE;
   return a.batch * Math.ceil(Math.ceil(a.m / 16) / TY) * Math.ceil(Math.ceil(a.n / 8) / TX);
 }

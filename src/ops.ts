@@ -6,7 +6,7 @@
 import { withOp } from './backend/profile-tags.js';
 import type { DType } from './backend/index.js';
 import { REDUCE_COLS_CHUNK, type MatmulArgs } from './kernels.js';
-import { binaryVec4Layout, fmFusedApplies, matmulKernelFor, matmulSgPreferred, matmulSplitChunk, matmulSplitK } from './kernel-plan.js';
+import { binaryVec4Layout, fmFusedApplies, fmSamplesPerWorkgroup, matmulKernelFor, matmulSgPreferred, matmulSplitChunk, matmulSplitK } from './kernel-plan.js';
 import { ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, collapseDims, fmt, normalizeAxes, numel, sameShape, strides,
   type Shape } from './shape.js';
 import { RowSparse, Tensor, TensorError, assertFits, disposeOnThrow, installAutograd, isGradEnabled, runKernel } from './tensor.js';
@@ -786,7 +786,7 @@ export function fmInteraction(x: Tensor, y: Tensor): Tensor {
 }
 
 /**
- * out[b] = P[b]·(Q[b]ᵀ·R[b]) in one dispatch of fm_interaction (one workgroup per sample); a rank-2 operand is
+ * out[b] = P[b]·(Q[b]ᵀ·R[b]) in one dispatch of fm_interaction (fmSamplesPerWorkgroup samples per workgroup); a rank-2 operand is
  * shared across the batch. With `into`, adds to it instead of allocating.
  */
 function fmProduct(pm: Tensor, qm: Tensor, rm: Tensor, into?: Tensor): Tensor {
@@ -796,7 +796,7 @@ function fmProduct(pm: Tensor, qm: Tensor, rm: Tensor, into?: Tensor): Tensor {
   const stride = (t: Tensor): number => (t.rank === 3 ? numel(t.shape.slice(1)) : 0);
   const out = into ?? Tensor.empty(pm.backend, [batch, n, k]);
   runKernel(into ? 'fm_interaction_acc' : 'fm_interaction', [pm, qm, rm], [out],
-    { batch, n, m, k, pStride: stride(pm), qStride: stride(qm), rStride: stride(rm) });
+    { batch, n, m, k, pStride: stride(pm), qStride: stride(qm), rStride: stride(rm), spw: fmSamplesPerWorkgroup(n, m, k) });
   return out;
 }
 

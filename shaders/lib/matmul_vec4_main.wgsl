@@ -5,21 +5,36 @@
 @compute @workgroup_size(TX * TY)
 fn matmul_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lane: u32,
                @builtin(num_workgroups) nwg: vec3u) {
-  // A workgroup covers TX column blocks × TY row blocks (cache locality on CPU adapters, where one
-  // workgroup runs on one core); workgroups walk column tiles fastest, then row tiles, then the batch.
+  // Tiled (p.lanes == 0): a workgroup covers TX column blocks × TY row blocks (cache locality on CPU
+  // adapters, where one workgroup runs on one core); workgroups walk column tiles fastest, then row tiles,
+  // then the batch. Flat (p.lanes > 0): the first p.lanes lanes of each workgroup take consecutive blocks,
+  // column blocks fastest, then row blocks, then the batch — outputs too small per batch entry for a tile
+  // (a tile of 14 × 16 would leave 30 of 32 lanes idle) or too few tiles to keep the cores busy. The same
+  // sums in the same order either way: the mapping changes no bit.
   let w = wid.x + wid.y * nwg.x;
   let col_blocks = (p.n4 + 1u) / 2u;
   let row_blocks = (p.m + TM - 1u) / TM;
-  let col_tiles = (col_blocks + TX - 1u) / TX;
-  let row_tiles = (row_blocks + TY - 1u) / TY;
-  if (w >= p.batch * row_tiles * col_tiles) { return; }
-  let cb = (w % col_tiles) * TX + lane % TX;
-  let rb = ((w / col_tiles) % row_tiles) * TY + lane / TX;
-  if (cb >= col_blocks || rb >= row_blocks) { return; }
+  var cb = 0u;
+  var rb = 0u;
+  var bi = 0u;
+  if (p.lanes > 0u) {
+    let g = w * p.lanes + lane;
+    if (lane >= p.lanes || g >= p.batch * row_blocks * col_blocks) { return; }
+    cb = g % col_blocks;
+    rb = (g / col_blocks) % row_blocks;
+    bi = g / (col_blocks * row_blocks);
+  } else {
+    let col_tiles = (col_blocks + TX - 1u) / TX;
+    let row_tiles = (row_blocks + TY - 1u) / TY;
+    if (w >= p.batch * row_tiles * col_tiles) { return; }
+    cb = (w % col_tiles) * TX + lane % TX;
+    rb = ((w / col_tiles) % row_tiles) * TY + lane / TX;
+    if (cb >= col_blocks || rb >= row_blocks) { return; }
+    bi = w / (col_tiles * row_tiles);
+  }
   let c0 = cb * 2u;
   let row0 = rb * TM;
-  var rem = w / (col_tiles * row_tiles);
-  let bi = rem;
+  var rem = bi;
   var oa = 0u;
   var ob = 0u;
   for (var d = i32(p.brank) - 1; d >= 0; d--) {

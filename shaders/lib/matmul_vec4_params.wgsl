@@ -5,4 +5,5 @@ struct Params {
   bshape: vec4u,
   abs: vec4u,
   bbs4: vec4u,
+  lanes: u32,
 }

@@ -10,7 +10,7 @@ import { CpuBackend } from '../backend/cpu.js';
 import type { Backend, Storage } from '../backend/index.js';
 import type { WebGpuBackend } from '../backend/webgpu.js';
 import type { KernelName } from '../kernels.js';
-import { matmulKernelFor } from '../kernel-plan.js';
+import { fmSamplesPerWorkgroup, matmulKernelFor } from '../kernel-plan.js';
 import type { Data } from '../reference.js';
 import { mulberry32 } from '../random.js';
 import { sortedPlan } from '../embedding-plan.js';
@@ -127,7 +127,7 @@ function specs(quick: boolean, on: Planner): Spec[] {
     out.push({
       name: `FM fused X·(XᵀY) (B=${b}, n=${n}, d=${d}, k=${k})`, shape: `X [${b}, ${n}, ${d}], Y [${n}, ${k}] shared`,
       kernel: 'fm_interaction', inputs: [{ data: X, dtype: 'f32' }, { data: X, dtype: 'f32' }, { data: Y, dtype: 'f32' }], outputs: [b * n * k],
-      args: { batch: b, n, m: d, k, pStride: n * d, qStride: n * d, rStride: 0 },
+      args: { batch: b, n, m: d, k, pStride: n * d, qStride: n * d, rStride: 0, spw: fmSamplesPerWorkgroup(n, d, k) },
       flops: 4 * b * n * d * k, bytes: 4 * (X.length + Y.length + b * n * k),
       tfInputs: (tf) => [tf.tensor(X, [b, n, d]), tf.tensor(Y, [n, k])],
       tf: (tf, [x, y]) => tf.tidy(() => tf.matMul(x!, tf.matMul(x!, y!, true, false))),

@@ -2,6 +2,8 @@ import { fc, test as propTest } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
 import * as c from '../../src/index.js';
 import { FM_FUSED_MAX_T, type Backend } from '../../src/index.js';
+import { fmSamplesPerWorkgroup } from '../../src/kernel-plan.js';
+import { FM_WORKGROUP } from '../../src/kernels.js';
 import { gpu, propRuns } from '../support/gpu.js';
 import { expectClose, randomArray, reference as ref } from '../support/util.js';
 
@@ -68,6 +70,35 @@ describe.skipIf(!gpu)('FM interaction on random shapes', () => {
       ['G', 'dX', 'dY'].forEach((what, i) => expectClose(got[i]!, want[i]!, 2e-5 * n! * d!, 1e-5, what));
       expect(await fmForwardBackward(gpu!, shape, shared, seed)).toEqual(got);
     });
+
+  // Batches not a multiple of the samples per workgroup (a short last workgroup), shared and per-sample R.
+  propTest.prop([fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 16 }), fc.integer({ min: 1, max: 70 }),
+    fc.boolean(), fc.nat()], { numRuns: propRuns })(
+    'several samples per workgroup give the bits of one per workgroup', async (n, m, k, batch, sharedR, seed) => {
+      const spw = fmSamplesPerWorkgroup(n, m, k);
+      const xs = randomArray(batch * n * m, seed), rs = randomArray((sharedR ? 1 : batch) * n * k, seed + 1);
+      const run = async (samples: number): Promise<number[]> => {
+        const ins = [gpu!.upload(Float32Array.from(xs), 'f32'), gpu!.upload(Float32Array.from(rs), 'f32')];
+        const out = gpu!.alloc(batch * n * k, 'f32');
+        gpu!.run('fm_interaction', [ins[0]!, ins[0]!, ins[1]!], [out],
+          { batch, n, m, k, pStride: n * m, qStride: n * m, rStride: sharedR ? 0 : n * k, spw: samples });
+        const values = Array.from(await gpu!.read(out));
+        [...ins, out].forEach((s) => gpu!.release(s));
+        return values;
+      };
+      expect(await run(spw)).toEqual(await run(1));
+    });
+
+  test('samples per workgroup: one at the benchmark shapes, 16 at the experiment\'s, within workgroup memory', () => {
+    expect(fmSamplesPerWorkgroup(32, 64, 16)).toBe(1); // 64 blocks of T: every lane
+    expect(fmSamplesPerWorkgroup(14, 16, 4)).toBe(16); // 4 blocks each
+    expect(fmSamplesPerWorkgroup(14, 4, 16)).toBe(4); // the backward's dG·(Yᵀ·X): 16 output blocks
+    for (const [n, m, k] of [[1, 1, 1], [3, 40, 40], [5, 64, 64], [2, 8, 1]] as const) {
+      const spw = fmSamplesPerWorkgroup(n, m, k);
+      expect(spw * 16 * Math.ceil(m / 4) * Math.ceil(k / 4), `${n}×${m}×${k}`).toBeLessThanOrEqual(FM_FUSED_MAX_T);
+      expect(FM_WORKGROUP % spw).toBe(0);
+    }
+  });
 
   test('T = Xᵀ·Y wider than the kernel holds falls back to two batched matmuls, with the same results', async () => {
     const shape = [2, 3, 80, 56];

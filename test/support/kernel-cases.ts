@@ -4,6 +4,8 @@
  */
 import { kernels, mulberry32, type Backend, type DType, type KernelName, type WebGpuBackend } from '../../src/index.js';
 import { strides } from '../../src/shape.js';
+import { fmSamplesPerWorkgroup } from '../../src/kernel-plan.js';
+import { MATMUL_VEC4_TILE } from '../../src/kernels.js';
 import type { Data } from '../../src/reference.js';
 
 export interface KernelCase {
@@ -59,6 +61,8 @@ function elementwise(kernel: KernelName, n: number, next: () => number): KernelC
 export function kernelCase(kernel: KernelName, n: number, seed: number): KernelCase {
   const next = mulberry32(seed);
   const int = (k: number): number => Math.floor(next() * k);
+  // matmul_vec4's flat block mapping half the time, with any count of a workgroup's lanes.
+  const flatLanes = (): number | undefined => (next() < 0.5 ? 1 + int(MATMUL_VEC4_TILE.TX * MATMUL_VEC4_TILE.TY) : undefined);
   switch (kernel) {
     case 'cast_i32_f32': return { inputs: [{ data: Array.from({ length: n }, () => int(2e6) - 1e6), dtype: 'i32' }], outputs: [{ numel: n, dtype: 'f32' }], args: { n }, ...ARITH };
     case 'cast_u32_f32': return { inputs: [{ data: Array.from({ length: n }, () => int(4e6)), dtype: 'u32' }], outputs: [{ numel: n, dtype: 'f32' }], args: { n }, ...ARITH };
@@ -130,7 +134,7 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
           inputs: [{ data: f32Values(m * k + 5 * m, next), dtype: 'f32' }, { data: f32Values(k * nn + 2 * nn, next), dtype: 'f32' }],
           outputs: [{ numel: 3 * m * nn, dtype: 'f32' }],
           args: { m, n: nn, k: chunk, kTotal: k, batch: 3, batchShape: [3], aBatchStrides: [chunk * (transA ? m : 1)], bBatchStrides: [chunk * nn],
-            sam: transA ? 1 : k, sak: transA ? m : 1, sbk: nn, sbn: 1 },
+            sam: transA ? 1 : k, sak: transA ? m : 1, sbk: nn, sbn: 1, lanes: flatLanes() },
           atol: 1e-6 * k, rtol: 1e-5,
         };
       }
@@ -139,7 +143,8 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
       return {
         inputs: [{ data: f32Values(3 * m * k, next), dtype: 'f32' }, { data: f32Values(k * nn, next), dtype: 'f32' }],
         outputs: [{ numel: 3 * m * nn, dtype: 'f32' }],
-        args: { m, n: nn, k, batch: 3, batchShape: [3], aBatchStrides: [m * k], bBatchStrides: [0], sam: transA ? 1 : k, sak: transA ? m : 1, sbk: nn, sbn: 1 },
+        args: { m, n: nn, k, batch: 3, batchShape: [3], aBatchStrides: [m * k], bBatchStrides: [0], sam: transA ? 1 : k, sak: transA ? m : 1, sbk: nn, sbn: 1,
+          lanes: flatLanes() },
         atol: 1e-6 * k, rtol: 1e-5,
       };
     }
@@ -154,7 +159,8 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
       return {
         inputs: [{ data: f32Values(2 * m * k, next), dtype: 'f32' }, { data: f32Values(k * nn, next), dtype: 'f32' }, { data: f32Values(nn, next), dtype: 'f32' }],
         outputs: [{ numel: 2 * m * nn, dtype: 'f32' }],
-        args: { m, n: nn, k, batch: 2, batchShape: [2], aBatchStrides: [m * k], bBatchStrides: [0], sam: k, sak: 1, sbk: nn, sbn: 1, sg: 0 },
+        args: { m, n: nn, k, batch: 2, batchShape: [2], aBatchStrides: [m * k], bBatchStrides: [0], sam: k, sak: 1, sbk: nn, sbn: 1, sg: 0,
+          lanes: kernel.startsWith('linear_sg') ? undefined : flatLanes() },
         atol: 1e-6 * k, rtol: 1e-5,
       };
     }
@@ -198,7 +204,7 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
         inputs: [{ data: f32Values(batch * nn * m, next), dtype: 'f32' }, { data: f32Values((shareQ ? 1 : batch) * nn * m, next), dtype: 'f32' },
           { data: f32Values((shareR ? 1 : batch) * nn * k, next), dtype: 'f32' }],
         outputs: [{ numel: batch * nn * k, dtype: 'f32', init: f32Values(batch * nn * k, next) }],
-        args: { batch, n: nn, m, k, pStride: nn * m, qStride: shareQ ? 0 : nn * m, rStride: shareR ? 0 : nn * k },
+        args: { batch, n: nn, m, k, pStride: nn * m, qStride: shareQ ? 0 : nn * m, rStride: shareR ? 0 : nn * k, spw: fmSamplesPerWorkgroup(nn, m, k) },
         atol: 1e-5 * nn * m, rtol: 1e-5,
       };
     }
