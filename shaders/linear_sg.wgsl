@@ -26,4 +26,6 @@ const TM: u32 = 16u;
 @group(0) @binding(1) var<storage, read> b: array<vec4f>;
 // #include "lib/linear_epilogue.wgsl"
 
+// #include "lib/matmul_sg_rows.wgsl"
+
 // #include "lib/matmul_sg_main.wgsl"

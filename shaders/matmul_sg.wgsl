@@ -26,4 +26,6 @@ const TM: u32 = 16u;
 
 fn epilogue(v: vec4f, col4: u32) -> vec4f { return v; }
 
+// #include "lib/matmul_sg_rows.wgsl"
+
 // #include "lib/matmul_sg_main.wgsl"

@@ -87,6 +87,15 @@ export function matmulSgApplies(a: MatmulArgs): boolean {
 }
 
 /**
+ * matmul_sg_ta applies on top of matmul_vec4's conditions where A is transposed (stored [K, M], row stride 1)
+ * and loads as vec4 along its stored rows: M, K, the stored row and the batch strides multiples of 4.
+ */
+export function matmulSgTaApplies(a: MatmulArgs): boolean {
+  const four = (s: number) => s % 4 === 0;
+  return matmulVec4Applies(a) && a.sam === 1 && four(a.m) && four(a.k) && four(a.sak) && a.aBatchStrides.every(four);
+}
+
+/**
  * matmul_dot4 applies where both operands run contiguously along k (A row-major, B in the transB layout)
  * with K, the row strides and the batch strides multiples of 4: outputs too narrow for the vec4 kernels.
  */
@@ -100,7 +109,7 @@ export function matmulSgPreferred(plan: KernelPlan, subgroupSize: number | null)
   return subgroupSize !== null && subgroupSize >= plan.matmul.minSubgroup;
 }
 
-export type MatmulKernel = 'matmul_sg' | 'matmul_vec4' | 'matmul_dot4' | 'matmul';
+export type MatmulKernel = 'matmul_sg' | 'matmul_sg_ta' | 'matmul_vec4' | 'matmul_dot4' | 'matmul';
 
 /**
  * The matmul kernel for these args on a backend with this plan and fixed subgroup size (null: none):
@@ -109,6 +118,7 @@ export type MatmulKernel = 'matmul_sg' | 'matmul_vec4' | 'matmul_dot4' | 'matmul
  */
 export function matmulKernelFor(a: MatmulArgs, plan: KernelPlan, subgroupSize: number | null): { kernel: MatmulKernel; args: MatmulArgs } {
   if (matmulSgPreferred(plan, subgroupSize) && matmulSgApplies(a)) return { kernel: 'matmul_sg', args: { ...a, sg: subgroupSize } };
+  if (matmulSgPreferred(plan, subgroupSize) && matmulSgTaApplies(a)) return { kernel: 'matmul_sg_ta', args: { ...a, sg: subgroupSize } };
   if (matmulVec4Applies(a)) {
     const tile = plan.matmul.tile;
     return { kernel: 'matmul_vec4', args: plan.matmul.flat && matmulVec4Flat(a, tile) ? { ...a, tile, lanes: tile.TX * tile.TY } : { ...a, tile } };

@@ -208,6 +208,13 @@ const MATMUL_SG: Kernel<MatmulArgs> = {
   cpu: ([x, y], [z], a) => matmulRef(x!, y!, z!, a),
 };
 
+/** matmul_sg for A transposed (stored [K, M]): the same grid and Params, A's stride the stored row (sak) instead of sam. */
+const MATMUL_SG_TA: Kernel<MatmulArgs> = {
+  ...MATMUL_SG, shader: 'matmul_sg_ta',
+  params: (a) => [a.m, a.n / 4, a.k, a.batch, a.batchShape.length, a.sak / 4, a.kTotal ?? 0, 0,
+    ...words(a.batchShape, 4), ...words(a.aBatchStrides.map((s) => s / 4), 4), ...words(a.bBatchStrides.map((s) => s / 4), 4)],
+};
+
 /**
  * A Linear layer's forward in one dispatch: `base` (matmul_vec4 or matmul_sg, unsplit) whose stores add the
  * bias [N] (binding 2) and apply ACT (0 none, 1 relu) — bit-identical to the product, add and relu kernels
@@ -261,6 +268,7 @@ export const kernels = {
     cpu: ([x, y], [z], a) => matmulRef(x!, y!, z!, a),
   } satisfies Kernel<MatmulArgs>,
   matmul_vec4: MATMUL_VEC4,
+  matmul_sg_ta: MATMUL_SG_TA,
   matmul_dot4: {
     shader: 'matmul_dot4', entry: 'matmul_dot4', inputs: 2, outputs: 1, constants: { WG: 64 },
     params: (a) => [a.m, a.n, a.k / 4, a.batch, a.batchShape.length, a.sam / 4, a.sbn / 4, 0,

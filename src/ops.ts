@@ -515,9 +515,10 @@ function matmulForward(a: Tensor, b: Tensor, attrs: MatmulAttrs): Tensor {
     bt.dispose();
     return out;
   }
-  // A transposed: matmul_vec4 reads it in place, but on a subgroup adapter a large output (a weight gradient
-  // Xᵀ·dY over a big batch) runs faster copied row-major into matmul_sg: 1.20–1.44× at 173k and 106k outputs,
-  // slower below ~16k (docs/kernels.md). Same kernel math: the copy changes no bit of the product.
+  // A transposed: matmul_sg_ta (or matmul_vec4 without subgroups) reads it in place, but a large output (a
+  // weight gradient Xᵀ·dY over a big batch) runs faster copied row-major into matmul_sg, whose A rows stay in
+  // cache: matmul_sg_ta measured 0.88–0.91× of copy + matmul_sg at 416 × 416 outputs, 1.15–1.86× below 16k
+  // (docs/kernels.md). Same products in the same order: the copy changes no bit.
   if (attrs.transA && !attrs.transB && a.rank === 2 && m * n >= TRANSPOSED_A_COPY_MIN_OUTPUTS && k % 4 === 0
     && matmulSgPreferred(a.backend.plan, a.backend.subgroupSize) && n % 4 === 0 && b.rank === 2) {
     const at = permuteForward(a, [1, 0]);
@@ -527,7 +528,7 @@ function matmulForward(a: Tensor, b: Tensor, attrs: MatmulAttrs): Tensor {
   }
   const outShape = [...batchShape, m, n];
   const { kernel, args: full } = matmulKernelFor(matmulLayout(a, b, attrs, dims), a.backend.plan, a.backend.subgroupSize);
-  if (kernel === 'matmul_vec4' || kernel === 'matmul_sg') {
+  if (kernel === 'matmul_vec4' || kernel === 'matmul_sg' || kernel === 'matmul_sg_ta') {
     const splits = matmulSplitK(full, a.backend.plan.matmul.split);
     if (splits > 1) return matmulSplitKForward(a, b, full, kernel, splits, outShape);
   }
@@ -537,7 +538,8 @@ function matmulForward(a: Tensor, b: Tensor, attrs: MatmulAttrs): Tensor {
 }
 
 /** Split-K: partial products over consecutive k ranges, then their fixed-order sum (deterministic, no atomics). */
-function matmulSplitKForward(a: Tensor, b: Tensor, args: MatmulArgs, kernel: 'matmul_sg' | 'matmul_vec4', splits: number, outShape: Shape): Tensor {
+function matmulSplitKForward(a: Tensor, b: Tensor, args: MatmulArgs, kernel: 'matmul_sg' | 'matmul_sg_ta' | 'matmul_vec4', splits: number,
+  outShape: Shape): Tensor {
   const chunk = matmulSplitChunk(args, splits);
   const partials = Tensor.empty(a.backend, [splits, ...outShape]);
   try {

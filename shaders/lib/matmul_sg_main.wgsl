@@ -1,20 +1,10 @@
 // lib/matmul_sg_main.wgsl: the body of matmul_sg.wgsl (helpers, entry point, stores), shared with linear_sg.wgsl.
-// The includer declares Params, the bindings a, b and out, and fn epilogue(v: vec4f, col4: u32) -> vec4f: what a
-// stored vec4 of output columns col4 becomes (itself, or plus the bias and through the activation).
-
-// Lanes f..f+3 of v, as one vec4 (subgroupBroadcast takes a constant lane).
-fn lanes0(v: f32) -> vec4f { return vec4f(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u)); }
-fn lanes4(v: f32) -> vec4f { return vec4f(subgroupBroadcast(v, 4u), subgroupBroadcast(v, 5u), subgroupBroadcast(v, 6u), subgroupBroadcast(v, 7u)); }
-fn lanes8(v: f32) -> vec4f { return vec4f(subgroupBroadcast(v, 8u), subgroupBroadcast(v, 9u), subgroupBroadcast(v, 10u), subgroupBroadcast(v, 11u)); }
-fn lanes12(v: f32) -> vec4f { return vec4f(subgroupBroadcast(v, 12u), subgroupBroadcast(v, 13u), subgroupBroadcast(v, 14u), subgroupBroadcast(v, 15u)); }
-
-// A(row0 + r, k + j) for r = 0..15 as four row quads, from the lanes' loads: row r sits in register
-// r / SG of lane r % SG.
-fn rows(j: u32, g0: vec4f, g1: vec4f, g2: vec4f, g3: vec4f) -> mat4x4f {
-  if (SG == 4u) { return mat4x4f(lanes0(g0[j]), lanes0(g1[j]), lanes0(g2[j]), lanes0(g3[j])); }
-  if (SG == 8u) { return mat4x4f(lanes0(g0[j]), lanes4(g0[j]), lanes0(g1[j]), lanes4(g1[j])); }
-  return mat4x4f(lanes0(g0[j]), lanes4(g0[j]), lanes8(g0[j]), lanes12(g0[j]));
-}
+// The includer declares Params, the bindings a, b and out, fn epilogue(v: vec4f, col4: u32) -> vec4f: what a
+// stored vec4 of output columns col4 becomes (itself, or plus the bias and through the activation), and how A
+// is read: fn a_start(oa, row0, lane, g) -> u32, where register g of this lane starts, fn a_at(start, k) -> u32,
+// its vec4 for the k-step starting at k, and fn rows(j, g0, g1, g2, g3) -> mat4x4f, A(row0 + r, k + j) for
+// r = 0..15 as four row quads from the lanes' registers (lib/matmul_sg_rows.wgsl for A row-major,
+// matmul_sg_ta.wgsl for A transposed).
 
 // Outer-product update of a 4-row × 4-column block: column i of the result is row i of the block.
 fn outer(acc: mat4x4f, bv: vec4f, av: vec4f) -> mat4x4f {
@@ -47,22 +37,19 @@ fn matmul_sg(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id)
   }
   var kcount = p.k;
   if (p.ktotal > 0u) { kcount = min(p.k, p.ktotal - (bi / (p.batch / p.bshape[0])) * p.k); }
-  // This lane's A rows: row0 + lane + g·SG for register g (clamped at the last row; lanes past 16 load row 15).
-  let last = p.m - 1u;
-  let ra0 = oa + min(row0 + min(lane, TM - 1u), last) * p.sam4;
-  let ra1 = oa + min(row0 + min(lane + SG, TM - 1u), last) * p.sam4;
-  let ra2 = oa + min(row0 + min(lane + 2u * SG, TM - 1u), last) * p.sam4;
-  let ra3 = oa + min(row0 + min(lane + 3u * SG, TM - 1u), last) * p.sam4;
+  let ra0 = a_start(oa, row0, lane, 0u);
+  let ra1 = a_start(oa, row0, lane, 1u);
+  let ra2 = a_start(oa, row0, lane, 2u);
+  let ra3 = a_start(oa, row0, lane, 3u);
   var acc00 = mat4x4f(); var acc10 = mat4x4f(); var acc20 = mat4x4f(); var acc30 = mat4x4f();
   var acc01 = mat4x4f(); var acc11 = mat4x4f(); var acc21 = mat4x4f(); var acc31 = mat4x4f();
   for (var k = 0u; k < kcount; k += 4u) {
-    let k4 = k / 4u;
-    let g0 = a[ra0 + k4];
+    let g0 = a[a_at(ra0, k)];
     var g1 = vec4f();
     var g2 = vec4f();
     var g3 = vec4f();
-    if (SG < 16u) { g1 = a[ra1 + k4]; }
-    if (SG < 8u) { g2 = a[ra2 + k4]; g3 = a[ra3 + k4]; }
+    if (SG < 16u) { g1 = a[a_at(ra1, k)]; }
+    if (SG < 8u) { g2 = a[a_at(ra2, k)]; g3 = a[a_at(ra3, k)]; }
     for (var j = 0u; j < 4u; j++) {
       let av = rows(j, g0, g1, g2, g3);
       let b0 = b[ob + (k + j) * p.n4 + c0];

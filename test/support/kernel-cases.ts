@@ -195,6 +195,27 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
         atol: 1e-6 * k, rtol: 1e-5,
       };
     }
+    case 'matmul_sg_ta': {
+      // A stored [K, M] (transposed), M and K multiples of 4, M past a 16-row block (an edge row quad) and N/4 odd
+      // half the time; B shared or batched; split-K partials (3 splits, the last one short) a third of the time.
+      const m = 4 * (1 + int(10)), n4 = 1 + int(Math.max(1, Math.ceil(n / m / 4))), nn = 4 * n4, k = 4 * (1 + int(12)), shareB = next() < 0.5;
+      if (next() < 0.35 && k >= 12) {
+        const chunk = 4 * Math.ceil(k / 12), splits = Math.ceil(k / chunk);
+        return {
+          inputs: [{ data: f32Values(m * k + 4 * m, next), dtype: 'f32' }, { data: f32Values(k * nn + 2 * nn, next), dtype: 'f32' }],
+          outputs: [{ numel: splits * m * nn, dtype: 'f32' }],
+          args: { m, n: nn, k: chunk, kTotal: k, batch: splits, batchShape: [splits], aBatchStrides: [chunk * m], bBatchStrides: [chunk * nn],
+            sam: 1, sak: m, sbk: nn, sbn: 1, sg: 0 },
+          atol: 1e-6 * k, rtol: 1e-5,
+        };
+      }
+      return {
+        inputs: [{ data: f32Values(2 * m * k, next), dtype: 'f32' }, { data: f32Values((shareB ? 1 : 2) * k * nn, next), dtype: 'f32' }],
+        outputs: [{ numel: 2 * m * nn, dtype: 'f32' }],
+        args: { m, n: nn, k, batch: 2, batchShape: [2], aBatchStrides: [m * k], bBatchStrides: [shareB ? 0 : k * nn], sam: 1, sak: m, sbk: nn, sbn: 1, sg: 0 },
+        atol: 1e-6 * k, rtol: 1e-5,
+      };
+    }
     case 'fm_interaction':
     case 'fm_interaction_acc': {
       // k not a multiple of 4 most of the time (edge column blocks); Q or R shared across the batch at random.
@@ -343,7 +364,7 @@ function typed(data: number[], dtype: DType): Data {
 
 /** A case's args for this backend: matmul_sg's grid needs the subgroup size its pipeline was built for. */
 export function argsOn(backend: Backend, kernel: KernelName, c: KernelCase): unknown {
-  return kernel === 'matmul_sg' || kernel.startsWith('linear_sg') ? { ...(c.args as object), sg: backend.subgroupSize ?? 8 } : c.args;
+  return kernel.startsWith('matmul_sg') || kernel.startsWith('linear_sg') ? { ...(c.args as object), sg: backend.subgroupSize ?? 8 } : c.args;
 }
 
 /** Whether the test project's WebGPU backend (null: none) built this kernel (its device may lack a capability it requires). */
