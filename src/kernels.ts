@@ -317,6 +317,12 @@ export const kernels = {
     grid: (a) => blocks(a.bags * a.dim, WG),
     cpu: ([t, r, o], [y], a) => embeddingBagRef(t!, r!, o!, y!, a.bags, a.dim, a.mean),
   } satisfies Kernel<BagArgs>,
+  embedding_bag_vec4: {
+    shader: 'embedding_bag_vec4', entry: 'embedding_bag_vec4', inputs: 3, outputs: 1, constants: { WG },
+    params: (a) => [a.bags, a.dim / 4, a.mean ? 1 : 0],
+    grid: (a) => blocks(a.bags * a.dim / 4, WG),
+    cpu: ([t, r, o], [y], a) => embeddingBagRef(t!, r!, o!, y!, a.bags, a.dim, a.mean),
+  } satisfies Kernel<BagArgs>,
   embedding_bag_backward: {
     shader: 'embedding_bag_backward', entry: 'embedding_bag_backward', inputs: 4, outputs: 1, constants: { WG },
     params: (a) => [a.unique, a.dim, a.mean ? 1 : 0],

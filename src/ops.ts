@@ -427,7 +427,7 @@ export const ops = {
     forward: ([table, rows, offsets], { plan, shape }: { plan: BagPlan; shape: number[]; feed?: LookupFeed }) => {
       const dim = table!.shape[1]!;
       const out = Tensor.empty(table!.backend, shape);
-      runKernel('embedding_bag', [table!, rows!, offsets!], [out], { bags: plan.bags, dim, mean: plan.mean });
+      runKernel(dim % 4 === 0 ? 'embedding_bag_vec4' : 'embedding_bag', [table!, rows!, offsets!], [out], { bags: plan.bags, dim, mean: plan.mean });
       return { out };
     },
     backward: (d, [table, , offsets], _s, { plan, feed }) => {

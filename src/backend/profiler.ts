@@ -58,7 +58,7 @@ export function kernelFlops(kernel: string, args: unknown, inputElements: number
   if (kernel === 'adam' || kernel === 'adam_rows') return 14 * (inputElements[0] ?? 0);
   if (kernel === 'sgd') return 4 * (inputElements[0] ?? 0);
   if (kernel === 'adagrad_rows') return 6 * (inputElements[0] ?? 0);
-  if (kernel === 'embedding_bag_backward' || kernel === 'embedding_bag') return outs;
+  if (kernel.startsWith('embedding_bag')) return outs;
   if (['copy', 'fill', 'scatter_rows', 'histogram', 'peak_copy'].includes(kernel) || kernel.startsWith('cast_')) return 0;
   if (kernel === 'divergences') return 30 * (a.cohorts ?? 0) * (a.cohorts ?? 0) * (a.bins ?? 0);
   return outs; // unary and binary elementwise, where: one operation per output element
@@ -76,7 +76,8 @@ export function kernelBytes(kernel: string, args: unknown, ins: readonly { numel
     case 'adam_rows': return inBytes + 3 * 2 * 4 * (a.n ?? 0); // weights, m, v: read and written per touched element
     case 'adagrad_rows': return inBytes + 2 * 4 * ((a.unique ?? 0) * (a.dim ?? 0) + (a.unique ?? 0));
     case 'scatter_rows': return inBytes + 4 * (a.unique ?? 0) * (a.dim ?? 0);
-    case 'embedding_bag': return (ins[1]?.bindBytes ?? 0) + (ins[2]?.bindBytes ?? 0) + 4 * (ins[1]?.numel ?? 0) * (a.dim
+    case 'embedding_bag':
+    case 'embedding_bag_vec4': return (ins[1]?.bindBytes ?? 0) + (ins[2]?.bindBytes ?? 0) + 4 * (ins[1]?.numel ?? 0) * (a.dim
       ?? 0) + outs.reduce((acc, s) => acc + s.bindBytes, 0);
     default: return inBytes + outs.reduce((acc, s) => acc + s.bindBytes, 0);
   }

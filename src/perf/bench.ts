@@ -141,7 +141,7 @@ function specs(quick: boolean, on: Planner): Spec[] {
     const ids = Uint32Array.from({ length: batch * fields }, (_, i) => (i % fields) * rowsPerField + Math.floor(next() * rowsPerField));
     const offsets = Uint32Array.from({ length: ids.length + 1 }, (_, i) => i);
     out.push({
-      name: 'embedding gather (4096×26 ids, d=16)', shape: `table [${rowsPerField * fields}, ${dim}], ids [${batch}, ${fields}]`, kernel: 'embedding_bag',
+      name: 'embedding gather (4096×26 ids, d=16)', shape: `table [${rowsPerField * fields}, ${dim}], ids [${batch}, ${fields}]`, kernel: 'embedding_bag_vec4',
       inputs: [{ data: table, dtype: 'f32' }, { data: ids, dtype: 'u32' }, { data: offsets, dtype: 'u32' }], outputs: [ids.length * dim],
       args: { bags: ids.length, dim, mean: false }, bytes: 4 * (2 * ids.length * dim + 2 * ids.length),
       check: { indices: Array.from({ length: 64 }, (_, i) => i * 997), value: (i) => table[ids[Math.floor(i / dim)]! * dim + (i % dim)]! },

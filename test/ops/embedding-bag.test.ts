@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import * as c from '../../src/index.js';
 import { CpuBackend, TensorError } from '../../src/index.js';
 import { gpu, backends } from '../support/gpu.js';
-import { expectClose, randomArray, batchIds } from '../support/util.js';
+import { expectClose, randomArray, batchIds, kernelsRun } from '../support/util.js';
 
 const fields = [{ name: 'user', vocab: 50 }, { name: 'item', vocab: 30 }, { name: 'category', vocab: 5 }];
 
@@ -106,5 +106,39 @@ describe('embedding modules', () => {
     expectClose(out, [(t[0]! + t[6]!) / 2, (t[1]! + t[7]!) / 2, t[2]!, t[3]!], 1e-6, 1e-6, 'bags');
     expect(() => bag.forward([9], [0, 1])).toThrow(/table 'genres': id 9 at row 0/);
     bag.dispose();
+  });
+});
+
+describe.skipIf(!gpu)('the four-wide gather', () => {
+  test('dims that are multiples of 4 take embedding_bag_vec4, others embedding_bag, with the same bits per output', async () => {
+    const g = gpu!;
+    for (const dim of [8, 6]) {
+      const t = c.tensor(randomArray(85 * dim, 7), [85, dim], { backend: g });
+      const ids = skewedIds(64, 8);
+      const names = kernelsRun(g, () => c.noGrad(() => c.scope(() => { c.embeddingLookup(t, ids, fields); })));
+      expect(names).toContain(dim % 4 === 0 ? 'embedding_bag_vec4' : 'embedding_bag');
+      const out = c.noGrad(() => c.embeddingLookup(t, ids, fields));
+      const got = Array.from(await out.read());
+      const rowIds = [...Uint32Array.from(ids.map((id, i) => id + [0, 50, 80][i % 3]!))];
+      const table = await t.toArray();
+      expect(got).toEqual(rowIds.flatMap((r) => table.slice(r * dim, r * dim + dim)));
+      [t, out].forEach((x) => x.dispose());
+    }
+    // Pooled bags (sums in entry order), the two kernels side by side on the same buffers.
+    const [rows, dim, bags] = [40, 12, 30];
+    const table = g.upload(Float32Array.from(randomArray(rows * dim, 9)), 'f32');
+    const offsets = [0];
+    for (let b = 0; b < bags; b++) offsets.push(offsets[b]! + (b % 4));
+    const entries = g.upload(Uint32Array.from({ length: offsets[bags]! }, (_, i) => (i * 17) % rows), 'u32');
+    const offs = g.upload(Uint32Array.from(offsets), 'u32');
+    const run = async (kernel: 'embedding_bag' | 'embedding_bag_vec4', mean: boolean): Promise<number[]> => {
+      const out = g.alloc(bags * dim, 'f32');
+      g.run(kernel, [table, entries, offs], [out], { bags, dim, mean });
+      const values = Array.from(await g.read(out));
+      g.release(out);
+      return values;
+    };
+    for (const mean of [false, true]) expect(await run('embedding_bag_vec4', mean)).toEqual(await run('embedding_bag', mean));
+    [table, entries, offs].forEach((s) => g.release(s));
   });
 });

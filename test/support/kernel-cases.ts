@@ -266,8 +266,9 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
         atol: 2e-5 + (forward ? 2.4e-7 * rstdMax * maxAbs(x) * maxAbs(gammaValues) : 5e-5 * rstdMax * maxAbs(third) * maxAbs(gammaValues)),
       };
     }
-    case 'embedding_bag': {
-      const dim = 1 + int(24), vocab = 1 + int(50), bags = Math.max(1, Math.ceil(n / dim));
+    case 'embedding_bag':
+    case 'embedding_bag_vec4': {
+      const dim = kernel === 'embedding_bag' ? 1 + int(24) : 4 * (1 + int(6)), vocab = 1 + int(50), bags = Math.max(1, Math.ceil(n / dim));
       const offsets = [0];
       for (let b = 0; b < bags; b++) offsets.push(offsets[b]! + int(4)); // 0-3 ids per bag, empty bags included
       return {
