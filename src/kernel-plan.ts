@@ -180,6 +180,17 @@ export function binaryVec4Layout(shape: readonly number[], a: readonly number[],
 }
 
 /**
+ * The LayerNorm kernel (forward or backward) for rows of `dim`: one invocation per row up to the plan's
+ * layerNormRowMaxDim, four columns per load where dim % 4 == 0 (1.2–2.2× at 16–224 columns, the same bits);
+ * one workgroup per row beyond.
+ */
+export function layerNormKernel(plan: KernelPlan, dim: number, pass: 'layer_norm' | 'layer_norm_backward'):
+  'layer_norm' | 'layer_norm_rows' | 'layer_norm_rows_vec4' | 'layer_norm_backward' | 'layer_norm_backward_rows' | 'layer_norm_backward_rows_vec4' {
+  if (dim > plan.layerNormRowMaxDim) return pass;
+  return dim % 4 === 0 ? `${pass}_rows_vec4` : `${pass}_rows`;
+}
+
+/**
  * Samples one fm_interaction workgroup takes for P [n, m] · (Q [n, m]ᵀ · R [n, k]): as many as leave each
  * sample enough of the FM_WORKGROUP lanes for its 4 × 4 blocks in both products (a power of two), and their
  * T's fit workgroup memory together. The FM benchmark shapes take one; the experiment's 14 fields × 16 × 4

@@ -305,8 +305,20 @@ export const kernels = {
     grid: (a) => blocks(a.rows, 64),
     cpu: ([x, g, b], [y], a) => layerNormRef(x!, g!, b!, y!, a.rows, a.dim, a.eps),
   } satisfies Kernel<NormArgs>,
+  layer_norm_rows_vec4: {
+    shader: 'layer_norm_rows_vec4', entry: 'layer_norm_rows_vec4', inputs: 3, outputs: 1, constants: { WG: 64 },
+    params: (a) => [a.rows, a.dim, f32Bits(a.eps)],
+    grid: (a) => blocks(a.rows, 64),
+    cpu: ([x, g, b], [y], a) => layerNormRef(x!, g!, b!, y!, a.rows, a.dim, a.eps),
+  } satisfies Kernel<NormArgs>,
   layer_norm_backward_rows: {
     shader: 'layer_norm_backward', entry: 'layer_norm_backward_rows', inputs: 3, outputs: 2, constants: { WG: 64 },
+    params: (a) => [a.rows, a.dim, f32Bits(a.eps)],
+    grid: (a) => blocks(a.rows, 64),
+    cpu: ([x, g, dy], [dx, dyx], a) => layerNormBackwardRef(x!, g!, dy!, dx!, dyx!, a.rows, a.dim, a.eps),
+  } satisfies Kernel<NormArgs>,
+  layer_norm_backward_rows_vec4: {
+    shader: 'layer_norm_backward_rows_vec4', entry: 'layer_norm_backward_rows_vec4', inputs: 3, outputs: 2, constants: { WG: 64 },
     params: (a) => [a.rows, a.dim, f32Bits(a.eps)],
     grid: (a) => blocks(a.rows, 64),
     cpu: ([x, g, dy], [dx, dyx], a) => layerNormBackwardRef(x!, g!, dy!, dx!, dyx!, a.rows, a.dim, a.eps),

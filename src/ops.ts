@@ -6,7 +6,9 @@
 import { withOp } from './backend/profile-tags.js';
 import type { DType } from './backend/index.js';
 import { REDUCE_COLS_CHUNK, type MatmulArgs } from './kernels.js';
-import { binaryVec4Layout, fmFusedApplies, fmSamplesPerWorkgroup, matmulKernelFor, matmulSgPreferred, matmulSplitChunk, matmulSplitK } from './kernel-plan.js';
+import {
+  binaryVec4Layout, fmFusedApplies, fmSamplesPerWorkgroup, layerNormKernel, matmulKernelFor, matmulSgPreferred, matmulSplitChunk, matmulSplitK,
+} from './kernel-plan.js';
 import { ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, collapseDims, fmt, normalizeAxes, numel, sameShape, strides,
   type Shape } from './shape.js';
 import { RowSparse, Tensor, TensorError, assertFits, disposeOnThrow, installAutograd, isGradEnabled, runKernel } from './tensor.js';
@@ -396,14 +398,14 @@ export const ops = {
     forward: ([x, gamma, beta], { eps }: { eps: number }) => {
       const dim = x!.shape[x!.rank - 1]!;
       const out = Tensor.empty(x!.backend, x!.shape);
-      runKernel(dim <= x!.backend.plan.layerNormRowMaxDim ? 'layer_norm_rows' : 'layer_norm', [x!, gamma!, beta!], [out],
+      runKernel(layerNormKernel(x!.backend.plan, dim, 'layer_norm'), [x!, gamma!, beta!], [out],
         { rows: dim ? x!.size / dim : 0, dim, eps });
       return { out };
     },
     backward: (d, [x, gamma], _s, { eps }) => {
       const dim = x!.shape[x!.rank - 1]!;
       const dx = Tensor.empty(x!.backend, x!.shape), dyxhat = Tensor.empty(x!.backend, x!.shape);
-      runKernel(dim <= x!.backend.plan.layerNormRowMaxDim ? 'layer_norm_backward_rows' : 'layer_norm_backward', [x!, gamma!, d], [dx, dyxhat],
+      runKernel(layerNormKernel(x!.backend.plan, dim, 'layer_norm_backward'), [x!, gamma!, d], [dx, dyxhat],
         { rows: dim ? x!.size / dim : 0, dim, eps });
       const lead = [...Array(x!.rank - 1).keys()];
       return [dx, sum(dyxhat, lead), sum(d, lead)];

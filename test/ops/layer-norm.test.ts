@@ -52,19 +52,41 @@ for (const [name, backend] of variants) {
   });
 }
 
-test('the plan decides the kernels: per-row up to layerNormRowMaxDim, one workgroup per row above', () => {
-  for (const [threshold, forward, backward] of [[512, 'layer_norm_rows', 'layer_norm_backward_rows'], [0, 'layer_norm', 'layer_norm_backward']] as const) {
+test('the plan decides the kernels: per-row up to layerNormRowMaxDim (four-wide where dim % 4 == 0), one workgroup per row above', () => {
+  for (const [threshold, dim, forward, backward] of [[512, 8, 'layer_norm_rows_vec4', 'layer_norm_backward_rows_vec4'],
+    [512, 6, 'layer_norm_rows', 'layer_norm_backward_rows'], [0, 8, 'layer_norm', 'layer_norm_backward']] as const) {
     const backend = new CpuBackend('f64', { layerNormRowMaxDim: threshold });
     const opts = { backend, requiresGrad: true };
-    const ran = kernelsRun(backend, () => c.scope(() => c.sum(c.layerNorm(c.zeros([2, 8], opts), c.ones([8], opts), c.zeros([8], opts))).backward()));
+    const ran = kernelsRun(backend, () => c.scope(() => c.sum(c.layerNorm(c.zeros([2, dim], opts), c.ones([dim], opts), c.zeros([dim], opts))).backward()));
     expect(ran).toContain(forward);
     expect(ran).toContain(backward);
   }
 });
 
+describe.skipIf(!gpu)('four-wide per-row LayerNorm', () => {
+  test.prop([fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 60 }), fc.nat()], { numRuns: propRuns })(
+    'gives the bits of the scalar per-row kernels, forward and backward', async (rows, d4, seed) => {
+      const g = gpu!, dim = 4 * d4;
+      const up = (n: number, s: number, lo = -3, hi = 3) => g.upload(Float32Array.from(randomArray(n, s, lo, hi)), 'f32');
+      const x = up(rows * dim, seed), gamma = up(dim, seed + 1, 0.5, 1.5), beta = up(dim, seed + 2), dy = up(rows * dim, seed + 3);
+      const args = { rows, dim, eps: 1e-5 };
+      const run = async (forward: string, backward: string): Promise<number[][]> => {
+        const y = g.alloc(rows * dim, 'f32'), dx = g.alloc(rows * dim, 'f32'), dyx = g.alloc(rows * dim, 'f32');
+        g.run(forward, [x, gamma, beta], [y], args);
+        g.run(backward, [x, gamma, dy], [dx, dyx], args);
+        const out = [Array.from(await g.read(y)), Array.from(await g.read(dx)), Array.from(await g.read(dyx))];
+        [y, dx, dyx].forEach((s) => g.release(s));
+        return out;
+      };
+      expect(await run('layer_norm_rows_vec4', 'layer_norm_backward_rows_vec4')).toEqual(await run('layer_norm_rows', 'layer_norm_backward_rows'));
+      [x, gamma, beta, dy].forEach((s) => g.release(s));
+    });
+});
+
 describe.skipIf(!gpu)('layerNorm gradcheck on the GPU', () => {
-  test('x [3, 2, 6] with gamma and beta', async () => {
-    const r = await c.gradcheck((xs) => c.layerNorm(xs[0]!, xs[1]!, xs[2]!), [{ shape: [3, 2, 6] }, { shape: [6], domain: 'positive' }, { shape: [6] }], { backend: gpu! });
+  test.each([6, 8])('x [3, 2, %i] with gamma and beta (8: the four-wide kernels)', async (dim) => {
+    const r = await c.gradcheck((xs) => c.layerNorm(xs[0]!, xs[1]!, xs[2]!), [{ shape: [3, 2, dim] }, { shape: [dim], domain: 'positive' }, { shape: [dim] }],
+      { backend: gpu! });
     expect(r.failure).toBeUndefined();
     expect(r.pass).toBe(true);
   });

@@ -241,11 +241,15 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
     }
     case 'layer_norm':
     case 'layer_norm_rows':
+    case 'layer_norm_rows_vec4':
     case 'layer_norm_backward':
-    case 'layer_norm_backward_rows': {
-      const forward = kernel === 'layer_norm' || kernel === 'layer_norm_rows';
-      // The per-row variant also gets many short rows (more rows than a workgroup's 64 invocations).
-      const dim = kernel.endsWith('_rows') && next() < 0.5 ? 1 + int(8) : 1 + int(200), rows = Math.max(1, Math.ceil(n / dim));
+    case 'layer_norm_backward_rows':
+    case 'layer_norm_backward_rows_vec4': {
+      const forward = kernel.startsWith('layer_norm_rows') || kernel === 'layer_norm';
+      // The per-row variants also get many short rows (more rows than a workgroup's 64 invocations); the
+      // four-wide ones rows of a multiple of 4.
+      const d = kernel.includes('_rows') && next() < 0.5 ? 1 + int(8) : 1 + int(200);
+      const dim = kernel.endsWith('_vec4') ? 4 * Math.ceil(d / 4) : d, rows = Math.max(1, Math.ceil(n / dim));
       const third = forward ? f32Values(dim, next) : f32Values(rows * dim, next);
       const x = f32Values(rows * dim, next, -4, 6), gammaValues = f32Values(dim, next);
       // A short row of nearly equal values has a tiny variance and a huge 1/std, which amplifies f32
