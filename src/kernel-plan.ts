@@ -9,6 +9,7 @@
 import {
   FM_FUSED_MAX_T, FM_WORKGROUP, MATMUL_VEC4_TILE, matmulSgWorkgroups, matmulVec4Blocks, matmulVec4Workgroups, type MatmulArgs, type MatmulTile,
 } from './kernels.js';
+import type { FmLayout } from './reference.js';
 
 export interface MatmulSplitRule {
   /** Split only outputs that fill fewer workgroups than this… */
@@ -204,6 +205,11 @@ export function fmSamplesPerWorkgroup(n: number, m: number, k: number): number {
   let spw = FM_WORKGROUP / lanes;
   while (spw > 1 && spw * 16 * tBlocks > FM_FUSED_MAX_T) spw /= 2;
   return spw;
+}
+
+/** Whether fm_interaction_vec4 applies: P, Q and R load as vec4 rows (m, k and every batch stride multiples of 4). */
+export function fmVec4Applies(a: Pick<FmLayout, 'm' | 'k' | 'pStride' | 'qStride' | 'rStride'>): boolean {
+  return [a.m, a.k, a.pStride, a.qStride, a.rStride].every((x) => x % 4 === 0);
 }
 
 /** Whether fm_interaction holds T = Qᵀ·R (m × k, each rounded up to a 4-block) for these sizes; the kernel writes nothing otherwise. */

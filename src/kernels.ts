@@ -171,9 +171,10 @@ export const FM_WORKGROUP = 64;
 /** fm_interaction's launch: the product's layout and how many samples one workgroup takes (fmSamplesPerWorkgroup). */
 export interface FmArgs extends FmLayout { spw: number }
 
-function fmKernel(accumulate: boolean): Kernel<FmArgs> {
+function fmKernel(accumulate: boolean, vec4 = false): Kernel<FmArgs> {
+  const name = vec4 ? 'fm_interaction_vec4' : 'fm_interaction';
   return {
-    shader: 'fm_interaction', entry: 'fm_interaction', inputs: 3, outputs: 1,
+    shader: name, entry: name, inputs: 3, outputs: 1,
     constants: { WG: FM_WORKGROUP, ACC: accumulate ? 1 : 0, TMAX: FM_FUSED_MAX_T },
     params: (a) => [a.batch, a.n, a.m, a.k, a.pStride, a.qStride, a.rStride, a.spw],
     grid: (a) => Math.ceil(a.batch / a.spw),
@@ -243,6 +244,8 @@ export const kernels = {
   reduce_cols_max_once: reduceColsOnceKernel('max'),
   fm_interaction: fmKernel(false),
   fm_interaction_acc: fmKernel(true),
+  fm_interaction_vec4: fmKernel(false, true),
+  fm_interaction_acc_vec4: fmKernel(true, true),
   where: {
     shader: 'where', entry: 'where_select', inputs: 3, outputs: 1, constants: { WG },
     params: (a) => [a.n, a.shape.length, 0, 0, ...words(a.shape), ...a.strides.flatMap((s) => words(s))],

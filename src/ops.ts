@@ -7,7 +7,7 @@ import { withOp } from './backend/profile-tags.js';
 import type { DType } from './backend/index.js';
 import { REDUCE_COLS_CHUNK, type MatmulArgs } from './kernels.js';
 import {
-  binaryVec4Layout, fmFusedApplies, fmSamplesPerWorkgroup, layerNormKernel, matmulKernelFor, matmulSgPreferred, matmulSplitChunk, matmulSplitK,
+  binaryVec4Layout, fmFusedApplies, fmSamplesPerWorkgroup, fmVec4Applies, layerNormKernel, matmulKernelFor, matmulSgPreferred, matmulSplitChunk, matmulSplitK,
 } from './kernel-plan.js';
 import { ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, collapseDims, fmt, normalizeAxes, numel, sameShape, strides,
   type Shape } from './shape.js';
@@ -799,8 +799,8 @@ function fmProduct(pm: Tensor, qm: Tensor, rm: Tensor, into?: Tensor): Tensor {
   const k = rm.shape[rm.rank - 1]!;
   const stride = (t: Tensor): number => (t.rank === 3 ? numel(t.shape.slice(1)) : 0);
   const out = into ?? Tensor.empty(pm.backend, [batch, n, k]);
-  runKernel(into ? 'fm_interaction_acc' : 'fm_interaction', [pm, qm, rm], [out],
-    { batch, n, m, k, pStride: stride(pm), qStride: stride(qm), rStride: stride(rm), spw: fmSamplesPerWorkgroup(n, m, k) });
+  const args = { batch, n, m, k, pStride: stride(pm), qStride: stride(qm), rStride: stride(rm), spw: fmSamplesPerWorkgroup(n, m, k) };
+  runKernel(`fm_interaction${into ? '_acc' : ''}${fmVec4Applies(args) ? '_vec4' : ''}`, [pm, qm, rm], [out], args);
   return out;
 }
 

@@ -45,7 +45,7 @@ export function kernelFlops(kernel: string, args: unknown, inputElements: number
     const m = args as MatmulArgs;
     return 2 * m.batch * m.m * m.n * m.k + m.batch * m.m * m.n;
   }
-  if (kernel === 'fm_interaction' || kernel === 'fm_interaction_acc') {
+  if (kernel.startsWith('fm_interaction')) {
     // T = Qᵀ·R (m·k dots of length n), then P·T (n·k dots of length m).
     const f = args as { batch: number; n: number; m: number; k: number };
     return 4 * f.batch * f.n * f.m * f.k;

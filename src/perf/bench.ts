@@ -126,7 +126,7 @@ function specs(quick: boolean, on: Planner): Spec[] {
     const X = randomF32(b * n * d, 1), Y = randomF32(n * k, 2);
     out.push({
       name: `FM fused X·(XᵀY) (B=${b}, n=${n}, d=${d}, k=${k})`, shape: `X [${b}, ${n}, ${d}], Y [${n}, ${k}] shared`,
-      kernel: 'fm_interaction', inputs: [{ data: X, dtype: 'f32' }, { data: X, dtype: 'f32' }, { data: Y, dtype: 'f32' }], outputs: [b * n * k],
+      kernel: 'fm_interaction_vec4', inputs: [{ data: X, dtype: 'f32' }, { data: X, dtype: 'f32' }, { data: Y, dtype: 'f32' }], outputs: [b * n * k],
       args: { batch: b, n, m: d, k, pStride: n * d, qStride: n * d, rStride: 0, spw: fmSamplesPerWorkgroup(n, d, k) },
       flops: 4 * b * n * d * k, bytes: 4 * (X.length + Y.length + b * n * k),
       tfInputs: (tf) => [tf.tensor(X, [b, n, d]), tf.tensor(Y, [n, k])],

@@ -5,7 +5,7 @@ import { FM_FUSED_MAX_T, type Backend } from '../../src/index.js';
 import { fmSamplesPerWorkgroup } from '../../src/kernel-plan.js';
 import { FM_WORKGROUP } from '../../src/kernels.js';
 import { gpu, propRuns } from '../support/gpu.js';
-import { expectClose, randomArray, reference as ref } from '../support/util.js';
+import { expectClose, kernelsRun, randomArray, reference as ref } from '../support/util.js';
 
 const backends: [string, Backend | null][] = [['cpu', ref], ['webgpu', gpu]];
 
@@ -72,22 +72,34 @@ describe.skipIf(!gpu)('FM interaction on random shapes', () => {
     });
 
   // Batches not a multiple of the samples per workgroup (a short last workgroup), shared and per-sample R.
-  propTest.prop([fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 16 }), fc.integer({ min: 1, max: 70 }),
+  propTest.prop([fc.integer({ min: 1, max: 12 }), fc.constantFrom(4, 8, 16, 20, 3, 7), fc.constantFrom(4, 8, 12, 16, 5), fc.integer({ min: 1, max: 70 }),
     fc.boolean(), fc.nat()], { numRuns: propRuns })(
-    'several samples per workgroup give the bits of one per workgroup', async (n, m, k, batch, sharedR, seed) => {
+    'several samples per workgroup, and the four-wide kernel, give the bits of one sample per workgroup', async (n, m, k, batch, sharedR, seed) => {
       const spw = fmSamplesPerWorkgroup(n, m, k);
       const xs = randomArray(batch * n * m, seed), rs = randomArray((sharedR ? 1 : batch) * n * k, seed + 1);
-      const run = async (samples: number): Promise<number[]> => {
+      const run = async (samples: number, kernel = 'fm_interaction'): Promise<number[]> => {
         const ins = [gpu!.upload(Float32Array.from(xs), 'f32'), gpu!.upload(Float32Array.from(rs), 'f32')];
         const out = gpu!.alloc(batch * n * k, 'f32');
-        gpu!.run('fm_interaction', [ins[0]!, ins[0]!, ins[1]!], [out],
+        gpu!.run(kernel, [ins[0]!, ins[0]!, ins[1]!], [out],
           { batch, n, m, k, pStride: n * m, qStride: n * m, rStride: sharedR ? 0 : n * k, spw: samples });
         const values = Array.from(await gpu!.read(out));
         [...ins, out].forEach((s) => gpu!.release(s));
         return values;
       };
-      expect(await run(spw)).toEqual(await run(1));
+      const one = await run(1);
+      expect(await run(spw)).toEqual(one);
+      if (m % 4 === 0 && k % 4 === 0) expect(await run(spw, 'fm_interaction_vec4')).toEqual(one);
     });
+
+  test('the FM products take fm_interaction_vec4 where m and k are multiples of 4, fm_interaction elsewhere', () => {
+    for (const [d, k, want] of [[16, 4, 'fm_interaction_vec4'], [16, 3, 'fm_interaction'], [6, 4, 'fm_interaction']] as const) {
+      const x = c.zeros([2, 5, d], { backend: gpu!, requiresGrad: true }), y = c.zeros([5, k], { backend: gpu!, requiresGrad: true });
+      const names = kernelsRun(gpu!, () => c.scope(() => { c.sum(c.fmInteraction(x, y)).backward(); }));
+      expect(names).toContain(want);
+      expect(names).toContain(want === 'fm_interaction' ? 'fm_interaction_acc' : 'fm_interaction_acc_vec4');
+      [x, y].forEach((t) => t.dispose());
+    }
+  });
 
   test('samples per workgroup: one at the benchmark shapes, 16 at the experiment\'s, within workgroup memory', () => {
     expect(fmSamplesPerWorkgroup(32, 64, 16)).toBe(1); // 64 blocks of T: every lane

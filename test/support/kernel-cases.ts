@@ -217,9 +217,13 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
       };
     }
     case 'fm_interaction':
-    case 'fm_interaction_acc': {
-      // k not a multiple of 4 most of the time (edge column blocks); Q or R shared across the batch at random.
-      const nn = 1 + int(12), m = 1 + int(20), k = 1 + int(19), batch = Math.max(1, Math.min(40, Math.ceil(n / (nn * k))));
+    case 'fm_interaction_acc':
+    case 'fm_interaction_vec4':
+    case 'fm_interaction_acc_vec4': {
+      // k not a multiple of 4 most of the time (edge column blocks), m and k multiples of 4 for the four-wide
+      // kernels; Q or R shared across the batch at random.
+      const vec4 = kernel.endsWith('_vec4');
+      const nn = 1 + int(12), m = vec4 ? 4 * (1 + int(5)) : 1 + int(20), k = vec4 ? 4 * (1 + int(5)) : 1 + int(19), batch = Math.max(1, Math.min(40, Math.ceil(n / (nn * k))));
       const shareQ = next() < 0.3, shareR = next() < 0.5;
       return {
         inputs: [{ data: f32Values(batch * nn * m, next), dtype: 'f32' }, { data: f32Values((shareQ ? 1 : batch) * nn * m, next), dtype: 'f32' },

@@ -1,0 +1,98 @@
+// fm_interaction_vec4.wgsl: fm_interaction.wgsl where m, k and every batch stride are multiples of 4, so P, Q and
+// R load as vec4 rows: T = Qᵀ·R takes one vec4 of Q and one of R per row i (fm_interaction built them from 8
+// scalar loads), and P·T four vec4 of P per 4 columns c (16 scalar loads). Every output sums in the same index
+// order, with the same operations: the same bits as fm_interaction (the FM forward and backward of the
+// experiment, 14 × 16 × 4, and of the benchmarks all qualify).
+// Bindings: @group(0) 0 p, 1 q, 2 r: vec4f (read); 3 out: vec4f (read_write); @group(1) 0 Params (as fm_interaction).
+// Grid: ceil(batch / spw) workgroups (split over x and y above 65535). ACC = 1 adds into out instead of overwriting.
+
+override WG: u32 = 64u;
+override ACC: u32 = 0u;
+// Floats of T per workgroup: 16 KiB, WebGPU's default maxComputeWorkgroupStorageSize.
+override TMAX: u32 = 4096u;
+
+struct Params { batch: u32, n: u32, m: u32, k: u32, p_stride: u32, q_stride: u32, r_stride: u32, spw: u32 }
+
+@group(0) @binding(0) var<storage, read> pm: array<vec4f>;
+@group(0) @binding(1) var<storage, read> qm: array<vec4f>;
+@group(0) @binding(2) var<storage, read> rm: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> out: array<vec4f>;
+@group(1) @binding(0) var<uniform> p: Params;
+
+// T as vec4 column blocks: t[t0 + c * kb + jb] holds T[c, 4·jb .. 4·jb + 3] of this lane's sample.
+var<workgroup> t: array<vec4f, TMAX / 4u>;
+
+// Rows of P past n only feed outputs that are not stored; clamped so they stay in the buffer.
+fn p4(i: u32) -> vec4f { return pm[min(i, arrayLength(&pm) - 1u)]; }
+
+@compute @workgroup_size(WG)
+fn fm_interaction_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+                       @builtin(num_workgroups) nwg: vec3u) {
+  let lanes = WG / p.spw;
+  let lane = lid.x % lanes;
+  let kb = p.k / 4u;
+  let mb = p.m / 4u;
+  let b = (wid.x + wid.y * nwg.x) * p.spw + lid.x / lanes;
+  let t0 = (lid.x / lanes) * 4u * mb * kb;
+  let fits = b < p.batch && p.spw * 4u * mb * kb <= TMAX / 4u && (b + 1u) * p.n * kb <= arrayLength(&out)
+    && b * (p.q_stride / 4u) + p.n * mb <= arrayLength(&qm) && b * (p.r_stride / 4u) + p.n * kb <= arrayLength(&rm);
+  let p0 = b * (p.p_stride / 4u);
+  let q0 = b * (p.q_stride / 4u);
+  let r0 = b * (p.r_stride / 4u);
+  if (fits) {
+    // T[c0 + e, 4·jb ..] = Σ_i Q[i, c0 + e]·R[i, 4·jb ..].
+    for (var blk = lane; blk < mb * kb; blk += lanes) {
+      let cb = blk / kb;
+      let jb = blk % kb;
+      var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
+      for (var i = 0u; i < p.n; i++) {
+        let rv = rm[r0 + i * kb + jb];
+        let qv = qm[q0 + i * mb + cb];
+        a0 += qv.x * rv;
+        a1 += qv.y * rv;
+        a2 += qv.z * rv;
+        a3 += qv.w * rv;
+      }
+      let c0 = cb * 4u;
+      t[t0 + c0 * kb + jb] = a0;
+      t[t0 + (c0 + 1u) * kb + jb] = a1;
+      t[t0 + (c0 + 2u) * kb + jb] = a2;
+      t[t0 + (c0 + 3u) * kb + jb] = a3;
+    }
+  }
+  workgroupBarrier();
+  if (fits) {
+    // out[i0 + e, 4·jb ..] = Σ_c P[i0 + e, c]·T[c, 4·jb ..], c in order, four at a time.
+    let o0 = b * p.n * kb;
+    let nb = (p.n + 3u) / 4u;
+    for (var blk = lane; blk < nb * kb; blk += lanes) {
+      let i0 = (blk / kb) * 4u;
+      let jb = blk % kb;
+      var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
+      let pr = p0 + i0 * mb;
+      for (var c4 = 0u; c4 < mb; c4++) {
+        let v0 = p4(pr + c4);
+        let v1 = p4(pr + mb + c4);
+        let v2 = p4(pr + 2u * mb + c4);
+        let v3 = p4(pr + 3u * mb + c4);
+        for (var cc = 0u; cc < 4u; cc++) {
+          let tv = t[t0 + (c4 * 4u + cc) * kb + jb];
+          a0 += v0[cc] * tv;
+          a1 += v1[cc] * tv;
+          a2 += v2[cc] * tv;
+          a3 += v3[cc] * tv;
+        }
+      }
+      store(o0, i0, jb, kb, a0);
+      store(o0, i0 + 1u, jb, kb, a1);
+      store(o0, i0 + 2u, jb, kb, a2);
+      store(o0, i0 + 3u, jb, kb, a3);
+    }
+  }
+}
+
+fn store(o0: u32, i: u32, jb: u32, kb: u32, v: vec4f) {
+  if (i >= p.n) { return; }
+  let o = o0 + i * kb + jb;
+  out[o] = select(vec4f(0.0), out[o], ACC == 1u) + v;
+}
