@@ -10,21 +10,13 @@
 // Bindings: @group(0) 0 p, 1 q, 2 r: f32 (read); 3 out: f32 (read_write); @group(1) 0 Params.
 // Grid: ceil(batch / spw) workgroups (split over x and y above 65535). ACC = 1 adds into out instead of overwriting.
 
-override WG: u32 = 64u;
-override ACC: u32 = 0u;
-// Floats of T per workgroup: 16 KiB, WebGPU's default maxComputeWorkgroupStorageSize.
-override TMAX: u32 = 4096u;
-
-struct Params { batch: u32, n: u32, m: u32, k: u32, p_stride: u32, q_stride: u32, r_stride: u32, spw: u32 }
+// #include "lib/fm_interaction_params.wgsl"
 
 @group(0) @binding(0) var<storage, read> pm: array<f32>;
 @group(0) @binding(1) var<storage, read> qm: array<f32>;
 @group(0) @binding(2) var<storage, read> rm: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(1) @binding(0) var<uniform> p: Params;
-
-// T as vec4 column blocks: t[c * kb + jb] holds T[c, 4·jb .. 4·jb + 3].
-var<workgroup> t: array<vec4f, TMAX / 4u>;
 
 // Reads past a row's end only feed lanes whose results are discarded; clamped so they stay in the buffer.
 fn p_at(i: u32) -> f32 { return pm[min(i, arrayLength(&pm) - 1u)]; }

@@ -16,6 +16,8 @@ struct Params { rows: u32, dim: u32, eps: f32 }
 @group(0) @binding(4) var<storage, read_write> dyxhat: array<vec4f>;
 @group(1) @binding(0) var<uniform> p: Params;
 
+// #include "lib/layer_norm_row_stats_vec4.wgsl"
+
 @compute @workgroup_size(WG)
 fn layer_norm_backward_rows_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
                                  @builtin(num_workgroups) nwg: vec3u) {
@@ -23,16 +25,9 @@ fn layer_norm_backward_rows_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(loc
   let d4 = p.dim / 4u;
   if (row >= p.rows || (row + 1u) * d4 > min(arrayLength(&x), arrayLength(&dy))) { return; }
   let base = row * d4;
-  let n = f32(p.dim);
-  var s = 0.0;
-  for (var j = 0u; j < d4; j++) { let v = x[base + j]; s += v.x; s += v.y; s += v.z; s += v.w; }
-  let mean = s / n;
-  var q = 0.0;
-  for (var j = 0u; j < d4; j++) {
-    let c = x[base + j] - mean;
-    q += c.x * c.x; q += c.y * c.y; q += c.z * c.z; q += c.w * c.w;
-  }
-  let rstd = inverseSqrt(q / n + p.eps);
+  let stats = row_stats(base, d4);
+  let mean = stats.x;
+  let rstd = stats.y;
   var sg = 0.0;
   var sgx = 0.0;
   for (var j = 0u; j < d4; j++) {
@@ -41,8 +36,8 @@ fn layer_norm_backward_rows_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(loc
     sg += g.x; sg += g.y; sg += g.z; sg += g.w;
     sgx += t.x; sgx += t.y; sgx += t.z; sgx += t.w;
   }
-  let mean_g = sg / n;
-  let mean_gx = sgx / n;
+  let mean_g = sg / f32(p.dim);
+  let mean_gx = sgx / f32(p.dim);
   for (var j = 0u; j < d4; j++) {
     let xhat = (x[base + j] - mean) * rstd;
     let d = dy[base + j];

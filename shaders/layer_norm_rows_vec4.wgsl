@@ -14,6 +14,8 @@ struct Params { rows: u32, dim: u32, eps: f32 }
 @group(0) @binding(3) var<storage, read_write> y: array<vec4f>;
 @group(1) @binding(0) var<uniform> p: Params;
 
+// #include "lib/layer_norm_row_stats_vec4.wgsl"
+
 @compute @workgroup_size(WG)
 fn layer_norm_rows_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
                         @builtin(num_workgroups) nwg: vec3u) {
@@ -21,16 +23,9 @@ fn layer_norm_rows_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invoca
   let d4 = p.dim / 4u;
   if (row >= p.rows || (row + 1u) * d4 > arrayLength(&x)) { return; }
   let base = row * d4;
-  let n = f32(p.dim);
-  var s = 0.0;
-  for (var j = 0u; j < d4; j++) { let v = x[base + j]; s += v.x; s += v.y; s += v.z; s += v.w; }
-  let mean = s / n;
-  var q = 0.0;
-  for (var j = 0u; j < d4; j++) {
-    let c = x[base + j] - mean;
-    q += c.x * c.x; q += c.y * c.y; q += c.z * c.z; q += c.w * c.w;
-  }
-  let rstd = inverseSqrt(q / n + p.eps);
+  let stats = row_stats(base, d4);
+  let mean = stats.x;
+  let rstd = stats.y;
   for (var j = 0u; j < d4; j++) {
     if (base + j < arrayLength(&y)) { y[base + j] = (x[base + j] - mean) * rstd * gamma[j] + beta[j]; }
   }
