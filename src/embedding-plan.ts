@@ -34,9 +34,11 @@ export interface SortedPlan {
   entryBag: Uint32Array;
 }
 
-function checkId(what: string, table: string, id: number, row: number, vocab: number, extra = ''): void {
+/** Refuses an id outside [0, vocab); the message (naming the field where one is given) is built only then. */
+function checkId(what: string, table: string, id: number, row: number, vocab: number, field?: number): void {
   if (!Number.isInteger(id) || id < 0 || id >= vocab) {
-    throw new TensorError(`${what}: table '${table}'${extra}: id ${id} at row ${row} is outside its vocabulary of ${vocab} rows`);
+    const where = field === undefined ? '' : ` (field ${field})`;
+    throw new TensorError(`${what}: table '${table}'${where}: id ${id} at row ${row} is outside its vocabulary of ${vocab} rows`);
   }
 }
 
@@ -52,15 +54,10 @@ export function lookupPlan(ids: ArrayLike<number>, fields: readonly EmbeddingFie
   if (ids.length % f !== 0) throw new TensorError(`embeddingLookup: ${ids.length} ids do not form rows of ${f} fields`);
   const base = new Uint32Array(f);
   for (let i = 1; i < f; i++) base[i] = base[i - 1]! + fields[i - 1]!.vocab;
-  const vocab = Uint32Array.from(fields, (x) => x.vocab);
   const rows = new Uint32Array(ids.length);
-  // Per id on every step: the message (and its strings) only where an id is out of range.
   for (let i = 0, field = 0; i < ids.length; i++, field = field + 1 === f ? 0 : field + 1) {
-    const id = ids[i]!;
-    if (!(id >= 0 && id < vocab[field]! && Number.isInteger(id))) {
-      checkId('embeddingLookup', fields[field]!.name, id, Math.floor(i / f), fields[field]!.vocab, ` (field ${field})`);
-    }
-    rows[i] = base[field]! + id;
+    checkId('embeddingLookup', fields[field]!.name, ids[i]!, Math.floor(i / f), fields[field]!.vocab, field);
+    rows[i] = base[field]! + ids[i]!;
   }
   const offsets = new Uint32Array(ids.length + 1);
   for (let i = 0; i <= ids.length; i++) offsets[i] = i;
@@ -90,7 +87,7 @@ export function bagPlan(ids: ArrayLike<number>, offsets: ArrayLike<number>, tabl
 /**
  * Sorts entries by (row, position) — a stable order that fixes the summation order of the backward. Built
  * on the host for every batch: a counting sort over the rows where the table is not much larger than the
- * batch (the experiment's 2,533 rows by 7,168 entries: 1.5 ms by comparison sort, a tenth of it counted),
+ * batch (the experiment's 2,533 rows by 7,168 entries: the whole plan 1.5 ms with the comparison sort, 0.27 ms counted),
  * a numeric sort of row·n + position keys otherwise. Both give the same order.
  */
 export function sortedPlan(plan: BagPlan): SortedPlan {

@@ -118,8 +118,10 @@ export type MatmulKernel = 'matmul_sg' | 'matmul_sg_ta' | 'matmul_vec4' | 'matmu
  * v1 kernel. The args gain what the chosen kernel's grid needs (the subgroup size, the tile).
  */
 export function matmulKernelFor(a: MatmulArgs, plan: KernelPlan, subgroupSize: number | null): { kernel: MatmulKernel; args: MatmulArgs } {
-  if (matmulSgPreferred(plan, subgroupSize) && matmulSgApplies(a)) return { kernel: 'matmul_sg', args: { ...a, sg: subgroupSize } };
-  if (matmulSgPreferred(plan, subgroupSize) && matmulSgTaApplies(a)) return { kernel: 'matmul_sg_ta', args: { ...a, sg: subgroupSize } };
+  if (matmulSgPreferred(plan, subgroupSize)) {
+    if (matmulSgApplies(a)) return { kernel: 'matmul_sg', args: { ...a, sg: subgroupSize } };
+    if (matmulSgTaApplies(a)) return { kernel: 'matmul_sg_ta', args: { ...a, sg: subgroupSize } };
+  }
   if (matmulVec4Applies(a)) {
     const tile = plan.matmul.tile;
     return { kernel: 'matmul_vec4', args: plan.matmul.flat && matmulVec4Flat(a, tile) ? { ...a, tile, lanes: tile.TX * tile.TY } : { ...a, tile } };
@@ -189,6 +191,11 @@ export function layerNormKernel(plan: KernelPlan, dim: number, pass: 'layer_norm
   'layer_norm' | 'layer_norm_rows' | 'layer_norm_rows_vec4' | 'layer_norm_backward' | 'layer_norm_backward_rows' | 'layer_norm_backward_rows_vec4' {
   if (dim > plan.layerNormRowMaxDim) return pass;
   return dim % 4 === 0 ? `${pass}_rows_vec4` : `${pass}_rows`;
+}
+
+/** The embedding gather for rows of `dim`: four dims per invocation where dim % 4 == 0 (2.8× at d 16, the same bits). */
+export function embeddingBagKernel(dim: number): 'embedding_bag' | 'embedding_bag_vec4' {
+  return dim % 4 === 0 ? 'embedding_bag_vec4' : 'embedding_bag';
 }
 
 /**

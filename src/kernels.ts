@@ -201,19 +201,33 @@ const MATMUL_VEC4: Kernel<MatmulArgs> = {
   cpu: ([x, y], [z], a) => matmulRef(x!, y!, z!, a),
 };
 
+/** lib/matmul_sg_params.wgsl's words, with `aStride`: A's stride in elements between what its vec4 loads walk (rows, or stored rows). */
+const matmulSgParams = (a: MatmulArgs, aStride: number): number[] => [a.m, a.n / 4, a.k, a.batch, a.batchShape.length, aStride / 4, a.kTotal ?? 0, 0,
+  ...words(a.batchShape, 4), ...words(a.aBatchStrides.map((s) => s / 4), 4), ...words(a.bBatchStrides.map((s) => s / 4), 4)];
+
 const MATMUL_SG: Kernel<MatmulArgs> = {
   shader: 'matmul_sg', entry: 'matmul_sg', inputs: 2, outputs: 1, constants: {}, requires: 'subgroups',
-  params: (a) => [a.m, a.n / 4, a.k, a.batch, a.batchShape.length, a.sam / 4, a.kTotal ?? 0, 0,
-    ...words(a.batchShape, 4), ...words(a.aBatchStrides.map((s) => s / 4), 4), ...words(a.bBatchStrides.map((s) => s / 4), 4)],
+  params: (a) => matmulSgParams(a, a.sam),
   grid: (a) => matmulSgWorkgroups(a),
   cpu: ([x, y], [z], a) => matmulRef(x!, y!, z!, a),
 };
 
 /** matmul_sg for A transposed (stored [K, M]): the same grid and Params, A's stride the stored row (sak) instead of sam. */
-const MATMUL_SG_TA: Kernel<MatmulArgs> = {
-  ...MATMUL_SG, shader: 'matmul_sg_ta',
-  params: (a) => [a.m, a.n / 4, a.k, a.batch, a.batchShape.length, a.sak / 4, a.kTotal ?? 0, 0,
-    ...words(a.batchShape, 4), ...words(a.aBatchStrides.map((s) => s / 4), 4), ...words(a.bBatchStrides.map((s) => s / 4), 4)],
+const MATMUL_SG_TA: Kernel<MatmulArgs> = { ...MATMUL_SG, shader: 'matmul_sg_ta', params: (a) => matmulSgParams(a, a.sak) };
+
+/** LayerNorm with one invocation per row; its four-wide variants (dim % 4 == 0) take the same Params, grid and twin. */
+const LAYER_NORM_ROWS: Kernel<NormArgs> = {
+  shader: 'layer_norm', entry: 'layer_norm_rows', inputs: 3, outputs: 1, constants: { WG: 64 },
+  params: (a) => [a.rows, a.dim, f32Bits(a.eps)],
+  grid: (a) => blocks(a.rows, 64),
+  cpu: ([x, g, b], [y], a) => layerNormRef(x!, g!, b!, y!, a.rows, a.dim, a.eps),
+};
+
+const LAYER_NORM_BACKWARD_ROWS: Kernel<NormArgs> = {
+  shader: 'layer_norm_backward', entry: 'layer_norm_backward_rows', inputs: 3, outputs: 2, constants: { WG: 64 },
+  params: (a) => [a.rows, a.dim, f32Bits(a.eps)],
+  grid: (a) => blocks(a.rows, 64),
+  cpu: ([x, g, dy], [dx, dyx], a) => layerNormBackwardRef(x!, g!, dy!, dx!, dyx!, a.rows, a.dim, a.eps),
 };
 
 /**
@@ -302,29 +316,11 @@ export const kernels = {
     grid: (a) => a.rows,
     cpu: ([x, g, dy], [dx, dyx], a) => layerNormBackwardRef(x!, g!, dy!, dx!, dyx!, a.rows, a.dim, a.eps),
   } satisfies Kernel<NormArgs>,
-  layer_norm_rows: {
-    shader: 'layer_norm', entry: 'layer_norm_rows', inputs: 3, outputs: 1, constants: { WG: 64 },
-    params: (a) => [a.rows, a.dim, f32Bits(a.eps)],
-    grid: (a) => blocks(a.rows, 64),
-    cpu: ([x, g, b], [y], a) => layerNormRef(x!, g!, b!, y!, a.rows, a.dim, a.eps),
-  } satisfies Kernel<NormArgs>,
-  layer_norm_rows_vec4: {
-    shader: 'layer_norm_rows_vec4', entry: 'layer_norm_rows_vec4', inputs: 3, outputs: 1, constants: { WG: 64 },
-    params: (a) => [a.rows, a.dim, f32Bits(a.eps)],
-    grid: (a) => blocks(a.rows, 64),
-    cpu: ([x, g, b], [y], a) => layerNormRef(x!, g!, b!, y!, a.rows, a.dim, a.eps),
-  } satisfies Kernel<NormArgs>,
-  layer_norm_backward_rows: {
-    shader: 'layer_norm_backward', entry: 'layer_norm_backward_rows', inputs: 3, outputs: 2, constants: { WG: 64 },
-    params: (a) => [a.rows, a.dim, f32Bits(a.eps)],
-    grid: (a) => blocks(a.rows, 64),
-    cpu: ([x, g, dy], [dx, dyx], a) => layerNormBackwardRef(x!, g!, dy!, dx!, dyx!, a.rows, a.dim, a.eps),
-  } satisfies Kernel<NormArgs>,
+  layer_norm_rows: LAYER_NORM_ROWS,
+  layer_norm_rows_vec4: { ...LAYER_NORM_ROWS, shader: 'layer_norm_rows_vec4', entry: 'layer_norm_rows_vec4' } satisfies Kernel<NormArgs>,
+  layer_norm_backward_rows: LAYER_NORM_BACKWARD_ROWS,
   layer_norm_backward_rows_vec4: {
-    shader: 'layer_norm_backward_rows_vec4', entry: 'layer_norm_backward_rows_vec4', inputs: 3, outputs: 2, constants: { WG: 64 },
-    params: (a) => [a.rows, a.dim, f32Bits(a.eps)],
-    grid: (a) => blocks(a.rows, 64),
-    cpu: ([x, g, dy], [dx, dyx], a) => layerNormBackwardRef(x!, g!, dy!, dx!, dyx!, a.rows, a.dim, a.eps),
+    ...LAYER_NORM_BACKWARD_ROWS, shader: 'layer_norm_backward_rows_vec4', entry: 'layer_norm_backward_rows_vec4',
   } satisfies Kernel<NormArgs>,
   embedding_bag: {
     shader: 'embedding_bag', entry: 'embedding_bag', inputs: 3, outputs: 1, constants: { WG },

@@ -7,7 +7,8 @@ import { withOp } from './backend/profile-tags.js';
 import type { DType } from './backend/index.js';
 import { REDUCE_COLS_CHUNK, type MatmulArgs } from './kernels.js';
 import {
-  binaryVec4Layout, fmFusedApplies, fmSamplesPerWorkgroup, fmVec4Applies, layerNormKernel, matmulKernelFor, matmulSgPreferred, matmulSplitChunk, matmulSplitK,
+  binaryVec4Layout, embeddingBagKernel, fmFusedApplies, fmSamplesPerWorkgroup, fmVec4Applies, layerNormKernel, matmulKernelFor, matmulSgPreferred,
+  matmulSplitChunk, matmulSplitK,
 } from './kernel-plan.js';
 import { ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, collapseDims, fmt, normalizeAxes, numel, sameShape, strides,
   type Shape } from './shape.js';
@@ -429,7 +430,7 @@ export const ops = {
     forward: ([table, rows, offsets], { plan, shape }: { plan: BagPlan; shape: number[]; feed?: LookupFeed }) => {
       const dim = table!.shape[1]!;
       const out = Tensor.empty(table!.backend, shape);
-      runKernel(dim % 4 === 0 ? 'embedding_bag_vec4' : 'embedding_bag', [table!, rows!, offsets!], [out], { bags: plan.bags, dim, mean: plan.mean });
+      runKernel(embeddingBagKernel(dim), [table!, rows!, offsets!], [out], { bags: plan.bags, dim, mean: plan.mean });
       return { out };
     },
     backward: (d, [table, , offsets], _s, { plan, feed }) => {

@@ -37,7 +37,7 @@ interface Pending extends Omit<KernelEvent, 'startMs' | 'durationMs'> { slot: nu
 /** FLOPs of a kernel launch, by family: 2·M·N·K per matmul (+ M·N per bias, as the separate add counted), one per element for elementwise and reductions. */
 export function kernelFlops(kernel: string, args: unknown, inputElements: number[], outputElements: number[]): number {
   const a = args as Record<string, number>;
-  if (kernel === 'matmul' || kernel === 'matmul_vec4' || kernel === 'matmul_sg' || kernel === 'matmul_sg_ta' || kernel === 'matmul_dot4') {
+  if (kernel.startsWith('matmul')) {
     const m = args as MatmulArgs;
     return 2 * m.batch * m.m * m.n * m.k;
   }
