@@ -9,7 +9,8 @@
 // Edge rows and the second column vec4 are clamped for loads and skipped for stores. With ktotal > 0 it
 // writes split-K partials (see MatmulLayout.kTotal); a fixed-order column sum finishes them (ops.ts).
 // Bindings: @group(0) 0 a: f32, 1 b: vec4f, 2 bias: vec4f [N/4] (read), 3 out: vec4f (read_write); @group(1) 0 Params.
-// Grid: batch * ceil(ceil(M/16) / TY) * ceil(ceil(N/8) / TX) workgroups of TX*TY, split over x and y above 65535.
+// Grid: batch * ceil(ceil(M/16) / TY) * ceil(ceil(N/8) / TX) workgroups of TX*TY (flat, p.lanes > 0:
+// ceil(batch * ceil(M/16) * ceil(N/8) / lanes)), split over x and y above 65535.
 // v2 of matmul (v1: matmul.wgsl, one output per thread, any layout).
 
 override TX: u32 = 8u;

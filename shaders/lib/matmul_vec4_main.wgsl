@@ -8,9 +8,9 @@ fn matmul_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
   // Tiled (p.lanes == 0): a workgroup covers TX column blocks × TY row blocks (cache locality on CPU
   // adapters, where one workgroup runs on one core); workgroups walk column tiles fastest, then row tiles,
   // then the batch. Flat (p.lanes > 0): the first p.lanes lanes of each workgroup take consecutive blocks,
-  // column blocks fastest, then row blocks, then the batch — outputs too small per batch entry for a tile
-  // (a tile of 14 × 16 would leave 30 of 32 lanes idle) or too few tiles to keep the cores busy. The same
-  // sums in the same order either way: the mapping changes no bit.
+  // column blocks fastest, then row blocks, then the batch — for batch entries too small for a tile (one of
+  // 14 × 16 would leave 30 of 32 lanes idle; matmulVec4Flat). The same sums in the same order either way:
+  // the mapping changes no bit.
   let w = wid.x + wid.y * nwg.x;
   let col_blocks = (p.n4 + 1u) / 2u;
   let row_blocks = (p.m + TM - 1u) / TM;
