@@ -38,8 +38,7 @@ for (const [B, n, d, k] of shapes) {
         const g = fused ? c.fmInteraction(x, y) : c.matmul(x, c.matmul(x, y, { transA: true }));
         g.backward(dg);
       });
-      gpu.flush();
-      await gpu.device.queue.onSubmittedWorkDone();
+      await gpu.done();
       x.zeroGrad();
       y.zeroGrad();
     };
@@ -51,8 +50,9 @@ for (const [B, n, d, k] of shapes) {
       const grads = t.grads((a, b) => t.matMul(a!, t.matMul(a!, shared ? t.broadcastTo(b!, [B, n, k]) : b!, true, false)));
       peer = async () => {
         const [gx, gy] = grads([tx, ty], tdg);
-        await gx!.data();
-        await gy!.data();
+        // The same Dawn binding, so the same sleep-between-polls wait as ours (c.idleWait).
+        await c.idleWait(() => gx!.data());
+        await c.idleWait(() => gy!.data());
         gx!.dispose();
         gy!.dispose();
       };

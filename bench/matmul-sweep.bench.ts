@@ -29,8 +29,7 @@ for (const [TX, TY] of variants) {
     for (let r = 0; r < 3; r++) {
       const t0 = performance.now();
       const c = once();
-      gpu.flush();
-      await gpu.device.queue.onSubmittedWorkDone();
+      await gpu.done();
       times.push(performance.now() - t0);
       c.dispose();
     }

@@ -39,15 +39,14 @@ for (const [m, k, n, transA] of shapes) {
   const ours = (split: boolean) => async (): Promise<void> => {
     const [backend, [a, b]] = split ? [gpu, inputs[0]!] : [unsplit, inputs[1]!];
     c.noGrad(() => c.scope(() => { c.matmul(a, b, { transA }); }));
-    backend.flush();
-    await backend.device.queue.onSubmittedWorkDone();
+    await backend.done();
   };
   let peer: (() => Promise<void>) | null = null;
   if (tf) {
     const ta = tf.tensor(aData, transA ? [k, m] : [m, k]), tb = tf.tensor(bData, [k, n]);
     peer = async () => {
       const out = tf.matMul(ta, tb, transA, false);
-      await out.data();
+      await c.idleWait(() => out.data()); // the same Dawn binding: the same wait as ours
       out.dispose();
     };
   }

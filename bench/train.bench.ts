@@ -181,7 +181,7 @@ async function tfjs(): Promise<Peer | null> {
   for (let s = 0; s < Math.min(steps, 8) + 1; s++) {
     const t0 = performance.now();
     const loss = adam.minimize(lossFn, true, vars);
-    await loss!.data();
+    await c.idleWait(() => loss!.data()); // the same Dawn binding: the same sleep-between-polls wait as ours
     loss!.dispose();
     if (s > 0) times.push(performance.now() - t0);
   }

@@ -158,8 +158,7 @@ export async function benchmarkOp(name: string, inputs: Tensor[], opts: { attrs?
       `${backend.description}, ${v} on the float64 reference`);
   });
   const reps = opts.reps ?? 20;
-  const gpu = backend as Backend & { device?: GPUDevice };
-  const sync = async () => { backend.flush(); await gpu.device?.queue.onSubmittedWorkDone(); };
+  const sync = () => backend.done();
   call(inputs).dispose();
   await sync();
   const t0 = performance.now();

@@ -35,6 +35,7 @@ export { registerOp, benchmarkOp, type CustomOp, type CustomKernel, type KernelR
 export { f32Bits } from './kernels.js';
 export { CpuBackend } from './backend/cpu.js';
 export { WebGpuBackend, ShaderCompileError, DeviceLostError } from './backend/webgpu.js';
+export { idleWait } from './backend/idle-wait.js';
 export { CapturedStep, CaptureError } from './backend/capture.js';
 export { LookupFeed } from './embedding-feed.js';
 export { requestGpuDevice, NoAdapterError, type GpuContext, type AdapterSummary } from './backend/device.js';

@@ -7,6 +7,7 @@
  */
 import type { MatmulArgs } from '../kernels.js';
 import { currentOp, currentPhase, type Phase } from './profile-tags.js';
+import { idleWait } from './idle-wait.js';
 
 /** WebGPU caps a query set at 4096 queries: 2048 kernels per set. */
 const QUERIES_PER_SET = 4096;
@@ -136,7 +137,7 @@ export class GpuProfiler {
     this.device.queue.submit([encoder.finish()]);
     const stamps: bigint[] = [];
     for (const { resolve, read } of reads) {
-      await read.mapAsync(GPUMapMode.READ);
+      await idleWait(() => read.mapAsync(GPUMapMode.READ));
       stamps.push(...new BigInt64Array(read.getMappedRange().slice(0)));
       read.unmap();
       read.destroy();

@@ -13,6 +13,7 @@ import { BackendError, type Backend, type DType, type KernelArgs, type MemorySta
 import { shaderLines, shaders, type ShaderName } from './shaders.gen.js';
 import type { GpuProfiler } from './profiler.js';
 import { CaptureError, CaptureRecorder, CapturedStep, type CaptureHost, type PreparedDispatch as Dispatch } from './capture.js';
+import { idleWait } from './idle-wait.js';
 
 export class ShaderCompileError extends Error {
   override name = 'ShaderCompileError';
@@ -98,7 +99,7 @@ export class WebGpuBackend implements Backend {
     const ctx = opts.context ?? (await requestGpuDevice(opts));
     const backend = new WebGpuBackend(ctx, opts.plan ?? {});
     const t0 = performance.now();
-    await backend.compileAll();
+    await idleWait(() => backend.compileAll());
     if (opts.warm) await backend.warm();
     backend.compileMs = performance.now() - t0;
     return backend;
@@ -209,7 +210,7 @@ export class WebGpuBackend implements Backend {
       this.dispatch(this.prepare(name, k, scratch.slice(0, k.inputs), scratch.slice(k.inputs, k.inputs + k.outputs), words, 1));
     }
     this.flush();
-    await this.ctx.device.queue.onSubmittedWorkDone();
+    await idleWait(() => this.ctx.device.queue.onSubmittedWorkDone());
     scratch.forEach((s) => this.release(s));
   }
 
@@ -423,9 +424,10 @@ export class WebGpuBackend implements Backend {
     this.encoder.copyBufferToBuffer(this.timing.resolve, 0, this.timing.read, 0, 16);
     this.pass = null;
     this.submitEncoder();
-    await this.timing.read.mapAsync(GPUMapMode.READ);
-    const [begin, end] = new BigInt64Array(this.timing.read.getMappedRange().slice(0));
-    this.timing.read.unmap();
+    const { read } = this.timing;
+    await idleWait(() => read.mapAsync(GPUMapMode.READ));
+    const [begin, end] = new BigInt64Array(read.getMappedRange().slice(0));
+    read.unmap();
     return Number(end! - begin!) / 1e6;
   }
 
@@ -439,7 +441,7 @@ export class WebGpuBackend implements Backend {
     this.checkAlive('done');
     this.refuseWhileCapturing('done()', true);
     this.flush();
-    await this.ctx.device.queue.onSubmittedWorkDone();
+    await idleWait(() => this.ctx.device.queue.onSubmittedWorkDone());
   }
 
   private submitEncoder(): void {
@@ -476,7 +478,7 @@ export class WebGpuBackend implements Backend {
     encoder.copyBufferToBuffer(s.buffer, s.byteOffset, staging, 0, s.bindBytes);
     device.queue.submit([encoder.finish()]);
     try {
-      await staging.mapAsync(GPUMapMode.READ);
+      await idleWait(() => staging.mapAsync(GPUMapMode.READ));
     } catch (e) {
       staging.destroy();
       this.checkAlive('read');

@@ -9,6 +9,7 @@
 import { CpuBackend } from '../backend/cpu.js';
 import type { Backend, Storage } from '../backend/index.js';
 import type { WebGpuBackend } from '../backend/webgpu.js';
+import { idleWait } from '../backend/idle-wait.js';
 import type { KernelName } from '../kernels.js';
 import { fmSamplesPerWorkgroup, matmulKernelFor } from '../kernel-plan.js';
 import type { Data } from '../reference.js';
@@ -215,13 +216,12 @@ export async function timeKernel(gpu: WebGpuBackend, kernel: KernelName, ins: St
   reps: number): Promise<{ ms: number; gpuMs: number | null }> {
   const record = (): void => { for (let i = 0; i < k; i++) gpu.run(kernel, ins, outs, args as never); };
   record(); // warm (first dispatch compiles on lavapipe)
-  gpu.flush();
-  await gpu.device.queue.onSubmittedWorkDone();
+  await gpu.done();
   const wall: number[] = [], stamps: number[] = [];
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
     const g = await gpu.timeDispatches(record);
-    await gpu.device.queue.onSubmittedWorkDone();
+    await gpu.done();
     wall.push((performance.now() - t0) / k);
     if (g !== null) stamps.push(g / k);
   }
@@ -233,7 +233,8 @@ async function timeTf(tf: Tf, spec: Spec, k: number, reps: number): Promise<numb
   const once = async (): Promise<void> => {
     const outs: TfTensor[] = [];
     for (let i = 0; i < k; i++) outs.push(spec.tf!(tf, ins));
-    await outs[outs.length - 1]!.data();
+    // TF.js waits through the same Dawn binding: it gets the same sleep-between-polls wait as ours.
+    await idleWait(() => outs[outs.length - 1]!.data());
     outs.forEach((t) => t.dispose());
   };
   await once();
