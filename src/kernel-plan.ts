@@ -214,6 +214,28 @@ export function fmSamplesPerWorkgroup(n: number, m: number, k: number): number {
   return spw;
 }
 
+/**
+ * Samples one fm_interaction_backward_vec4 workgroup takes for X [n, d], Y and dG [n, k]: as fmSamplesPerWorkgroup,
+ * for its 4 × 4 blocks of T1 and T2 (computed together) and of dX and dY, with both T's of every sample in
+ * workgroup memory.
+ */
+export function fmBackwardSamplesPerWorkgroup(n: number, d: number, k: number): number {
+  const db = d / 4, kb = k / 4, nb = Math.ceil(n / 4), tBlocks = kb * db, outBlocks = nb * (db + kb);
+  let lanes = 1;
+  while (lanes < Math.max(tBlocks, outBlocks) && lanes < FM_WORKGROUP) lanes *= 2;
+  let spw = FM_WORKGROUP / lanes;
+  while (spw > 1 && spw * 32 * tBlocks > FM_FUSED_MAX_T) spw /= 2;
+  return spw;
+}
+
+/**
+ * Whether the FM backward runs as one fm_interaction_backward_vec4 dispatch: d and k multiples of 4 (every load
+ * four-wide) and T1 = Yᵀ·X and T2 = dGᵀ·X fitting workgroup memory together. Else three fm_interaction products.
+ */
+export function fmBackwardFusedApplies(d: number, k: number): boolean {
+  return d % 4 === 0 && k % 4 === 0 && 2 * d * k <= FM_FUSED_MAX_T;
+}
+
 /** Whether fm_interaction_vec4 applies: P, Q and R load as vec4 rows (m, k and every batch stride multiples of 4). */
 export function fmVec4Applies(a: Pick<FmLayout, 'm' | 'k' | 'pStride' | 'qStride' | 'rStride'>): boolean {
   return [a.m, a.k, a.pStride, a.qStride, a.rStride].every((x) => x % 4 === 0);

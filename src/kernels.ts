@@ -8,8 +8,8 @@ import { MAX_RANK } from './shape.js';
 import {
   BINARY, CAST, UNARY, binaryVec4Ref, linearRef, sgdRef, adamRef, adamRowsRef, adagradRowsRef, peakFmaRef, bceWithLogitsRef, histogramRef, firstNonFiniteRef,
     divergencesRef, embeddingBagRef, embeddingBagBackwardRef, scatterRowsRef, layerNormRef, layerNormBackwardRef, binaryRef, castRef, copyRef, fillRef,
-    matmulRef, reduceRef, reduceColsRef, unaryRef, whereRef, fmInteractionRef,
-  type AdamHyper, type BinaryKernel, type CastKernel, type Data, type FmLayout, type MatmulLayout, type UnaryKernel,
+    matmulRef, reduceRef, reduceColsRef, unaryRef, whereRef, fmInteractionRef, fmInteractionBackwardRef,
+  type AdamHyper, type BinaryKernel, type CastKernel, type Data, type FmLayout, type FmBackwardLayout, type MatmulLayout, type UnaryKernel,
 } from './reference.js';
 
 export interface Kernel<A> {
@@ -182,6 +182,17 @@ function fmKernel(accumulate: boolean, vec4 = false): Kernel<FmArgs> {
   };
 }
 
+/** fm_interaction_backward_vec4's launch: the backward's layout and its samples per workgroup (fmBackwardSamplesPerWorkgroup). */
+export interface FmBackwardArgs extends FmBackwardLayout { spw: number }
+
+const FM_INTERACTION_BACKWARD_VEC4: Kernel<FmBackwardArgs> = {
+  shader: 'fm_interaction_backward_vec4', entry: 'fm_interaction_backward_vec4', inputs: 3, outputs: 2,
+  constants: { WG: FM_WORKGROUP, TMAX: FM_FUSED_MAX_T },
+  params: (a) => [a.batch, a.n, a.d, a.k, a.xStride, a.yStride, a.gStride, a.spw],
+  grid: (a) => Math.ceil(a.batch / a.spw),
+  cpu: ([x, y, g], [dx, dy], a) => fmInteractionBackwardRef(x!, y!, g!, dx!, dy!, a),
+};
+
 function table<K extends string, A>(names: readonly K[], make: (k: K) => Kernel<A>): Record<K, Kernel<A>> {
   return Object.fromEntries(names.map((k) => [k, make(k)])) as Record<K, Kernel<A>>;
 }
@@ -260,6 +271,7 @@ export const kernels = {
   fm_interaction_acc: fmKernel(true),
   fm_interaction_vec4: fmKernel(false, true),
   fm_interaction_acc_vec4: fmKernel(true, true),
+  fm_interaction_backward_vec4: FM_INTERACTION_BACKWARD_VEC4,
   where: {
     shader: 'where', entry: 'where_select', inputs: 3, outputs: 1, constants: { WG },
     params: (a) => [a.n, a.shape.length, 0, 0, ...words(a.shape), ...a.strides.flatMap((s) => words(s))],

@@ -7,8 +7,8 @@ import { withOp } from './backend/profile-tags.js';
 import type { DType } from './backend/index.js';
 import { REDUCE_COLS_CHUNK, type MatmulArgs } from './kernels.js';
 import {
-  binaryVec4Layout, embeddingBagKernel, fmFusedApplies, fmSamplesPerWorkgroup, fmVec4Applies, layerNormKernel, matmulKernelFor, matmulSgPreferred,
-  matmulSplitChunk, matmulSplitK,
+  binaryVec4Layout, embeddingBagKernel, fmBackwardFusedApplies, fmBackwardSamplesPerWorkgroup, fmFusedApplies, fmSamplesPerWorkgroup, fmVec4Applies,
+  layerNormKernel, matmulKernelFor, matmulSgPreferred, matmulSplitChunk, matmulSplitK,
 } from './kernel-plan.js';
 import { ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, collapseDims, fmt, normalizeAxes, numel, sameShape, strides,
   type Shape } from './shape.js';
@@ -417,9 +417,7 @@ export const ops = {
     // With T = Xᵀ·Y and dT = Xᵀ·dG: dX = dG·Tᵀ + Y·dTᵀ = dG·(Yᵀ·X) + Y·(dGᵀ·X), and dY = X·dT per sample,
     // summed over the batch (leading-axis column partials, fixed order) when Y is shared.
     backward: (d, [x, y]) => {
-      const dx = fmProduct(d, y!, x!);
-      fmProduct(y!, d, x!, dx);
-      const dyPerSample = fmProduct(x!, x!, d);
+      const { dx, dyPerSample } = fmBackward(d, x!, y!);
       if (y!.rank === 3) return [dx, dyPerSample];
       const dy = sum(dyPerSample, 0);
       dyPerSample.dispose();
@@ -775,7 +773,7 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 /**
  * Factorization-machine interaction G = X·(Xᵀ·Y) for X [B, n, d] and Y [n, k] (shared across the batch)
  * or [B, n, k] (per sample); the n×n matrix X·Xᵀ is never formed. Returns [B, n, k]. One fm_interaction dispatch
- * forward and three backward (dX = dG·(Yᵀ·X) + Y·(dGᵀ·X), dY = X·(Xᵀ·dG)); where T does not fit
+ * forward and one backward (dX = dG·(Yᵀ·X) + Y·(dGᵀ·X), dY = X·(Xᵀ·dG): fmBackward); where T does not fit
  * (fmFusedApplies), two batched matmuls and their backward. Both paths are checked in test/fm.test.ts.
  */
 export function fmInteraction(x: Tensor, y: Tensor): Tensor {
@@ -803,6 +801,24 @@ function fmProduct(pm: Tensor, qm: Tensor, rm: Tensor, into?: Tensor): Tensor {
   const args = { batch, n, m, k, pStride: stride(pm), qStride: stride(qm), rStride: stride(rm), spw: fmSamplesPerWorkgroup(n, m, k) };
   runKernel(`fm_interaction${into ? '_acc' : ''}${fmVec4Applies(args) ? '_vec4' : ''}`, [pm, qm, rm], [out], args);
   return out;
+}
+
+/**
+ * The FM backward's dX = dG·(Yᵀ·X) + Y·(dGᵀ·X) and dY = X·(Xᵀ·dG) per sample: one fm_interaction_backward_vec4 dispatch
+ * where fmBackwardFusedApplies (the same bits as the three products), else three fm_interaction products.
+ */
+function fmBackward(g: Tensor, x: Tensor, y: Tensor): { dx: Tensor; dyPerSample: Tensor } {
+  const [batch, n, d] = x.shape as [number, number, number];
+  const k = y.shape[y.rank - 1]!;
+  if (!fmBackwardFusedApplies(d, k)) {
+    const dx = fmProduct(g, y, x);
+    fmProduct(y, g, x, dx);
+    return { dx, dyPerSample: fmProduct(x, x, g) };
+  }
+  const dx = Tensor.empty(x.backend, x.shape), dyPerSample = Tensor.empty(x.backend, [batch, n, k]);
+  runKernel('fm_interaction_backward_vec4', [x, y, g], [dx, dyPerSample], { batch, n, d, k, xStride: n * d, yStride: y.rank === 3 ? n * k : 0,
+    gStride: n * k, spw: fmBackwardSamplesPerWorkgroup(n, d, k) });
+  return { dx, dyPerSample };
 }
 
 /**

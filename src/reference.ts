@@ -244,6 +244,20 @@ export function fmInteractionRef(pm: Data, qm: Data, rm: Data, out: Data, l: FmL
   }
 }
 
+/** Strides and sizes of the FM backward (fm_interaction_backward_vec4.wgsl): X [n, d], Y and dG [n, k] per sample; Y's stride 0 = shared. */
+export interface FmBackwardLayout { batch: number; n: number; d: number; k: number; xStride: number; yStride: number; gStride: number }
+
+/**
+ * The FM backward of G = X·(Xᵀ·Y) given dG, as the three products it fuses: dX = dG·(Yᵀ·X) + Y·(dGᵀ·X) and
+ * dY[b] = X·(Xᵀ·dG) per sample ([batch, n, k]; summed over the batch by the op when Y is shared).
+ */
+export function fmInteractionBackwardRef(x: Data, y: Data, g: Data, dx: Data, dy: Data, l: FmBackwardLayout): void {
+  const { batch, n, d, k } = l;
+  fmInteractionRef(g, y, x, dx, { batch, n, m: k, k: d, pStride: l.gStride, qStride: l.yStride, rStride: l.xStride }, false);
+  fmInteractionRef(y, g, x, dx, { batch, n, m: k, k: d, pStride: l.yStride, qStride: l.gStride, rStride: l.xStride }, true);
+  fmInteractionRef(x, x, g, dy, { batch, n, m: d, k, pStride: l.xStride, qStride: l.xStride, rStride: l.gStride }, false);
+}
+
 /** LayerNorm over the last axis (biased variance). */
 export function layerNormRef(x: Data, gamma: Data, beta: Data, y: Data, rows: number, dim: number, eps: number): void {
   for (let r = 0; r < rows; r++) {

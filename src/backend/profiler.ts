@@ -46,6 +46,11 @@ export function kernelFlops(kernel: string, args: unknown, inputElements: number
     const m = args as MatmulArgs;
     return 2 * m.batch * m.m * m.n * m.k + m.batch * m.m * m.n;
   }
+  if (kernel === 'fm_interaction_backward_vec4') {
+    // T1 = Yᵀ·X, T2 = dGᵀ·X, dG·T1, Y·T2, X·T2ᵀ: five products of n·d·k multiply-adds.
+    const f = args as { batch: number; n: number; d: number; k: number };
+    return 10 * f.batch * f.n * f.d * f.k;
+  }
   if (kernel.startsWith('fm_interaction')) {
     // T = Qᵀ·R (m·k dots of length n), then P·T (n·k dots of length m).
     const f = args as { batch: number; n: number; m: number; k: number };

@@ -102,6 +102,9 @@ export const gradcheckCases: Record<OpName, GradcheckCase[] | null> = {
   fmInteraction: [
     { label: 'x [3, 4, 5], y [4, 3] shared', inputs: [inp([3, 4, 5]), inp([4, 3])], fn: ([x, y]) => o.fmInteraction(x!, y!) },
     { label: 'x [2, 3, 4], y [2, 3, 6] per sample', inputs: [inp([2, 3, 4]), inp([2, 3, 6])], fn: ([x, y]) => o.fmInteraction(x!, y!) },
+    // d and k multiples of 4: the backward in one fm_interaction_backward_vec4 dispatch.
+    { label: 'x [3, 5, 8], y [5, 4] shared, fused backward', inputs: [inp([3, 5, 8]), inp([5, 4])], fn: ([x, y]) => o.fmInteraction(x!, y!) },
+    { label: 'x [2, 3, 4], y [2, 3, 8] per sample, fused backward', inputs: [inp([2, 3, 4]), inp([2, 3, 8])], fn: ([x, y]) => o.fmInteraction(x!, y!) },
   ],
   matmul: [
     { label: '[3, 4] · [4, 5]', inputs: [inp([3, 4]), inp([4, 5])], fn: ([a, b]) => o.matmul(a!, b!) },

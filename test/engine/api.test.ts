@@ -18,7 +18,7 @@ const C2AL = `
   cohortGroupField cohortMetrics cohortsByField concat crc32 decodeSafetensors densifyRows discover div
   divergences embeddingBag embeddingLookup encodeModule encodeOptimizerState encodeSafetensors epochOrder equal
   evaluate exp expand f32Bits fieldValues fmInteraction fmWeights formatProfile full gelu getBackend gradcheck
-  gradcheckCases gradcheckOps gradcheckTolerance greater groupFields headLabels headNames heatMap histogram init
+  gradcheckCases gradcheckOps gradcheckTolerance greater groupFields headLabels headNames heatMap histogram idleWait init
   initTensor initValues keep kernelBytes kernelFlops kernelPlan kernels layerNorm layerWeights learningRate
   linear lineChart liveTensors loadCheckpoint loadCsv loadMovieLens loadTrainState log log1p matmul max maximum mean
   meanStd median metrics minimum modelConfig mul mulScalar mulberry32 neg noGrad ones onesLike ops

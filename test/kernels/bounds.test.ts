@@ -74,7 +74,8 @@ async function checkCase(kernel: KernelName, kc: KernelCase): Promise<void> {
 
 const focus: KernelName[] = ['reduce_sum', 'reduce_max', 'reduce_cols_sum', 'reduce_cols_max', 'embedding_bag', 'embedding_bag_vec4', 'embedding_bag_backward', 'scatter_rows',
   'bce_with_logits', 'layer_norm', 'layer_norm_backward', 'layer_norm_rows',
-  'layer_norm_rows_vec4', 'layer_norm_backward_rows', 'layer_norm_backward_rows_vec4', 'histogram', 'divergences', 'copy', 'adam_rows', 'adagrad_rows'];
+  'layer_norm_rows_vec4', 'layer_norm_backward_rows', 'layer_norm_backward_rows_vec4', 'histogram', 'divergences', 'copy', 'adam_rows', 'adagrad_rows',
+  'fm_interaction_backward_vec4'];
 
 describe.skipIf(!gpu)('kernels stay inside their tensors (guard regions around every binding)', () => {
   test('every kernel of the table, at 1, 255 and 257 elements', async () => {

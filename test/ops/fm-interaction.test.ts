@@ -2,12 +2,13 @@ import { fc, test as propTest } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
 import * as c from '../../src/index.js';
 import { FM_FUSED_MAX_T, type Backend } from '../../src/index.js';
-import { fmSamplesPerWorkgroup } from '../../src/kernel-plan.js';
+import { fmBackwardFusedApplies, fmBackwardSamplesPerWorkgroup, fmSamplesPerWorkgroup } from '../../src/kernel-plan.js';
 import { FM_WORKGROUP } from '../../src/kernels.js';
 import { gpu, propRuns } from '../support/gpu.js';
 import { expectClose, kernelsRun, randomArray, reference as ref } from '../support/util.js';
 
 const backends: [string, Backend | null][] = [['cpu', ref], ['webgpu', gpu]];
+const bitsOf = (x: ArrayLike<number>): number[] => Array.from(new Uint32Array(Float32Array.from(x).buffer));
 
 for (const [name, backend] of backends) {
   describe.skipIf(!backend)(`FM interaction on ${name}`, () => {
@@ -91,13 +92,53 @@ describe.skipIf(!gpu)('FM interaction on random shapes', () => {
       if (m % 4 === 0 && k % 4 === 0) expect(await run(spw, 'fm_interaction_vec4')).toEqual(one);
     });
 
-  test('the FM products take fm_interaction_vec4 where m and k are multiples of 4, fm_interaction elsewhere', () => {
-    for (const [d, k, want] of [[16, 4, 'fm_interaction_vec4'], [16, 3, 'fm_interaction'], [6, 4, 'fm_interaction']] as const) {
+  test('the FM forward takes fm_interaction_vec4 where d and k are multiples of 4, and its backward one fm_interaction_backward_vec4; '
+    + 'three fm_interaction products elsewhere', () => {
+    for (const [d, k, fused] of [[16, 4, true], [64, 16, true], [16, 3, false], [6, 4, false], [64, 40, false]] as const) {
       const x = c.zeros([2, 5, d], { backend: gpu!, requiresGrad: true }), y = c.zeros([5, k], { backend: gpu!, requiresGrad: true });
-      const names = kernelsRun(gpu!, () => c.scope(() => { c.sum(c.fmInteraction(x, y)).backward(); }));
-      expect(names).toContain(want);
-      expect(names).toContain(want === 'fm_interaction' ? 'fm_interaction_acc' : 'fm_interaction_acc_vec4');
+      const forward = kernelsRun(gpu!, () => c.noGrad(() => c.scope(() => { c.fmInteraction(x, y); })));
+      const all = kernelsRun(gpu!, () => c.scope(() => { c.sum(c.fmInteraction(x, y)).backward(); }));
+      const backward = all.slice(forward.length);
+      expect(forward).toEqual([d % 4 === 0 && k % 4 === 0 ? 'fm_interaction_vec4' : 'fm_interaction']);
+      expect(fmBackwardFusedApplies(d, k)).toBe(fused);
+      const fm = backward.filter((name) => name.startsWith('fm_interaction'));
+      if (fused) expect(fm).toEqual(['fm_interaction_backward_vec4']);
+      else expect(fm).toEqual(d % 4 === 0 && k % 4 === 0 ? ['fm_interaction_vec4', 'fm_interaction_acc_vec4', 'fm_interaction_vec4']
+        : ['fm_interaction', 'fm_interaction_acc', 'fm_interaction']);
       [x, y].forEach((t) => t.dispose());
+    }
+  });
+
+  // d, k multiples of 4 (the fused backward's condition), n and the batch anything, Y shared or per sample.
+  propTest.prop([fc.integer({ min: 1, max: 12 }), fc.constantFrom(4, 8, 16, 64), fc.constantFrom(4, 8, 16), fc.integer({ min: 1, max: 40 }), fc.boolean(), fc.nat()],
+    { numRuns: propRuns })(
+    'the fused backward gives the bits of the three products it replaces (dG·(Yᵀ·X) + Y·(dGᵀ·X), X·(Xᵀ·dG))', async (n, d, k, batch, shared, seed) => {
+      const g = gpu!;
+      const ys = shared ? 0 : n * k;
+      const X = g.upload(Float32Array.from(randomArray(batch * n * d, seed)), 'f32'), Y = g.upload(Float32Array.from(randomArray((shared ? 1 : batch) * n * k, seed + 1)), 'f32');
+      const G = g.upload(Float32Array.from(randomArray(batch * n * k, seed + 2)), 'f32');
+      const outs = [batch * n * d, batch * n * k, batch * n * d, batch * n * k].map((len) => g.alloc(len, 'f32'));
+      const [dx3, dy3, dx1, dy1] = outs as [typeof X, typeof X, typeof X, typeof X];
+      const product = (m: number, kk: number, pStride: number, qStride: number, rStride: number) =>
+        ({ batch, n, m, k: kk, pStride, qStride, rStride, spw: fmSamplesPerWorkgroup(n, m, kk) });
+      g.run('fm_interaction_vec4', [G, Y, X], [dx3], product(k, d, n * k, ys, n * d));
+      g.run('fm_interaction_acc_vec4', [Y, G, X], [dx3], product(k, d, ys, n * k, n * d));
+      g.run('fm_interaction_vec4', [X, X, G], [dy3], product(d, k, n * d, n * d, n * k));
+      g.run('fm_interaction_backward_vec4', [X, Y, G], [dx1, dy1],
+        { batch, n, d, k, xStride: n * d, yStride: ys, gStride: n * k, spw: fmBackwardSamplesPerWorkgroup(n, d, k) });
+      const [a, b, e, f] = await Promise.all([dx3, dx1, dy3, dy1].map((s) => g.read(s)));
+      expect(bitsOf(b!)).toEqual(bitsOf(a!));
+      expect(bitsOf(f!)).toEqual(bitsOf(e!));
+      [X, Y, G, ...outs].forEach((s) => g.release(s));
+    });
+
+  test('fused backward: samples per workgroup keep both T\'s in workgroup memory and fill the lanes', () => {
+    expect(fmBackwardSamplesPerWorkgroup(32, 64, 16)).toBe(1);
+    expect(fmBackwardSamplesPerWorkgroup(14, 16, 4)).toBe(2); // 20 output blocks a sample
+    for (const [n, d, k] of [[1, 4, 4], [3, 40, 40], [5, 64, 32], [2, 8, 4], [26, 16, 16]] as const) {
+      const spw = fmBackwardSamplesPerWorkgroup(n, d, k);
+      expect(spw * 2 * d * k, `${n}×${d}×${k}`).toBeLessThanOrEqual(FM_FUSED_MAX_T);
+      expect(FM_WORKGROUP % spw).toBe(0);
     }
   });
 

@@ -4,7 +4,7 @@
  */
 import { kernels, mulberry32, type Backend, type DType, type KernelName, type WebGpuBackend } from '../../src/index.js';
 import { strides } from '../../src/shape.js';
-import { fmSamplesPerWorkgroup } from '../../src/kernel-plan.js';
+import { fmBackwardSamplesPerWorkgroup, fmSamplesPerWorkgroup } from '../../src/kernel-plan.js';
 import { MATMUL_VEC4_TILE } from '../../src/kernels.js';
 import type { Data } from '../../src/reference.js';
 
@@ -231,6 +231,19 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
         outputs: [{ numel: batch * nn * k, dtype: 'f32', init: f32Values(batch * nn * k, next) }],
         args: { batch, n: nn, m, k, pStride: nn * m, qStride: shareQ ? 0 : nn * m, rStride: shareR ? 0 : nn * k, spw: fmSamplesPerWorkgroup(nn, m, k) },
         atol: 1e-5 * nn * m, rtol: 1e-5,
+      };
+    }
+    case 'fm_interaction_backward_vec4': {
+      // d and k multiples of 4 (the kernel's condition), n not a multiple of 4 most of the time (edge row blocks),
+      // Y shared across the batch at random, a batch that is not a multiple of the samples per workgroup.
+      const nn = 1 + int(12), d = 4 * (1 + int(6)), k = 4 * (1 + int(4)), batch = Math.max(1, Math.min(40, Math.ceil(n / (nn * d))));
+      const shareY = next() < 0.4;
+      return {
+        inputs: [{ data: f32Values(batch * nn * d, next), dtype: 'f32' }, { data: f32Values((shareY ? 1 : batch) * nn * k, next), dtype: 'f32' },
+          { data: f32Values(batch * nn * k, next), dtype: 'f32' }],
+        outputs: [{ numel: batch * nn * d, dtype: 'f32' }, { numel: batch * nn * k, dtype: 'f32' }],
+        args: { batch, n: nn, d, k, xStride: nn * d, yStride: shareY ? 0 : nn * k, gStride: nn * k, spw: fmBackwardSamplesPerWorkgroup(nn, d, k) },
+        atol: 2e-5 * nn * (d + k), rtol: 1e-5,
       };
     }
     case 'bce_with_logits': {

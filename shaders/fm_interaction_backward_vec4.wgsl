@@ -1,0 +1,144 @@
+// fm_interaction_backward_vec4.wgsl: the whole FM backward in one dispatch, for X [B, n, d], Y [n, k] (shared,
+// stride 0) or [B, n, k], dG [B, n, k] with d, k and every batch stride multiples of 4:
+//   dX = dG·T1 + Y·T2 with T1 = Yᵀ·X, T2 = dGᵀ·X (both k × d), and dY[b] = X·(Xᵀ·dG) = X·T2ᵀ.
+// The three fm_interaction_vec4 dispatches it replaces (fm_interaction_vec4(dG, Y, X), fm_interaction_acc_vec4(Y, dG, X),
+// fm_interaction_vec4(X, X, dG)) load X three times and form Xᵀ·dG twice (once as T2, once transposed). Here
+// T1 and T2 come from one pass over X, and dY reads T2 transposed; every output sums over the same index in
+// the same order with the same operations (Xᵀ·dG and dGᵀ·X hold the same products), so the bits are theirs.
+// Bindings: @group(0) 0 x, 1 y, 2 g: vec4f (read); 3 dx, 4 dy: vec4f (read_write); @group(1) 0 Params:
+// batch, n, m = d, k, p_stride = X's batch stride, q_stride = Y's, r_stride = dG's, spw.
+// Grid: ceil(batch / spw) workgroups (split over x and y above 65535).
+
+// #include "lib/fm_interaction_params.wgsl"
+
+@group(0) @binding(0) var<storage, read> xm: array<vec4f>;
+@group(0) @binding(1) var<storage, read> ym: array<vec4f>;
+@group(0) @binding(2) var<storage, read> gm: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> dx: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> dy: array<vec4f>;
+@group(1) @binding(0) var<uniform> p: Params;
+
+// Rows past n only feed outputs that are not stored; clamped so they stay in the buffers.
+fn x4(i: u32) -> vec4f { return xm[min(i, arrayLength(&xm) - 1u)]; }
+fn y4(i: u32) -> vec4f { return ym[min(i, arrayLength(&ym) - 1u)]; }
+fn g4(i: u32) -> vec4f { return gm[min(i, arrayLength(&gm) - 1u)]; }
+
+// Σ_c P[i0 + e, c]·T[c, 4·jb ..] over c < 4·cb_count in order, four rows e at a time (fm_interaction_vec4's
+// second product); which = 0 reads P = dG and T1, which = 1 reads P = Y and T2.
+struct Rows4 { a0: vec4f, a1: vec4f, a2: vec4f, a3: vec4f }
+
+fn rows_times_t(which: u32, pr: u32, kb: u32, db: u32, tb: u32, jb: u32) -> Rows4 {
+  var r: Rows4;
+  r.a0 = vec4f(0.0); r.a1 = vec4f(0.0); r.a2 = vec4f(0.0); r.a3 = vec4f(0.0);
+  for (var c4 = 0u; c4 < kb; c4++) {
+    var v0: vec4f; var v1: vec4f; var v2: vec4f; var v3: vec4f;
+    if (which == 0u) {
+      v0 = g4(pr + c4); v1 = g4(pr + kb + c4); v2 = g4(pr + 2u * kb + c4); v3 = g4(pr + 3u * kb + c4);
+    } else {
+      v0 = y4(pr + c4); v1 = y4(pr + kb + c4); v2 = y4(pr + 2u * kb + c4); v3 = y4(pr + 3u * kb + c4);
+    }
+    for (var cc = 0u; cc < 4u; cc++) {
+      let tv = t[tb + (c4 * 4u + cc) * db + jb];
+      r.a0 += v0[cc] * tv;
+      r.a1 += v1[cc] * tv;
+      r.a2 += v2[cc] * tv;
+      r.a3 += v3[cc] * tv;
+    }
+  }
+  return r;
+}
+
+@compute @workgroup_size(WG)
+fn fm_interaction_backward_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+                                @builtin(num_workgroups) nwg: vec3u) {
+  let lanes = WG / p.spw;
+  let lane = lid.x % lanes;
+  let db = p.m / 4u;
+  let kb = p.k / 4u;
+  let b = (wid.x + wid.y * nwg.x) * p.spw + lid.x / lanes;
+  let tsize = 4u * kb * db; // vec4s of one T (k rows of d / 4)
+  let t1 = (lid.x / lanes) * 2u * tsize;
+  let t2 = t1 + tsize;
+  let x0 = b * (p.p_stride / 4u);
+  let y0 = b * (p.q_stride / 4u);
+  let g0 = b * (p.r_stride / 4u);
+  let fits = b < p.batch && p.spw * 2u * tsize <= TMAX / 4u
+    && (b + 1u) * p.n * db <= arrayLength(&dx) && (b + 1u) * p.n * kb <= arrayLength(&dy)
+    && x0 + p.n * db <= arrayLength(&xm) && y0 + p.n * kb <= arrayLength(&ym) && g0 + p.n * kb <= arrayLength(&gm);
+  if (fits) {
+    // T1[c0 + e, 4·jb ..] = Σ_i Y[i, c0 + e]·X[i, 4·jb ..] and T2 the same with dG, X's vec4 loaded once for both.
+    for (var blk = lane; blk < kb * db; blk += lanes) {
+      let cb = blk / db;
+      let jb = blk % db;
+      var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
+      var e0 = vec4f(0.0); var e1 = vec4f(0.0); var e2 = vec4f(0.0); var e3 = vec4f(0.0);
+      for (var i = 0u; i < p.n; i++) {
+        let rv = xm[x0 + i * db + jb];
+        let qy = ym[y0 + i * kb + cb];
+        let qg = gm[g0 + i * kb + cb];
+        a0 += qy.x * rv; a1 += qy.y * rv; a2 += qy.z * rv; a3 += qy.w * rv;
+        e0 += qg.x * rv; e1 += qg.y * rv; e2 += qg.z * rv; e3 += qg.w * rv;
+      }
+      let c0 = cb * 4u;
+      t[t1 + c0 * db + jb] = a0; t[t1 + (c0 + 1u) * db + jb] = a1; t[t1 + (c0 + 2u) * db + jb] = a2; t[t1 + (c0 + 3u) * db + jb] = a3;
+      t[t2 + c0 * db + jb] = e0; t[t2 + (c0 + 1u) * db + jb] = e1; t[t2 + (c0 + 2u) * db + jb] = e2; t[t2 + (c0 + 3u) * db + jb] = e3;
+    }
+  }
+  workgroupBarrier();
+  if (fits) {
+    let nb = (p.n + 3u) / 4u;
+    for (var blk = lane; blk < nb * (db + kb); blk += lanes) {
+      if (blk < nb * db) {
+        // dX[i0 + e, 4·jb ..] = (0 + Σ_c dG[i0 + e, c]·T1[c, ..]) + Σ_c Y[i0 + e, c]·T2[c, ..]: the first product
+        // stored, then the accumulating one added, as the two dispatches did.
+        let i0 = (blk / db) * 4u;
+        let jb = blk % db;
+        let u = rows_times_t(0u, g0 + i0 * kb, kb, db, t1, jb);
+        let w = rows_times_t(1u, y0 + i0 * kb, kb, db, t2, jb);
+        let o0 = b * p.n * db;
+        store_dx(o0, i0, jb, db, (vec4f(0.0) + u.a0) + w.a0);
+        store_dx(o0, i0 + 1u, jb, db, (vec4f(0.0) + u.a1) + w.a1);
+        store_dx(o0, i0 + 2u, jb, db, (vec4f(0.0) + u.a2) + w.a2);
+        store_dx(o0, i0 + 3u, jb, db, (vec4f(0.0) + u.a3) + w.a3);
+      } else {
+        // dY[i0 + e, 4·jb ..] = Σ_c X[i0 + e, c]·T2[4·jb .., c], c < d in order: T2's rows 4·jb .. 4·jb + 3 give
+        // Xᵀ·dG's row c as the c-th lanes of four vec4s.
+        let r = blk - nb * db;
+        let i0 = (r / kb) * 4u;
+        let jb = r % kb;
+        var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
+        let pr = x0 + i0 * db;
+        for (var c4 = 0u; c4 < db; c4++) {
+          let v0 = x4(pr + c4);
+          let v1 = x4(pr + db + c4);
+          let v2 = x4(pr + 2u * db + c4);
+          let v3 = x4(pr + 3u * db + c4);
+          let s0 = t[t2 + (jb * 4u) * db + c4];
+          let s1 = t[t2 + (jb * 4u + 1u) * db + c4];
+          let s2 = t[t2 + (jb * 4u + 2u) * db + c4];
+          let s3 = t[t2 + (jb * 4u + 3u) * db + c4];
+          for (var cc = 0u; cc < 4u; cc++) {
+            let tv = vec4f(s0[cc], s1[cc], s2[cc], s3[cc]);
+            a0 += v0[cc] * tv;
+            a1 += v1[cc] * tv;
+            a2 += v2[cc] * tv;
+            a3 += v3[cc] * tv;
+          }
+        }
+        let o0 = b * p.n * kb;
+        store_dy(o0, i0, jb, kb, vec4f(0.0) + a0);
+        store_dy(o0, i0 + 1u, jb, kb, vec4f(0.0) + a1);
+        store_dy(o0, i0 + 2u, jb, kb, vec4f(0.0) + a2);
+        store_dy(o0, i0 + 3u, jb, kb, vec4f(0.0) + a3);
+      }
+    }
+  }
+}
+
+fn store_dx(o0: u32, i: u32, jb: u32, db: u32, v: vec4f) {
+  if (i < p.n) { dx[o0 + i * db + jb] = v; }
+}
+
+fn store_dy(o0: u32, i: u32, jb: u32, kb: u32, v: vec4f) {
+  if (i < p.n) { dy[o0 + i * kb + jb] = v; }
+}
