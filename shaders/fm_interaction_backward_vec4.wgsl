@@ -23,27 +23,32 @@ fn x4(i: u32) -> vec4f { return xm[min(i, arrayLength(&xm) - 1u)]; }
 fn y4(i: u32) -> vec4f { return ym[min(i, arrayLength(&ym) - 1u)]; }
 fn g4(i: u32) -> vec4f { return gm[min(i, arrayLength(&gm) - 1u)]; }
 
-// Σ_c P[i0 + e, c]·T[c, 4·jb ..] over c < 4·cb_count in order, four rows e at a time (fm_interaction_vec4's
-// second product); which = 0 reads P = dG and T1, which = 1 reads P = Y and T2.
+// Σ_c P[i0 + e, c]·T[c, 4·jb ..] over c < 4·kb in order, four rows e at a time from P's row offset pr
+// (fm_interaction_vec4's second product): dg_times_t reads P = dG, y_times_t P = Y.
 struct Rows4 { a0: vec4f, a1: vec4f, a2: vec4f, a3: vec4f }
 
-fn rows_times_t(which: u32, pr: u32, kb: u32, db: u32, tb: u32, jb: u32) -> Rows4 {
-  var r: Rows4;
-  r.a0 = vec4f(0.0); r.a1 = vec4f(0.0); r.a2 = vec4f(0.0); r.a3 = vec4f(0.0);
+fn four_rows_times_t(r: ptr<function, Rows4>, v0: vec4f, v1: vec4f, v2: vec4f, v3: vec4f, tc: u32, db: u32) {
+  for (var cc = 0u; cc < 4u; cc++) {
+    let tv = t[tc + cc * db];
+    (*r).a0 += v0[cc] * tv;
+    (*r).a1 += v1[cc] * tv;
+    (*r).a2 += v2[cc] * tv;
+    (*r).a3 += v3[cc] * tv;
+  }
+}
+
+fn dg_times_t(pr: u32, kb: u32, db: u32, tb: u32, jb: u32) -> Rows4 {
+  var r = Rows4(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
   for (var c4 = 0u; c4 < kb; c4++) {
-    var v0: vec4f; var v1: vec4f; var v2: vec4f; var v3: vec4f;
-    if (which == 0u) {
-      v0 = g4(pr + c4); v1 = g4(pr + kb + c4); v2 = g4(pr + 2u * kb + c4); v3 = g4(pr + 3u * kb + c4);
-    } else {
-      v0 = y4(pr + c4); v1 = y4(pr + kb + c4); v2 = y4(pr + 2u * kb + c4); v3 = y4(pr + 3u * kb + c4);
-    }
-    for (var cc = 0u; cc < 4u; cc++) {
-      let tv = t[tb + (c4 * 4u + cc) * db + jb];
-      r.a0 += v0[cc] * tv;
-      r.a1 += v1[cc] * tv;
-      r.a2 += v2[cc] * tv;
-      r.a3 += v3[cc] * tv;
-    }
+    four_rows_times_t(&r, g4(pr + c4), g4(pr + kb + c4), g4(pr + 2u * kb + c4), g4(pr + 3u * kb + c4), tb + c4 * 4u * db + jb, db);
+  }
+  return r;
+}
+
+fn y_times_t(pr: u32, kb: u32, db: u32, tb: u32, jb: u32) -> Rows4 {
+  var r = Rows4(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
+  for (var c4 = 0u; c4 < kb; c4++) {
+    four_rows_times_t(&r, y4(pr + c4), y4(pr + kb + c4), y4(pr + 2u * kb + c4), y4(pr + 3u * kb + c4), tb + c4 * 4u * db + jb, db);
   }
   return r;
 }
@@ -93,8 +98,8 @@ fn fm_interaction_backward_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(loca
         // stored, then the accumulating one added, as the two dispatches did.
         let i0 = (blk / db) * 4u;
         let jb = blk % db;
-        let u = rows_times_t(0u, g0 + i0 * kb, kb, db, t1, jb);
-        let w = rows_times_t(1u, y0 + i0 * kb, kb, db, t2, jb);
+        let u = dg_times_t(g0 + i0 * kb, kb, db, t1, jb);
+        let w = y_times_t(y0 + i0 * kb, kb, db, t2, jb);
         let o0 = b * p.n * db;
         store_dx(o0, i0, jb, db, (vec4f(0.0) + u.a0) + w.a0);
         store_dx(o0, i0 + 1u, jb, db, (vec4f(0.0) + u.a1) + w.a1);
