@@ -3,7 +3,8 @@
 //   dX = dG·T1 + Y·T2 with T1 = Yᵀ·X, T2 = dGᵀ·X (both k × d), and dY[b] = X·(Xᵀ·dG) = X·T2ᵀ.
 // The three fm_interaction_vec4 dispatches it replaces (fm_interaction_vec4(dG, Y, X), fm_interaction_acc_vec4(Y, dG, X),
 // fm_interaction_vec4(X, X, dG)) load X three times and form Xᵀ·dG twice (once as T2, once transposed). Here
-// T1 and T2 come from one pass over X, and dY reads T2 transposed; every output sums over the same index in
+// T1 and T2 come from one pass over X, dX takes 8 rows per invocation (each T load serves 8 rows, not 4), and
+// dY reads T2 transposed; every output sums over the same index in
 // the same order with the same operations (Xᵀ·dG and dGᵀ·X hold the same products), so the bits are theirs.
 // Bindings: @group(0) 0 x, 1 y, 2 g: vec4f (read); 3 dx, 4 dy: vec4f (read_write); @group(1) 0 Params:
 // batch, n, m = d, k, p_stride = X's batch stride, q_stride = Y's, r_stride = dG's, spw.
@@ -23,32 +24,34 @@ fn x4(i: u32) -> vec4f { return xm[min(i, arrayLength(&xm) - 1u)]; }
 fn y4(i: u32) -> vec4f { return ym[min(i, arrayLength(&ym) - 1u)]; }
 fn g4(i: u32) -> vec4f { return gm[min(i, arrayLength(&gm) - 1u)]; }
 
-// Σ_c P[i0 + e, c]·T[c, 4·jb ..] over c < 4·kb in order, four rows e at a time from P's row offset pr
-// (fm_interaction_vec4's second product): dg_times_t reads P = dG, y_times_t P = Y.
-struct Rows4 { a0: vec4f, a1: vec4f, a2: vec4f, a3: vec4f }
+// Σ_c P[i0 + e, c]·T[c, 4·jb ..] over c < 4·kb in order for 8 rows e from P's row offset pr (fm_interaction_vec4's
+// second product, twice the rows): dg_times_t reads P = dG, y_times_t P = Y.
+struct Rows8 { a: array<vec4f, 8> }
 
-fn four_rows_times_t(r: ptr<function, Rows4>, v0: vec4f, v1: vec4f, v2: vec4f, v3: vec4f, tc: u32, db: u32) {
-  for (var cc = 0u; cc < 4u; cc++) {
-    let tv = t[tc + cc * db];
-    (*r).a0 += v0[cc] * tv;
-    (*r).a1 += v1[cc] * tv;
-    (*r).a2 += v2[cc] * tv;
-    (*r).a3 += v3[cc] * tv;
-  }
-}
-
-fn dg_times_t(pr: u32, kb: u32, db: u32, tb: u32, jb: u32) -> Rows4 {
-  var r = Rows4(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
+fn dg_times_t(pr: u32, kb: u32, db: u32, tb: u32, jb: u32) -> Rows8 {
+  var r: Rows8;
+  for (var e = 0u; e < 8u; e++) { r.a[e] = vec4f(0.0); }
   for (var c4 = 0u; c4 < kb; c4++) {
-    four_rows_times_t(&r, g4(pr + c4), g4(pr + kb + c4), g4(pr + 2u * kb + c4), g4(pr + 3u * kb + c4), tb + c4 * 4u * db + jb, db);
+    var v: array<vec4f, 8>;
+    for (var e = 0u; e < 8u; e++) { v[e] = g4(pr + e * kb + c4); }
+    for (var cc = 0u; cc < 4u; cc++) {
+      let tv = t[tb + (c4 * 4u + cc) * db + jb];
+      for (var e = 0u; e < 8u; e++) { r.a[e] += v[e][cc] * tv; }
+    }
   }
   return r;
 }
 
-fn y_times_t(pr: u32, kb: u32, db: u32, tb: u32, jb: u32) -> Rows4 {
-  var r = Rows4(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
+fn y_times_t(pr: u32, kb: u32, db: u32, tb: u32, jb: u32) -> Rows8 {
+  var r: Rows8;
+  for (var e = 0u; e < 8u; e++) { r.a[e] = vec4f(0.0); }
   for (var c4 = 0u; c4 < kb; c4++) {
-    four_rows_times_t(&r, y4(pr + c4), y4(pr + kb + c4), y4(pr + 2u * kb + c4), y4(pr + 3u * kb + c4), tb + c4 * 4u * db + jb, db);
+    var v: array<vec4f, 8>;
+    for (var e = 0u; e < 8u; e++) { v[e] = y4(pr + e * kb + c4); }
+    for (var cc = 0u; cc < 4u; cc++) {
+      let tv = t[tb + (c4 * 4u + cc) * db + jb];
+      for (var e = 0u; e < 8u; e++) { r.a[e] += v[e][cc] * tv; }
+    }
   }
   return r;
 }
@@ -92,23 +95,21 @@ fn fm_interaction_backward_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(loca
   workgroupBarrier();
   if (fits) {
     let nb = (p.n + 3u) / 4u;
-    for (var blk = lane; blk < nb * (db + kb); blk += lanes) {
-      if (blk < nb * db) {
+    let nb8 = (p.n + 7u) / 8u;
+    for (var blk = lane; blk < nb8 * db + nb * kb; blk += lanes) {
+      if (blk < nb8 * db) {
         // dX[i0 + e, 4·jb ..] = (0 + Σ_c dG[i0 + e, c]·T1[c, ..]) + Σ_c Y[i0 + e, c]·T2[c, ..]: the first product
         // stored, then the accumulating one added, as the two dispatches did.
-        let i0 = (blk / db) * 4u;
+        let i0 = (blk / db) * 8u;
         let jb = blk % db;
         let u = dg_times_t(g0 + i0 * kb, kb, db, t1, jb);
         let w = y_times_t(y0 + i0 * kb, kb, db, t2, jb);
         let o0 = b * p.n * db;
-        store_dx(o0, i0, jb, db, (vec4f(0.0) + u.a0) + w.a0);
-        store_dx(o0, i0 + 1u, jb, db, (vec4f(0.0) + u.a1) + w.a1);
-        store_dx(o0, i0 + 2u, jb, db, (vec4f(0.0) + u.a2) + w.a2);
-        store_dx(o0, i0 + 3u, jb, db, (vec4f(0.0) + u.a3) + w.a3);
+        for (var e = 0u; e < 8u; e++) { store_dx(o0, i0 + e, jb, db, (vec4f(0.0) + u.a[e]) + w.a[e]); }
       } else {
         // dY[i0 + e, 4·jb ..] = Σ_c X[i0 + e, c]·T2[4·jb .., c], c < d in order: T2's rows 4·jb .. 4·jb + 3 give
         // Xᵀ·dG's row c as the c-th lanes of four vec4s.
-        let r = blk - nb * db;
+        let r = blk - nb8 * db;
         let i0 = (r / kb) * 4u;
         let jb = r % kb;
         var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
