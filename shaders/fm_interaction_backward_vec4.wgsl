@@ -3,8 +3,8 @@
 //   dX = dG·T1 + Y·T2 with T1 = Yᵀ·X, T2 = dGᵀ·X (both k × d), and dY[b] = X·(Xᵀ·dG) = X·T2ᵀ.
 // The three fm_interaction_vec4 dispatches it replaces (fm_interaction_vec4(dG, Y, X), fm_interaction_acc_vec4(Y, dG, X),
 // fm_interaction_vec4(X, X, dG)) load X three times and form Xᵀ·dG twice (once as T2, once transposed). Here
-// T1 and T2 come from one pass over X, dX takes 8 rows per invocation (each T load serves 8 rows, not 4), and
-// dY reads T2 transposed; every output sums over the same index in
+// T1 and T2 come from one pass over X, dX and dY take 8 rows per invocation (each T load serves 8 rows, not 4),
+// and dY reads T2 transposed; every output sums over the same index in
 // the same order with the same operations (Xᵀ·dG and dGᵀ·X hold the same products), so the bits are theirs.
 // Bindings: @group(0) 0 x, 1 y, 2 g: vec4f (read); 3 dx, 4 dy: vec4f (read_write); @group(1) 0 Params:
 // batch, n, m = d, k, p_stride = X's batch stride, q_stride = Y's, r_stride = dG's, spw.
@@ -94,9 +94,8 @@ fn fm_interaction_backward_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(loca
   }
   workgroupBarrier();
   if (fits) {
-    let nb = (p.n + 3u) / 4u;
     let nb8 = (p.n + 7u) / 8u;
-    for (var blk = lane; blk < nb8 * db + nb * kb; blk += lanes) {
+    for (var blk = lane; blk < nb8 * (db + kb); blk += lanes) {
       if (blk < nb8 * db) {
         // dX[i0 + e, 4·jb ..] = (0 + Σ_c dG[i0 + e, c]·T1[c, ..]) + Σ_c Y[i0 + e, c]·T2[c, ..]: the first product
         // stored, then the accumulating one added, as the two dispatches did.
@@ -107,35 +106,28 @@ fn fm_interaction_backward_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(loca
         let o0 = b * p.n * db;
         for (var e = 0u; e < 8u; e++) { store_dx(o0, i0 + e, jb, db, (vec4f(0.0) + u.a[e]) + w.a[e]); }
       } else {
-        // dY[i0 + e, 4·jb ..] = Σ_c X[i0 + e, c]·T2[4·jb .., c], c < d in order: T2's rows 4·jb .. 4·jb + 3 give
-        // Xᵀ·dG's row c as the c-th lanes of four vec4s.
+        // dY[i0 + e, 4·jb ..] = Σ_c X[i0 + e, c]·T2[4·jb .., c], c < d in order, 8 rows e: T2's rows 4·jb .. 4·jb + 3
+        // give Xᵀ·dG's row c as the c-th lanes of four vec4s.
         let r = blk - nb8 * db;
-        let i0 = (r / kb) * 4u;
+        let i0 = (r / kb) * 8u;
         let jb = r % kb;
-        var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
+        var a: array<vec4f, 8>;
+        for (var e = 0u; e < 8u; e++) { a[e] = vec4f(0.0); }
         let pr = x0 + i0 * db;
         for (var c4 = 0u; c4 < db; c4++) {
-          let v0 = x4(pr + c4);
-          let v1 = x4(pr + db + c4);
-          let v2 = x4(pr + 2u * db + c4);
-          let v3 = x4(pr + 3u * db + c4);
+          var v: array<vec4f, 8>;
+          for (var e = 0u; e < 8u; e++) { v[e] = x4(pr + e * db + c4); }
           let s0 = t[t2 + (jb * 4u) * db + c4];
           let s1 = t[t2 + (jb * 4u + 1u) * db + c4];
           let s2 = t[t2 + (jb * 4u + 2u) * db + c4];
           let s3 = t[t2 + (jb * 4u + 3u) * db + c4];
           for (var cc = 0u; cc < 4u; cc++) {
             let tv = vec4f(s0[cc], s1[cc], s2[cc], s3[cc]);
-            a0 += v0[cc] * tv;
-            a1 += v1[cc] * tv;
-            a2 += v2[cc] * tv;
-            a3 += v3[cc] * tv;
+            for (var e = 0u; e < 8u; e++) { a[e] += v[e][cc] * tv; }
           }
         }
         let o0 = b * p.n * kb;
-        store_dy(o0, i0, jb, kb, vec4f(0.0) + a0);
-        store_dy(o0, i0 + 1u, jb, kb, vec4f(0.0) + a1);
-        store_dy(o0, i0 + 2u, jb, kb, vec4f(0.0) + a2);
-        store_dy(o0, i0 + 3u, jb, kb, vec4f(0.0) + a3);
+        for (var e = 0u; e < 8u; e++) { store_dy(o0, i0 + e, jb, kb, vec4f(0.0) + a[e]); }
       }
     }
   }

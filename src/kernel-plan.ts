@@ -216,11 +216,11 @@ export function fmSamplesPerWorkgroup(n: number, m: number, k: number): number {
 
 /**
  * Samples one fm_interaction_backward_vec4 workgroup takes for X [n, d], Y and dG [n, k]: as fmSamplesPerWorkgroup,
- * for its 4 × 4 blocks of T1 and T2 (computed together), 8 × 4 blocks of dX and 4 × 4 blocks of dY, with both
+ * for its 4 × 4 blocks of T1 and T2 (computed together) and 8 × 4 blocks of dX and dY, with both
  * T's of every sample in workgroup memory.
  */
 export function fmBackwardSamplesPerWorkgroup(n: number, d: number, k: number): number {
-  const db = d / 4, kb = k / 4, tBlocks = kb * db, outBlocks = Math.ceil(n / 8) * db + Math.ceil(n / 4) * kb;
+  const db = d / 4, kb = k / 4, tBlocks = kb * db, outBlocks = Math.ceil(n / 8) * (db + kb);
   let lanes = 1;
   while (lanes < Math.max(tBlocks, outBlocks) && lanes < FM_WORKGROUP) lanes *= 2;
   let spw = FM_WORKGROUP / lanes;

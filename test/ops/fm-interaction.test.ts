@@ -134,7 +134,7 @@ describe.skipIf(!gpu)('FM interaction on random shapes', () => {
 
   test('fused backward: samples per workgroup keep both T\'s in workgroup memory and fill the lanes', () => {
     expect(fmBackwardSamplesPerWorkgroup(32, 64, 16)).toBe(1);
-    expect(fmBackwardSamplesPerWorkgroup(14, 16, 4)).toBe(4); // 8 dX and 4 dY blocks a sample
+    expect(fmBackwardSamplesPerWorkgroup(14, 16, 4)).toBe(4); // 8 dX and 2 dY blocks a sample
     for (const [n, d, k] of [[1, 4, 4], [3, 40, 40], [5, 64, 32], [2, 8, 4], [26, 16, 16]] as const) {
       const spw = fmBackwardSamplesPerWorkgroup(n, d, k);
       expect(spw * 2 * d * k, `${n}×${d}×${k}`).toBeLessThanOrEqual(FM_FUSED_MAX_T);
