@@ -206,11 +206,19 @@ export function embeddingBagKernel(dim: number): 'embedding_bag' | 'embedding_ba
  * either way.
  */
 export function fmSamplesPerWorkgroup(n: number, m: number, k: number): number {
-  const kb = Math.ceil(k / 4), tBlocks = Math.ceil(m / 4) * kb, outBlocks = Math.ceil(n / 4) * kb;
+  const kb = Math.ceil(k / 4), tBlocks = Math.ceil(m / 4) * kb;
+  return samplesPerWorkgroup(Math.max(tBlocks, Math.ceil(n / 4) * kb), 16 * tBlocks);
+}
+
+/**
+ * Samples per FM_WORKGROUP lanes when each sample has `blocks` per-invocation blocks (a power of two of lanes
+ * each, at least that many up to the whole workgroup) and `floats` of workgroup memory, all within FM_FUSED_MAX_T.
+ */
+function samplesPerWorkgroup(blocks: number, floats: number): number {
   let lanes = 1;
-  while (lanes < Math.max(tBlocks, outBlocks) && lanes < FM_WORKGROUP) lanes *= 2;
+  while (lanes < blocks && lanes < FM_WORKGROUP) lanes *= 2;
   let spw = FM_WORKGROUP / lanes;
-  while (spw > 1 && spw * 16 * tBlocks > FM_FUSED_MAX_T) spw /= 2;
+  while (spw > 1 && spw * floats > FM_FUSED_MAX_T) spw /= 2;
   return spw;
 }
 
@@ -220,12 +228,8 @@ export function fmSamplesPerWorkgroup(n: number, m: number, k: number): number {
  * T's of every sample in workgroup memory.
  */
 export function fmBackwardSamplesPerWorkgroup(n: number, d: number, k: number): number {
-  const db = d / 4, kb = k / 4, tBlocks = kb * db, outBlocks = Math.ceil(n / 8) * (db + kb);
-  let lanes = 1;
-  while (lanes < Math.max(tBlocks, outBlocks) && lanes < FM_WORKGROUP) lanes *= 2;
-  let spw = FM_WORKGROUP / lanes;
-  while (spw > 1 && spw * 32 * tBlocks > FM_FUSED_MAX_T) spw /= 2;
-  return spw;
+  const db = d / 4, kb = k / 4, tBlocks = kb * db;
+  return samplesPerWorkgroup(Math.max(tBlocks, Math.ceil(n / 8) * (db + kb)), 32 * tBlocks);
 }
 
 /**
