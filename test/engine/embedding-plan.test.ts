@@ -3,7 +3,7 @@
 // field's vocabulary whatever the position.
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { TensorError } from '../../src/index.js';
+import { TensorError, mulberry32 } from '../../src/index.js';
 import { lookupPlan, sortedPlan, type BagPlan } from '../../src/embedding-plan.js';
 
 /** The specification: entries sorted by (row, position), grouped by row. */
@@ -17,18 +17,34 @@ function naive(plan: BagPlan) {
 }
 
 describe('sortedPlan', () => {
-  // Row spaces small (counting sort) and huge (key sort) against the batch; bags of 0 to 3 entries.
-  test.prop([fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 60 }), fc.constantFrom(5, 300, 1e6, 2 ** 31), fc.nat()])(
-    'gives the (row, position) order, its rows and their segments, with each entry\'s bag', (sizes, rowSpace, seed) => {
+  // Row spaces small (buckets of one row) and huge (buckets of many rows) against the batch; with `hot`, half
+  // the entries fall on three rows, so a bucket outgrows the insertion sort. Bags of 0 to 3 entries.
+  test.prop([fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 60, size: 'max' }), fc.constantFrom(5, 300, 1e6, 2 ** 31), fc.boolean(), fc.nat()])(
+    'gives the (row, position) order, its rows and their segments, with each entry\'s bag', (sizes, rowSpace, hot, seed) => {
       const offsets = Uint32Array.from([0, ...sizes.map((_, i) => sizes.slice(0, i + 1).reduce((a, b) => a + b, 0))]);
-      let x = seed;
-      const rows = Uint32Array.from({ length: offsets.at(-1)! }, () => { x = (x * 1103515245 + 12345) % 2 ** 31; return x % rowSpace; });
+      const next = mulberry32(seed);
+      const rows = Uint32Array.from({ length: offsets.at(-1)! }, () => Math.floor(next() * (hot && next() < 0.5 ? 3 : rowSpace)));
       const plan: BagPlan = { rows, offsets, bags: sizes.length, mean: false };
       const got = sortedPlan(plan), want = naive(plan);
       expect(Array.from(got.uniqueRows)).toEqual(want.uniqueRows);
       expect(Array.from(got.seg)).toEqual(want.seg);
       expect(Array.from(got.entryBag)).toEqual(want.entryBag);
     });
+
+  test('a hot bucket where row · entries passes 2^53 (the comparison sort) keeps the (row, position) order', () => {
+    const n = 2 ** 21 + 8;
+    // 40 entries on rows 0..6 in descending runs fill bucket 0; the rest spread over the whole u32 range.
+    const rows = Uint32Array.from({ length: n }, (_, e) => (e < 40 ? (39 - e) % 7 : Math.imul(e, 2654435761) >>> 0));
+    rows[n - 1] = 2 ** 32 - 1;
+    const offsets = Uint32Array.from({ length: n + 1 }, (_, i) => i);
+    // One entry per bag: entryBag is the order; strictly ascending (row, position) over n entries makes it a permutation.
+    const order = sortedPlan({ rows, offsets, bags: n, mean: false }).entryBag;
+    for (let i = 1; i < n; i++) {
+      const a = order[i - 1]!, b = order[i]!;
+      if (rows[a]! > rows[b]! || (rows[a] === rows[b] && a >= b)) expect.fail(`entries ${a} (row ${rows[a]}) and ${b} (row ${rows[b]}) out of order at ${i}`);
+    }
+    expect(Array.from(order.subarray(0, 6))).toEqual([4, 11, 18, 25, 32, 39]);
+  });
 });
 
 describe('lookupPlan', () => {
