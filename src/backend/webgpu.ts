@@ -1,6 +1,7 @@
 /**
  * The WebGPU backend: owns the GPUDevice, compiles every kernel of the table into a pipeline at
- * create() (explicit layouts, compile errors reported as shaders/<file>.wgsl:line:col), records
+ * create() (explicit layouts, compile errors reported as shaders/<file>.wgsl:line:col) or, with
+ * compile: 'lazy', each kernel at its first dispatch, records
  * dispatches into one open compute pass, packs Params into one uniform arena bound with dynamic
  * offsets, submits on flush(), and reads back asynchronously through staging buffers.
  */
@@ -33,6 +34,13 @@ export class GpuStorage implements Storage {
 const ARENA_BYTES = 1 << 20;
 
 export interface WebGpuOptions extends DeviceOptions {
+  /**
+   * 'eager' (the default): create() compiles every kernel, so compile errors surface there with file:line:col
+   * and no step pays for a compile. 'lazy': a kernel is compiled at its first dispatch (the device's
+   * synchronous createComputePipeline) and a compile error arrives as an uncaptured device error (ctx.errors);
+   * for programs that use a few kernels where compiling all is slow (SwiftShader: ~15 s). Not with warm.
+   */
+  compile?: 'eager' | 'lazy';
   /** Dispatch every pipeline once at create(), so drivers that compile lazily (lavapipe) do it up front. */
   warm?: boolean;
   /** An existing context (tests share one device between backends). */
@@ -46,6 +54,9 @@ export interface WebGpuOptions extends DeviceOptions {
  * context (tests with another plan, the tile sweep) builds only what differs.
  */
 const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
+/** The same, for pipelines built synchronously (compile: 'lazy'), and their shader modules. */
+const builtPipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+const builtModules = new WeakMap<GPUDevice, Map<string, GPUShaderModule>>();
 
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu';
@@ -75,7 +86,7 @@ export class WebGpuBackend implements Backend {
   private recorder: CaptureRecorder | null = null;
   private captures = new Set<CapturedStep>();
 
-  private constructor(readonly ctx: GpuContext, plan: PlanOverrides) {
+  private constructor(readonly ctx: GpuContext, plan: PlanOverrides, private readonly lazy: boolean) {
     const { device } = ctx;
     this.plan = kernelPlan(plan);
     this.description = ctx.adapter.description || `${ctx.adapter.vendor} ${ctx.adapter.architecture}`.trim() || 'unknown adapter';
@@ -96,8 +107,10 @@ export class WebGpuBackend implements Backend {
   }
 
   static async create(opts: WebGpuOptions = {}): Promise<WebGpuBackend> {
+    const lazy = opts.compile === 'lazy';
+    if (lazy && opts.warm) throw new BackendError("WebGpuBackend.create: warm dispatches every pipeline, so it needs compile: 'eager'");
     const ctx = opts.context ?? (await requestGpuDevice(opts));
-    const backend = new WebGpuBackend(ctx, opts.plan ?? {});
+    const backend = new WebGpuBackend(ctx, opts.plan ?? {}, lazy);
     const t0 = performance.now();
     await idleWait(() => backend.compileAll());
     if (opts.warm) await backend.warm();
@@ -155,7 +168,8 @@ export class WebGpuBackend implements Backend {
     };
     let cache = pipelineCache.get(this.ctx.device);
     if (!cache) pipelineCache.set(this.ctx.device, (cache = new Map()));
-    await Promise.all((Object.keys(kernels) as KernelName[]).filter((name) => this.available(name)).map(async (name) => {
+    const builtIn = this.lazy ? [] : (Object.keys(kernels) as KernelName[]).filter((name) => this.available(name));
+    await Promise.all(builtIn.map(async (name) => {
       const k = kernels[name] as Kernel<unknown>;
       const key = `${name} ${JSON.stringify(this.constantsOf(k))}`;
       let built = cache.get(key);
@@ -168,6 +182,35 @@ export class WebGpuBackend implements Backend {
     }));
     // Kernels registered before this backend existed.
     await Promise.all([...userKernels.keys()].map((name) => this.prepareKernel(name)));
+  }
+
+  /** A built-in kernel's pipeline, built now on a lazy backend; undefined where it is not prepared. */
+  private pipelineOf(name: string): GPUComputePipeline | undefined {
+    const ready = this.pipelines.get(name);
+    if (ready || !this.lazy || !(name in kernels) || !this.available(name as KernelName)) return ready;
+    const k = kernels[name as KernelName] as Kernel<unknown>;
+    const { device } = this.ctx;
+    const constants = this.constantsOf(k);
+    const key = `${name} ${JSON.stringify(constants)}`;
+    let built = builtPipelines.get(device);
+    if (!built) builtPipelines.set(device, (built = new Map()));
+    let pipeline = built.get(key);
+    if (!pipeline) {
+      let modules = builtModules.get(device);
+      if (!modules) builtModules.set(device, (modules = new Map()));
+      let module = modules.get(k.shader);
+      if (!module) {
+        const code = k.requires === 'subgroups' ? withSubgroupSize(k.shader, shaders[k.shader], this.subgroupSize!) : shaders[k.shader];
+        modules.set(k.shader, (module = device.createShaderModule({ label: `shaders/${k.shader}.wgsl`, code })));
+      }
+      const layout = device.createPipelineLayout({
+        label: `${name} layout`, bindGroupLayouts: [this.storageLayout(k.inputs, k.outputs), this.uniformLayout],
+      });
+      pipeline = device.createComputePipeline({ label: `kernel ${name}`, layout, compute: { module, entryPoint: k.entry, constants } });
+      built.set(key, pipeline);
+    }
+    this.pipelines.set(name, pipeline);
+    return pipeline;
   }
 
   async prepareKernel(name: string): Promise<void> {
@@ -258,7 +301,7 @@ export class WebGpuBackend implements Backend {
   run<K extends string>(kernel: K, inputs: readonly Storage[], outputs: readonly Storage[], args: KernelArgs<K>, refresh?: () => KernelArgs<K>): void {
     this.checkAlive(`kernel ${kernel}`);
     const k = kernelOf(kernel);
-    if (!this.pipelines.has(kernel)) {
+    if (!this.pipelineOf(kernel)) {
       if (kernel in kernels && !this.available(kernel as KernelName)) {
         throw new BackendError(`kernel ${kernel} needs the 'subgroups' feature with one fixed subgroup size, which ${this.description} does not offer`);
       }

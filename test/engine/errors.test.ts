@@ -101,7 +101,7 @@ test('scope refuses async functions and disposes what they created', async () =>
 
 describe.skipIf(!gpu)('device loss', () => {
   test('a lost device is reported with its reason, and every later call throws DeviceLostError', async () => {
-    const lost = await WebGpuBackend.create();
+    const lost = await WebGpuBackend.create({ compile: 'lazy' });
     const x = c.tensor([1, 2, 3], undefined, { backend: lost });
     lost.ctx.device.destroy(); // what a driver reset looks like to the page
     await lost.ctx.device.lost;

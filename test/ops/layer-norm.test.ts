@@ -28,7 +28,7 @@ async function run(backend: Backend, x: number[], shape: number[], g: number[], 
 // to the workgroup kernels, so both variants are checked on the same shapes.
 const variants: [string, Backend | null][] = [
   ['per-row kernels', gpu],
-  ['workgroup kernels', gpu && await WebGpuBackend.create({ context: gpu.ctx, plan: { layerNormRowMaxDim: 0 } })],
+  ['workgroup kernels', gpu && await WebGpuBackend.create({ compile: 'lazy', context: gpu.ctx, plan: { layerNormRowMaxDim: 0 } })],
 ];
 
 for (const [name, backend] of variants) {

@@ -12,7 +12,7 @@ import { gpu, propRuns } from '../support/gpu.js';
 import { expectClose, randomArray, reference as ref } from '../support/util.js';
 
 const tile = DEFAULT_PLAN.matmul.tile;
-const tiled = gpu && await WebGpuBackend.create({ context: gpu.ctx, plan: { matmul: { flat: false } } });
+const tiled = gpu && await WebGpuBackend.create({ compile: 'lazy', context: gpu.ctx, plan: { matmul: { flat: false } } });
 
 const args = (m: number, n: number, k: number, batch: number): MatmulArgs => ({
   m, n, k, batch, batchShape: [batch], sam: k, sak: 1, sbk: n, sbn: 1, aBatchStrides: [0], bBatchStrides: [k * n],

@@ -41,7 +41,7 @@ describe.skipIf(!gpu || sg === null)('matmul() picks matmul_sg where it measured
   });
 
   test('the copied transposed A gives the float64 product, and the bits matmul_vec4 gives reading A in place', async () => {
-    const vec4Only = await WebGpuBackend.create({ context: gpu!.ctx, plan: { matmul: { minSubgroup: 1000 } } });
+    const vec4Only = await WebGpuBackend.create({ compile: 'lazy', context: gpu!.ctx, plan: { matmul: { minSubgroup: 1000 } } });
     const a = [64, 272], b = [64, 256];
     const da = randomArray(numel(a), 3).map(Math.fround), db = randomArray(numel(b), 4).map(Math.fround);
     const got = await product(gpu!, a, b, da, db, true);
@@ -52,8 +52,8 @@ describe.skipIf(!gpu || sg === null)('matmul() picks matmul_sg where it measured
 
 // Through the op at any fixed subgroup size: a backend on the same device whose plan prefers matmul_sg
 // from 1 lane up, so that 4 (SwiftShader) runs it too.
-const sgAlways = gpu && sg !== null ? await WebGpuBackend.create({ context: gpu.ctx, plan: { matmul: { minSubgroup: 1 } } }) : null;
-const vec4Only = gpu && await WebGpuBackend.create({ context: gpu.ctx, plan: { matmul: { minSubgroup: 1000 } } });
+const sgAlways = gpu && sg !== null ? await WebGpuBackend.create({ compile: 'lazy', context: gpu.ctx, plan: { matmul: { minSubgroup: 1 } } }) : null;
+const vec4Only = gpu && await WebGpuBackend.create({ compile: 'lazy', context: gpu.ctx, plan: { matmul: { minSubgroup: 1000 } } });
 describe.skipIf(!sgAlways)('matmul_sg through matmul() on this adapter', () => {
   test.prop([fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 24 }), fc.integer({ min: 1, max: 12 }),
     fc.constantFrom<[number[], number[]]>([[], []], [[3], []], [[2], [2]], [[2, 1], [1, 3]]), fc.nat()], { numRuns: propRuns })(
@@ -105,7 +105,7 @@ describe.skipIf(!gpu)('without a fixed subgroup size', () => {
   test('matmul falls back to matmul_vec4 with the same results, and running matmul_sg says why it cannot', async () => {
     const g = gpu!;
     // A second backend on the same device that was told the adapter has no fixed subgroup size.
-    const plain = await WebGpuBackend.create({ context: { ...g.ctx, subgroupSize: null } });
+    const plain = await WebGpuBackend.create({ compile: 'lazy', context: { ...g.ctx, subgroupSize: null } });
     expect(plain.subgroupSize).toBeNull();
     const [m, k, n] = [19, 64, 24];
     const da = randomArray(m * k, 5).map(Math.fround), db = randomArray(k * n, 6).map(Math.fround);

@@ -14,8 +14,8 @@ const defaults = DEFAULT_PLAN.matmul.split;
 const forced = { minWorkgroups: 1e9, minK: 16, minChunk: 8, maxSplits: 32 };
 const never = { minK: Infinity };
 // The same device as `gpu`, planned to split every product long enough, and never.
-const splitting = gpu && await WebGpuBackend.create({ context: gpu.ctx, plan: { matmul: { split: forced } } });
-const unsplit = gpu && await WebGpuBackend.create({ context: gpu.ctx, plan: { matmul: { split: never } } });
+const splitting = gpu && await WebGpuBackend.create({ compile: 'lazy', context: gpu.ctx, plan: { matmul: { split: forced } } });
+const unsplit = gpu && await WebGpuBackend.create({ compile: 'lazy', context: gpu.ctx, plan: { matmul: { split: never } } });
 
 const args = (m: number, n: number, k: number, batchShape: number[] = []): MatmulArgs => ({
   m, n, k, batch: numel(batchShape), batchShape, sam: k, sak: 1, sbk: n, sbn: 1,

@@ -1,7 +1,9 @@
 /**
  * One WebGPU backend per test file, created at module top level (never inside a test body: Dawn under
- * vitest workers needs it there). No adapter fails the suite unless C2AL_ALLOW_NO_GPU=1, in which case
- * GPU suites skip with a printed reason.
+ * vitest workers needs it there). It compiles each kernel at its first dispatch (compile: 'lazy'): a file
+ * uses a few dozen kernels, and compiling all of them per file was most of the suite's time in Chromium
+ * (~15 s a file on SwiftShader). test/kernels/shaders.test.ts compiles and warms every one. No adapter fails
+ * the suite unless C2AL_ALLOW_NO_GPU=1, in which case GPU suites skip with a printed reason.
  */
 import { inject } from 'vitest';
 import { NoAdapterError, WebGpuBackend, type Backend } from '../../src/index.js';
@@ -12,7 +14,7 @@ export const propRuns = inject('propRuns');
 
 async function create(): Promise<WebGpuBackend | null> {
   try {
-    return await WebGpuBackend.create();
+    return await WebGpuBackend.create({ compile: 'lazy' });
   } catch (e) {
     if (!(e instanceof NoAdapterError)) throw e; // a compile error or a bug is never "no GPU"
     if (!inject('allowNoGpu')) {

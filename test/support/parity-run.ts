@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { WebGpuBackend } from '../../src/index.js';
 import { parityWorkload } from './parity-workload.js';
 
-const gpu = await WebGpuBackend.create();
+const gpu = await WebGpuBackend.create({ compile: 'lazy' });
 const result = await parityWorkload(gpu);
 await writeFile(process.argv[2]!, JSON.stringify({ project: 'node', at: Date.now(), ...result }));
 gpu.destroy();
