@@ -5,6 +5,8 @@
  * deterministic backward is padded to one segment per entry: padding segments are empty (zero
  * gradient rows) and point one row past the table, which every row-sparse kernel skips. So a fed
  * lookup gives the same forward values, gradient rows and optimizer updates as a host lookup.
+ * prepare(ids) does the host half (validation, plan, padding) without touching the device, so a loop can
+ * build batch t+1's plan while batch t runs and set() it afterwards.
  */
 import type { Backend } from './backend/index.js';
 import { lookupPlan, sortedPlan, type BagPlan, type EmbeddingField } from './embedding-plan.js';
@@ -15,6 +17,16 @@ function padded(values: ArrayLike<number>, length: number, fill: number): Uint32
   const out = new Uint32Array(length).fill(fill);
   out.set(values);
   return out;
+}
+
+/** A batch's lookup plan built for one feed, ready to write (LookupFeed.prepare). */
+export interface LookupBatch {
+  readonly feed: LookupFeed;
+  readonly plan: BagPlan;
+  /** The feed's buffers' contents: rows, then the sorted plan padded to the feed's fixed sizes. */
+  readonly seg: Uint32Array;
+  readonly entryBag: Uint32Array;
+  readonly uniqueRows: Uint32Array;
 }
 
 export class LookupFeed {
@@ -43,19 +55,27 @@ export class LookupFeed {
     this.uniqueRows = u32(padded([], n, tableRows));
   }
 
-  /** Validates a batch of ids [batch, fields] (the errors of embeddingLookup) and writes its plan. */
-  set(ids: ArrayLike<number>): void {
-    if (this.disposed) throw new TensorError('LookupFeed.set: the feed was disposed');
-    if (ids.length !== this.entries) throw new TensorError(`LookupFeed.set: ${ids.length} ids for a feed of batch ${this.batch} × ` +
+  /** Validates a batch of ids [batch, fields] (the errors of embeddingLookup) and builds its padded plan; the device is not touched. */
+  prepare(ids: ArrayLike<number>): LookupBatch {
+    if (this.disposed) throw new TensorError('LookupFeed.prepare: the feed was disposed');
+    if (ids.length !== this.entries) throw new TensorError(`LookupFeed: ${ids.length} ids for a feed of batch ${this.batch} × ` +
       `${this.fields.length} fields (${this.entries})`);
     const plan = lookupPlan(ids, this.fields, this.tableRows);
     const { uniqueRows, seg, entryBag } = sortedPlan(plan);
     const n = this.entries;
-    this.backend.write(this.rows.storage, plan.rows);
-    this.backend.write(this.seg.storage, padded(seg, n + 1, n));
-    this.backend.write(this.entryBag.storage, entryBag);
-    this.backend.write(this.uniqueRows.storage, padded(uniqueRows, n, this.tableRows));
-    this.plan = plan;
+    return { feed: this, plan, seg: padded(seg, n + 1, n), entryBag, uniqueRows: padded(uniqueRows, n, this.tableRows) };
+  }
+
+  /** Writes a batch into the feed's buffers: ids (validated and planned now) or a batch prepare() built. */
+  set(batch: ArrayLike<number> | LookupBatch): void {
+    if (this.disposed) throw new TensorError('LookupFeed.set: the feed was disposed');
+    const b = isBatch(batch) ? batch : this.prepare(batch);
+    if (b.feed !== this) throw new TensorError('LookupFeed.set: the batch was prepared for another feed');
+    this.backend.write(this.rows.storage, b.plan.rows);
+    this.backend.write(this.seg.storage, b.seg);
+    this.backend.write(this.entryBag.storage, b.entryBag);
+    this.backend.write(this.uniqueRows.storage, b.uniqueRows);
+    this.plan = b.plan;
   }
 
   dispose(): void {
@@ -63,4 +83,8 @@ export class LookupFeed {
     this.disposed = true;
     for (const t of [this.rows, this.offsets, this.seg, this.entryBag, this.uniqueRows]) t.dispose();
   }
+}
+
+function isBatch(x: ArrayLike<number> | LookupBatch): x is LookupBatch {
+  return (x as LookupBatch).feed instanceof LookupFeed;
 }

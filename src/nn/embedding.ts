@@ -8,7 +8,7 @@
 import { concat, embeddingBag, embeddingLookup } from '../ops.js';
 import type { EmbeddingField } from '../embedding-plan.js';
 import { TensorError, type Tensor } from '../tensor.js';
-import { LookupFeed } from '../embedding-feed.js';
+import { LookupFeed, type LookupBatch } from '../embedding-feed.js';
 import { initTensor } from './init.js';
 import { Module, beginBuild, endBuild } from './module.js';
 import type { LayerOptions } from './layers.js';
@@ -94,6 +94,12 @@ export class Embeddings extends Module {
   }
 }
 
+/** A batch of ids planned for every group of one EmbeddingsFeed (EmbeddingsFeed.prepare). */
+export interface EmbeddingsBatch {
+  readonly feed: EmbeddingsFeed;
+  readonly groups: readonly LookupBatch[];
+}
+
 /** One LookupFeed per table group of an Embeddings module; set(ids) takes [batch, fields] ids as forward does. */
 export class EmbeddingsFeed {
   readonly groups: LookupFeed[];
@@ -107,15 +113,26 @@ export class EmbeddingsFeed {
     }
   }
 
-  set(ids: ArrayLike<number>): void {
+  /** Validates ids [batch, fields] and builds every group's plan on the host (LookupFeed.prepare), for set() later. */
+  prepare(ids: ArrayLike<number>): EmbeddingsBatch {
     const n = this.embeddings.fields.length;
-    if (ids.length !== this.batch * n) throw new TensorError(`EmbeddingsFeed.set: ${ids.length} ids for a feed of batch ${this.batch} × ${n} fields`);
-    if (this.groups.length === 1) return this.groups[0]!.set(ids);
+    if (ids.length !== this.batch * n) throw new TensorError(`EmbeddingsFeed: ${ids.length} ids for a feed of batch ${this.batch} × ${n} fields`);
+    if (this.groups.length === 1) return { feed: this, groups: [this.groups[0]!.prepare(ids)] };
     let first = 0;
-    for (const feed of this.groups) {
-      feed.set(idColumns(ids, n, first, feed.fields.length));
+    const groups = this.groups.map((feed) => {
+      const batch = feed.prepare(idColumns(ids, n, first, feed.fields.length));
       first += feed.fields.length;
-    }
+      return batch;
+    });
+    return { feed: this, groups };
+  }
+
+  /** Writes a batch into the feeds' buffers: ids, or a batch prepare() built (while the previous step ran). */
+  set(batch: ArrayLike<number> | EmbeddingsBatch): void {
+    const prepared = 'groups' in batch && (batch as EmbeddingsBatch).feed instanceof EmbeddingsFeed;
+    const b = prepared ? (batch as EmbeddingsBatch) : this.prepare(batch as ArrayLike<number>);
+    if (b.feed !== this) throw new TensorError('EmbeddingsFeed.set: the batch was prepared for another feed');
+    b.groups.forEach((g, i) => this.groups[i]!.set(g));
   }
 
   dispose(): void {

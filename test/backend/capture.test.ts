@@ -246,6 +246,42 @@ for (const [name, backend] of backends) {
       upstream.dispose();
     });
 
+    test('prepare() plans on the host only; set() of a prepared batch writes what set(ids) writes', async () => {
+      const B = 40, rows = 71, ids = skewedIds(B, 8);
+      const direct = new LookupFeed(backend!, fields, rows, B), ahead = new LookupFeed(backend!, fields, rows, B);
+      const contents = async (f: LookupFeed) => Promise.all([f.rows, f.seg, f.entryBag, f.uniqueRows].map(async (t) => Array.from(await t.read())));
+      const empty = await contents(ahead);
+      direct.set(ids);
+      const batch = ahead.prepare(ids);
+      expect(ahead.plan).toBeNull();
+      expect(await contents(ahead)).toEqual(empty);
+      ahead.set(batch);
+      expect(await contents(ahead)).toEqual(await contents(direct));
+      expect(() => ahead.prepare([...ids.slice(0, 4), 25, ...ids.slice(5)])).toThrow(/table 'item' \(field 1\): id 25 at row 1 is outside/);
+      expect(ahead.plan).toBe(batch.plan);
+      expect(() => direct.set(batch)).toThrow(/prepared for another feed/);
+      ahead.dispose();
+      expect(() => ahead.prepare(ids)).toThrow(/disposed/);
+      expect(() => ahead.set(batch)).toThrow(/disposed/);
+      direct.dispose();
+    });
+
+    test('an EmbeddingsFeed of several table groups takes prepared batches too', async () => {
+      const B = 16, dim = 2;
+      const emb = new c.Embeddings(fields, dim, { backend: backend!, seed: 5, maxBindingBytes: 50 * dim * 4 });
+      expect(emb.groups.length).toBeGreaterThan(1);
+      const feed = emb.feed(B), other = emb.feed(B), ids = skewedIds(B, 9);
+      const hostOut = emb.forward(ids);
+      feed.set(feed.prepare(ids));
+      const fedOut = emb.forward(feed);
+      expect(Array.from(await fedOut.read())).toEqual(Array.from(await hostOut.read()));
+      hostOut.dispose();
+      fedOut.dispose();
+      expect(() => feed.set(other.prepare(ids))).toThrow(/EmbeddingsFeed.set: the batch was prepared for another feed/);
+      expect(() => feed.prepare(ids.slice(1))).toThrow(/47 ids for a feed of batch 16 × 3 fields/);
+      for (const x of [feed, other, emb]) x.dispose();
+    });
+
     test('feed errors name the table, the id and the row, and a feed fits only its own table', () => {
       const table = c.zeros([71, 2], { backend: backend! });
       const feed = new LookupFeed(backend!, fields, 71, 2);
