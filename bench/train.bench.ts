@@ -10,9 +10,10 @@
  * (bench/train_torch.py, the same architecture from the same spec, its parameter count checked against ours)
  * at 1 and at 2 threads, each in its own process, and TF.js webgpu on the same Dawn adapter (reference
  * model only). One step = forward + loss + backward + Adam (lazy row-sparse on the tables).
- * The variants of a model are alternated: `--rounds` rounds, each timing every variant for steps/rounds
- * steps, so machine drift hits all alike; samples/s comes from the median step over all rounds, and the
- * spread is the lowest and highest round median.
+ * The variants of a model are interleaved step by step (one step of each per cycle, the starting variant
+ * rotating), so machine drift hits all alike; samples/s comes from the median step, the spread is the lowest
+ * and highest median of `--rounds` consecutive groups of cycles, and captured / op by op is the median over
+ * cycles of the paired ratio (the baseline's step over the captured step of the same cycle).
  * Usage: npm run bench -- --filter train [--json] [--steps N (20)] [--rounds R (4)] [--models experiment,reference] [--no-peer]
  */
 import { parseArgs } from 'node:util';
@@ -72,6 +73,9 @@ function variant(model: ProfileModel, v: Variant): { step: () => void; dispose: 
   return { step, dispose: () => { captured.dispose(); feed.dispose(); free(); }, parameters };
 }
 
+/** Per model: the median over cycles of op-by-op step / captured step (paired, same cycle), and its lowest and highest round. */
+const capturedVsOpByOp: Partial<Record<ProfileModel, { ratio: number; spread: [number, number] }>> = {};
+
 async function ours(model: ProfileModel): Promise<Case[]> {
   const kinds: Variant[] = ['baseline', 'c2al', 'captured'];
   const built = kinds.map((v) => variant(model, v));
@@ -79,22 +83,29 @@ async function ours(model: ProfileModel): Promise<Case[]> {
   for (const b of built) { b.step(); b.step(); await gpu.done(); } // warm: pipelines, optimizer state, pool
   const per = Math.max(1, Math.round(steps / rounds));
   for (let r = 0; r < rounds; r++) {
-    for (const [i, b] of built.entries()) {
-      const round: number[] = [];
-      for (let s = 0; s < per; s++) {
+    const round = kinds.map(() => [] as number[]);
+    for (let s = 0; s < per; s++) {
+      // One step of every variant per cycle, starting at a different one each cycle: drift and the step
+      // before hit all alike, and a cycle's steps pair up for the captured / op-by-op ratio.
+      for (let j = 0; j < built.length; j++) {
+        const i = (j + r * per + s) % built.length, b = built[i]!;
         const d0 = gpu.dispatches, t0 = performance.now();
         b.step();
         const t1 = performance.now();
         await gpu.done();
         const t2 = performance.now();
-        round.push(t2 - t0);
+        round[i]!.push(t2 - t0);
         times[i]!.wall.push(t2 - t0);
         times[i]!.host.push(t1 - t0);
         times[i]!.dispatches = gpu.dispatches - d0;
       }
-      times[i]!.rounds.push(median(round));
     }
+    round.forEach((x, i) => times[i]!.rounds.push(median(x)));
   }
+  const paired = (a: number[], b: number[]) => median(a.map((x, k) => x / b[k]!));
+  const [base, cap] = [times[0]!.wall, times[2]!.wall];
+  const roundRatios = Array.from({ length: rounds }, (_, r) => paired(base.slice(r * per, (r + 1) * per), cap.slice(r * per, (r + 1) * per)));
+  capturedVsOpByOp[model] = { ratio: paired(base, cap), spread: [Math.min(...roundRatios), Math.max(...roundRatios)] };
   const out = kinds.map((v, i): Case => {
     const t = times[i]!, stepMs = median(t.wall);
     return { model, variant: v, samplesPerS: (BATCH[model] / stepMs) * 1000, stepMs, hostMs: median(t.host), dispatches: t.dispatches,
@@ -209,8 +220,9 @@ if (!values['no-peer'] && models.includes('reference')) { const t = await tfjs()
 
 const ratios = Object.fromEntries(models.map((m) => {
   const best = Math.max(...peers.filter((p) => p.name === 'pytorch' && p.model === m).map((p) => p.samplesPerS));
-  const base = cases.find((x) => x.model === m && x.variant === 'baseline')!, cap = cases.find((x) => x.model === m && x.variant === 'captured')!;
-  return [m, { vsPytorchBest: Number.isFinite(best) ? base.samplesPerS / best : null, capturedVsOpByOp: cap.samplesPerS / base.samplesPerS }];
+  const base = cases.find((x) => x.model === m && x.variant === 'baseline')!;
+  const { ratio, spread } = capturedVsOpByOp[m]!;
+  return [m, { vsPytorchBest: Number.isFinite(best) ? base.samplesPerS / best : null, capturedVsOpByOp: ratio, capturedVsOpByOpSpread: spread }];
 }));
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`;
 const report = { adapter: gpu.description, machine, date: new Date().toISOString().slice(0, 10), steps, rounds, cases, peers, ratios };
@@ -225,7 +237,7 @@ else {
     `${p.stepMs.toFixed(1)} | — | — |`);
   for (const [m, r] of Object.entries(ratios)) console.log(`\n${m}: ours / PyTorch's best ` +
     `${r.vsPytorchBest === null ? '—' : `${r.vsPytorchBest.toFixed(2)}×`}; ` +
-    `captured / op by op ${r.capturedVsOpByOp.toFixed(2)}×`);
+    `captured / op by op ${r.capturedVsOpByOp.toFixed(3)}× (paired by cycle; rounds ${r.capturedVsOpByOpSpread.map((x) => x.toFixed(3)).join('–')})`);
 }
 gpu.destroy();
 gpu.ctx.destroy();
