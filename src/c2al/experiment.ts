@@ -56,7 +56,8 @@ export interface ExperimentOptions {
   freezeY?: boolean;
   auxHidden?: number[];
   headHidden?: number[];
-  capture?: boolean;
+  /** Captured training steps (TrainOptions.capture; default 'auto'). */
+  capture?: boolean | 'auto';
   /** The synthetic world's name, for the report. */
   world?: string;
   log?: (line: string) => void;

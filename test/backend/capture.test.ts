@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import * as c from '../../src/index.js';
 import { CaptureError, CpuBackend, LookupFeed, TensorError, type Tensor } from '../../src/index.js';
 import { predict, train } from '../../src/train/loop.js';
@@ -176,7 +176,7 @@ describe.skipIf(!gpu)('captured steps', () => {
     const validate = async (m: c.DhenModel) => c.metrics(await predict(m, valid), valid.labels).ne;
     const opts = { batch: 256, dim: 4, k: 2, seed: 3, lr: 0.02, maxEpochs: 5, patience: 1, evalEvery: 3, validate,
       aux: [{ cohort: 2, lambda: 1 }, { cohort: 4, lambda: 1 }], reweight: { cohorts: [2], factor: 2 } };
-    const eager = await train(trainRows, gpu!, opts);
+    const eager = await train(trainRows, gpu!, { ...opts, capture: false });
     const replayed = await train(trainRows, gpu!, { ...opts, capture: true });
     expect(replayed.history.validation).toEqual(eager.history.validation);
     expect(replayed.history.best).toEqual(eager.history.best);
@@ -191,7 +191,7 @@ describe.skipIf(!gpu)('captured steps', () => {
   test('train({ capture: true }) gives the weights and losses of the op-by-op loop bit for bit (C2AL heads)', async () => {
     const data = c.syntheticClicks({ rows: 1500, seed: 4 });
     const opts = { steps: 9, batch: 128, seed: 2, logEvery: 2, aux: [{ cohort: 1, lambda: 0.5 }, { cohort: 3, lambda: 0.25 }] };
-    const eager = await train(data, gpu!, opts);
+    const eager = await train(data, gpu!, { ...opts, capture: false });
     const live = gpu!.memory().liveStorages;
     const replayed = await train(data, gpu!, { ...opts, capture: true });
     expect(replayed.history.loss).toEqual(eager.history.loss);
@@ -209,6 +209,21 @@ describe.skipIf(!gpu)('captured steps', () => {
     const data = c.syntheticClicks({ rows: 200, seed: 4 });
     await expect(train(data, gpu!, { steps: 2, batch: 32, capture: true, finiteGuard: true })).rejects.toThrow(/capture and finiteGuard do not go together/);
     await expect(train(data, new CpuBackend('f32'), { steps: 2, batch: 32, capture: true })).rejects.toThrow(/capture needs the webgpu backend \(this is cpu\)/);
+    await expect(train(data, gpu!, { steps: 2, batch: 32, capture: 'yes' as never })).rejects.toThrow(/capture must be true, false or 'auto', got yes/);
+  });
+
+  test("capture 'auto' (the default) captures on WebGPU, and trains uncaptured where a captured step cannot run", async () => {
+    const data = c.syntheticClicks({ rows: 400, seed: 5 });
+    const spy = vi.spyOn(gpu!, 'capture');
+    try {
+      for (const o of [{}, { capture: 'auto' as const }]) (await train(data, gpu!, { steps: 3, batch: 32, ...o })).model.dispose();
+      expect(spy).toHaveBeenCalledTimes(2);
+      for (const o of [{ finiteGuard: true }, { dropout: 0.1 }, { capture: false }]) (await train(data, gpu!, { steps: 3, batch: 32, ...o })).model.dispose();
+      expect(spy).toHaveBeenCalledTimes(2);
+    } finally {
+      spy.mockRestore();
+    }
+    (await train(data, new CpuBackend('f32'), { steps: 2, batch: 32 })).model.dispose();
   });
 });
 
