@@ -3,7 +3,8 @@
 //   dX = dG·T1 + Y·T2 with T1 = Yᵀ·X, T2 = dGᵀ·X (both k × d), and dY[b] = X·(Xᵀ·dG) = X·T2ᵀ.
 // The three fm_interaction_vec4 dispatches it replaces (fm_interaction_vec4(dG, Y, X), fm_interaction_acc_vec4(Y, dG, X),
 // fm_interaction_vec4(X, X, dG)) load X three times and form Xᵀ·dG twice (once as T2, once transposed). Here
-// T1 and T2 come from one pass over X, dX and dY take 8 rows per invocation (each T load serves 8 rows, not 4),
+// T1 and T2 come from one pass over X (two X column blocks per invocation where d / 4 is even), dX and dY take
+// 8 rows per invocation (each T load serves 8 rows, not 4),
 // and dY reads T2 transposed; every output sums over the same index in
 // the same order with the same operations (Xᵀ·dG and dGᵀ·X hold the same products), so the bits are theirs.
 // Bindings: @group(0) 0 x, 1 y, 2 g: vec4f (read); 3 dx, 4 dy: vec4f (read_write); @group(1) 0 Params:
@@ -74,22 +75,50 @@ fn fm_interaction_backward_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(loca
     && (b + 1u) * p.n * db <= arrayLength(&dx) && (b + 1u) * p.n * kb <= arrayLength(&dy)
     && x0 + p.n * db <= arrayLength(&xm) && y0 + p.n * kb <= arrayLength(&ym) && g0 + p.n * kb <= arrayLength(&gm);
   if (fits) {
-    // T1[c0 + e, 4·jb ..] = Σ_i Y[i, c0 + e]·X[i, 4·jb ..] and T2 the same with dG, X's vec4 loaded once for both.
-    for (var blk = lane; blk < kb * db; blk += lanes) {
-      let cb = blk / db;
-      let jb = blk % db;
-      var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
-      var e0 = vec4f(0.0); var e1 = vec4f(0.0); var e2 = vec4f(0.0); var e3 = vec4f(0.0);
-      for (var i = 0u; i < p.n; i++) {
-        let rv = xm[x0 + i * db + jb];
-        let qy = ym[y0 + i * kb + cb];
-        let qg = gm[g0 + i * kb + cb];
-        a0 += qy.x * rv; a1 += qy.y * rv; a2 += qy.z * rv; a3 += qy.w * rv;
-        e0 += qg.x * rv; e1 += qg.y * rv; e2 += qg.z * rv; e3 += qg.w * rv;
+    // T1[c0 + e, 4·jb ..] = Σ_i Y[i, c0 + e]·X[i, 4·jb ..] and T2 the same with dG, X's vec4 loaded once for both;
+    // where d / 4 is even, two X column blocks per invocation (Y's and dG's vec4 loaded once for both).
+    if (db % 2u == 0u) {
+      let dh = db / 2u;
+      for (var blk = lane; blk < kb * dh; blk += lanes) {
+        let cb = blk / dh;
+        let jb = (blk % dh) * 2u;
+        var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
+        var e0 = vec4f(0.0); var e1 = vec4f(0.0); var e2 = vec4f(0.0); var e3 = vec4f(0.0);
+        var f0 = vec4f(0.0); var f1 = vec4f(0.0); var f2 = vec4f(0.0); var f3 = vec4f(0.0);
+        var h0 = vec4f(0.0); var h1 = vec4f(0.0); var h2 = vec4f(0.0); var h3 = vec4f(0.0);
+        for (var i = 0u; i < p.n; i++) {
+          let rv = xm[x0 + i * db + jb];
+          let rw = xm[x0 + i * db + jb + 1u];
+          let qy = ym[y0 + i * kb + cb];
+          let qg = gm[g0 + i * kb + cb];
+          a0 += qy.x * rv; a1 += qy.y * rv; a2 += qy.z * rv; a3 += qy.w * rv;
+          e0 += qg.x * rv; e1 += qg.y * rv; e2 += qg.z * rv; e3 += qg.w * rv;
+          f0 += qy.x * rw; f1 += qy.y * rw; f2 += qy.z * rw; f3 += qy.w * rw;
+          h0 += qg.x * rw; h1 += qg.y * rw; h2 += qg.z * rw; h3 += qg.w * rw;
+        }
+        let at = cb * 4u * db + jb;
+        store_t(t1 + at, db, a0, a1, a2, a3);
+        store_t(t2 + at, db, e0, e1, e2, e3);
+        store_t(t1 + at + 1u, db, f0, f1, f2, f3);
+        store_t(t2 + at + 1u, db, h0, h1, h2, h3);
       }
-      let c0 = cb * 4u;
-      t[t1 + c0 * db + jb] = a0; t[t1 + (c0 + 1u) * db + jb] = a1; t[t1 + (c0 + 2u) * db + jb] = a2; t[t1 + (c0 + 3u) * db + jb] = a3;
-      t[t2 + c0 * db + jb] = e0; t[t2 + (c0 + 1u) * db + jb] = e1; t[t2 + (c0 + 2u) * db + jb] = e2; t[t2 + (c0 + 3u) * db + jb] = e3;
+    } else {
+      for (var blk = lane; blk < kb * db; blk += lanes) {
+        let cb = blk / db;
+        let jb = blk % db;
+        var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
+        var e0 = vec4f(0.0); var e1 = vec4f(0.0); var e2 = vec4f(0.0); var e3 = vec4f(0.0);
+        for (var i = 0u; i < p.n; i++) {
+          let rv = xm[x0 + i * db + jb];
+          let qy = ym[y0 + i * kb + cb];
+          let qg = gm[g0 + i * kb + cb];
+          a0 += qy.x * rv; a1 += qy.y * rv; a2 += qy.z * rv; a3 += qy.w * rv;
+          e0 += qg.x * rv; e1 += qg.y * rv; e2 += qg.z * rv; e3 += qg.w * rv;
+        }
+        let at = cb * 4u * db + jb;
+        store_t(t1 + at, db, a0, a1, a2, a3);
+        store_t(t2 + at, db, e0, e1, e2, e3);
+      }
     }
   }
   workgroupBarrier();
@@ -131,6 +160,14 @@ fn fm_interaction_backward_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(loca
       }
     }
   }
+}
+
+// Rows c0 .. c0 + 3 of a T at column block jb, from index c0·db + jb.
+fn store_t(at: u32, db: u32, v0: vec4f, v1: vec4f, v2: vec4f, v3: vec4f) {
+  t[at] = v0;
+  t[at + db] = v1;
+  t[at + 2u * db] = v2;
+  t[at + 3u * db] = v3;
 }
 
 fn store_dx(o0: u32, i: u32, jb: u32, db: u32, v: vec4f) {

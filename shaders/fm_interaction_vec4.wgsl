@@ -2,7 +2,9 @@
 // R load as vec4 rows: T = Qᵀ·R takes one vec4 of Q and one of R per row i (fm_interaction built them from 8
 // scalar loads), and P·T four vec4 of P per 4 columns c (16 scalar loads). Every output sums in the same index
 // order, with the same operations: the same bits as fm_interaction (the FM forward and backward of the
-// experiment, 14 × 16 × 4, and of the benchmarks all qualify).
+// experiment, 14 × 16 × 4, and of the benchmarks all qualify). Where k / 4 is even, T's invocations take 4 × 8
+// blocks (one Q load for two R vec4s: 1.1-1.25x at the benchmark shapes, with two blocks per lane:
+// fmVec4SamplesPerWorkgroup).
 // Bindings: @group(0) 0 p, 1 q, 2 r: vec4f (read); 3 out: vec4f (read_write); @group(1) 0 Params (as fm_interaction).
 // Grid: ceil(batch / spw) workgroups (split over x and y above 65535). ACC = 1 adds into out instead of overwriting.
 
@@ -32,24 +34,40 @@ fn fm_interaction_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocat
   let q0 = b * (p.q_stride / 4u);
   let r0 = b * (p.r_stride / 4u);
   if (fits) {
-    // T[c0 + e, 4·jb ..] = Σ_i Q[i, c0 + e]·R[i, 4·jb ..].
-    for (var blk = lane; blk < mb * kb; blk += lanes) {
-      let cb = blk / kb;
-      let jb = blk % kb;
-      var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
-      for (var i = 0u; i < p.n; i++) {
-        let rv = rm[r0 + i * kb + jb];
-        let qv = qm[q0 + i * mb + cb];
-        a0 += qv.x * rv;
-        a1 += qv.y * rv;
-        a2 += qv.z * rv;
-        a3 += qv.w * rv;
+    // T[c0 + e, 4·jb ..] = Σ_i Q[i, c0 + e]·R[i, 4·jb ..]: 4 × 8 blocks (one Q load for two R columns) where
+    // k / 4 is even, else 4 × 4; each output sums the same products in the same order either way.
+    if (kb % 2u == 0u) {
+      let kh = kb / 2u;
+      for (var blk = lane; blk < mb * kh; blk += lanes) {
+        let cb = blk / kh;
+        let jb = (blk % kh) * 2u;
+        var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
+        var b0 = vec4f(0.0); var b1 = vec4f(0.0); var b2 = vec4f(0.0); var b3 = vec4f(0.0);
+        for (var i = 0u; i < p.n; i++) {
+          let rv = rm[r0 + i * kb + jb];
+          let rw = rm[r0 + i * kb + jb + 1u];
+          let qv = qm[q0 + i * mb + cb];
+          a0 += qv.x * rv; a1 += qv.y * rv; a2 += qv.z * rv; a3 += qv.w * rv;
+          b0 += qv.x * rw; b1 += qv.y * rw; b2 += qv.z * rw; b3 += qv.w * rw;
+        }
+        store_t(t0 + cb * 4u * kb + jb, kb, a0, a1, a2, a3);
+        store_t(t0 + cb * 4u * kb + jb + 1u, kb, b0, b1, b2, b3);
       }
-      let c0 = cb * 4u;
-      t[t0 + c0 * kb + jb] = a0;
-      t[t0 + (c0 + 1u) * kb + jb] = a1;
-      t[t0 + (c0 + 2u) * kb + jb] = a2;
-      t[t0 + (c0 + 3u) * kb + jb] = a3;
+    } else {
+      for (var blk = lane; blk < mb * kb; blk += lanes) {
+        let cb = blk / kb;
+        let jb = blk % kb;
+        var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
+        for (var i = 0u; i < p.n; i++) {
+          let rv = rm[r0 + i * kb + jb];
+          let qv = qm[q0 + i * mb + cb];
+          a0 += qv.x * rv;
+          a1 += qv.y * rv;
+          a2 += qv.z * rv;
+          a3 += qv.w * rv;
+        }
+        store_t(t0 + cb * 4u * kb + jb, kb, a0, a1, a2, a3);
+      }
     }
   }
   workgroupBarrier();
@@ -81,6 +99,14 @@ fn fm_interaction_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocat
       store(o0, i0 + 3u, jb, kb, a3);
     }
   }
+}
+
+// Rows c0 .. c0 + 3 of T at column block jb, from index c0·kb + jb.
+fn store_t(at: u32, kb: u32, v0: vec4f, v1: vec4f, v2: vec4f, v3: vec4f) {
+  t[at] = v0;
+  t[at + kb] = v1;
+  t[at + 2u * kb] = v2;
+  t[at + 3u * kb] = v3;
 }
 
 fn store(o0: u32, i: u32, jb: u32, kb: u32, v: vec4f) {

@@ -8,7 +8,7 @@ import type { DType } from './backend/index.js';
 import { REDUCE_COLS_CHUNK, type MatmulArgs } from './kernels.js';
 import {
   binaryVec4Layout, embeddingBagKernel, fmBackwardFusedApplies, fmBackwardSamplesPerWorkgroup, fmFusedApplies, fmSamplesPerWorkgroup, fmVec4Applies,
-  layerNormKernel, matmulKernelFor, matmulSgPreferred, matmulSplitChunk, matmulSplitK,
+  fmVec4SamplesPerWorkgroup, layerNormKernel, matmulKernelFor, matmulSgPreferred, matmulSplitChunk, matmulSplitK,
 } from './kernel-plan.js';
 import { ShapeError, assertValidShape, broadcastShapes, broadcastStrides, broadcastedAxes, collapseDims, fmt, normalizeAxes, numel, sameShape, strides,
   type Shape } from './shape.js';
@@ -789,7 +789,7 @@ export function fmInteraction(x: Tensor, y: Tensor): Tensor {
 }
 
 /**
- * out[b] = P[b]·(Q[b]ᵀ·R[b]) in one dispatch of fm_interaction (fmSamplesPerWorkgroup samples per workgroup); a rank-2 operand is
+ * out[b] = P[b]·(Q[b]ᵀ·R[b]) in one dispatch of fm_interaction (fm[Vec4]SamplesPerWorkgroup samples per workgroup); a rank-2 operand is
  * shared across the batch. With `into`, adds to it instead of allocating.
  */
 function fmProduct(pm: Tensor, qm: Tensor, rm: Tensor, into?: Tensor): Tensor {
@@ -798,8 +798,10 @@ function fmProduct(pm: Tensor, qm: Tensor, rm: Tensor, into?: Tensor): Tensor {
   const k = rm.shape[rm.rank - 1]!;
   const stride = (t: Tensor): number => (t.rank === 3 ? numel(t.shape.slice(1)) : 0);
   const out = into ?? Tensor.empty(pm.backend, [batch, n, k]);
-  const args = { batch, n, m, k, pStride: stride(pm), qStride: stride(qm), rStride: stride(rm), spw: fmSamplesPerWorkgroup(n, m, k) };
-  runKernel(`fm_interaction${into ? '_acc' : ''}${fmVec4Applies(args) ? '_vec4' : ''}`, [pm, qm, rm], [out], args);
+  const layout = { batch, n, m, k, pStride: stride(pm), qStride: stride(qm), rStride: stride(rm) };
+  const vec4 = fmVec4Applies(layout);
+  const args = { ...layout, spw: vec4 ? fmVec4SamplesPerWorkgroup(n, m, k) : fmSamplesPerWorkgroup(n, m, k) };
+  runKernel(`fm_interaction${into ? '_acc' : ''}${vec4 ? '_vec4' : ''}`, [pm, qm, rm], [out], args);
   return out;
 }
 

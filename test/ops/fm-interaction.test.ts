@@ -2,7 +2,7 @@ import { fc, test as propTest } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
 import * as c from '../../src/index.js';
 import { FM_FUSED_MAX_T, type Backend } from '../../src/index.js';
-import { fmBackwardFusedApplies, fmBackwardSamplesPerWorkgroup, fmSamplesPerWorkgroup } from '../../src/kernel-plan.js';
+import { fmBackwardFusedApplies, fmBackwardSamplesPerWorkgroup, fmSamplesPerWorkgroup, fmVec4SamplesPerWorkgroup } from '../../src/kernel-plan.js';
 import { FM_WORKGROUP } from '../../src/kernels.js';
 import { gpu, propRuns } from '../support/gpu.js';
 import { expectClose, kernelsRun, randomArray, reference as ref } from '../support/util.js';
@@ -89,7 +89,10 @@ describe.skipIf(!gpu)('FM interaction on random shapes', () => {
       };
       const one = await run(1);
       expect(await run(spw)).toEqual(one);
-      if (m % 4 === 0 && k % 4 === 0) expect(await run(spw, 'fm_interaction_vec4')).toEqual(one);
+      if (m % 4 === 0 && k % 4 === 0) {
+        expect(await run(spw, 'fm_interaction_vec4')).toEqual(one);
+        expect(await run(fmVec4SamplesPerWorkgroup(n, m, k), 'fm_interaction_vec4')).toEqual(one); // 4 × 8 T blocks where k / 4 is even
+      }
     });
 
   test('the FM forward takes fm_interaction_vec4 where d and k are multiples of 4, and its backward one fm_interaction_backward_vec4; '
@@ -146,8 +149,12 @@ describe.skipIf(!gpu)('FM interaction on random shapes', () => {
     expect(fmSamplesPerWorkgroup(32, 64, 16)).toBe(1); // 64 blocks of T: every lane
     expect(fmSamplesPerWorkgroup(14, 16, 4)).toBe(16); // 4 blocks each
     expect(fmSamplesPerWorkgroup(14, 4, 16)).toBe(4); // the backward's dG·(Yᵀ·X): 16 output blocks
-    for (const [n, m, k] of [[1, 1, 1], [3, 40, 40], [5, 64, 64], [2, 8, 1]] as const) {
-      const spw = fmSamplesPerWorkgroup(n, m, k);
+    // fm_interaction_vec4 where k / 4 is even: 4 × 8 T blocks, two blocks a lane.
+    expect(fmVec4SamplesPerWorkgroup(32, 64, 16)).toBe(4); // 32 blocks of T and of P·T
+    expect(fmVec4SamplesPerWorkgroup(26, 16, 16)).toBe(4); // 28 blocks of P·T
+    expect(fmVec4SamplesPerWorkgroup(14, 16, 4)).toBe(16); // k / 4 odd: as fm_interaction
+    for (const [n, m, k] of [[1, 1, 1], [3, 40, 40], [5, 64, 64], [2, 8, 1], [32, 64, 32], [1, 4, 8]] as const) for (const spw of [
+      fmSamplesPerWorkgroup(n, m, k), fmVec4SamplesPerWorkgroup(n, m, k)]) {
       expect(spw * 16 * Math.ceil(m / 4) * Math.ceil(k / 4), `${n}×${m}×${k}`).toBeLessThanOrEqual(FM_FUSED_MAX_T);
       expect(FM_WORKGROUP % spw).toBe(0);
     }
