@@ -58,6 +58,13 @@ const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipel
 const builtPipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 const builtModules = new WeakMap<GPUDevice, Map<string, GPUShaderModule>>();
 
+/** `device`'s map in a per-device cache, made on first use. */
+function onDevice<V>(cache: WeakMap<GPUDevice, Map<string, V>>, device: GPUDevice): Map<string, V> {
+  let map = cache.get(device);
+  if (!map) cache.set(device, (map = new Map()));
+  return map;
+}
+
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu';
   readonly description: string;
@@ -163,11 +170,10 @@ export class WebGpuBackend implements Backend {
     const modules = new Map<ShaderName, Promise<GPUShaderModule>>();
     const module = (s: ShaderName, k: Kernel<unknown>): Promise<GPUShaderModule> => {
       let m = modules.get(s);
-      if (!m) modules.set(s, (m = this.compileShader(s, k.requires === 'subgroups' ? withSubgroupSize(s, shaders[s], this.subgroupSize!) : shaders[s])));
+      if (!m) modules.set(s, (m = this.compileShader(s, this.codeOf(k))));
       return m;
     };
-    let cache = pipelineCache.get(this.ctx.device);
-    if (!cache) pipelineCache.set(this.ctx.device, (cache = new Map()));
+    const cache = onDevice(pipelineCache, this.ctx.device);
     const builtIn = this.lazy ? [] : (Object.keys(kernels) as KernelName[]).filter((name) => this.available(name));
     await Promise.all(builtIn.map(async (name) => {
       const k = kernels[name] as Kernel<unknown>;
@@ -190,27 +196,29 @@ export class WebGpuBackend implements Backend {
     if (ready || !this.lazy || !(name in kernels) || !this.available(name as KernelName)) return ready;
     const k = kernels[name as KernelName] as Kernel<unknown>;
     const { device } = this.ctx;
-    const constants = this.constantsOf(k);
-    const key = `${name} ${JSON.stringify(constants)}`;
-    let built = builtPipelines.get(device);
-    if (!built) builtPipelines.set(device, (built = new Map()));
+    const built = onDevice(builtPipelines, device), modules = onDevice(builtModules, device);
+    const key = `${name} ${JSON.stringify(this.constantsOf(k))}`;
     let pipeline = built.get(key);
     if (!pipeline) {
-      let modules = builtModules.get(device);
-      if (!modules) builtModules.set(device, (modules = new Map()));
       let module = modules.get(k.shader);
-      if (!module) {
-        const code = k.requires === 'subgroups' ? withSubgroupSize(k.shader, shaders[k.shader], this.subgroupSize!) : shaders[k.shader];
-        modules.set(k.shader, (module = device.createShaderModule({ label: `shaders/${k.shader}.wgsl`, code })));
-      }
-      const layout = device.createPipelineLayout({
-        label: `${name} layout`, bindGroupLayouts: [this.storageLayout(k.inputs, k.outputs), this.uniformLayout],
-      });
-      pipeline = device.createComputePipeline({ label: `kernel ${name}`, layout, compute: { module, entryPoint: k.entry, constants } });
+      if (!module) modules.set(k.shader, (module = device.createShaderModule({ label: `shaders/${k.shader}.wgsl`, code: this.codeOf(k) })));
+      pipeline = device.createComputePipeline(this.pipelineDescriptor(name, k, module));
       built.set(key, pipeline);
     }
     this.pipelines.set(name, pipeline);
     return pipeline;
+  }
+
+  /** A built-in kernel's WGSL on this device (subgroup kernels get the adapter's subgroup size). */
+  private codeOf(k: Kernel<unknown>): string {
+    return k.requires === 'subgroups' ? withSubgroupSize(k.shader, shaders[k.shader], this.subgroupSize!) : shaders[k.shader];
+  }
+
+  private pipelineDescriptor(name: string, k: KernelCore<unknown>, module: GPUShaderModule): GPUComputePipelineDescriptor {
+    const layout = this.ctx.device.createPipelineLayout({
+      label: `${name} layout`, bindGroupLayouts: [this.storageLayout(k.inputs, k.outputs), this.uniformLayout],
+    });
+    return { label: `kernel ${name}`, layout, compute: { module, entryPoint: k.entry, constants: this.constantsOf(k) } };
   }
 
   async prepareKernel(name: string): Promise<void> {
@@ -223,14 +231,9 @@ export class WebGpuBackend implements Backend {
 
   async buildPipeline(name: string, k: KernelCore<unknown> & { shader?: string; file?: string }, module: GPUShaderModule): Promise<GPUComputePipeline> {
     const { device } = this.ctx;
-    const layout = device.createPipelineLayout({
-      label: `${name} layout`, bindGroupLayouts: [this.storageLayout(k.inputs, k.outputs), this.uniformLayout],
-    });
     const where = `kernel ${name} (${k.file ?? `shaders/${k.shader}.wgsl`}, entry ${k.entry})`;
     device.pushErrorScope('validation');
-    const pipeline = device.createComputePipelineAsync({
-      label: `kernel ${name}`, layout, compute: { module, entryPoint: k.entry, constants: this.constantsOf(k) },
-    });
+    const pipeline = device.createComputePipelineAsync(this.pipelineDescriptor(name, k, module));
     const scope = device.popErrorScope();
     const [built, scopeError] = await Promise.allSettled([pipeline, scope]);
     if (scopeError.status === 'fulfilled' && scopeError.value) throw new ShaderCompileError(`${where}: ${scopeError.value.message}`);
