@@ -173,18 +173,20 @@ export class WebGpuBackend implements Backend {
       if (!m) modules.set(s, (m = this.compileShader(s, this.codeOf(k))));
       return m;
     };
-    const cache = onDevice(pipelineCache, this.ctx.device);
+    const cache = onDevice(pipelineCache, this.ctx.device), settled = onDevice(builtPipelines, this.ctx.device);
     const builtIn = this.lazy ? [] : (Object.keys(kernels) as KernelName[]).filter((name) => this.available(name));
     await Promise.all(builtIn.map(async (name) => {
       const k = kernels[name] as Kernel<unknown>;
-      const key = `${name} ${JSON.stringify(this.constantsOf(k))}`;
+      const key = this.pipelineKey(name, k);
       let built = cache.get(key);
       if (!built) {
         built = module(k.shader, k).then((m) => this.buildPipeline(name, k, m));
         cache.set(key, built);
         built.catch(() => cache.delete(key));
       }
-      this.pipelines.set(name, await built);
+      const pipeline = await built;
+      settled.set(key, pipeline);
+      this.pipelines.set(name, pipeline);
     }));
     // Kernels registered before this backend existed.
     await Promise.all([...userKernels.keys()].map((name) => this.prepareKernel(name)));
@@ -197,7 +199,7 @@ export class WebGpuBackend implements Backend {
     const k = kernels[name as KernelName] as Kernel<unknown>;
     const { device } = this.ctx;
     const built = onDevice(builtPipelines, device), modules = onDevice(builtModules, device);
-    const key = `${name} ${JSON.stringify(this.constantsOf(k))}`;
+    const key = this.pipelineKey(name, k);
     let pipeline = built.get(key);
     if (!pipeline) {
       let module = modules.get(k.shader);
@@ -207,6 +209,11 @@ export class WebGpuBackend implements Backend {
     }
     this.pipelines.set(name, pipeline);
     return pipeline;
+  }
+
+  /** What a pipeline is cached by on its device: the kernel and its override constants on this backend's plan. */
+  private pipelineKey(name: string, k: Kernel<unknown>): string {
+    return `${name} ${JSON.stringify(this.constantsOf(k))}`;
   }
 
   /** A built-in kernel's WGSL on this device (subgroup kernels get the adapter's subgroup size). */
