@@ -129,8 +129,7 @@ export class EmbeddingsFeed {
 
   /** Writes a batch into the feeds' buffers: ids, or a batch prepare() built (while the previous step ran). */
   set(batch: ArrayLike<number> | EmbeddingsBatch): void {
-    const prepared = 'groups' in batch && (batch as EmbeddingsBatch).feed instanceof EmbeddingsFeed;
-    const b = prepared ? (batch as EmbeddingsBatch) : this.prepare(batch as ArrayLike<number>);
+    const b = (batch as EmbeddingsBatch).feed instanceof EmbeddingsFeed ? (batch as EmbeddingsBatch) : this.prepare(batch as ArrayLike<number>);
     if (b.feed !== this) throw new TensorError('EmbeddingsFeed.set: the batch was prepared for another feed');
     b.groups.forEach((g, i) => this.groups[i]!.set(g));
   }
