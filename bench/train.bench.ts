@@ -12,22 +12,27 @@
  * model only). One step = forward + loss + backward + Adam (lazy row-sparse on the tables).
  * The variants of a model are interleaved step by step (one step of each per cycle, the starting variant
  * rotating), so machine drift hits all alike; samples/s comes from the median step, the spread is the lowest
- * and highest median of `--rounds` consecutive groups of cycles, and captured / op by op is the median over
- * cycles of the paired ratio (the baseline's step over the captured step of the same cycle).
- * Usage: npm run bench -- --filter train [--json] [--steps N (20)] [--rounds R (4)] [--models experiment,reference] [--no-peer]
+ * and highest median of `--rounds` consecutive groups of cycles. Captured / op by op is pairedRatio (src/perf/
+ * paired-ratio.ts) over the cycles' baseline and captured steps and `--pairs` more back-to-back pairs of the two
+ * alone (their order alternating): the geometric mean of the paired ratios, its 95% interval, and the smallest
+ * effect that interval resolves.
+ * Usage: npm run bench -- --filter train [--json] [--steps N (20)] [--rounds R (4)] [--pairs P (40)] [--models experiment,reference]
+ *   [--no-peer]
  */
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as c from '../src/index.js';
 import { median } from '../src/c2al/stats.js';
+import { pairedRatio, type PairedRatio } from '../src/perf/paired-ratio.js';
 import type { ProfileModel } from '../src/perf/profile.js';
 
 const { values } = parseArgs({ options: {
-  steps: { type: 'string', default: '20' }, rounds: { type: 'string', default: '4' }, models: { type: 'string', default: 'experiment,reference' },
+  steps: { type: 'string', default: '20' }, rounds: { type: 'string', default: '4' }, pairs: { type: 'string', default: '40' },
+  models: { type: 'string', default: 'experiment,reference' },
   'no-peer': { type: 'boolean' }, filter: { type: 'string' }, json: { type: 'boolean' },
 }, strict: false });
-const steps = Number(values.steps), rounds = Number(values.rounds);
+const steps = Number(values.steps), rounds = Number(values.rounds), pairs = Number(values.pairs);
 const models = String(values.models).split(',') as ProfileModel[];
 const log = (s: string) => console.error(s);
 
@@ -73,8 +78,8 @@ function variant(model: ProfileModel, v: Variant): { step: () => void; dispose: 
   return { step, dispose: () => { captured.dispose(); feed.dispose(); free(); }, parameters };
 }
 
-/** Per model: the median over cycles of op-by-op step / captured step (paired, same cycle), and its lowest and highest round. */
-const capturedVsOpByOp: Partial<Record<ProfileModel, { ratio: number; spread: [number, number] }>> = {};
+/** Per model: op-by-op step / captured step over the pairs (the cycles' and the extra ones). */
+const capturedVsOpByOp: Partial<Record<ProfileModel, PairedRatio>> = {};
 
 async function ours(model: ProfileModel): Promise<Case[]> {
   const kinds: Variant[] = ['baseline', 'c2al', 'captured'];
@@ -102,10 +107,17 @@ async function ours(model: ProfileModel): Promise<Case[]> {
     }
     round.forEach((x, i) => times[i]!.rounds.push(median(x)));
   }
-  const paired = (a: number[], b: number[]) => median(a.map((x, k) => x / b[k]!));
-  const [base, cap] = [times[0]!.wall, times[2]!.wall];
-  const roundRatios = Array.from({ length: rounds }, (_, r) => paired(base.slice(r * per, (r + 1) * per), cap.slice(r * per, (r + 1) * per)));
-  capturedVsOpByOp[model] = { ratio: paired(base, cap), spread: [Math.min(...roundRatios), Math.max(...roundRatios)] };
+  // More pairs of the two variants the ratio compares, back to back, the first of each pair alternating.
+  const [base, cap] = [[...times[0]!.wall], [...times[2]!.wall]];
+  for (let p = 0; p < pairs; p++) {
+    for (const i of p % 2 ? [2, 0] : [0, 2]) {
+      const t0 = performance.now();
+      built[i]!.step();
+      await gpu.done();
+      (i === 0 ? base : cap).push(performance.now() - t0);
+    }
+  }
+  capturedVsOpByOp[model] = pairedRatio(base, cap);
   const out = kinds.map((v, i): Case => {
     const t = times[i]!, stepMs = median(t.wall);
     return { model, variant: v, samplesPerS: (BATCH[model] / stepMs) * 1000, stepMs, hostMs: median(t.host), dispatches: t.dispatches,
@@ -221,11 +233,12 @@ if (!values['no-peer'] && models.includes('reference')) { const t = await tfjs()
 const ratios = Object.fromEntries(models.map((m) => {
   const best = Math.max(...peers.filter((p) => p.name === 'pytorch' && p.model === m).map((p) => p.samplesPerS));
   const base = cases.find((x) => x.model === m && x.variant === 'baseline')!;
-  const { ratio, spread } = capturedVsOpByOp[m]!;
-  return [m, { vsPytorchBest: Number.isFinite(best) ? base.samplesPerS / best : null, capturedVsOpByOp: ratio, capturedVsOpByOpSpread: spread }];
+  const r = capturedVsOpByOp[m]!;
+  return [m, { vsPytorchBest: Number.isFinite(best) ? base.samplesPerS / best : null, capturedVsOpByOp: r.ratio, capturedVsOpByOpCi: r.ci,
+    capturedVsOpByOpResolution: r.resolution, capturedVsOpByOpPairs: r.n }];
 }));
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`;
-const report = { adapter: gpu.description, machine, date: new Date().toISOString().slice(0, 10), steps, rounds, cases, peers, ratios };
+const report = { adapter: gpu.description, machine, date: new Date().toISOString().slice(0, 10), steps, rounds, pairs, cases, peers, ratios };
 if (values.json) console.log(JSON.stringify(report));
 else {
   console.log(`adapter: ${report.adapter}; machine: ${machine}; ${report.date}; ${steps} timed steps per variant, ${rounds} alternated rounds\n`);
@@ -237,7 +250,8 @@ else {
     `${p.stepMs.toFixed(1)} | — | — |`);
   for (const [m, r] of Object.entries(ratios)) console.log(`\n${m}: ours / PyTorch's best ` +
     `${r.vsPytorchBest === null ? '—' : `${r.vsPytorchBest.toFixed(2)}×`}; ` +
-    `captured / op by op ${r.capturedVsOpByOp.toFixed(3)}× (paired by cycle; rounds ${r.capturedVsOpByOpSpread.map((x) => x.toFixed(3)).join('–')})`);
+    `captured / op by op ${r.capturedVsOpByOp.toFixed(3)}× (95% CI ${r.capturedVsOpByOpCi.map((x) => x.toFixed(3)).join('–')} over ` +
+    `${r.capturedVsOpByOpPairs} pairs: resolves effects beyond ±${(100 * r.capturedVsOpByOpResolution).toFixed(1)}%)`);
 }
 gpu.destroy();
 gpu.ctx.destroy();
