@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import * as c from '../../../src/index.js';
-import { idleWait, POLL_MS, SPIN_MS } from '../../../src/backend/idle-wait.js';
+import { idleWait, MAX_POLL_MS, POLL_COST_MS, POLL_MS, pollIntervalMs, SPIN_MS } from '../../../src/backend/idle-wait.js';
 import { gpu } from '../../support/gpu.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -31,6 +31,35 @@ describe('idleWait (Node: the binding polls through setImmediate)', () => {
     // About one poll per POLL_MS (plus the spin window's) instead of thousands; the native loop afterwards spins.
     expect(during).toBeLessThan(waited / POLL_MS + 200 * SPIN_MS + 10);
     expect(after).toBeGreaterThan(10 * during);
+  });
+
+  test('the sleep between polls grows as √(2 · POLL_COST_MS · elapsed), from POLL_MS up to MAX_POLL_MS (fixed numbers)', () => {
+    expect([POLL_MS, MAX_POLL_MS, POLL_COST_MS]).toEqual([1, 16, 0.2]);
+    expect([0, 1, 2.5, 10, 40, 250, 640, 1e4].map(pollIntervalMs)).toEqual([1, 1, 1, 2, 4, 10, 16, 16]);
+  });
+
+  test('a long wait polls about √(2 · wait / POLL_COST_MS) times, not once per POLL_MS, and overruns its work by at most MAX_POLL_MS', async () => {
+    const poller = dawnLikePoller();
+    const t0 = performance.now();
+    await idleWait(() => sleep(600));
+    const waited = performance.now() - t0, during = poller.polls();
+    poller.stop();
+    // 600 ms polled every POLL_MS would be ~600 polls; the growing sleep makes ~78 (plus the spin window's).
+    expect(during).toBeLessThan(2 * Math.sqrt((2 * waited) / POLL_COST_MS) + 200 * SPIN_MS + 10);
+    expect(waited).toBeLessThan(600 + MAX_POLL_MS + 60); // slack for timers on a loaded machine
+  });
+
+  test('a short wait begun during a long one is polled at the short wait\'s pace', async () => {
+    const long = idleWait(() => sleep(500));
+    await sleep(300); // the long wait now sleeps ~11 ms between polls
+    const short = idleWait(() => sleep(30));
+    const poller = dawnLikePoller();
+    await short;
+    const during = poller.polls();
+    poller.stop();
+    await long;
+    // Counted from the long wait's start, 30 ms would see 2–3 polls; counted from its own, ~17 plus its spin window's.
+    expect(during).toBeGreaterThan(10);
   });
 
   test('the globals come back when the wait throws, and the error is the promise\'s', async () => {
