@@ -23,7 +23,9 @@ export function pairedRatio(baseline: readonly number[], candidate: readonly num
   if (baseline.length === 0) throw new RangeError('pairedRatio: no pairs');
   const logs = baseline.map((b, i) => {
     const c = candidate[i]!;
-    if (!(b > 0) || !(c > 0) || !Number.isFinite(b) || !Number.isFinite(c)) throw new RangeError(`pairedRatio: pair ${i} has times ${b} and ${c}; times must be finite and > 0`);
+    if (!(b > 0) || !(c > 0) || !Number.isFinite(b) || !Number.isFinite(c)) {
+      throw new RangeError(`pairedRatio: pair ${i} has times ${b} and ${c}; times must be finite and > 0`);
+    }
     return Math.log(b / c);
   });
   const t = pairedTInterval(logs, level);
