@@ -8,6 +8,7 @@
 import { kernelPlan, type KernelPlan, type PlanOverrides } from '../kernel-plan.js';
 import { kernelOf, kernels, userKernels, MAX_PARAMS_BYTES, type Kernel, type KernelCore, type KernelName } from '../kernels.js';
 import type { Data } from '../reference.js';
+import { BindGroupCache } from './bind-groups.js';
 import { BufferPool } from './buffers.js';
 import { requestGpuDevice, type DeviceOptions, type GpuContext } from './device.js';
 import { BackendError, type Backend, type DType, type KernelArgs, type MemoryStats, type Storage } from './index.js';
@@ -32,6 +33,8 @@ export class GpuStorage implements Storage {
 }
 
 const ARENA_BYTES = 1 << 20;
+/** Bind groups kept for reuse: a C2AL step has ~170 dispatches; evaluation and several models add theirs. */
+const BIND_GROUPS_KEPT = 4096;
 
 export interface WebGpuOptions extends DeviceOptions {
   /**
@@ -81,6 +84,8 @@ export class WebGpuBackend implements Backend {
   private arenaGroup: GPUBindGroup;
   private uniformLayout: GPUBindGroupLayout;
   private storageLayouts = new Map<string, GPUBindGroupLayout>();
+  /** The dispatches' storage bind groups, reused from step to step. */
+  readonly bindGroups = new BindGroupCache(BIND_GROUPS_KEPT);
   private alignment: number;
   private maxGroups: number;
   private destroyed = false;
@@ -412,11 +417,12 @@ export class WebGpuBackend implements Backend {
     const offset = this.arenaUsed;
     this.arenaWords.set(words, offset / 4);
     this.arenaUsed += stride;
-    const bindGroup = this.ctx.device.createBindGroup({
+    const ranges = [...ins, ...outs].map((s) => ({ buffer: s.buffer, offset: s.byteOffset, size: s.bindBytes }));
+    const bindGroup = this.bindGroups.get(name, ranges, () => this.ctx.device.createBindGroup({
       label: `${name} bindings`,
       layout: this.storageLayout(k.inputs, k.outputs),
-      entries: [...ins, ...outs].map((s, i) => ({ binding: i, resource: { buffer: s.buffer, offset: s.byteOffset, size: s.bindBytes } })),
-    });
+      entries: ranges.map((resource, i) => ({ binding: i, resource })),
+    }));
     return {
       name, pipeline: this.pipelines.get(name)!, bindGroup, words, offset, x, y, groups, ins, outs, args,
       refresh: refresh ? () => { const a = refresh(); return { words: k.params(a), groups: k.grid(a) }; } : null,
@@ -573,6 +579,7 @@ export class WebGpuBackend implements Backend {
     for (const step of [...this.captures]) step.dispose();
     this.flush();
     this.pool.destroyAll();
+    this.bindGroups.clear();
     this.arenaBuffer.destroy();
     if (this.timing) {
       this.timing.set.destroy();
