@@ -3,6 +3,10 @@
  * Buffers released while the open command encoder may still use them are parked until flush(): kernel
  * outputs may reuse them at once (dispatches run in order), but uploads may not, because
  * queue.writeBuffer would run before the unsubmitted commands that still read the old contents.
+ * Each free list is kept in creation order and hands out its newest buffer first, whatever order the
+ * buffers were freed in: a step that allocates what the step before did gets the same buffers, so the
+ * backend's cached bind groups (bind-groups.ts) match again. Handed out in the order they were freed, the
+ * buffers of one size were a different permutation every step and about half of the groups missed.
  */
 
 export interface PoolStats { bytesInUse: number; bytesAllocated: number; highWater: number; liveBuffers: number }
@@ -25,6 +29,8 @@ export class BufferPool {
   private high = 0;
   private live = 0;
   private created = 0;
+  /** Each buffer's creation number. */
+  private order = new WeakMap<GPUBuffer, number>();
 
   constructor(private device: GPUDevice, private maxFreeBytes = 512 * 2 ** 20) {}
 
@@ -49,13 +55,13 @@ export class BufferPool {
     this.inUse -= buf.size;
     this.live--;
     this.free += buf.size;
-    push(encoderOpen ? this.parked : this.clean, buf);
+    this.push(encoderOpen ? this.parked : this.clean, buf);
     if (!encoderOpen && this.free > this.maxFreeBytes) this.trim(this.maxFreeBytes / 2);
   }
 
   /** After a submit nothing unsubmitted references parked buffers. */
   onFlush(): void {
-    for (const [size, list] of this.parked) for (const b of list) push(this.clean, b, size);
+    for (const [size, list] of this.parked) for (const b of list) this.push(this.clean, b, size);
     this.parked.clear();
     if (this.free > this.maxFreeBytes) this.trim(this.maxFreeBytes / 2);
   }
@@ -92,16 +98,26 @@ export class BufferPool {
 
   private create(size: number, label: string): GPUBuffer {
     this.created++;
-    return this.device.createBuffer({
+    const buffer = this.device.createBuffer({
       label: `${label} (pool #${this.created}, ${size} B)`,
       size,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     });
+    this.order.set(buffer, this.created);
+    return buffer;
   }
-}
 
-function push(map: Map<number, GPUBuffer[]>, buf: GPUBuffer, size = buf.size): void {
-  const list = map.get(size);
-  if (list) list.push(buf);
-  else map.set(size, [buf]);
+  /** Into its size's free list, which stays in creation order (take() pops the newest). */
+  private push(map: Map<number, GPUBuffer[]>, buf: GPUBuffer, size = buf.size): void {
+    const list = map.get(size);
+    if (!list) {
+      map.set(size, [buf]);
+      return;
+    }
+    // Buffers the pool did not create (none today) sort first.
+    const rank = this.order.get(buf) ?? 0;
+    let i = list.length;
+    while (i > 0 && (this.order.get(list[i - 1]!) ?? 0) > rank) i--;
+    list.splice(i, 0, buf);
+  }
 }
