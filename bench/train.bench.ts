@@ -251,9 +251,9 @@ else {
     `| ${x.hostMs.toFixed(1)} | ${x.dispatches} |`);
   for (const p of peers) console.log(`| ${p.model} | ${p.name}${p.threads ? ` ${p.threads} thread(s)` : ''} ${p.version} | ${p.samplesPerS.toFixed(0)} | ` +
     `${p.stepMs.toFixed(1)} | — | — |`);
-  const times = (x: number | null) => (x === null ? '—' : `${x.toFixed(2)}×`);
+  const multiple = (x: number | null) => (x === null ? '—' : `${x.toFixed(2)}×`);
   for (const [m, r] of Object.entries(ratios)) console.log(`\n${m}: ours / PyTorch's best ` +
-    `${times(r.vsPytorchBest)} (captured ${times(r.capturedVsPytorchBest)}); ` +
+    `${multiple(r.vsPytorchBest)} (captured ${multiple(r.capturedVsPytorchBest)}); ` +
     `captured / op by op ${r.capturedVsOpByOp.toFixed(3)}× (95% CI ${r.capturedVsOpByOpCi.map((x) => x.toFixed(3)).join('–')} over ` +
     `${r.capturedVsOpByOpPairs} pairs: resolves effects beyond ±${(100 * r.capturedVsOpByOpResolution).toFixed(1)}%)`);
 }

@@ -1,7 +1,7 @@
 /**
  * Bind groups by what they bind. A training step dispatches the same kernels on the same pooled buffers
- * every step (the pool hands freed buffers back in the order they were freed), so its bind groups recur,
- * and creating one costs Dawn ~30 µs of host time: 2.9 of the experiment step's 10 ms op by op. A buffer
+ * every step (the pool hands each size's free buffers out in creation order: buffers.ts), so its bind groups
+ * recur, and creating one costs Dawn ~30 µs of host time: 2.9 of the experiment step's 10 ms op by op. A buffer
  * that was destroyed is never handed out again, and its id is never reused, so an entry that binds one
  * can never be hit; the cache keeps the `capacity` most recently used entries.
  */

@@ -114,10 +114,9 @@ export class BufferPool {
       map.set(size, [buf]);
       return;
     }
-    // Buffers the pool did not create (none today) sort first.
-    const rank = this.order.get(buf) ?? 0;
+    const rank = this.order.get(buf)!;
     let i = list.length;
-    while (i > 0 && (this.order.get(list[i - 1]!) ?? 0) > rank) i--;
+    while (i > 0 && this.order.get(list[i - 1]!)! > rank) i--;
     list.splice(i, 0, buf);
   }
 }

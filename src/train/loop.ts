@@ -77,7 +77,7 @@ export interface TrainOptions extends ModelOptions {
    * Capture the training step after the first one and replay it (WebGPU only): the batch enters through
    * fixed device buffers, and each later step is one submit with no per-op JS. Gives the weights the
    * uncaptured loop gives, bit for bit. 'auto' (the default) captures where a captured step can run: a
-   * WebGPU backend, no finiteGuard, no dropout (1.1-1.25x op by op on the experiment's model, parity on the
+   * WebGPU backend, no finiteGuard, no dropout (1.04-1.25x op by op on the experiment's model, parity on the
    * GPU-bound reference one: docs/benchmarks.md); true insists (an error where it cannot), false declines.
    */
   capture?: boolean | 'auto';
