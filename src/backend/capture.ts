@@ -45,8 +45,8 @@ export interface CaptureHost {
   checkAlive(what: string): void;
   /** Submits work recorded outside the capture, so the replay runs after it. */
   flush(): void;
-  /** Counts a replay's dispatches and submit in the backend's statistics. */
-  submitted(dispatches: number): void;
+  /** Submits a replay's commands on the backend's queue, counting its dispatches and submit in the backend's statistics. */
+  submit(commands: GPUCommandBuffer, dispatches: number): void;
   /** Gives a buffer back to the backend's pool. */
   giveBack(buffer: GPUBuffer): void;
   /** Forgets a disposed capture. */
@@ -161,8 +161,7 @@ export class CapturedStep {
       pass.dispatchWorkgroups(d.x, d.y);
     });
     pass.end();
-    device.queue.submit([encoder.finish()]);
-    this.host.submitted(this.list.length);
+    this.host.submit(encoder.finish(), this.list.length);
     this.replays++;
   }
 

@@ -94,6 +94,10 @@ export class WebGpuBackend implements Backend {
   private timing: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
   /** The bench timer's timestamps for the next pass begun, while timeDispatches records. */
   private timer: GPUComputePassTimestampWrites | null = null;
+  /** While timeSubmitted records: whether its opening timestamp has been submitted yet. */
+  private span: { opened: boolean } | null = null;
+  /** A timeDispatches or timeSubmitted awaits the timing buffers. */
+  private timingBusy = false;
   private profiler: GpuProfiler | null = null;
   private recorder: CaptureRecorder | null = null;
   private captures = new Set<CapturedStep>();
@@ -382,7 +386,11 @@ export class WebGpuBackend implements Backend {
         if (this.profiler) throw new CaptureError(`${what}: a profiler is attached; profile uncaptured steps`);
       },
       flush: () => this.flush(),
-      submitted: (dispatches) => { this.dispatches += dispatches; this.submits++; },
+      submit: (commands, dispatches) => {
+        this.submit([commands]);
+        this.dispatches += dispatches;
+        this.submits++;
+      },
       giveBack: (buffer) => this.pool.release(buffer, this.encoder !== null),
       forget: (step) => this.captures.delete(step),
     };
@@ -460,18 +468,13 @@ export class WebGpuBackend implements Backend {
    */
   async timeDispatches(record: () => void): Promise<number | null> {
     this.flush();
-    if (!this.ctx.features.includes('timestamp-query')) {
+    const timing = this.timingBuffers('timeDispatches');
+    if (!timing) {
       record();
       this.flush();
       return null;
     }
-    const { device } = this.ctx;
-    this.timing ??= {
-      set: device.createQuerySet({ label: 'bench timestamps', type: 'timestamp', count: 2 }),
-      resolve: device.createBuffer({ label: 'timestamp resolve', size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }),
-      read: device.createBuffer({ label: 'timestamp readback', size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
-    };
-    this.timer = { querySet: this.timing.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 };
+    this.timer = { querySet: timing.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 };
     try {
       record();
     } finally {
@@ -479,15 +482,88 @@ export class WebGpuBackend implements Backend {
     }
     if (!this.encoder || !this.pass) return 0;
     this.pass.end();
-    this.encoder.resolveQuerySet(this.timing.set, 0, 2, this.timing.resolve, 0);
-    this.encoder.copyBufferToBuffer(this.timing.resolve, 0, this.timing.read, 0, 16);
     this.pass = null;
+    this.resolveTiming(this.encoder);
     this.submitEncoder();
-    const { read } = this.timing;
-    await idleWait(() => read.mapAsync(GPUMapMode.READ));
-    const [begin, end] = new BigInt64Array(read.getMappedRange().slice(0));
-    read.unmap();
-    return Number(end! - begin!) / 1e6;
+    return this.readTiming();
+  }
+
+  /**
+   * Runs `record` and returns the GPU time from the start of the first work it submits (op by op, a
+   * captured step's replay, a readback's copy) to the end of all of it, in milliseconds: 0 if it submitted
+   * nothing, null when the adapter has no timestamp-query; idle gaps between its submits count. Resolves when that work is done, as done() would.
+   * A timestamped empty pass goes in front of the first submit and another after the last, so host time
+   * spent recording before the first submit is not counted, and the kernels run as they would untimed.
+   */
+  async timeSubmitted(record: () => void): Promise<number | null> {
+    this.checkAlive('timeSubmitted');
+    this.refuseWhileCapturing('timeSubmitted()', true);
+    this.flush();
+    const timing = this.timingBuffers('timeSubmitted');
+    if (!timing) {
+      record();
+      await this.done();
+      return null;
+    }
+    const span = { opened: false };
+    this.span = span;
+    try {
+      record();
+      this.flush();
+    } finally {
+      this.span = null;
+    }
+    if (!span.opened) return 0;
+    const encoder = this.ctx.device.createCommandEncoder({ label: 'timeSubmitted end' });
+    encoder.beginComputePass({ label: 'timeSubmitted end', timestampWrites: { querySet: timing.set, endOfPassWriteIndex: 1 } }).end();
+    this.resolveTiming(encoder);
+    this.ctx.device.queue.submit([encoder.finish()]);
+    return this.readTiming();
+  }
+
+  /** The two timestamps timeDispatches and timeSubmitted share (null without timestamp-query); refuses a second timing while one awaits. */
+  private timingBuffers(what: string): { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null {
+    if (!this.ctx.features.includes('timestamp-query')) return null;
+    if (this.timingBusy) throw new BackendError(`${what}: another timeDispatches or timeSubmitted is still waiting for its timestamps (await it first)`);
+    const { device } = this.ctx;
+    this.timing ??= {
+      set: device.createQuerySet({ label: 'bench timestamps', type: 'timestamp', count: 2 }),
+      resolve: device.createBuffer({ label: 'timestamp resolve', size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }),
+      read: device.createBuffer({ label: 'timestamp readback', size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+    };
+    return this.timing;
+  }
+
+  private resolveTiming(encoder: GPUCommandEncoder): void {
+    const t = this.timing!;
+    encoder.resolveQuerySet(t.set, 0, 2, t.resolve, 0);
+    encoder.copyBufferToBuffer(t.resolve, 0, t.read, 0, 16);
+  }
+
+  /** Waits for the timestamps just resolved and returns end − begin in milliseconds. */
+  private async readTiming(): Promise<number> {
+    const { read } = this.timing!;
+    this.timingBusy = true;
+    try {
+      await idleWait(() => read.mapAsync(GPUMapMode.READ));
+      const [begin, end] = new BigInt64Array(read.getMappedRange().slice(0));
+      read.unmap();
+      return Number(end! - begin!) / 1e6;
+    } finally {
+      this.timingBusy = false;
+    }
+  }
+
+  /** Every submit of the backend's work: while timeSubmitted records, the first one opens its span with a timestamp. */
+  private submit(commands: GPUCommandBuffer[]): void {
+    const { device } = this.ctx;
+    if (this.span && !this.span.opened) {
+      const encoder = device.createCommandEncoder({ label: 'timeSubmitted begin' });
+      encoder.beginComputePass({ label: 'timeSubmitted begin', timestampWrites: { querySet: this.timing!.set, beginningOfPassWriteIndex: 0 } }).end();
+      commands = [encoder.finish(), ...commands];
+      this.span.opened = true;
+    }
+    device.queue.submit(commands);
   }
 
   flush(): void {
@@ -508,7 +584,7 @@ export class WebGpuBackend implements Backend {
     const { queue } = this.ctx.device;
     // The arena is written now, before the commands that read it are submitted (queue order).
     queue.writeBuffer(this.arenaBuffer, 0, this.arenaWords.buffer, 0, this.arenaUsed);
-    queue.submit([this.encoder.finish()]);
+    this.submit([this.encoder.finish()]);
     this.submits++;
     this.encoder = null;
     this.arenaUsed = 0;
@@ -535,7 +611,7 @@ export class WebGpuBackend implements Backend {
     const staging = device.createBuffer({ label: 'readback staging', size: s.bindBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const encoder = device.createCommandEncoder({ label: 'readback encoder' });
     encoder.copyBufferToBuffer(s.buffer, s.byteOffset, staging, 0, s.bindBytes);
-    device.queue.submit([encoder.finish()]);
+    this.submit([encoder.finish()]);
     try {
       await idleWait(() => staging.mapAsync(GPUMapMode.READ));
     } catch (e) {
