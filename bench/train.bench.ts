@@ -15,8 +15,10 @@
  * and highest median of `--rounds` consecutive groups of cycles. Captured / op by op is pairedRatio (src/perf/
  * paired-ratio.ts) over the cycles' baseline and captured steps and `--pairs` more back-to-back pairs of the two
  * alone (their order alternating): the geometric mean of the paired ratios, its 95% interval, and the smallest
- * effect that interval resolves.
- * Usage: npm run bench -- --filter train [--json] [--steps N (20)] [--rounds R (4)] [--pairs P (40)] [--models experiment,reference]
+ * effect that interval resolves; and the same for the pairs' GPU times (timeSubmitted: first submit to end of
+ * work), which says whether capture changed the device's work or only the host's.
+ * Usage: npm run bench -- --filter train [--json] [--steps N (20)] [--rounds R (4)] [--pairs P (reference 300, experiment 100)]
+ *   [--models experiment,reference]
  *   [--no-peer]
  */
 import { parseArgs } from 'node:util';
@@ -28,11 +30,20 @@ import { pairedRatio, type PairedRatio } from '../src/perf/paired-ratio.js';
 import type { ProfileModel } from '../src/perf/profile.js';
 
 const { values } = parseArgs({ options: {
-  steps: { type: 'string', default: '20' }, rounds: { type: 'string', default: '4' }, pairs: { type: 'string', default: '40' },
+  steps: { type: 'string', default: '20' }, rounds: { type: 'string', default: '4' }, pairs: { type: 'string' },
   models: { type: 'string', default: 'experiment,reference' },
   'no-peer': { type: 'boolean' }, filter: { type: 'string' }, json: { type: 'boolean' },
 }, strict: false });
-const steps = Number(values.steps), rounds = Number(values.rounds), pairs = Number(values.pairs);
+const steps = Number(values.steps), rounds = Number(values.rounds);
+/**
+ * Extra captured / op-by-op pairs per model, fixed before any run (never chosen from a run's ratio). On the
+ * 2-vCPU machines of docs/benchmarks.md one pair's log step ratio has a standard deviation of 0.12–0.14 (VM
+ * jitter: the same step's GPU time varies ±15%), and capture saves the reference ~7 ms of a ~500 ms step
+ * (~1.5%): 1.96 · 0.137 / √320 ≈ 1.5% is the interval's half-width with its 20 cycles' pairs (≈ 5 min).
+ * The experiment's 40 ms step saves ~4 ms (~10%): 100 pairs resolve ±2.5% in seconds.
+ */
+const PAIRS: Record<ProfileModel, number> = { reference: 300, experiment: 100 };
+const pairsOf = (m: ProfileModel): number => (values.pairs === undefined ? PAIRS[m] : Number(values.pairs));
 const models = String(values.models).split(',') as ProfileModel[];
 const log = (s: string) => console.error(s);
 
@@ -40,8 +51,8 @@ const gpu = await c.WebGpuBackend.create({ warm: true });
 c.setBackend(gpu);
 
 type Variant = 'baseline' | 'c2al' | 'captured';
-interface Case { model: ProfileModel; variant: Variant; samplesPerS: number; stepMs: number; hostMs: number; dispatches: number; spread: [number, number];
-  parameters: number }
+interface Case { model: ProfileModel; variant: Variant; samplesPerS: number; stepMs: number; hostMs: number; gpuMs: number | null; dispatches: number;
+  spread: [number, number]; parameters: number }
 interface Peer { name: 'pytorch' | 'tfjs-webgpu'; model: ProfileModel; threads?: number; samplesPerS: number; stepMs: number; version: string;
   blas?: string; parameters?: number; sparse?: boolean }
 
@@ -78,13 +89,24 @@ function variant(model: ProfileModel, v: Variant): { step: () => void; dispose: 
   return { step, dispose: () => { captured.dispose(); feed.dispose(); free(); }, parameters };
 }
 
-/** Per model: op-by-op step / captured step over the pairs (the cycles' and the extra ones). */
-const capturedVsOpByOp: Partial<Record<ProfileModel, PairedRatio>> = {};
+/** Per model: op-by-op step / captured step over the pairs (the cycles' and the extra ones), wall time and GPU time. */
+const capturedVsOpByOp: Partial<Record<ProfileModel, { wall: PairedRatio; gpu: PairedRatio | null }>> = {};
+
+/**
+ * One timed step: wall ms until the device is done, host ms until step() returned, and GPU ms from the
+ * step's first submit to the end of its work (timeSubmitted; null without timestamp-query).
+ */
+async function timed(step: () => void): Promise<{ wall: number; host: number; gpu: number | null }> {
+  const t0 = performance.now();
+  let t1 = t0;
+  const gpuMs = await gpu.timeSubmitted(() => { step(); t1 = performance.now(); });
+  return { wall: performance.now() - t0, host: t1 - t0, gpu: gpuMs };
+}
 
 async function ours(model: ProfileModel): Promise<Case[]> {
   const kinds: Variant[] = ['baseline', 'c2al', 'captured'];
   const built = kinds.map((v) => variant(model, v));
-  const times = kinds.map(() => ({ wall: [] as number[], host: [] as number[], rounds: [] as number[], dispatches: 0 }));
+  const times = kinds.map(() => ({ wall: [] as number[], host: [] as number[], gpu: [] as number[], rounds: [] as number[], dispatches: 0 }));
   for (const b of built) { b.step(); b.step(); await gpu.done(); } // warm: pipelines, optimizer state, pool
   const per = Math.max(1, Math.round(steps / rounds));
   for (let r = 0; r < rounds; r++) {
@@ -94,38 +116,36 @@ async function ours(model: ProfileModel): Promise<Case[]> {
       // before hit all alike, and a cycle's steps pair up for the captured / op-by-op ratio.
       for (let j = 0; j < built.length; j++) {
         const i = (j + r * per + s) % built.length, b = built[i]!;
-        const d0 = gpu.dispatches, t0 = performance.now();
-        b.step();
-        const t1 = performance.now();
-        await gpu.done();
-        const t2 = performance.now();
-        round[i]!.push(t2 - t0);
-        times[i]!.wall.push(t2 - t0);
-        times[i]!.host.push(t1 - t0);
+        const d0 = gpu.dispatches;
+        const t = await timed(b.step);
+        round[i]!.push(t.wall);
+        times[i]!.wall.push(t.wall);
+        times[i]!.host.push(t.host);
+        if (t.gpu !== null) times[i]!.gpu.push(t.gpu);
         times[i]!.dispatches = gpu.dispatches - d0;
       }
     }
     round.forEach((x, i) => times[i]!.rounds.push(median(x)));
   }
   // More pairs of the two variants the ratio compares, back to back, the first of each pair alternating.
-  const [base, cap] = [[...times[0]!.wall], [...times[2]!.wall]];
-  for (let p = 0; p < pairs; p++) {
+  const [base, cap] = [{ wall: [...times[0]!.wall], gpu: [...times[0]!.gpu] }, { wall: [...times[2]!.wall], gpu: [...times[2]!.gpu] }];
+  for (let p = 0; p < pairsOf(model); p++) {
     for (const i of p % 2 ? [2, 0] : [0, 2]) {
-      const t0 = performance.now();
-      built[i]!.step();
-      await gpu.done();
-      (i === 0 ? base : cap).push(performance.now() - t0);
+      const t = await timed(built[i]!.step), into = i === 0 ? base : cap;
+      into.wall.push(t.wall);
+      if (t.gpu !== null) into.gpu.push(t.gpu);
     }
   }
-  capturedVsOpByOp[model] = pairedRatio(base, cap);
+  capturedVsOpByOp[model] = { wall: pairedRatio(base.wall, cap.wall), gpu: base.gpu.length ? pairedRatio(base.gpu, cap.gpu) : null };
   const out = kinds.map((v, i): Case => {
     const t = times[i]!, stepMs = median(t.wall);
-    return { model, variant: v, samplesPerS: (BATCH[model] / stepMs) * 1000, stepMs, hostMs: median(t.host), dispatches: t.dispatches,
-      spread: [Math.min(...t.rounds), Math.max(...t.rounds)], parameters: built[i]!.parameters };
+    return { model, variant: v, samplesPerS: (BATCH[model] / stepMs) * 1000, stepMs, hostMs: median(t.host), gpuMs: t.gpu.length ? median(t.gpu) : null,
+      dispatches: t.dispatches, spread: [Math.min(...t.rounds), Math.max(...t.rounds)], parameters: built[i]!.parameters };
   });
   built.forEach((b) => b.dispose());
   for (const x of out) log(`  ours ${x.model} ${x.variant}: ${x.samplesPerS.toFixed(0)} samples/s, step ${x.stepMs.toFixed(1)} ms ` +
-    `(round medians ${x.spread.map((s) => s.toFixed(1)).join('–')}), host ${x.hostMs.toFixed(1)} ms, ${x.dispatches} dispatches`);
+    `(round medians ${x.spread.map((s) => s.toFixed(1)).join('–')}), host ${x.hostMs.toFixed(1)} ms, GPU ${x.gpuMs?.toFixed(1) ?? '—'} ms, ` +
+    `${x.dispatches} dispatches`);
   return out;
 }
 
@@ -234,28 +254,32 @@ const ratios = Object.fromEntries(models.map((m) => {
   const best = Math.max(...peers.filter((p) => p.name === 'pytorch' && p.model === m).map((p) => p.samplesPerS));
   const base = cases.find((x) => x.model === m && x.variant === 'baseline')!;
   const captured = cases.find((x) => x.model === m && x.variant === 'captured')!;
-  const r = capturedVsOpByOp[m]!;
+  const { wall: r, gpu: g } = capturedVsOpByOp[m]!;
   // train() captures by default where it can ('auto'): the captured step is what a training run gets.
   return [m, { vsPytorchBest: Number.isFinite(best) ? base.samplesPerS / best : null,
     capturedVsPytorchBest: Number.isFinite(best) ? captured.samplesPerS / best : null, capturedVsOpByOp: r.ratio, capturedVsOpByOpCi: r.ci,
-    capturedVsOpByOpResolution: r.resolution, capturedVsOpByOpPairs: r.n }];
+    capturedVsOpByOpResolution: r.resolution, capturedVsOpByOpPairs: r.n,
+    // The same pairs' GPU times: whether capture changes the device's work, or only the host's.
+    capturedVsOpByOpGpu: g?.ratio ?? null, capturedVsOpByOpGpuCi: g?.ci ?? null }];
 }));
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`;
-const report = { adapter: gpu.description, machine, date: new Date().toISOString().slice(0, 10), steps, rounds, pairs, cases, peers, ratios };
+const report = { adapter: gpu.description, machine, date: new Date().toISOString().slice(0, 10), steps, rounds,
+  pairs: Object.fromEntries(models.map((m) => [m, pairsOf(m)])), cases, peers, ratios };
 if (values.json) console.log(JSON.stringify(report));
 else {
   console.log(`adapter: ${report.adapter}; machine: ${machine}; ${report.date}; ${steps} timed steps per variant, ${rounds} alternated rounds\n`);
-  console.log('| model | variant | samples/s | step ms (round medians) | host ms | dispatches |\n|---|---|---|---|---|---|');
+  console.log('| model | variant | samples/s | step ms (round medians) | host ms | GPU ms | dispatches |\n|---|---|---|---|---|---|---|');
   for (const x of cases) console.log(`| ${x.model} | ${x.variant} | ${x.samplesPerS.toFixed(0)} | ${x.stepMs.toFixed(1)} ` +
     `(${x.spread.map((s) => s.toFixed(1)).join('–')}) ` +
-    `| ${x.hostMs.toFixed(1)} | ${x.dispatches} |`);
+    `| ${x.hostMs.toFixed(1)} | ${x.gpuMs?.toFixed(1) ?? '—'} | ${x.dispatches} |`);
   for (const p of peers) console.log(`| ${p.model} | ${p.name}${p.threads ? ` ${p.threads} thread(s)` : ''} ${p.version} | ${p.samplesPerS.toFixed(0)} | ` +
-    `${p.stepMs.toFixed(1)} | — | — |`);
+    `${p.stepMs.toFixed(1)} | — | — | — |`);
   const multiple = (x: number | null) => (x === null ? '—' : `${x.toFixed(2)}×`);
   for (const [m, r] of Object.entries(ratios)) console.log(`\n${m}: ours / PyTorch's best ` +
     `${multiple(r.vsPytorchBest)} (captured ${multiple(r.capturedVsPytorchBest)}); ` +
     `captured / op by op ${r.capturedVsOpByOp.toFixed(3)}× (95% CI ${r.capturedVsOpByOpCi.map((x) => x.toFixed(3)).join('–')} over ` +
-    `${r.capturedVsOpByOpPairs} pairs: resolves effects beyond ±${(100 * r.capturedVsOpByOpResolution).toFixed(1)}%)`);
+    `${r.capturedVsOpByOpPairs} pairs: resolves effects beyond ±${(100 * r.capturedVsOpByOpResolution).toFixed(1)}%); GPU time alone ` +
+    `${r.capturedVsOpByOpGpu === null ? '—' : `${r.capturedVsOpByOpGpu.toFixed(3)}× (${r.capturedVsOpByOpGpuCi!.map((x) => x.toFixed(3)).join('–')})`}`);
 }
 gpu.destroy();
 gpu.ctx.destroy();
