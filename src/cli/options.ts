@@ -82,7 +82,7 @@ export interface C2alCliOptions {
   minShare?: number;
   freezeY: boolean;
   finiteGuard: boolean;
-  capture?: boolean;
+  capture?: boolean | 'auto';
   auxHidden?: number[];
   method: 'baseline' | 'c2al';
   checkpoint?: string;
@@ -145,9 +145,8 @@ export function c2alOptions(command: string, v: Record<string, string | boolean 
     bins: s('bins') === undefined ? undefined : number('bins', s('bins'), (n) => Number.isInteger(n) && n >= 2, 'an integer >= 2'),
     minShare: num('min-cohort-share', (n) => n >= 0 && n < 1, 'a share in [0, 1)'),
     auxHidden: auxHidden(s('aux-hidden')), freezeY: !!v['freeze-y'], finiteGuard: !!v['guard-finite'],
-    // Captured steps are the default where they can run (no finite guard, no dropout): the same weights bit for bit,
-    // 1.13–1.30× the op-by-op step of the experiment's model (docs/benchmarks.md). --capture insists, --no-capture declines.
-    capture: v.capture ? true : v['no-capture'] ? false : !v['guard-finite'] && !hyper.dropout,
+    // Neither flag: train()'s 'auto' decides where a captured step can run. --capture insists, --no-capture declines.
+    capture: v.capture ? true : v['no-capture'] ? false : 'auto',
     method: oneOf('method', s('method') ?? 'baseline', ['baseline', 'c2al'] as const), checkpoint: s('checkpoint'), resume: s('resume'), out: s('out'),
   };
 }
