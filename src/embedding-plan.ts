@@ -86,83 +86,83 @@ export function bagPlan(ids: ArrayLike<number>, offsets: ArrayLike<number>, tabl
 
 /**
  * Sorts entries by (row, position) — a stable order that fixes the summation order of the backward. Built
- * on the host for every batch, in linear time: a stable counting sort of the entries into buckets of
- * 2^shift consecutive rows, then each bucket by row. Where the table is not much larger than the batch
- * (the experiment's 2,533 rows by 7,168 entries) a bucket is one row and that is the whole sort; for the
- * reference model's 2.6·10⁶ rows by 53,248 entries there are about as many buckets as entries, and the
- * batch's whole plan takes 2.5-3.8 ms (10-14 ms with a numeric sort of row·n + position keys and number[]
- * segments). Every way gives the same order.
+ * on the host for every batch, in linear time by stable counting sorts from position order: one pass with a
+ * bucket per row where the table is not much larger than the batch (the experiment's 2,533 rows by 7,168
+ * entries), else least-significant-digit radix passes of at most 11 bits (the reference model's 2.6·10⁶ rows
+ * by 53,248 entries: two passes, 2,048 counts each, which stay in L1). Every way gives the same order.
  */
 export function sortedPlan(plan: BagPlan): SortedPlan {
   if (plan.sorted) return plan.sorted;
   const n = plan.rows.length;
-  const entryBagOf = new Uint32Array(n);
-  for (let b = 0; b < plan.bags; b++) for (let e = plan.offsets[b]!; e < plan.offsets[b + 1]!; e++) entryBagOf[e] = b;
   let maxRow = 0;
   for (let e = 0; e < n; e++) maxRow = Math.max(maxRow, plan.rows[e]!);
   const order = rowOrder(plan.rows, maxRow);
-  const entryBag = new Uint32Array(n);
+  // A lookup's bags hold one entry each (entry e is bag e): the order is already every entry's bag.
+  let oneEntryBags = plan.bags === n;
+  for (let b = 0; oneEntryBags && b <= n; b++) oneEntryBags = plan.offsets[b] === b;
+  let entryBag = order;
+  if (!oneEntryBags) {
+    const entryBagOf = new Uint32Array(n);
+    for (let b = 0; b < plan.bags; b++) for (let e = plan.offsets[b]!; e < plan.offsets[b + 1]!; e++) entryBagOf[e] = b;
+    entryBag = order.map((e) => entryBagOf[e]!);
+  }
   const unique = new Uint32Array(n);
   const seg = new Uint32Array(n + 1);
   let touched = 0;
   for (let i = 0; i < n; i++) {
-    const e = order[i]!;
-    const row = plan.rows[e]!;
+    const row = plan.rows[order[i]!]!;
     if (touched === 0 || unique[touched - 1] !== row) {
       unique[touched] = row;
       seg[touched++] = i;
     }
-    entryBag[i] = entryBagOf[e]!;
   }
   seg[touched] = n;
   plan.sorted = { uniqueRows: unique.slice(0, touched), seg: seg.slice(0, touched + 1), entryBag };
   return plan.sorted;
 }
 
-/** The count array may hold this many rows per entry (beyond a fixed 1,024) before buckets of one row are too many to scan. */
+/** The count array may hold this many rows per entry (beyond a fixed 1,024) before one bucket per row is too many to scan. */
 const ROWS_PER_ENTRY_IN_ONE_ROW_BUCKETS = 8;
-/** A bucket up to this many entries is insertion-sorted; a larger one (many entries in a few hot rows) by keys. */
-const INSERTION_SORT_MAX = 32;
+/** The widest radix digit: 2^11 counts (8 KiB) stay in L1 while a pass scatters. */
+const RADIX_BITS = 11;
 
 /** Entry positions by (row, position). */
 function rowOrder(rows: Uint32Array, maxRow: number): Uint32Array {
   const n = rows.length;
-  let shift = 0;
-  if (maxRow >= ROWS_PER_ENTRY_IN_ONE_ROW_BUCKETS * n + 1024) while (maxRow >>> shift >= n) shift++;
-  const buckets = (maxRow >>> shift) + 1;
-  const start = new Uint32Array(buckets + 1);
-  for (let e = 0; e < n; e++) start[(rows[e]! >>> shift) + 1]!++;
-  for (let b = 1; b <= buckets; b++) start[b]! += start[b - 1]!;
-  // Entries in position order into their bucket's slots: within a bucket, positions ascend.
-  const next = start.slice(0, buckets);
-  const order = new Uint32Array(n);
-  for (let e = 0; e < n; e++) order[next[rows[e]! >>> shift]!++] = e;
-  if (shift === 0) return order;
-  for (let b = 0; b < buckets; b++) {
-    const lo = start[b]!, hi = start[b + 1]!;
-    if (hi - lo > INSERTION_SORT_MAX) keyOrder(rows, order, lo, hi, maxRow);
-    else {
-      // Stable: an entry moves only past larger rows, so equal rows keep their position order.
-      for (let i = lo + 1; i < hi; i++) {
-        const e = order[i]!, row = rows[e]!;
-        let j = i - 1;
-        for (; j >= lo && rows[order[j]!]! > row; j--) order[j + 1] = order[j]!;
-        order[j + 1] = e;
-      }
+  if (maxRow < ROWS_PER_ENTRY_IN_ONE_ROW_BUCKETS * n + 1024) return countingOrder(rows, maxRow);
+  const bits = 32 - Math.clz32(maxRow), passes = Math.ceil(bits / RADIX_BITS), width = Math.ceil(bits / passes);
+  const radix = 1 << width, mask = radix - 1;
+  // Every pass's histogram in one read of the rows.
+  const counts = new Uint32Array(passes * radix);
+  for (let e = 0; e < n; e++) {
+    const row = rows[e]!;
+    for (let p = 0; p < passes; p++) counts[p * radix + ((row >>> (p * width)) & mask)]!++;
+  }
+  // Keys travel with the positions, so a pass reads them in order instead of gathering rows[order[i]].
+  let order = new Uint32Array(n), keys = rows.slice(), nextOrder = new Uint32Array(n), nextKeys = new Uint32Array(n);
+  for (let e = 0; e < n; e++) order[e] = e;
+  for (let p = 0; p < passes; p++) {
+    const next = counts.subarray(p * radix, (p + 1) * radix), shift = p * width;
+    for (let d = 0, sum = 0; d < radix; d++) { const c = next[d]!; next[d] = sum; sum += c; }
+    // Stable: entries keep their current order within a digit, so earlier digits (and positions) stay sorted.
+    for (let i = 0; i < n; i++) {
+      const key = keys[i]!, slot = next[(key >>> shift) & mask]!++;
+      nextOrder[slot] = order[i]!;
+      nextKeys[slot] = key;
     }
+    [order, nextOrder] = [nextOrder, order];
+    [keys, nextKeys] = [nextKeys, keys];
   }
   return order;
 }
 
-/** Sorts order[lo .. hi) by (row, position) through a numeric sort of row·n + position (exact in float64 up to 2^53). */
-function keyOrder(rows: Uint32Array, order: Uint32Array, lo: number, hi: number, maxRow: number): void {
+/** One stable counting pass with a bucket per row: positions ascend within each row. */
+function countingOrder(rows: Uint32Array, maxRow: number): Uint32Array {
   const n = rows.length;
-  const part = order.subarray(lo, hi);
-  if ((maxRow + 1) * n <= Number.MAX_SAFE_INTEGER) {
-    const keys = Float64Array.from(part, (e) => rows[e]! * n + e);
-    keys.sort();
-    for (let i = 0; i < keys.length; i++) part[i] = keys[i]! % n;
-  } else {
-    part.set(Array.from(part).sort((a, b) => rows[a]! - rows[b]! || a - b));
-  }
+  const next = new Uint32Array(maxRow + 1);
+  for (let e = 0; e < n; e++) next[rows[e]!]!++;
+  for (let r = 0, sum = 0; r <= maxRow; r++) { const c = next[r]!; next[r] = sum; sum += c; }
+  const order = new Uint32Array(n);
+  for (let e = 0; e < n; e++) order[next[rows[e]!]!++] = e;
+  return order;
 }

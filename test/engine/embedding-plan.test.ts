@@ -17,8 +17,8 @@ function naive(plan: BagPlan) {
 }
 
 describe('sortedPlan', () => {
-  // Row spaces small (buckets of one row) and huge (buckets of many rows) against the batch; with `hot`, half
-  // the entries fall on three rows, so a bucket outgrows the insertion sort. Bags of 0 to 3 entries.
+  // Row spaces small (one counting pass, a bucket per row) and huge (radix passes) against the batch; with
+  // `hot`, half the entries fall on three rows. Bags of 0 to 3 entries.
   test.prop([fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 60, size: 'max' }), fc.constantFrom(5, 300, 1e6, 2 ** 31), fc.boolean(), fc.nat()])(
     'gives the (row, position) order, its rows and their segments, with each entry\'s bag', (sizes, rowSpace, hot, seed) => {
       const offsets = Uint32Array.from([0, ...sizes.map((_, i) => sizes.slice(0, i + 1).reduce((a, b) => a + b, 0))]);
@@ -31,9 +31,9 @@ describe('sortedPlan', () => {
       expect(Array.from(got.entryBag)).toEqual(want.entryBag);
     });
 
-  test('a hot bucket where row · entries passes 2^53 (the comparison sort) keeps the (row, position) order', () => {
+  test('rows over the whole u32 range (three radix passes) with a hot run of rows keep the (row, position) order', () => {
     const n = 2 ** 21 + 8;
-    // 40 entries on rows 0..6 in descending runs fill bucket 0; the rest spread over the whole u32 range.
+    // 40 entries on rows 0..6 in descending runs; the rest spread over the whole u32 range.
     const rows = Uint32Array.from({ length: n }, (_, e) => (e < 40 ? (39 - e) % 7 : Math.imul(e, 2654435761) >>> 0));
     rows[n - 1] = 2 ** 32 - 1;
     const offsets = Uint32Array.from({ length: n + 1 }, (_, i) => i);
