@@ -16,6 +16,11 @@ export interface AdapterSummary {
   architecture: string;
   device: string;
   description: string;
+  /**
+   * The adapter runs on the host's CPU cores (a fallback adapter: lavapipe, SwiftShader, WARP), so host work
+   * done while the device runs takes cores from the device's kernels instead of hiding behind them.
+   */
+  cpuAdapter: boolean;
 }
 
 export interface GpuContext {
@@ -109,7 +114,8 @@ export async function requestGpuDevice(opts: DeviceOptions = {}): Promise<GpuCon
   const subgroupSize = device.features.has('subgroups') && sgMin && sgMin === sgMax && [4, 8, 16, 32, 64, 128].includes(sgMin) ? sgMin : null;
   const ctx: GpuContext = {
     device,
-    adapter: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description },
+    adapter: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description,
+      cpuAdapter: (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true || ['software', 'swiftshader'].includes(info.architecture) },
     runtime,
     adapterFeatures: [...adapter.features].map(String).sort(),
     features: [...device.features].map(String).sort(),

@@ -185,6 +185,16 @@ function snapshotY(model: DhenModel): Tensor | null {
   return keep(noGrad(() => scope(() => concat(ys.map((y) => reshape(mulScalar(y, 1), [y.size])), 0))));
 }
 
+/**
+ * How many steps train() lets run ahead on the device: 2 (host prepares the next step while the device runs
+ * this one), but 1 on a CPU adapter, where the device's kernels run on the host's cores and lose one to the
+ * host's work (lavapipe's dispatch waits for its slowest thread). There, building the reference model's next
+ * lookup plan during the step cost more device time than it hid (docs/benchmarks.md).
+ */
+export function stepsInFlight(backend: Backend): 1 | 2 {
+  return 'ctx' in backend && (backend as WebGpuBackend).ctx.adapter.cpuAdapter ? 1 : 2;
+}
+
 /** The row order of epoch `epoch` (0-based): a seeded shuffle, the same for every arm trained with this seed. */
 export function epochOrder(rows: number, seed: number, epoch: number): Uint32Array {
   const order = Uint32Array.from({ length: rows }, (_, i) => i);
@@ -241,9 +251,9 @@ export async function train(data: ClickData, backend: Backend, o: TrainOptions =
   const names = ['primary', ...aux.map((a, i) => (a.cohort === null ? `duplicate ${i + 1}` : data.cohortNames[a.cohort]!))];
   const logged: { step: number; loss: Promise<ArrayLike<number>>; y: Tensor | null }[] = [];
   const t0 = performance.now();
-  // At most two steps in flight: the host prepares step s + 1 while the device runs step s, and the
-  // queue (and the pool's parked buffers) cannot grow without bound; progress rates stay true.
-  const inFlight: Promise<void>[] = [];
+  // The host prepares step s + 1 while the device runs step s (at most two in flight, so the queue and the
+  // pool's parked buffers cannot grow without bound and progress rates stay true); see stepsInFlight.
+  const inFlight: Promise<void>[] = [], depth = stepsInFlight(backend);
   const guard = o.finiteGuard ? new FiniteGuard(backend) : null;
   const capture = o.capture === true || ((o.capture ?? 'auto') === 'auto' && 'capture' in backend && !o.finiteGuard && !o.dropout);
   const fed = capture ? captureInputs(model, backend, batch, heads, data.denseFeatures) : null;
@@ -257,7 +267,7 @@ export async function train(data: ClickData, backend: Backend, o: TrainOptions =
   };
   try {
     for (; step < budget; step++) {
-      if (inFlight.length >= 2) await inFlight.shift();
+      while (inFlight.length >= depth) await inFlight.shift();
       const epoch = Math.floor(step / perEpoch);
       if (order?.epoch !== epoch) order = { epoch, rows: epochOrder(data.rows, seed, epoch) };
       const start = (step % perEpoch) * batch;
