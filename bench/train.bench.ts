@@ -6,7 +6,7 @@
  *               attention MLP 64), head 64-32, batch 512
  * each as variants baseline (one head), c2al (two auxiliary heads) and captured (the baseline's step
  * captured and replayed, the batch written into its feed every step; its lookup plan is built while the
- * step before runs), against PyTorch CPU
+ * step before runs on a GPU, and before its own submit on a CPU adapter), against PyTorch CPU
  * (bench/train_torch.py, the same architecture from the same spec, its parameter count checked against ours)
  * at 1 and at 2 threads, each in its own process, and TF.js webgpu on the same Dawn adapter (reference
  * model only). One step = forward + loss + backward + Adam (lazy row-sparse on the tables).
@@ -83,7 +83,12 @@ function variant(model: ProfileModel, v: Variant): { step: () => void; dispose: 
   record(); // the first step runs op by op (it builds the optimizer state)
   feed.set(batches[1]!);
   const { step: captured } = gpu.capture(record);
-  // The next batch's plan is built on the host while this step runs (after its submit), as a training loop would.
+  // As train() does: on a GPU the next batch's plan is built while this step runs (after its submit); on a
+  // CPU adapter, whose kernels would lose a core to it, before the submit.
+  if (gpu.ctx.adapter.cpuAdapter) {
+    const step = () => { feed.set(batches[t++ % 2]!); captured.replay(); };
+    return { step, dispose: () => { captured.dispose(); feed.dispose(); free(); }, parameters };
+  }
   let ahead = feed.prepare(batches[0]!);
   const step = () => { feed.set(ahead); captured.replay(); ahead = feed.prepare(batches[++t % 2]!); };
   return { step, dispose: () => { captured.dispose(); feed.dispose(); free(); }, parameters };
