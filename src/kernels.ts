@@ -53,6 +53,8 @@ const hyperWords = (h: AdamHyper): number[] => [h.lr, h.beta1, h.beta2, h.eps, h
 export interface UnaryArgs { n: number; alpha: number }
 export interface StridedArgs { n: number; shape: readonly number[]; strides: readonly (readonly number[])[] }
 export interface CopyArgs extends StridedArgs { aOff: number; oOff: number }
+/** transpose_vec4: out [cols, rows] (contiguous) from A's rows × cols at element offset aOff, row stride lda; all multiples of 4. */
+export interface TransposeArgs { rows: number; cols: number; lda: number; aOff: number }
 export interface FillArgs { n: number; value: number; dtype: 'f32' | 'i32' | 'u32' }
 export interface RowsArgs { rows: number; len: number }
 export interface MatmulTile { TX: number; TY: number }
@@ -283,6 +285,11 @@ export const kernels = {
     params: (a) => [a.n, a.shape.length, a.aOff, a.oOff, ...words(a.shape), ...words(a.strides[0]!), ...words(a.strides[1]!)], grid: (a) => blocks(a.n, WG),
     cpu: ([x], [y], a) => copyRef(x!, y!, a.shape, a.strides[0]!, a.strides[1]!, a.aOff, a.oOff),
   } satisfies Kernel<CopyArgs>,
+  transpose_vec4: {
+    shader: 'transpose_vec4', entry: 'transpose_vec4', inputs: 1, outputs: 1, constants: { WG: 64 },
+    params: (a) => [a.rows, a.cols, a.lda, a.aOff], grid: (a) => blocks((a.rows / 4) * (a.cols / 4), 64),
+    cpu: ([x], [y], a) => copyRef(x!, y!, [a.cols, a.rows], [1, a.lda], [a.rows, 1], a.aOff, 0),
+  } satisfies Kernel<TransposeArgs>,
   fill: {
     shader: 'fill', entry: 'fill', inputs: 0, outputs: 1, constants: { WG },
     params: (a) => [a.n, a.dtype === 'f32' ? f32Bits(a.value) : a.value >>> 0],

@@ -62,6 +62,12 @@ function binaryKernel(kernel: BinaryKernel, a: Tensor, b: Tensor): Tensor {
 function gather(x: Tensor, shape: Shape, sa: readonly number[], aOff = 0): Tensor {
   const out = Tensor.empty(x.backend, shape, x.dtype);
   const walk = collapseDims(shape, [sa, strides(shape)]);
+  // A 2-D transpose of whole 4 × 4 blocks (a linear layer's Xᵀ and Wᵀ): transpose_vec4, the same words.
+  const [cols, rows] = walk.shape as [number, number], [unit, lda] = walk.strides[0]! as [number, number];
+  if (out.size > 0 && walk.shape.length === 2 && unit === 1 && rows % 4 === 0 && cols % 4 === 0 && lda % 4 === 0 && aOff % 4 === 0) {
+    runKernel('transpose_vec4', [x], [out], { rows, cols, lda, aOff });
+    return out;
+  }
   runKernel('copy', [x], [out], { n: out.size, shape: walk.shape, strides: walk.strides, aOff, oOff: 0 });
   return out;
 }

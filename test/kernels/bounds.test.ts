@@ -74,7 +74,7 @@ async function checkCase(kernel: KernelName, kc: KernelCase): Promise<void> {
 
 const focus: KernelName[] = ['reduce_sum', 'reduce_max', 'reduce_cols_sum', 'reduce_cols_max', 'embedding_bag', 'embedding_bag_vec4', 'embedding_bag_backward', 'scatter_rows',
   'bce_with_logits', 'layer_norm', 'layer_norm_backward', 'layer_norm_rows',
-  'layer_norm_rows_vec4', 'layer_norm_backward_rows', 'layer_norm_backward_rows_vec4', 'histogram', 'divergences', 'copy', 'adam_rows', 'adagrad_rows',
+  'layer_norm_rows_vec4', 'layer_norm_backward_rows', 'layer_norm_backward_rows_vec4', 'histogram', 'divergences', 'copy', 'transpose_vec4', 'adam_rows', 'adagrad_rows',
   'fm_interaction_backward_vec4'];
 
 describe.skipIf(!gpu)('kernels stay inside their tensors (guard regions around every binding)', () => {

@@ -35,8 +35,8 @@ describe.skipIf(!gpu || sg === null)('matmul() picks matmul_sg where it measured
     expect(run([30, 20], [30, 12], true)).toContain('matmul_vec4'); // K % 4 != 0
     expect(run([20, 30], [30, 12])).toContain('matmul_vec4');
     expect(run([20, 32], [32, 6])).toContain('matmul');
-    // A transposed with a large output (a weight gradient over a big batch): copied row-major for matmul_sg.
-    expect(run([64, 272], [64, 256], true)).toEqual(['fill', 'fill', ...(want === 'matmul_sg' ? ['copy', 'matmul_sg'] : ['matmul_vec4'])]);
+    // A transposed with a large output (a weight gradient over a big batch): copied row-major (transpose_vec4) for matmul_sg.
+    expect(run([64, 272], [64, 256], true)).toEqual(['fill', 'fill', ...(want === 'matmul_sg' ? ['transpose_vec4', 'matmul_sg'] : ['matmul_vec4'])]);
     expect(run([64, 200], [64, 256], true)).toEqual(['fill', 'fill', wantTa]); // 51,200 outputs: below the copy's threshold
   });
 

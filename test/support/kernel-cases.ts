@@ -111,6 +111,15 @@ export function kernelCase(kernel: KernelName, n: number, seed: number): KernelC
         args: { n: r * c, shape: [c, r], strides: [[1, c], strides([c, r])], aOff: 0, oOff: pad }, ...ARITH,
       };
     }
+    case 'transpose_vec4': {
+      // An [r, c] block of a wider matrix (row stride lda) at an offset, transposed; r, c, lda, offset multiples of 4.
+      const r = 4 * Math.max(1, Math.round(Math.sqrt(n) / 4)), c = 4 * Math.max(1, Math.ceil(n / r / 4)), lda = c + 4 * int(3), aOff = 4 * int(3);
+      return {
+        inputs: [{ data: f32Values(aOff + r * lda, next), dtype: 'f32' }],
+        outputs: [{ numel: r * c, dtype: 'f32' }],
+        args: { rows: r, cols: c, lda, aOff }, ...ARITH,
+      };
+    }
     case 'fill': {
       const guard = new Array<number>(n + 3).fill(-1);
       return { inputs: [], outputs: [{ numel: n + 3, dtype: 'f32', init: guard }], args: { n, value: Math.fround(0.1 + next()), dtype: 'f32' }, ...ARITH };
