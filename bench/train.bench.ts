@@ -83,15 +83,13 @@ function variant(model: ProfileModel, v: Variant): { step: () => void; dispose: 
   record(); // the first step runs op by op (it builds the optimizer state)
   feed.set(batches[1]!);
   const { step: captured } = gpu.capture(record);
+  const dispose = () => { captured.dispose(); feed.dispose(); free(); };
   // As train() does: on a GPU the next batch's plan is built while this step runs (after its submit); on a
   // CPU adapter, whose kernels would lose a core to it, before the submit.
-  if (gpu.ctx.adapter.cpuAdapter) {
-    const step = () => { feed.set(batches[t++ % 2]!); captured.replay(); };
-    return { step, dispose: () => { captured.dispose(); feed.dispose(); free(); }, parameters };
-  }
+  if (gpu.ctx.adapter.cpuAdapter) return { step: () => { feed.set(batches[t++ % 2]!); captured.replay(); }, dispose, parameters };
   let ahead = feed.prepare(batches[0]!);
   const step = () => { feed.set(ahead); captured.replay(); ahead = feed.prepare(batches[++t % 2]!); };
-  return { step, dispose: () => { captured.dispose(); feed.dispose(); free(); }, parameters };
+  return { step, dispose, parameters };
 }
 
 /** Per model: op-by-op step / captured step over the pairs (the cycles' and the extra ones), wall time and GPU time. */
