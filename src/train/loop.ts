@@ -251,8 +251,8 @@ export async function train(data: ClickData, backend: Backend, o: TrainOptions =
   const names = ['primary', ...aux.map((a, i) => (a.cohort === null ? `duplicate ${i + 1}` : data.cohortNames[a.cohort]!))];
   const logged: { step: number; loss: Promise<ArrayLike<number>>; y: Tensor | null }[] = [];
   const t0 = performance.now();
-  // The host prepares step s + 1 while the device runs step s (at most two in flight, so the queue and the
-  // pool's parked buffers cannot grow without bound and progress rates stay true); see stepsInFlight.
+  // At most stepsInFlight steps in flight: on a GPU the host prepares step s + 1 while the device runs step s,
+  // on a CPU adapter after it; either way the queue and the pool's parked buffers cannot grow without bound.
   const inFlight: Promise<void>[] = [], depth = stepsInFlight(backend);
   const guard = o.finiteGuard ? new FiniteGuard(backend) : null;
   const capture = o.capture === true || ((o.capture ?? 'auto') === 'auto' && 'capture' in backend && !o.finiteGuard && !o.dropout);
